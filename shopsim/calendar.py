@@ -1,0 +1,82 @@
+"""Simulated time and the shapes of shopping time.
+
+The engine counts time in hours since midnight (Asia/Shanghai) of the scenario's first day.
+This module turns that into timestamps and dates and holds the default hour-of-day and
+day-of-week traffic shapes of Chinese mobile shopping.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+TIMEZONE = "Asia/Shanghai"
+HOURS_PER_DAY = 24
+SECONDS_PER_HOUR = 3600
+_UTC_OFFSET_SECONDS = 8 * SECONDS_PER_HOUR  # China has kept UTC+8 all year since 1991
+
+#: Relative traffic by hour of day (00:00-23:00): a trough at 03-06, a lunch bump at 12-13,
+#: the evening peak at 20-22. Normalised to a mean of 1 where it is used.
+DEFAULT_HOUR_SHAPE: tuple[float, ...] = (
+    0.85, 0.55, 0.32, 0.2, 0.16, 0.16, 0.26, 0.5, 0.8, 0.95, 1.0, 1.05,
+    1.25, 1.2, 1.0, 0.98, 1.0, 1.05, 1.12, 1.35, 1.7, 1.85, 1.65, 1.25,
+)  # fmt: skip
+
+#: Relative traffic by day of week, Monday first: a little more at the weekend.
+DEFAULT_WEEKDAY_SHAPE: tuple[float, ...] = (0.95, 0.95, 0.97, 0.98, 1.0, 1.08, 1.07)
+
+
+class Clock:
+    """Converts simulated hours to dates and timestamps for one scenario.
+
+    Parameters
+    ----------
+    start:
+        The first simulated day (midnight, Asia/Shanghai, is hour 0).
+    hour_shape, weekday_shape:
+        Relative traffic weights (24 and 7 values); normalised here to mean 1.
+    """
+
+    def __init__(
+        self,
+        start: dt.date,
+        hour_shape: tuple[float, ...] = DEFAULT_HOUR_SHAPE,
+        weekday_shape: tuple[float, ...] = DEFAULT_WEEKDAY_SHAPE,
+    ) -> None:
+        self.start = start
+        start_utc = dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC)
+        #: Unix seconds of hour 0 (midnight local time of the first day).
+        self.epoch_seconds = int(start_utc.timestamp()) - _UTC_OFFSET_SECONDS
+        hours = np.asarray(hour_shape, dtype=float)
+        days = np.asarray(weekday_shape, dtype=float)
+        self.hour_weights = hours / hours.mean()
+        self.weekday_weights = days / days.mean()
+
+    def date(self, day: int) -> dt.date:
+        """The calendar date of simulated day ``day`` (0 = the first day)."""
+        return self.start + dt.timedelta(days=int(day))
+
+    def day_of(self, when: dt.date | str) -> int:
+        """The simulated day index of a date (may be negative or past the end)."""
+        return (pd.Timestamp(when).date() - self.start).days
+
+    def weekday(self, day: int) -> int:
+        """Day of week of simulated day ``day``, Monday = 0."""
+        return self.date(day).weekday()
+
+    def traffic_weight(self, day: int, hour: int) -> float:
+        """Relative traffic of one hour: hour-of-day weight x day-of-week weight."""
+        return float(self.hour_weights[hour] * self.weekday_weights[self.weekday(day)])
+
+    def timestamps(self, seconds: np.ndarray) -> pd.DatetimeIndex:
+        """Timestamps (Asia/Shanghai) for seconds since hour 0."""
+        unix = np.asarray(seconds, dtype="int64") + self.epoch_seconds
+        utc = pd.DatetimeIndex(unix.astype("datetime64[s]"), tz="UTC")
+        return utc.tz_convert(TIMEZONE)
+
+    def dates(self, days: np.ndarray) -> pd.DatetimeIndex:
+        """Midnight-normalised dates (naive, local calendar days) for day indices."""
+        base = np.datetime64(self.start, "D")
+        return pd.DatetimeIndex((base + np.asarray(days, dtype="int64")).astype("datetime64[s]"))

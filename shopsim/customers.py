@@ -1,0 +1,141 @@
+"""The shop's customer base: persistent ids, orders per customer, followers, repeat visits.
+
+Every visitor gets a customer id the first time the shop sees them; a searcher may already be
+known (the chance is the base's size over the niche's market size). A buyer may follow the
+shop and comes back later through their orders page with a chance that decays with the days
+since their last order (the repeat-purchase hazard). ``is_new_customer`` means "has never
+bought from the shop".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from shopsim.scenario import Customers as CustomerSettings
+from shopsim.scenario import Traffic
+
+
+class Growable:
+    """An int64 array that grows by doubling (amortised O(1) appends)."""
+
+    def __init__(self, dtype: str = "int64", capacity: int = 1024) -> None:
+        self._data = np.zeros(max(capacity, 16), dtype=dtype)
+        self.size = 0
+
+    def _reserve(self, size: int) -> None:
+        if size > len(self._data):
+            bigger = np.zeros(max(size, 2 * len(self._data)), dtype=self._data.dtype)
+            bigger[: self.size] = self._data[: self.size]
+            self._data = bigger
+
+    def extend(self, values: np.ndarray) -> None:
+        """Append values at the end."""
+        n = len(values)
+        self._reserve(self.size + n)
+        self._data[self.size : self.size + n] = values
+        self.size += n
+
+    def grow(self, n: int, fill: int = 0) -> None:
+        """Append ``n`` copies of ``fill``."""
+        self._reserve(self.size + n)
+        self._data[self.size : self.size + n] = fill
+        self.size += n
+
+    @property
+    def view(self) -> np.ndarray:
+        """The filled part (a view: writes go to the array)."""
+        return self._data[: self.size]
+
+
+class CustomerBase:
+    """Everyone the shop has seen, with their orders and whether they follow the shop.
+
+    Parameters
+    ----------
+    settings, traffic:
+        The scenario's customer and traffic sections.
+    rng:
+        The ``customers`` random stream (used for the starting base only).
+    """
+
+    def __init__(self, settings: CustomerSettings, traffic: Traffic, rng: np.random.Generator) -> None:
+        self.settings = settings
+        self.repeat_rate = traffic.repeat_visit_rate
+        self.repeat_decay = traffic.repeat_decay_days
+        self.window = int(min(3650, max(30, np.ceil(self.repeat_decay * 6))))
+        start = max(settings.past_buyers, settings.followers)
+        self.orders = Growable("int32", start * 2)
+        self.last_order_day = Growable("int32", start * 2)
+        self.is_follower = Growable("bool", start * 2)
+        self.followers = Growable("int64", settings.followers * 2)
+        self.log_customer = Growable("int64", settings.past_buyers * 2)
+        self.log_day = Growable("int32", settings.past_buyers * 2)
+        self.orders.grow(start)
+        self.last_order_day.grow(start, -10**6)
+        self.is_follower.grow(start, False)
+        buyers = np.arange(settings.past_buyers)
+        days = -rng.integers(1, 366, size=len(buyers)).astype("int32")
+        self.orders.view[buyers] = 1 + rng.poisson(0.4, size=len(buyers))
+        self.last_order_day.view[buyers] = days
+        order = np.argsort(days, kind="stable")
+        self.log_customer.extend(buyers[order])
+        self.log_day.extend(days[order])
+        self.follow(np.arange(settings.followers))
+
+    @property
+    def size(self) -> int:
+        """Customers known to the shop."""
+        return self.orders.size
+
+    def new_ids(self, n: int) -> np.ndarray:
+        """Create ``n`` new customers; return their ids."""
+        first = self.size
+        self.orders.grow(n)
+        self.last_order_day.grow(n, -10**6)
+        self.is_follower.grow(n, False)
+        return np.arange(first, first + n, dtype=np.int64)
+
+    def searchers(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Ids of ``n`` search visitors: known customers with chance base/market, else new."""
+        known = rng.random(n) < min(1.0, self.size / self.settings.market_size)
+        ids = np.empty(n, dtype=np.int64)
+        ids[known] = rng.integers(0, self.size, size=int(known.sum()))
+        ids[~known] = self.new_ids(int((~known).sum()))
+        return ids
+
+    def follower_visitors(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Ids of ``n`` visiting followers (new customers if the shop has no followers yet)."""
+        if self.followers.size == 0:
+            return self.new_ids(n)
+        return self.followers.view[rng.integers(0, self.followers.size, size=n)]
+
+    def returning_today(self, day: int, rng: np.random.Generator) -> np.ndarray:
+        """Past buyers who come back today through their orders page (one id per visit)."""
+        days = self.log_day.view
+        lo = np.searchsorted(days, day - self.window)
+        cust = self.log_customer.view[lo:]
+        when = days[lo:]
+        latest = self.last_order_day.view[cust] == when
+        hazard = self.repeat_rate * np.exp(-(day - when) / self.repeat_decay)
+        back = latest & (rng.random(len(cust)) < hazard)
+        return cust[back]
+
+    def is_buyer(self, ids: np.ndarray) -> np.ndarray:
+        """Whether each customer has bought from the shop before."""
+        return self.orders.view[ids] > 0
+
+    def record_orders(self, ids: np.ndarray, day: int) -> None:
+        """Count one order for each id (ids may repeat) on ``day``."""
+        np.add.at(self.orders.view, ids, 1)
+        self.last_order_day.view[ids] = day
+        unique = np.unique(ids)
+        self.log_customer.extend(unique)
+        self.log_day.grow(len(unique), day)
+
+    def follow(self, ids: np.ndarray) -> int:
+        """Make these customers followers; return how many were not following yet."""
+        ids = np.unique(ids)
+        new = ids[~self.is_follower.view[ids]]
+        self.is_follower.view[new] = True
+        self.followers.extend(new)
+        return len(new)

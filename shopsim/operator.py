@@ -1,0 +1,162 @@
+"""The operator's levers, validated, and what a policy sees each morning.
+
+Every lever checks its input first and raises one :class:`~shopsim.errors.ActionError` that
+says what was wrong and what is allowed; only a valid action changes the simulation, and
+every applied action is written to the ``events`` table. The levers are methods of
+:class:`~shopsim.simulation.Simulation` (this class is its lever half).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import TYPE_CHECKING, Any
+
+from shopsim.errors import ActionError
+from shopsim.scenario import LISTING_WORK
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+
+
+MAX_PRICE = 100_000.0  # yuan per unit
+MAX_REORDER = 1_000_000  # units
+
+
+def _sku_index(sim: Any, sku: Any) -> int:
+    codes = sim.catalog.codes[: sim.catalog.n_own]
+    if not isinstance(sku, str) or sku not in codes:
+        raise ActionError(f"unknown SKU {sku!r}; the shop's SKUs are: {', '.join(codes)}")
+    return sim.catalog.index[sku]
+
+
+def _number(name: str, value: Any, low: float, high: float, unit: str, *, whole: bool = False) -> float:
+    kind = "whole number" if whole else "number"
+    ok = isinstance(value, numbers.Integral) if whole else isinstance(value, numbers.Real)
+    if isinstance(value, bool) or not ok or not math.isfinite(float(value)):
+        raise ActionError(f"{name} must be a {kind} of {unit}, not {value!r}")
+    if not low <= value <= high:
+        raise ActionError(f"{name} {value!r} is out of range; allowed {low:g} to {high:g} {unit}")
+    return value
+
+
+class Levers:
+    """The trainee's levers on the shop (mixed into ``Simulation``)."""
+
+    def set_price(self, sku: str, price: float) -> None:
+        """Set the list price of an own SKU, yuan per unit (0.01 to 100,000)."""
+        o = _sku_index(self, sku)
+        price = float(_number("price", price, 0.01, MAX_PRICE, "yuan per unit"))
+        old = float(self.catalog.price[o])
+        self.catalog.price[o] = round(price, 2)
+        self._changed("set_price", sku, f"{old:.2f} -> {price:.2f} yuan")
+
+    def reorder(self, sku: str, qty: int) -> int:
+        """Order ``qty`` units (1 to 1,000,000) of an own SKU; they arrive after its lead time.
+
+        Returns the reorder's id.
+        """
+        o = _sku_index(self, sku)
+        qty = int(_number("qty", qty, 1, MAX_REORDER, "units", whole=True))
+        order = self.inventory.place(o, qty, self.env.now)
+        self.env.process(self._arrival(order))
+        due = self.clock.date(int(order.due // 24))
+        self._changed("reorder", sku, f"{qty} units, due {due:%Y-%m-%d} 09:00", market=False)
+        return order.reorder_id
+
+    def improve_listing(self, sku: str, kind: str) -> None:
+        """Order listing work on an own SKU: ``title``, ``main_image`` or ``detail_page``.
+
+        The work costs money now (booked as listing_cost) and raises the listing's quality
+        when it goes live some days later (see the scenario's ``listing_work``).
+        """
+        o = _sku_index(self, sku)
+        if kind not in LISTING_WORK:
+            raise ActionError(f"unknown listing work {kind!r}; choose one of {', '.join(LISTING_WORK)}")
+        if (o, kind) in self._listing_in_progress:
+            raise ActionError(f"{kind} work on {sku} is already under way; wait until it goes live")
+        work = self.scenario.listing_work[kind]
+        self._listing_in_progress.add((o, kind))
+        self.records.cost(self.day, "listing_cost", work.cost)
+        self.env.process(self._listing_live(o, kind, work.days, work.gain))
+        self._changed("improve_listing", sku, f"{kind}: {work.cost:.0f} yuan, live in {work.days} days",
+                      market=False)
+
+    def reply_to_review(self, review_id: int) -> None:
+        """Answer a published review of the shop (an answered negative review hurts less)."""
+        book = self.reviews
+        if isinstance(review_id, bool) or not isinstance(review_id, numbers.Integral):
+            raise ActionError(f"review_id must be a whole number from the reviews table, not {review_id!r}")
+        if not 1 <= review_id <= len(book.ts):
+            raise ActionError(f"no published review has id {review_id}; ids run from 1 to {len(book.ts)}"
+                              if book.ts else "there are no published reviews yet")
+        if book.replied[review_id - 1]:
+            raise ActionError(f"review {review_id} has already been answered")
+        book.reply(review_id - 1)
+        stars = book.rating[review_id - 1]
+        self._changed("reply_to_review", self.catalog.codes[book.offer[review_id - 1]],
+                      f"review {review_id} ({stars} stars)")
+
+    # -- helpers shared by the levers ----------------------------------------------------
+    def _changed(self, kind: str, target: str, detail: str, market: bool = True) -> None:
+        self.records.event(self.env.now * 3600, "operator", kind, target, detail)
+        if market:
+            self._market_dirty = True
+        self._version += 1
+
+
+class OperatorView:
+    """What a policy sees each morning: the tables up to yesterday and the levers.
+
+    A policy is a function ``f(view)`` called every simulated morning at 00:00. It reads
+    ``view.tables`` (the same tables a trainee sees, never hidden truth or future rows) and
+    acts through the levers (``view.set_price(...)`` etc.).
+    """
+
+    LEVERS = ("set_price", "reorder", "improve_listing", "reply_to_review")
+
+    def __init__(self, sim: Any) -> None:
+        self._sim = sim
+
+    @property
+    def date(self) -> dt.date:
+        """Today's date."""
+        return self._sim.today
+
+    @property
+    def day(self) -> int:
+        """Today's day number (0 = the first day)."""
+        return self._sim.day
+
+    @property
+    def tables(self) -> Any:
+        """The shop's tables up to now (see DESIGN's data contract)."""
+        return self._sim.tables
+
+    @property
+    def skus(self) -> list[str]:
+        """The shop's SKU codes."""
+        return self._sim.catalog.codes[: self._sim.catalog.n_own]
+
+    def stock(self) -> dict[str, int]:
+        """Units on hand now, per own SKU."""
+        cat = self._sim.catalog
+        return {c: int(s) for c, s in zip(self.skus, cat.stock[: cat.n_own], strict=True)}
+
+    def on_order(self) -> dict[str, int]:
+        """Units ordered and not yet arrived, per own SKU."""
+        return dict(zip(self.skus, (int(x) for x in self._sim.inventory.on_order()), strict=True))
+
+    def prices(self) -> dict[str, float]:
+        """Current list price per own SKU, yuan."""
+        cat = self._sim.catalog
+        return {c: float(p) for c, p in zip(self.skus, cat.price[: cat.n_own], strict=True)}
+
+    def __getattr__(self, name: str) -> Any:
+        if name in OperatorView.LEVERS:
+            return getattr(self._sim, name)
+        raise AttributeError(f"a policy has no {name!r}; it can read date, day, tables, skus, "
+                             f"stock(), on_order(), prices() and use {', '.join(self.LEVERS)}")
+
+

@@ -1,0 +1,228 @@
+"""Columnar recorders and the tables they become.
+
+During a run, each slice appends numpy arrays to per-table buffers (no pandas in the hot
+loop). Tables are built once, on demand, with proper dtypes: tz-aware timestamps
+(Asia/Shanghai), categoricals for codes, nullable integers where a value may be missing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shopsim.calendar import Clock
+from shopsim.scenario import DEVICES, SOURCES
+
+_SECONDS_PER_DAY = 86_400
+
+
+class Buffer:
+    """Append-only columns: lists of array chunks, concatenated (and kept so) on read."""
+
+    def __init__(self, *columns: str) -> None:
+        self.columns = columns
+        self._chunks: dict[str, list[np.ndarray]] = {c: [] for c in columns}
+        self.rows = 0
+
+    def append(self, **arrays: Any) -> None:
+        """Append equal-length arrays, one per column (scalars are broadcast)."""
+        n = max((len(a) for a in arrays.values() if np.ndim(a)), default=1)
+        for c in self.columns:
+            a = arrays[c]
+            self._chunks[c].append(np.asarray(a) if np.ndim(a) else np.full(n, a))
+        self.rows += n
+
+    def column(self, name: str) -> np.ndarray:
+        """One whole column as a single array."""
+        chunks = self._chunks[name]
+        if len(chunks) != 1:
+            whole = np.concatenate(chunks) if chunks else np.empty(0)
+            self._chunks[name] = [whole]
+        return self._chunks[name][0]
+
+
+def categorical(codes: np.ndarray, categories: list[str] | tuple[str, ...]) -> pd.Categorical:
+    """A categorical from integer codes (-1 = missing) without copying strings."""
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int16), categories=list(categories))
+
+
+def nullable_int(values: np.ndarray, missing: np.ndarray | None = None) -> pd.arrays.IntegerArray:
+    """A pandas nullable Int64 array; ``missing`` marks the entries that are <NA>."""
+    values = np.asarray(values, dtype=np.int64)
+    mask = np.zeros(len(values), dtype=bool) if missing is None else np.asarray(missing, dtype=bool)
+    return pd.arrays.IntegerArray(values, mask)
+
+
+class Recorder:
+    """Everything a run writes down, table by table.
+
+    Parameters
+    ----------
+    clock:
+        Turns seconds and day numbers into timestamps and dates.
+    skus, keywords, shops:
+        The names behind the codes stored in the buffers.
+    """
+
+    def __init__(self, clock: Clock, skus: list[str], keywords: list[str], shops: list[str]) -> None:
+        self.clock = clock
+        self.skus, self.keywords, self.shops = skus, keywords, shops
+        self.sessions = Buffer("ts", "customer_id", "is_new_customer", "device", "source", "keyword",
+                               "landing_sku", "bounced", "added_to_cart", "ordered", "order_id", "page_views")
+        self.orders = Buffer("order_id", "ts", "customer_id", "session_id", "source", "items",
+                             "gross_amount", "discount_amount", "paid_amount")
+        self.order_items = Buffer("order_id", "sku", "qty", "unit_list_price", "unit_paid_price", "unit_cost")
+        self.inventory = Buffer("day", "sku", "on_hand_start", "received", "sold", "lost",
+                                "on_hand_end", "stockout_hours", "on_order")
+        self.rankings = Buffer("day", "keyword", "offer", "organic_position")
+        self.market = Buffer("day", "offer", "price", "on_promotion", "displayed_sales", "rating",
+                             "ad_presence", "in_stock")
+        self.events: list[tuple[int, str, str, str, str]] = []
+        self.costs: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        self.days_done = 0
+
+    @property
+    def session_count(self) -> int:
+        """Sessions recorded so far."""
+        return self.sessions.rows
+
+    def event(self, second: float, actor: str, kind: str, target: str = "", detail: str = "") -> None:
+        """Write one row to the events table (``second`` since hour 0)."""
+        self.events.append((int(second), actor, kind, target, detail))
+
+    def cost(self, day: int, item: str, amount: float) -> None:
+        """Book a cost that is not tied to an order (yuan) on a day's P&L line ``item``."""
+        self.costs[day][item] += amount
+
+    # -- tables ---------------------------------------------------------------------------
+    def sessions_table(self) -> pd.DataFrame:
+        """One row per own-shop visit."""
+        b = self.sessions
+        order_id = b.column("order_id")
+        return pd.DataFrame({
+            "session_id": np.arange(1, b.rows + 1, dtype=np.int64),
+            "ts": self.clock.timestamps(b.column("ts")),
+            "customer_id": b.column("customer_id"),
+            "is_new_customer": b.column("is_new_customer"),
+            "device": categorical(b.column("device"), DEVICES),
+            "source": categorical(b.column("source"), SOURCES),
+            "keyword": categorical(b.column("keyword"), self.keywords),
+            "landing_sku": categorical(b.column("landing_sku"), self.skus),
+            "bounced": b.column("bounced"),
+            "added_to_cart": b.column("added_to_cart"),
+            "ordered": b.column("ordered"),
+            "order_id": nullable_int(order_id, order_id < 0),
+            "page_views": b.column("page_views").astype(np.int16),
+        }, copy=False)
+
+    def orders_table(self) -> pd.DataFrame:
+        """One row per paid order."""
+        b = self.orders
+        n = b.rows
+        return pd.DataFrame({
+            "order_id": b.column("order_id").astype(np.int64),
+            "ts": self.clock.timestamps(b.column("ts")),
+            "customer_id": b.column("customer_id").astype(np.int64),
+            "session_id": b.column("session_id").astype(np.int64),
+            "source": categorical(b.column("source"), SOURCES),
+            "items": b.column("items").astype(np.int64),
+            "gross_amount": b.column("gross_amount").astype(float),
+            "discount_amount": b.column("discount_amount").astype(float),
+            "paid_amount": b.column("paid_amount").astype(float),
+            "promotion_id": pd.array([None] * n, dtype="string"),
+            "coupon_id": pd.array([None] * n, dtype="string"),
+        }, copy=False)
+
+    def order_items_table(self) -> pd.DataFrame:
+        """One row per order line."""
+        b = self.order_items
+        return pd.DataFrame({
+            "order_id": b.column("order_id").astype(np.int64),
+            "sku": categorical(b.column("sku"), self.skus),
+            "qty": b.column("qty").astype(np.int64),
+            "unit_list_price": b.column("unit_list_price").astype(float),
+            "unit_paid_price": b.column("unit_paid_price").astype(float),
+            "unit_cost": b.column("unit_cost").astype(float),
+        }, copy=False)
+
+    def inventory_table(self) -> pd.DataFrame:
+        """One row per own SKU per day."""
+        b = self.inventory
+        cols = {"date": self.clock.dates(b.column("day")),
+                "sku": categorical(b.column("sku"), self.skus)}
+        for c in ("on_hand_start", "received", "sold", "lost", "on_hand_end"):
+            cols[c] = b.column(c).astype(np.int64)
+        cols["stockout_hours"] = np.round(b.column("stockout_hours").astype(float), 3)
+        cols["on_order"] = b.column("on_order").astype(np.int64)
+        return pd.DataFrame(cols)
+
+    def rankings_table(self) -> pd.DataFrame:
+        """One row per keyword, listing and day: the organic position that morning."""
+        b = self.rankings
+        offer = b.column("offer").astype(np.int64)
+        return pd.DataFrame({
+            "date": self.clock.dates(b.column("day")),
+            "keyword": categorical(b.column("keyword"), self.keywords),
+            "shop": categorical(_shop_codes(offer, self.shops), sorted(set(self.shops))),
+            "sku": categorical(offer, self.skus),
+            "organic_position": b.column("organic_position").astype(np.int64),
+        })
+
+    def market_table(self) -> pd.DataFrame:
+        """One row per rival offer per day: what an operator sees that morning."""
+        b = self.market
+        offer = b.column("offer").astype(np.int64)
+        return pd.DataFrame({
+            "date": self.clock.dates(b.column("day")),
+            "shop": categorical(_shop_codes(offer, self.shops), sorted(set(self.shops))),
+            "sku": categorical(offer, self.skus),
+            "price": b.column("price").astype(float),
+            "on_promotion": b.column("on_promotion").astype(bool),
+            "displayed_sales": b.column("displayed_sales").astype(np.int64),
+            "rating": b.column("rating").astype(float),
+            "ad_presence": b.column("ad_presence").astype(bool),
+            "in_stock": b.column("in_stock").astype(bool),
+        })
+
+    def events_table(self) -> pd.DataFrame:
+        """One row per thing that happened (operator actions, rival moves, system events)."""
+        rows = sorted(self.events, key=lambda r: r[0])
+        secs = np.array([r[0] for r in rows], dtype=np.int64)
+        return pd.DataFrame({
+            "ts": self.clock.timestamps(secs),
+            "actor": pd.Categorical([r[1] for r in rows],
+                                    categories=["operator", "competitor", "platform", "system"]),
+            "kind": pd.array([r[2] for r in rows], dtype="string"),
+            "target": pd.array([r[3] for r in rows], dtype="string"),
+            "detail": pd.array([r[4] for r in rows], dtype="string"),
+        })
+
+    def costs_table(self) -> pd.DataFrame:
+        """One row per day and cost item not tied to an order (holding, listing work ...)."""
+        rows = [(day, item, amount) for day, items in sorted(self.costs.items())
+                for item, amount in sorted(items.items())]
+        return pd.DataFrame({
+            "date": self.clock.dates(np.array([r[0] for r in rows], dtype=np.int64)),
+            "item": pd.array([r[1] for r in rows], dtype="string"),
+            "amount": np.array([round(r[2], 2) for r in rows], dtype=float),
+        })
+
+    def ads_table(self) -> pd.DataFrame:
+        """One row per channel, campaign keyword and hour (empty until ads are bought)."""
+        return pd.DataFrame({
+            "ts": self.clock.timestamps(np.empty(0, dtype=np.int64)),
+            "channel": pd.Categorical([], categories=["paid_search", "display", "affiliate"]),
+            "keyword": pd.Categorical([], categories=self.keywords),
+            "bid": np.empty(0), "impressions": np.empty(0, np.int64), "clicks": np.empty(0, np.int64),
+            "spend": np.empty(0), "avg_position": np.empty(0), "orders": np.empty(0, np.int64),
+            "revenue": np.empty(0),
+        })
+
+
+def _shop_codes(offer: np.ndarray, shops: list[str]) -> np.ndarray:
+    names = sorted(set(shops))
+    lookup = np.array([names.index(s) for s in shops], dtype=np.int16)
+    return lookup[offer]

@@ -1,0 +1,143 @@
+"""KPI definitions (the one place they live), the daily report (日报) and the P&L.
+
+Lessons, the console and grading all call these, so "conversion rate" means one thing
+everywhere: buyers / visitors (UV). AOV (客单价 here) is paid revenue / orders.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from shopsim.scenario import Shop
+
+#: P&L cost lines, in the order they are subtracted from revenue (all in yuan).
+COST_LINES = ("cogs", "ad_spend_search", "ad_spend_display", "affiliate_commission", "platform_fee",
+              "shipping", "promotion_cost", "crm_cost", "holding_cost", "listing_cost")
+
+
+def _ratio(num, den):
+    """num / den as floats, NaN where den is 0 (a KPI of an empty day is undefined)."""
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+
+
+def conversion_rate(buyers, uv):
+    """Conversion rate (转化率) = buyers / unique visitors."""
+    return _ratio(buyers, uv)
+
+
+def aov(revenue, orders):
+    """Average order value = paid revenue (yuan) / orders."""
+    return _ratio(revenue, orders)
+
+
+def bounce_rate(bounced_sessions, sessions):
+    """Bounce rate (跳失率) = one-page sessions / sessions."""
+    return _ratio(bounced_sessions, sessions)
+
+
+def add_to_cart_rate(carted_sessions, sessions):
+    """Add-to-cart rate = sessions with a cart add / sessions."""
+    return _ratio(carted_sessions, sessions)
+
+
+def cart_abandonment_rate(orders, carted_sessions):
+    """Cart abandonment = 1 - orders / sessions with a cart add."""
+    return 1.0 - _ratio(orders, carted_sessions)
+
+
+def roas(revenue, ad_spend):
+    """Return on ad spend (投入产出比) = ad-attributed revenue / ad spend."""
+    return _ratio(revenue, ad_spend)
+
+
+def local_date(ts: pd.Series) -> pd.Series:
+    """Calendar date (naive, Asia/Shanghai) of tz-aware timestamps."""
+    return ts.dt.tz_localize(None).dt.normalize()
+
+
+def pnl(orders: pd.DataFrame, order_items: pd.DataFrame, costs: pd.DataFrame, ads: pd.DataFrame,
+        shop: Shop, dates: pd.DatetimeIndex) -> pd.DataFrame:
+    """Profit and loss per day: every yuan from orders, ads and booked costs.
+
+    revenue is what buyers paid after discounts; net_profit = revenue - every cost line.
+    """
+    out = pd.DataFrame(index=pd.DatetimeIndex(dates, name="date"))
+    day = local_date(orders["ts"])
+    by_day = orders.groupby(day)
+    out["gross_sales"] = by_day["gross_amount"].sum()
+    out["discounts"] = by_day["discount_amount"].sum()
+    out["revenue"] = by_day["paid_amount"].sum()
+    n_orders = by_day.size()
+    lines = order_items.merge(orders[["order_id", "ts"]], on="order_id", how="left")
+    out["cogs"] = (lines["qty"] * lines["unit_cost"]).groupby(local_date(lines["ts"])).sum()
+    spend = ads.groupby([local_date(ads["ts"]), "channel"], observed=True)["spend"].sum().unstack()
+    for channel, column in (("paid_search", "ad_spend_search"), ("display", "ad_spend_display"),
+                            ("affiliate", "affiliate_commission")):
+        out[column] = spend.get(channel, 0.0)
+    out["platform_fee"] = out["revenue"] * shop.platform_fee_rate
+    out["shipping"] = n_orders * shop.shipping_cost_per_order
+    booked = costs.pivot_table(index="date", columns="item", values="amount", aggfunc="sum")
+    for column in ("promotion_cost", "crm_cost", "holding_cost", "listing_cost"):
+        out[column] = booked.get(column, 0.0)
+    out = out.fillna(0.0).round(2)
+    out["net_profit"] = (out["revenue"] - out[list(COST_LINES)].sum(axis=1)).round(2)
+    return out.reset_index()
+
+
+def daily_report(sessions: pd.DataFrame, orders: pd.DataFrame, order_items: pd.DataFrame,
+                 pnl_table: pd.DataFrame, ads: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.DataFrame:
+    """The daily report (日报): one row per day of traffic, funnel, sales, customers and profit."""
+    index = pd.DatetimeIndex(dates, name="date")
+    s_day = local_date(sessions["ts"])
+    s = sessions.groupby(s_day)
+    out = pd.DataFrame(index=index)
+    out["pv"] = s["page_views"].sum()
+    out["uv"] = s["customer_id"].nunique()
+    out["sessions"] = s.size()
+    o_day = local_date(orders["ts"])
+    o = orders.groupby(o_day)
+    out["orders"] = o.size()
+    out["buyers"] = o["customer_id"].nunique()
+    units = order_items.groupby("order_id")["qty"].sum()
+    out["units"] = orders["order_id"].map(units).groupby(o_day).sum()
+    out["gmv"] = o["paid_amount"].sum()
+    out = out.fillna(0)
+    for c in ("pv", "uv", "sessions", "orders", "buyers", "units"):
+        out[c] = out[c].astype(np.int64)
+    bounced = s["bounced"].sum().reindex(index, fill_value=0)
+    carted = s["added_to_cart"].sum().reindex(index, fill_value=0)
+    out["conversion_rate"] = conversion_rate(out["buyers"], out["uv"])
+    out["aov"] = aov(out["gmv"], out["orders"])
+    out["bounce_rate"] = bounce_rate(bounced, out["sessions"])
+    out["add_to_cart_rate"] = add_to_cart_rate(carted, out["sessions"])
+    out["cart_abandonment_rate"] = cart_abandonment_rate(out["orders"], carted)
+    p = pnl_table.set_index("date").reindex(index)
+    out["ad_spend"] = p[["ad_spend_search", "ad_spend_display", "affiliate_commission"]].sum(axis=1)
+    ad_revenue = ads.groupby(local_date(ads["ts"]))["revenue"].sum().reindex(index, fill_value=0.0)
+    out["roas"] = roas(ad_revenue, out["ad_spend"])
+    first = orders.merge(sessions[["session_id", "is_new_customer"]], on="session_id", how="left")
+    new = first[first["is_new_customer"]].groupby(o_day[first.index])["customer_id"].nunique()
+    out["new_customers"] = new.reindex(index, fill_value=0).astype(np.int64)
+    out["returning_customers"] = out["buyers"] - out["new_customers"]
+    out["gross_profit"] = (p["revenue"] - p["cogs"]).round(2)
+    out["net_profit"] = p["net_profit"]
+    return out.reset_index()
+
+
+def summary(daily: pd.DataFrame, pnl_table: pd.DataFrame) -> str:
+    """A short text summary of a run: totals and averages an operator would quote."""
+    totals = pnl_table.drop(columns="date").sum()
+    uv, buyers, orders = daily["uv"].sum(), daily["buyers"].sum(), daily["orders"].sum()
+    lines = [
+        f"days {len(daily)}  |  UV {uv:,}  orders {orders:,}  GMV {daily['gmv'].sum():,.0f} yuan",
+        f"conversion {float(conversion_rate(buyers, uv)):.2%}  AOV {float(aov(totals['revenue'], orders)):.1f} yuan"
+        f"  bounce {daily['bounce_rate'].mean():.1%}",
+        "P&L (yuan): revenue {:,.0f}".format(totals["revenue"])
+        + "".join(f"  - {c} {totals[c]:,.0f}" for c in COST_LINES if totals[c])
+        + f"  = net profit {totals['net_profit']:,.0f}",
+    ]
+    return "\n".join(lines)

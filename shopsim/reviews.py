@@ -1,0 +1,147 @@
+"""Reviews: ratings and tags that buyers leave some days after delivery, replies, and DSR.
+
+A share of delivered order lines gets a review. The stars depend on the product's quality,
+on the price paid against what the category usually costs, and on late delivery. Reviews are
+drawn when the order is paid and published when their time comes; the recent ones sit on the
+product page, where an unanswered negative review (1-2 stars, 差评) costs conversion until
+the shop replies.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from shopsim.scenario import Reviews as ReviewSettings
+
+NEGATIVE_STARS = 2  # a review of this many stars or fewer is negative (差评)
+_POSITIVE_TAGS = ("good quality", "true to size", "comfortable", "good value", "fast delivery",
+                  "looks like the photos")
+_NEGATIVE_TAGS = ("poor quality", "runs small", "faded after washing", "not as pictured",
+                  "thin fabric", "overpriced")
+_LATE_TAG = "slow delivery"
+_SECONDS_PER_DAY = 86_400
+
+
+class ReviewBook:
+    """Pending and published reviews of the shop's own SKUs.
+
+    Parameters
+    ----------
+    settings:
+        The scenario's ``reviews`` section.
+    n_own:
+        Number of own SKUs (reviews are indexed by offer number).
+    visible:
+        Recent reviews a shopper reads on a product page.
+    """
+
+    def __init__(self, settings: ReviewSettings, n_own: int, visible: int) -> None:
+        self.settings = settings
+        self.n_own = n_own
+        self._pending: list[dict[str, np.ndarray]] = []
+        self.ts: list[int] = []
+        self.order_id: list[int] = []
+        self.offer: list[int] = []
+        self.rating: list[int] = []
+        self.tags: list[str] = []
+        self.replied: list[bool] = []
+        self.recent = [deque(maxlen=visible) for _ in range(n_own)]
+
+    def draw(self, rng: np.random.Generator, order_id: np.ndarray, ts: np.ndarray,
+             offer: np.ndarray, paid_price: np.ndarray, reference: np.ndarray,
+             quality: np.ndarray, late: np.ndarray) -> None:
+        """Decide which paid order lines get a review, when it appears and its stars.
+
+        ``ts`` is seconds since hour 0; ``paid_price`` and ``reference`` are yuan per unit.
+        """
+        cfg = self.settings
+        n = len(order_id)
+        if n == 0:
+            return
+        writes = rng.random(n) < cfg.review_share
+        delay = rng.exponential(1.0, n) * cfg.delivery_days + rng.exponential(1.0, n) * cfg.review_delay_days
+        delay = delay + late * 3.0
+        mean = (cfg.base_rating + cfg.quality_effect * quality
+                + cfg.value_effect * np.log(reference / paid_price)
+                - cfg.late_delivery_effect * late)
+        stars = np.clip(np.rint(mean + rng.normal(0.0, cfg.rating_noise, n)), 1, 5).astype(int)
+        pick = rng.random((n, 2))
+        keep = np.flatnonzero(writes)
+        self._pending.append({
+            "ts": (ts + delay * _SECONDS_PER_DAY).astype(np.int64)[keep], "order_id": order_id[keep],
+            "offer": offer[keep], "rating": stars[keep], "late": late[keep],
+            "pick": pick[keep], "overpriced": (paid_price > reference * 1.15)[keep],
+        })
+
+    def burst(self, rng: np.random.Generator, offer: int, count: int, now: int, days: float = 2.0) -> None:
+        """Schedule ``count`` negative reviews on one SKU over the next ``days`` days."""
+        t = now + np.sort(rng.random(count) * days * _SECONDS_PER_DAY).astype(np.int64)
+        self._pending.append({
+            "ts": t, "order_id": np.full(count, -1), "offer": np.full(count, offer),
+            "rating": rng.integers(1, NEGATIVE_STARS + 1, count), "late": np.zeros(count, bool),
+            "pick": rng.random((count, 2)), "overpriced": np.zeros(count, bool),
+        })
+
+    def publish(self, now: int) -> tuple[np.ndarray, np.ndarray]:
+        """Publish every pending review due before ``now`` (seconds); return (offers, stars)."""
+        if not self._pending:
+            return np.empty(0, int), np.empty(0, int)
+        pool = {k: np.concatenate([p[k] for p in self._pending]) for k in self._pending[0]}
+        due = pool["ts"] < now
+        later = {k: v[~due] for k, v in pool.items()}
+        self._pending = [later] if len(later["ts"]) else []
+        order = np.argsort(pool["ts"][due], kind="stable")
+        out = {k: v[due][order] for k, v in pool.items()}
+        for i in range(len(out["ts"])):
+            stars = int(out["rating"][i])
+            self.ts.append(int(out["ts"][i]))
+            self.order_id.append(int(out["order_id"][i]))
+            self.offer.append(int(out["offer"][i]))
+            self.rating.append(stars)
+            self.tags.append(_tags(stars, bool(out["late"][i]), bool(out["overpriced"][i]), out["pick"][i]))
+            self.replied.append(False)
+            self.recent[int(out["offer"][i])].append(len(self.ts) - 1)
+        return out["offer"], out["rating"]
+
+    def reply(self, review_id: int) -> None:
+        """Mark a published review as answered by the shop."""
+        self.replied[review_id] = True
+
+    def negative_on_page(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per own SKU: unanswered and answered negative reviews among the recent ones."""
+        open_, answered = np.zeros(self.n_own), np.zeros(self.n_own)
+        for offer, ids in enumerate(self.recent):
+            for rid in ids:
+                if self.rating[rid] <= NEGATIVE_STARS:
+                    if self.replied[rid]:
+                        answered[offer] += 1
+                    else:
+                        open_[offer] += 1
+        return open_, answered
+
+    def dsr(self, now: int, window_days: int) -> float:
+        """Average stars of reviews published in the last ``window_days`` days (NaN if none)."""
+        if not self.ts:
+            return float("nan")
+        ts = np.asarray(self.ts)
+        recent = ts >= now - window_days * _SECONDS_PER_DAY
+        return float(np.asarray(self.rating)[recent].mean()) if recent.any() else float("nan")
+
+
+def _tags(stars: int, late: bool, overpriced: bool, pick: np.ndarray) -> str:
+    """One or two tags that fit the stars (and 'slow delivery' when it was late)."""
+    pool = _POSITIVE_TAGS if stars >= 4 else _NEGATIVE_TAGS
+    if stars == 3:
+        pool = _POSITIVE_TAGS[:3] + _NEGATIVE_TAGS[:3]
+    tags = [pool[int(pick[0] * len(pool))]]
+    if stars <= 3 and overpriced:
+        tags.append("overpriced")
+    elif pick[1] < 0.4:
+        second = pool[int(pick[1] / 0.4 * len(pool))]
+        if second not in tags:
+            tags.append(second)
+    if late:
+        tags.append(_LATE_TAG)
+    return "; ".join(dict.fromkeys(tags))

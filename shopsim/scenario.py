@@ -1,0 +1,552 @@
+"""Scenarios: the schema of a shop and its market, loading YAML, validation, presets.
+
+A scenario is data. It is loaded from YAML (a bundled preset name or a file path), may
+``extends:`` another scenario and override only what differs, is validated against the
+schema below (unknown keys and out-of-range values are reported with their field path, all
+at once), and becomes an immutable :class:`Scenario`. Variants are made with
+:func:`with_overrides` (``--set path=value`` on the command line) or
+``dataclasses.replace``, never by mutating a shared object.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from shopsim import calendar
+from shopsim.errors import ScenarioError
+from shopsim.schema import parse, reference, spec
+
+#: Where shoppers come from. Organic ``search`` (per keyword), ``direct`` visits of shop
+#: followers, ``returning`` past buyers coming back through their orders page, and the
+#: channels the operator buys or earns: ``paid_search``, ``display``, ``affiliate``,
+#: ``crm`` messages and festival ``venue`` traffic.
+SOURCES = ("search", "direct", "returning", "paid_search", "display", "affiliate", "crm", "venue")
+DEVICES = ("mobile", "pc")
+RIVAL_STRATEGIES = ("passive",)
+EVENT_KINDS = (
+    "rival_price", "rival_stockout", "rival_restock", "supply_delay", "review_burst",
+    "traffic_shock", "stock_loss",
+)
+LISTING_WORK = ("title", "main_image", "detail_page")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Shop:
+    """The trainee's shop: money rules of the platform and the shop's fixed costs."""
+
+    name: str = spec("My Apparel Shop", doc="Shop name shown in reports")
+    platform_fee_rate: float = spec(0.05, min=0, max=0.3, unit="share of paid revenue",
+                                    doc="Platform commission (技术服务费) taken on every paid order")
+    shipping_cost_per_order: float = spec(6.0, min=0, max=100, unit="yuan per order",
+                                          doc="Courier cost the shop pays per order (apparel ships free, 包邮)")
+    holding_cost_rate: float = spec(0.0008, min=0, max=0.05, unit="share of unit cost per day",
+                                    doc="Cost of keeping one unit in the warehouse for a day")
+    dsr_window_days: int = spec(90, min=7, max=365, unit="days",
+                                doc="Reviews averaged into the shop's detailed seller rating (DSR)")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ListingWork:
+    """One kind of listing work (title, main image, detail page): what it costs and gives."""
+
+    cost: float = spec(doc="What the work costs when ordered", unit="yuan", min=0, max=1e6)
+    days: int = spec(doc="Days until the new version goes live", unit="days", min=1, max=60)
+    gain: float = spec(doc="Share of the gap to a perfect listing (quality 1) the work closes",
+                       min=0, max=1)
+
+
+_DEFAULT_LISTING_WORK = {
+    "title": {"cost": 300.0, "days": 2, "gain": 0.10},
+    "main_image": {"cost": 1500.0, "days": 5, "gain": 0.25},
+    "detail_page": {"cost": 1000.0, "days": 4, "gain": 0.15},
+}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Sku:
+    """One of the shop's own products (a listing with one SKU)."""
+
+    sku: str = spec(doc="SKU code, unique across the shop and its rivals (letters, digits, - _ .)")
+    name: str = spec(doc="Product title as an operator would call it")
+    category: str = spec(doc="Category; shoppers who arrive without a keyword compare offers within it")
+    cost: float = spec(doc="Landed unit cost (cost of goods)", unit="yuan per unit", min=0.01, max=1e5)
+    price: float = spec(doc="List price at the start", unit="yuan per unit", min=0.01, max=1e5)
+    reference_price: float | None = spec(None, min=0.01, max=1e5, unit="yuan per unit",
+                                         doc="Price shoppers consider fair for this product (default: the starting price)")
+    initial_stock: int = spec(doc="Units on hand on the first morning", unit="units", min=0, max=10**8)
+    lead_time_days: int = spec(7, doc="Days from a reorder to its arrival", unit="days", min=1, max=90)
+    quality: float = spec(0.7, doc="How good the product is; drives ratings after delivery", min=0, max=1)
+    listing_quality: float = spec(0.6, min=0, max=1,
+                                  doc="Title, main images and detail page (0 poor, 1 perfect); raises clicks, lowers bounce")
+    monthly_sales: int = spec(0, min=0, max=10**8, unit="units",
+                              doc="Sales shown on the listing at the start (月销, last 30 days)")
+    review_count: int = spec(0, min=0, max=10**8, doc="Reviews the listing has at the start")
+    rating: float = spec(4.7, min=1, max=5, unit="stars", doc="Average rating at the start")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Keyword:
+    """A search keyword shoppers type, its volume and which listings it matches."""
+
+    keyword: str = spec(doc="The search term")
+    daily_searches: float = spec(doc="Searches per ordinary day that reach this niche's results",
+                                 unit="searches per day", min=0, max=1e8)
+    relevance: Mapping[str, float] = spec(min=0, max=1,
+                                          doc="How well each listing (own or rival SKU) matches the keyword; unlisted SKUs do not show")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Traffic:
+    """How shoppers arrive: time shapes, devices and shop-level visit rates."""
+
+    hour_shape: tuple[float, ...] = spec(list(calendar.DEFAULT_HOUR_SHAPE), length=24, min=0, max=100,
+                                         doc="Relative traffic for each hour 00-23 (Asia/Shanghai)")
+    weekday_shape: tuple[float, ...] = spec(list(calendar.DEFAULT_WEEKDAY_SHAPE), length=7, min=0, max=100,
+                                            doc="Relative traffic Monday to Sunday")
+    mobile_share: float = spec(0.86, min=0, max=1, doc="Share of sessions on a phone (the rest on a PC)")
+    follower_visit_rate: float = spec(0.01, min=0, max=1, unit="visits per follower per day",
+                                      doc="How often a shop follower visits the shop directly")
+    repeat_visit_rate: float = spec(0.012, min=0, max=1, unit="visits per buyer per day",
+                                    doc="Daily chance a buyer comes back right after a purchase (我的淘宝), decaying with time")
+    repeat_decay_days: float = spec(45.0, min=1, max=3650, unit="days",
+                                    doc="Days for a buyer's return chance to fall by a factor e")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Shoppers:
+    """How a shopper behaves on a product page: bounce, choice between offers, cart, checkout."""
+
+    bounce_rate: float = spec(0.45, min=0.01, max=0.99,
+                              doc="Chance a search visitor leaves after one page, on a listing of quality 0.5")
+    listing_bounce_effect: float = spec(1.2, min=0, max=10, unit="log-odds per unit listing quality",
+                                        doc="How much a better listing lowers the bounce chance")
+    pc_bounce_shift: float = spec(-0.2, min=-5, max=5, unit="log-odds",
+                                  doc="Change in bounce log-odds on a PC (bigger screen, more browsing)")
+    sold_out_bounce_rate: float = spec(0.85, min=0, max=1, doc="Chance a visitor who finds the item sold out leaves at once")
+    extra_pages: float = spec(2.5, min=0, max=50, unit="pages",
+                              doc="Average further pages a visitor who does not bounce looks at")
+    price_sensitivity: float = spec(3.0, min=0, max=20, unit="utility per log of price ratio",
+                                    doc="How strongly a shopper reacts to a price above or below the product's reference price")
+    rating_weight: float = spec(1.5, min=0, max=20, unit="utility per star",
+                                doc="How much a shopper values a higher average rating")
+    review_weight: float = spec(0.8, min=0, max=20, unit="utility",
+                                doc="Value of a long review history, reached at the saturation count")
+    review_saturation: int = spec(1000, min=1, max=10**7, unit="reviews",
+                                  doc="Review count beyond which more reviews add nothing")
+    sales_weight: float = spec(0.8, min=0, max=20, unit="utility",
+                               doc="Value of a high displayed monthly sales count (social proof), reached at saturation")
+    sales_saturation: int = spec(3000, min=1, max=10**8, unit="units per month",
+                                 doc="Monthly sales beyond which the count adds nothing")
+    listing_weight: float = spec(1.0, min=0, max=20, unit="utility per unit listing quality",
+                                 doc="How much good images and a detail page persuade")
+    negative_review_penalty: float = spec(0.35, min=0, max=10, unit="utility per review",
+                                          doc="Lost appeal per unanswered negative review (1-2 stars) among the recent reviews on the page")
+    replied_review_penalty: float = spec(0.08, min=0, max=10, unit="utility per review",
+                                         doc="Lost appeal per negative review that the shop has answered")
+    visible_reviews: int = spec(20, min=1, max=1000, unit="reviews", doc="Recent reviews a shopper reads on the page")
+    landing_preference: float = spec(1.5, min=0, max=20, unit="utility",
+                                     doc="Head start of the product the shopper is looking at over the rivals they compare")
+    no_purchase_utility: float = spec(5.7, min=-20, max=30, unit="utility",
+                                      doc="Appeal of buying nothing today (higher means fewer carts)")
+    returning_bonus: float = spec(0.9, min=0, max=20, unit="utility",
+                                  doc="Extra trust of a customer who has bought from the shop before")
+    source_intent: Mapping[str, float] = spec(
+        {"search": 0.0, "direct": 0.3, "returning": 0.4, "paid_search": 0.0, "display": -1.2,
+         "affiliate": 0.2, "crm": 0.3, "venue": 0.1},
+        keys=SOURCES, min=-20, max=20, unit="utility", doc="Buying intent of each traffic source")
+    source_bounce_shift: Mapping[str, float] = spec(
+        {"search": 0.0, "direct": -0.3, "returning": -0.5, "paid_search": 0.1, "display": 0.7,
+         "affiliate": 0.0, "crm": -0.2, "venue": 0.2},
+        keys=SOURCES, min=-10, max=10, unit="log-odds", doc="Change in bounce log-odds by traffic source")
+    checkout_rate: float = spec(0.32, min=0.01, max=1,
+                                doc="Chance a cart is paid for at the reference price (the rest are abandoned)")
+    checkout_price_effect: float = spec(1.0, min=0, max=20, unit="log-odds per log of price ratio",
+                                        doc="How much a price above the reference makes a carted shopper hesitate")
+    extra_units: float = spec(0.15, min=0, max=10, unit="units", doc="Average extra units of the same SKU in an order")
+    cross_sell_rate: float = spec(0.08, min=0, max=1,
+                                  doc="Chance an order also takes another SKU of the same category")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Search:
+    """The platform's organic search: how listings are ranked and how position turns into clicks."""
+
+    top_click_rate: float = spec(0.045, min=0, max=1, unit="clicks per search",
+                                 doc="Share of searchers who click the first result (for a relevant listing of quality 0.5)")
+    click_decay: float = spec(0.85, min=0, max=5, doc="Click share falls as position^-decay")
+    listing_click_effect: float = spec(1.0, min=0, max=10, unit="log clicks per unit listing quality",
+                                       doc="How much a better main image and title raise clicks at a position")
+    sold_out_click_share: float = spec(0.2, min=0, max=1,
+                                       doc="Clicks a sold-out listing keeps (the platform hides it from most shoppers)")
+    relevance_weight: float = spec(3.0, min=0, max=100, doc="Rank score per unit relevance")
+    velocity_weight: float = spec(1.0, min=0, max=100, doc="Rank score per log of units sold per day (last week)")
+    conversion_weight: float = spec(15.0, min=0, max=1000, doc="Rank score per unit of conversion rate (last week)")
+    rating_weight: float = spec(1.0, min=0, max=100, doc="Rank score per star of rating")
+    listing_weight: float = spec(1.5, min=0, max=100, doc="Rank score per unit listing quality")
+    sold_out_penalty: float = spec(6.0, min=0, max=1000, doc="Rank score lost while a listing is sold out")
+    velocity_days: int = spec(7, min=1, max=60, unit="days", doc="Days of sales the ranking looks back at")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Reviews:
+    """Ratings and reviews: who writes them, when, and what drives the stars."""
+
+    review_share: float = spec(0.3, min=0, max=1, doc="Share of delivered order lines that get a review")
+    delivery_days: float = spec(2.5, min=0, max=30, unit="days", doc="Average days from payment to delivery")
+    review_delay_days: float = spec(3.0, min=0, max=60, unit="days", doc="Average days from delivery to the review")
+    base_rating: float = spec(3.3, min=1, max=5, unit="stars", doc="Expected stars of a product of quality 0")
+    quality_effect: float = spec(2.0, min=0, max=4, unit="stars per unit quality",
+                                 doc="Extra expected stars from a perfect product")
+    value_effect: float = spec(1.5, min=0, max=10, unit="stars per log of price ratio",
+                               doc="Stars gained when the paid price is below the product's reference price (lost above)")
+    late_share: float = spec(0.04, min=0, max=1, doc="Share of orders delivered later than promised")
+    late_delivery_effect: float = spec(1.8, min=0, max=4, unit="stars", doc="Stars lost when delivery is late")
+    rating_noise: float = spec(0.7, min=0, max=5, unit="stars", doc="Spread of one buyer's rating around the expectation")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Customers:
+    """The shop's customer base at the start and how shoppers join it."""
+
+    market_size: int = spec(3_000_000, min=1000, max=10**10, unit="shoppers",
+                            doc="Shoppers in this niche on the platform; sets how often a searcher is already known")
+    past_buyers: int = spec(6000, min=0, max=10**8, unit="customers", doc="Customers who bought in the past year")
+    followers: int = spec(9000, min=0, max=10**8, unit="customers", doc="Shop followers at the start (粉丝)")
+    follow_after_purchase: float = spec(0.25, min=0, max=1, doc="Chance a buyer follows the shop")
+    follow_after_visit: float = spec(0.01, min=0, max=1, doc="Chance a non-bouncing visitor follows the shop")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RivalOffer:
+    """One rival listing an operator can see: price, rating, sales, stock."""
+
+    sku: str = spec(doc="Rival SKU code, unique across the market")
+    name: str = spec(doc="Rival product title")
+    category: str = spec(doc="Category it competes in")
+    price: float = spec(doc="List price", unit="yuan per unit", min=0.01, max=1e5)
+    reference_price: float | None = spec(None, min=0.01, max=1e5, unit="yuan per unit",
+                                         doc="Price shoppers consider fair for this product (default: the starting price)")
+    stock: int = spec(100_000, min=0, max=10**9, unit="units", doc="Units on hand at the start")
+    listing_quality: float = spec(0.6, min=0, max=1, doc="Quality of the rival's title and images")
+    quality: float = spec(0.7, min=0, max=1, doc="How good the product is; drives its ratings")
+    monthly_sales: int = spec(0, min=0, max=10**8, unit="units", doc="Displayed monthly sales at the start")
+    review_count: int = spec(0, min=0, max=10**8, doc="Reviews at the start")
+    rating: float = spec(4.7, min=1, max=5, unit="stars", doc="Average rating at the start")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Rival:
+    """A rival shop and the offers it lists."""
+
+    shop: str = spec(doc="Rival shop name")
+    strategy: str = spec("passive", choices=RIVAL_STRATEGIES, doc="How the rival reacts to the market")
+    offers: tuple[RivalOffer, ...] = spec(min_items=1, doc="The rival's listings")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TimelineEvent:
+    """A scripted thing that happens on a given day (a rival move, a supply problem, a shock)."""
+
+    day: int = spec(doc="Day it happens, 0 = the first day", unit="days", min=0, max=3660)
+    hour: int = spec(9, min=0, max=23, doc="Hour of the day it happens (Asia/Shanghai)")
+    kind: str = spec(choices=EVENT_KINDS, doc="What happens (see the event table below)")
+    target: str | None = spec(None, doc="SKU it applies to (own or rival, by kind)")
+    value: float | None = spec(None, min=0, max=1e8, doc="Size of the event (a price, a factor, a count, by kind)")
+    days: int | None = spec(None, min=1, max=3660, unit="days", doc="How long it lasts (by kind)")
+    note: str | None = spec(None, doc="Free text for the instructor; never shown to trainees")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Scenario:
+    """A shop, its market and a calendar of events: everything one simulation starts from."""
+
+    name: str = spec(doc="Short name (bundled presets are looked up by it)")
+    description: str = spec("", doc="One sentence on what the scenario teaches")
+    lesson: str = spec("", doc="The lesson(s) it serves")
+    start: dt.date = spec(dt.date(2026, 3, 2), doc="First simulated day")
+    days: int = spec(30, min=1, max=3660, unit="days", doc="Length of a run when none is given")
+    shop: Shop = spec(Shop(), doc="The shop's money rules")
+    listing_work: Mapping[str, ListingWork] = spec(
+        {k: ListingWork(**v) for k, v in _DEFAULT_LISTING_WORK.items()}, keys=LISTING_WORK,
+        doc="Listing work an operator can order: title, main_image, detail_page")
+    skus: tuple[Sku, ...] = spec(min_items=1, doc="The shop's products")
+    keywords: tuple[Keyword, ...] = spec(min_items=1, doc="Search keywords of the niche")
+    traffic: Traffic = spec(Traffic(), doc="Arrival shapes and rates")
+    shoppers: Shoppers = spec(Shoppers(), doc="Shopper behaviour")
+    search: Search = spec(Search(), doc="Organic ranking and click curve")
+    reviews: Reviews = spec(Reviews(), doc="Ratings and reviews")
+    customers: Customers = spec(Customers(), doc="The customer base")
+    rivals: tuple[Rival, ...] = spec([], doc="Rival shops")
+    timeline: tuple[TimelineEvent, ...] = spec([], doc="Scripted events")
+
+    def sku(self, code: str) -> Sku:
+        """The own SKU with this code (KeyError if there is none)."""
+        for item in self.skus:
+            if item.sku == code:
+                return item
+        raise KeyError(code)
+
+    @property
+    def rival_offers(self) -> tuple[tuple[str, RivalOffer], ...]:
+        """Every rival offer as ``(shop, offer)`` pairs, in scenario order."""
+        return tuple((r.shop, o) for r in self.rivals for o in r.offers)
+
+
+#: Fields required of each timeline event kind, with what they mean for that kind.
+EVENT_FIELDS: dict[str, dict[str, str]] = {
+    "rival_price": {"target": "rival SKU", "value": "new list price (yuan)"},
+    "rival_stockout": {"target": "rival SKU", "days": "days until the rival restocks"},
+    "rival_restock": {"target": "rival SKU", "value": "units that arrive"},
+    "supply_delay": {"target": "own SKU", "days": "extra days every open and new reorder takes"},
+    "review_burst": {"target": "own SKU", "value": "negative reviews that appear (1-2 stars)"},
+    "traffic_shock": {"value": "traffic multiplier (0.5 halves, 2 doubles)", "days": "days it lasts"},
+    "stock_loss": {"target": "own SKU", "value": "units lost (damaged in the warehouse)"},
+}
+
+_MERGE_KEYS = {"skus": "sku", "keywords": "keyword", "rivals": "shop", "offers": "sku"}
+
+
+def _cross_check(sc: Scenario) -> list[str]:
+    problems: list[str] = []
+    own = [s.sku for s in sc.skus]
+    rival = [o.sku for _, o in sc.rival_offers]
+    seen: set[str] = set()
+    for i, code in enumerate(own + rival):
+        where = f"skus[{i}].sku" if i < len(own) else f"rivals (offer {code})"
+        if not _ID.match(code):
+            problems.append(f"{where}: {code!r} is not a SKU code; use letters, digits, - _ .")
+        if code in seen:
+            problems.append(f"{where}: SKU {code!r} appears twice; SKU codes must be unique")
+        seen.add(code)
+    for i, s in enumerate(sc.skus):
+        if s.price <= s.cost:
+            problems.append(f"skus[{i}].price: {s.price:g} is not above the cost {s.cost:g}; "
+                            "a list price must leave a margin")
+    words = [k.keyword for k in sc.keywords]
+    for i, k in enumerate(sc.keywords):
+        if words.count(k.keyword) > 1:
+            problems.append(f"keywords[{i}].keyword: {k.keyword!r} appears twice")
+        for code in k.relevance:
+            if code not in seen:
+                problems.append(f"keywords[{i}].relevance.{code}: unknown SKU; known: {', '.join(own + rival)}")
+        if not any(code in own for code in k.relevance):
+            problems.append(f"keywords[{i}].relevance: matches none of the shop's own SKUs")
+    for i, s in enumerate(sc.skus):
+        if not any(s.sku in k.relevance for k in sc.keywords):
+            problems.append(f"skus[{i}]: {s.sku} matches no keyword, so search never shows it; "
+                            "add it to a keyword's relevance")
+    shops = [r.shop for r in sc.rivals]
+    for i, r in enumerate(sc.rivals):
+        if shops.count(r.shop) > 1 or r.shop == sc.shop.name:
+            problems.append(f"rivals[{i}].shop: {r.shop!r} is not a unique shop name")
+    if sum(sc.traffic.hour_shape) <= 0 or sum(sc.traffic.weekday_shape) <= 0:
+        problems.append("traffic: hour_shape and weekday_shape need at least one positive value")
+    for i, ev in enumerate(sc.timeline):
+        problems += _check_event(i, ev, own, rival)
+    return problems
+
+
+def _check_event(i: int, ev: TimelineEvent, own: list[str], rival: list[str]) -> list[str]:
+    path = f"timeline[{i}]"
+    needs = EVENT_FIELDS[ev.kind]
+    problems = [f"{path}.{field}: is required for kind {ev.kind} ({what})"
+                for field, what in needs.items() if getattr(ev, field) is None]
+    if "target" in needs and ev.target is not None:
+        pool = rival if needs["target"].startswith("rival") else own
+        if ev.target not in pool:
+            problems.append(f"{path}.target: {ev.target!r} is not a {needs['target']}; "
+                            f"known: {', '.join(pool) or 'none'}")
+    if ev.kind == "rival_price" and ev.value is not None and ev.value <= 0:
+        problems.append(f"{path}.value: a price must be above 0")
+    return problems
+
+
+def from_dict(data: Mapping[str, Any], source: str = "scenario") -> Scenario:
+    """Validate plain data (no ``extends``) and build a :class:`Scenario`.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem found, each with its field path.
+    """
+    scenario, problems = parse(Scenario, data)
+    if scenario is not None:
+        problems += _cross_check(scenario)
+    if problems:
+        raise ScenarioError(problems, source)
+    return scenario
+
+
+def bundled() -> dict[str, str]:
+    """Bundled scenario names and their one-line descriptions."""
+    out = {}
+    for path in sorted(_preset_dir().iterdir()):
+        if path.name.endswith(".yaml"):
+            raw = _read_yaml(path, path.stem)
+            out[path.stem] = str(raw.get("description", ""))
+    return out
+
+
+def load_scenario(name_or_path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
+    """Load a bundled scenario by name, or a YAML file by path.
+
+    Parameters
+    ----------
+    name_or_path:
+        ``"baseline"`` (see :func:`bundled`) or a path to a ``.yaml`` file.
+    overrides:
+        ``"path.to.field=VALUE"`` strings applied before validation (see :func:`with_overrides`).
+    """
+    raw, source = _resolve(name_or_path, chain=())
+    raw = _apply_overrides(raw, overrides, source)
+    return from_dict(raw, source)
+
+
+def with_overrides(scenario_name: str | Path, overrides: Iterable[str]) -> Scenario:
+    """Alias of :func:`load_scenario` with overrides, for readability at call sites."""
+    return load_scenario(scenario_name, overrides)
+
+
+def _preset_dir() -> Path:
+    return Path(str(resources.files("shopsim") / "scenarios"))
+
+
+def _read_yaml(path: Path, source: str) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError([f"cannot read the file: {exc.strerror}"], source) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ScenarioError([f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"], source) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ScenarioError([f"the file must hold a mapping of scenario keys, not a {type(data).__name__}"],
+                            source)
+    return data
+
+
+def _resolve(name_or_path: str | Path, chain: tuple[str, ...]) -> tuple[dict[str, Any], str]:
+    text = str(name_or_path)
+    preset = _preset_dir() / f"{text}.yaml"
+    if preset.is_file() and "/" not in text and not text.endswith((".yaml", ".yml")):
+        path, source = preset, text
+    else:
+        path, source = Path(text), text
+        if not path.is_file():
+            known = ", ".join(bundled())
+            raise ScenarioError([f"no such file or bundled scenario; bundled: {known}"], source)
+    if source in chain:
+        raise ScenarioError([f"extends: loops back to {source} ({' -> '.join(chain + (source,))})"], source)
+    raw = _read_yaml(path, source)
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw, source
+    if not isinstance(parent, str):
+        raise ScenarioError([f"extends: {parent!r} is not a scenario name or file"], source)
+    is_preset = "/" not in parent and (_preset_dir() / f"{parent}.yaml").is_file()
+    if not is_preset and not Path(parent).is_absolute():
+        parent = str(path.parent / parent)
+    base, _ = _resolve(parent, chain + (source,))
+    return merge(base, raw), source
+
+
+def merge(base: Any, over: Any, key: str = "") -> Any:
+    """Deep-merge ``over`` onto ``base``: mappings merge, keyed lists merge by id, others replace.
+
+    Lists of SKUs, keywords, rivals and rival offers merge item by item on their id
+    (``sku``, ``keyword``, ``shop``): an item with a known id overrides that item, a new id
+    is appended. Every other list (the timeline, shapes) replaces the parent's.
+    """
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = copy.deepcopy(base)
+        for k, v in over.items():
+            out[k] = merge(base[k], v, k) if k in base else copy.deepcopy(v)
+        return out
+    id_key = _MERGE_KEYS.get(key)
+    if id_key and isinstance(base, list) and isinstance(over, list) and all(
+            isinstance(i, dict) and id_key in i for i in base + over):
+        out = [copy.deepcopy(i) for i in base]
+        index = {i[id_key]: n for n, i in enumerate(out)}
+        for item in over:
+            if item[id_key] in index:
+                n = index[item[id_key]]
+                out[n] = merge(out[n], item)
+            else:
+                out.append(copy.deepcopy(item))
+        return out
+    return copy.deepcopy(over)
+
+
+def _apply_overrides(raw: dict[str, Any], overrides: Iterable[str], source: str) -> dict[str, Any]:
+    out = copy.deepcopy(raw)
+    problems = []
+    for text in overrides:
+        path, sep, value_text = text.partition("=")
+        if not sep or not path.strip():
+            problems.append(f"--set {text!r}: write path.to.field=VALUE, e.g. skus.TEE-01.price=79")
+            continue
+        try:
+            value = yaml.safe_load(value_text) if value_text.strip() else ""
+        except yaml.YAMLError:
+            value = value_text
+        problem = _set_path(out, path.strip().split("."), value)
+        if problem:
+            problems.append(f"--set {path}: {problem}")
+    if problems:
+        raise ScenarioError(problems, source)
+    return out
+
+
+def _set_path(node: Any, parts: list[str], value: Any) -> str | None:
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        if isinstance(node, list):
+            node_list = node
+            found = _list_item(node_list, part)
+            if found is None:
+                return f"{part!r} is neither an index (0-{len(node_list) - 1}) nor an id in that list"
+            if last:
+                node_list[found] = value
+                return None
+            node = node_list[found]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+                return None
+            node = node.setdefault(part, {})
+        else:
+            return f"{'.'.join(parts[:depth])} is a value, not a section"
+    return None
+
+
+def _list_item(items: list[Any], part: str) -> int | None:
+    if part.isdigit():
+        return int(part) if int(part) < len(items) else None
+    for n, item in enumerate(items):
+        if isinstance(item, dict) and part in (item.get("sku"), item.get("keyword"), item.get("shop")):
+            return n
+    return None
+
+
+def reference_markdown() -> str:
+    """The full scenario reference (every key, type, default, range, unit and meaning)."""
+    events = ["### Timeline event kinds", "", "| kind | needs | meaning of the fields |", "| --- | --- | --- |"]
+    for kind, needs in EVENT_FIELDS.items():
+        events.append(f"| `{kind}` | {', '.join(needs)} | "
+                      + "; ".join(f"`{k}`: {v}" for k, v in needs.items()) + " |")
+    return reference(Scenario) + "\n\n" + "\n".join(events) + "\n"

@@ -1,0 +1,248 @@
+"""Shoppers: arrivals by source and device, the funnel, and the choice between offers.
+
+Shoppers are many, so they are drawn as arrays per time slice, not as one process each.
+Every day (and whenever the market changes) the traffic is split into *groups* of identical
+shoppers: (source, keyword, landing SKU), each with an arrival rate and funnel
+probabilities. A slice then draws each group's sessions, gives every session an id, a time,
+a device and a customer, and runs the funnel:
+
+1. bounce or browse (the listing's quality, the source, the device);
+2. choose: a multinomial logit between the landing offer, the rivals' offers the shopper
+   compares it with, and buying nothing. Utility = price against the product's reference
+   price, rating, review count and displayed sales (both saturating), listing quality,
+   negative reviews on the page, the source's intent, trust of a returning buyer;
+3. a shopper who chooses the offer adds it to the cart, then pays or abandons the cart.
+
+Rival shops' sales come from the same choice model, in aggregate (no rows per session).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from shopsim.catalog import Catalog
+from shopsim.customers import CustomerBase
+from shopsim.scenario import SOURCES, Scenario
+
+SOURCE_CODE = {s: i for i, s in enumerate(SOURCES)}
+
+
+def _logit(p: float) -> float:
+    return float(np.log(p / (1.0 - p)))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@dataclass
+class Groups:
+    """Today's traffic groups: arrays with one entry per (source, keyword, landing SKU).
+
+    rate: expected sessions per hour at traffic weight 1. bounce: (groups, 2) chance of a
+    one-page visit on mobile / PC. cart: (groups, 2) chance a browsing visitor adds to cart,
+    new / returning buyer. checkout: chance a cart is paid. landing_share: how followers and
+    returning buyers spread over the own SKUs. rival_visits, rival_units: rivals' expected
+    listing visits and units sold per hour at traffic weight 1.
+    """
+
+    source: np.ndarray
+    keyword: np.ndarray
+    offer: np.ndarray
+    rate: np.ndarray
+    bounce: np.ndarray
+    cart: np.ndarray
+    checkout: np.ndarray
+    returning_group: np.ndarray
+    landing_cdf: np.ndarray
+    rival_visits: np.ndarray
+    rival_units: np.ndarray
+
+
+def offer_appeal(sc: Scenario, cat: Catalog, price: np.ndarray,
+                 negative_open: np.ndarray, negative_replied: np.ndarray) -> np.ndarray:
+    """Utility of each offer to an average shopper before source and landing effects.
+
+    ``price`` is the effective price per offer (yuan per unit); the negative review counts
+    are per own SKU.
+    """
+    sh = sc.shoppers
+    review_term = np.minimum(1.0, np.log1p(cat.rating_count) / np.log1p(sh.review_saturation))
+    sales_term = np.minimum(1.0, np.log1p(cat.monthly_sales()) / np.log1p(sh.sales_saturation))
+    appeal = (
+        -sh.price_sensitivity * np.log(price / cat.reference_price)
+        + sh.rating_weight * (cat.rating() - 4.5)
+        + sh.review_weight * review_term
+        + sh.sales_weight * sales_term
+        + sh.listing_weight * cat.listing_quality
+    )
+    penalty = sh.negative_review_penalty * negative_open + sh.replied_review_penalty * negative_replied
+    appeal[: cat.n_own] -= penalty
+    return appeal
+
+
+def build_groups(sc: Scenario, cat: Catalog, relevance: np.ndarray, clicks: np.ndarray,
+                 appeal: np.ndarray, price: np.ndarray, followers: int) -> Groups:
+    """Split today's traffic into groups and compute their rates and funnel chances.
+
+    ``clicks`` is expected clicks per search (keywords x offers) from :mod:`shopsim.search`.
+    """
+    sh, n_own = sc.shoppers, cat.n_own
+    in_stock = cat.stock > 0
+    searches = np.array([kw.daily_searches for kw in sc.keywords]) / 24.0
+    k_idx, o_idx = np.nonzero(clicks[:, :n_own] > 0)
+    own = np.arange(n_own)
+    sales = cat.monthly_sales()[:n_own] + 1.0
+    landing = sales / sales.sum()
+
+    exp_appeal = np.exp(appeal) * in_stock
+    rival_by_keyword = (relevance[:, n_own:] * exp_appeal[None, n_own:]).sum(axis=1)
+    rival_by_category = np.bincount(cat.category[n_own:], weights=exp_appeal[n_own:],
+                                    minlength=len(cat.categories))
+
+    source = np.concatenate([np.full(len(k_idx), SOURCE_CODE["search"]),
+                             np.full(n_own, SOURCE_CODE["direct"]),
+                             np.full(n_own, SOURCE_CODE["returning"])])
+    keyword = np.concatenate([k_idx, np.full(2 * n_own, -1)])
+    offer = np.concatenate([o_idx, own, own])
+    rate = np.concatenate([searches[k_idx] * clicks[k_idx, o_idx],
+                           followers * sc.traffic.follower_visit_rate / 24.0 * landing,
+                           np.zeros(n_own)])
+    alternatives = np.concatenate([rival_by_keyword[k_idx],
+                                   np.tile(rival_by_category[cat.category[:n_own]], 2)])
+    intent = np.array([sh.source_intent[s] for s in SOURCES])[source]
+    bounce_shift = np.array([sh.source_bounce_shift[s] for s in SOURCES])[source]
+
+    stocked = in_stock[offer]
+    base = _logit(sh.bounce_rate) - sh.listing_bounce_effect * (cat.listing_quality[offer] - 0.5) + bounce_shift
+    bounce = _sigmoid(np.stack([base, base + sh.pc_bounce_shift], axis=1))
+    bounce[~stocked] = sh.sold_out_bounce_rate
+
+    own_u = appeal[offer] + sh.landing_preference + intent
+    outside = np.exp(sh.no_purchase_utility)
+    cart = np.empty((len(offer), 2))
+    for col, bonus in enumerate((0.0, sh.returning_bonus)):
+        e = np.exp(own_u + bonus)
+        cart[:, col] = e / (e + alternatives * np.exp(intent) + outside)
+    cart[~stocked] = 0.0
+    checkout = checkout_chance(sc, price[offer] / cat.reference_price[offer])
+
+    rival_visits, rival_units = _rival_demand(sc, cat, relevance, clicks, exp_appeal, appeal, price, searches)
+    return Groups(source.astype(np.int8), keyword.astype(np.int16), offer.astype(np.int16), rate,
+                  bounce, cart, checkout, len(k_idx) + n_own + own, np.cumsum(landing),
+                  rival_visits, rival_units)
+
+
+def checkout_chance(sc: Scenario, price_ratio: np.ndarray) -> np.ndarray:
+    """Chance a cart is paid, given the price over the product's reference price."""
+    sh = sc.shoppers
+    return _sigmoid(_logit(sh.checkout_rate) - sh.checkout_price_effect * np.log(price_ratio))
+
+
+def _rival_demand(sc: Scenario, cat: Catalog, relevance: np.ndarray, clicks: np.ndarray,
+                  exp_appeal: np.ndarray, appeal: np.ndarray, price: np.ndarray,
+                  searches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rivals' expected visits and units per hour (traffic weight 1), by the same choice model."""
+    sh, n_own = sc.shoppers, cat.n_own
+    rivals = slice(n_own, None)
+    visits_kr = searches[:, None] * clicks[:, rivals]
+    everyone = (relevance * exp_appeal[None, :]).sum(axis=1)[:, None]
+    own_e = np.exp(appeal[rivals] + sh.landing_preference)[None, :]
+    others = everyone - relevance[:, rivals] * exp_appeal[None, rivals]
+    choose = own_e / (own_e + others + np.exp(sh.no_purchase_utility))
+    bounce = _sigmoid(_logit(sh.bounce_rate) - sh.listing_bounce_effect * (cat.listing_quality[rivals] - 0.5))
+    buy = (1 - bounce) * checkout_chance(sc, price[rivals] / cat.reference_price[rivals])
+    units = (visits_kr * choose).sum(axis=0) * buy * (cat.stock[rivals] > 0)
+    return visits_kr.sum(axis=0), units
+
+
+@dataclass
+class SessionDraw:
+    """One slice's sessions, sorted by time: arrays of equal length."""
+
+    ts: np.ndarray          # seconds since hour 0
+    group: np.ndarray       # traffic group per session
+    customer: np.ndarray    # customer id
+    pc: np.ndarray          # True on a PC, False on a phone
+    was_buyer: np.ndarray   # had bought from the shop before this session
+    u_bounce: np.ndarray    # the uniform behind the bounce decision
+    bounced: np.ndarray
+    cart: np.ndarray
+    ordered: np.ndarray
+    pages: np.ndarray
+
+
+class Shoppers:
+    """Draws sessions and baskets; holds the arrival, funnel and basket random streams."""
+
+    def __init__(self, sc: Scenario, cat: Catalog, arrivals: np.random.Generator,
+                 funnel: np.random.Generator, basket: np.random.Generator) -> None:
+        self.sc, self.cat = sc, cat
+        self.arrivals, self.funnel, self.basket = arrivals, funnel, basket
+        cats = cat.category[: cat.n_own]
+        self.partners = [np.flatnonzero((cats == cats[o]) & (np.arange(cat.n_own) != o))
+                         for o in range(cat.n_own)]
+
+    def draw(self, g: Groups, weight: float, start: int, returning: np.ndarray,
+             customers: CustomerBase) -> SessionDraw:
+        """Draw one slice's sessions (one hour from second ``start``) and run the funnel.
+
+        ``weight`` scales every group's rate (hour x weekday x shocks); ``returning`` are the
+        ids of past buyers who come back in this slice.
+        """
+        rng = self.arrivals
+        counts = rng.poisson(g.rate * weight)
+        arrived = np.repeat(np.arange(len(g.rate)), counts)
+        landing = np.searchsorted(g.landing_cdf, rng.random(len(returning)) * g.landing_cdf[-1])
+        group = np.concatenate([arrived, g.returning_group[landing]])
+        customer = np.concatenate([self._customers(g.source[arrived], customers), returning])
+        n = len(group)
+        ts = start + (rng.random(n) * 3600).astype(np.int64)
+        order = np.argsort(ts, kind="stable")
+        ts, group, customer = ts[order], group[order], customer[order]
+        f = self.funnel
+        u = f.random((3, n))
+        pc = f.random(n) >= self.sc.traffic.mobile_share
+        was_buyer = customers.is_buyer(customer)
+        bounced = u[0] < g.bounce[group, pc.astype(np.int8)]
+        cart = ~bounced & (u[1] < g.cart[group, was_buyer.astype(np.int8)])
+        ordered = cart & (u[2] < g.checkout[group])
+        extra = max(self.sc.shoppers.extra_pages - 1.0, 0.0)
+        pages = np.where(bounced, 1, 2 + f.poisson(extra, n)).astype(np.int16)
+        return SessionDraw(ts, group, customer, pc, was_buyer, u[0], bounced, cart, ordered, pages)
+
+    def _customers(self, source: np.ndarray, customers: CustomerBase) -> np.ndarray:
+        """Customer id per arriving session: followers for direct visits, else searchers."""
+        out = np.empty(len(source), dtype=np.int64)
+        is_direct = source == SOURCE_CODE["direct"]
+        out[is_direct] = customers.follower_visitors(int(is_direct.sum()), self.arrivals)
+        out[~is_direct] = customers.searchers(int((~is_direct).sum()), self.arrivals)
+        return out
+
+    def baskets(self, ordering: np.ndarray, main: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Order lines for the paying sessions ``ordering`` whose landing SKU is ``main``.
+
+        Returns (session position, own offer, units, is the landing SKU) per line, in time
+        order: the landing
+        SKU with 1 + Poisson(extra_units) units, and sometimes a second SKU of the category.
+        """
+        sh, rng = self.sc.shoppers, self.basket
+        qty = 1 + rng.poisson(sh.extra_units, len(main))
+        cross = np.flatnonzero(rng.random(len(main)) < sh.cross_sell_rate)
+        pick = rng.random(len(cross))
+        extra_sess, extra_offer = [], []
+        for i, u in zip(cross, pick, strict=True):
+            partners = self.partners[main[i]]
+            if len(partners):
+                extra_sess.append(ordering[i])
+                extra_offer.append(partners[int(u * len(partners))])
+        sess = np.concatenate([ordering, np.asarray(extra_sess, dtype=np.int64)])
+        offer = np.concatenate([main, np.asarray(extra_offer, dtype=main.dtype)])
+        units = np.concatenate([qty, np.ones(len(extra_sess), dtype=qty.dtype)])
+        is_main = np.arange(len(sess)) < len(ordering)
+        order = np.argsort(sess, kind="stable")
+        return (sess[order], offer[order].astype(np.int64), units[order].astype(np.int64),
+                is_main[order])

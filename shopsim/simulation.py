@@ -1,0 +1,381 @@
+"""The simulation: wires the SimPy environment, the market, the shop and the records.
+
+Time runs in hours from midnight (Asia/Shanghai) of the scenario's first day. One clock
+process steps through the hours: at 00:00 it opens the day (reviews published, search
+ranking updated, rivals' state recorded, the policy called); every hour it draws that
+slice's shoppers as arrays; at 23:00 it closes the day (stock, costs). Operator actions,
+reorders, listing work and scripted timeline events are SimPy events of their own.
+
+Randomness: one ``SeedSequence(seed)`` gives every process its own named stream, so the
+same scenario, seed and actions give identical tables, and changing one lever leaves the
+other streams' draws where they were (common random numbers).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from shopsim import reports, search, timeline
+from shopsim.calendar import Clock
+from shopsim.catalog import Catalog
+from shopsim.competitors import Rivals
+from shopsim.customers import CustomerBase
+from shopsim.errors import ActionError
+from shopsim.inventory import Inventory, Reorder
+from shopsim.operator import Levers, OperatorView
+from shopsim.records import Recorder
+from shopsim.reviews import NEGATIVE_STARS, ReviewBook
+from shopsim.scenario import Scenario, TimelineEvent, load_scenario
+from shopsim.shoppers import Groups, Shoppers, build_groups, offer_appeal
+
+Policy = Callable[[OperatorView], None]
+TABLES = ("sessions", "orders", "order_items", "ads", "inventory", "reviews", "rankings", "market",
+          "events", "costs", "pnl", "daily")
+
+
+def stream(seed: int, name: str) -> np.random.Generator:
+    """The random stream called ``name`` for ``seed`` (independent of every other name)."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode()),)))
+
+
+class Simulation(Levers):
+    """One shop in its market, run step by step.
+
+    Parameters
+    ----------
+    scenario:
+        A :class:`~shopsim.scenario.Scenario`, a bundled scenario name or a YAML path.
+    seed:
+        The seed of every random stream (required: the same seed gives the same run).
+    policy:
+        Optional ``f(view)`` called each simulated morning (see :class:`OperatorView`).
+    """
+
+    def __init__(self, scenario: Scenario | str | Path, seed: int, policy: Policy | None = None) -> None:
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ActionError(f"seed must be a whole number of 0 or more, not {seed!r}")
+        sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        self.scenario, self.seed, self.policy = sc, int(seed), policy
+        self._streams: dict[str, np.random.Generator] = {}
+        self.clock = Clock(sc.start, sc.traffic.hour_shape, sc.traffic.weekday_shape)
+        self.catalog = cat = Catalog(sc)
+        self.relevance = search.relevance_matrix(sc, cat)
+        self.customers = CustomerBase(sc.customers, sc.traffic, self.rng("customers"))
+        self.reviews = ReviewBook(sc.reviews, cat.n_own, sc.shoppers.visible_reviews)
+        self.inventory = Inventory(cat)
+        self.rivals = Rivals(sc, cat)
+        self.shoppers = Shoppers(sc, cat, self.rng("arrivals"), self.rng("funnel"), self.rng("basket"))
+        self.records = Recorder(self.clock, cat.codes, [k.keyword for k in sc.keywords], cat.shops)
+        self.env = simpy.Environment()
+        self.day = 0
+        self._version = 0
+        self._market_dirty = True
+        self._groups: Groups | None = None
+        self._clicks = np.zeros_like(self.relevance)
+        self._listing_in_progress: set[tuple[int, str]] = set()
+        self._shocks: list[tuple[float, float, float]] = []
+        self._returning_by_hour: list[np.ndarray] = []
+        self._next_order_id = 1
+        self._tables: dict[str, tuple[int, pd.DataFrame]] = {}
+        self._reset_counters()
+        self.env.process(self._hours())
+        for event in sc.timeline:
+            self.env.process(self._scripted(event))
+
+    # -- public API ------------------------------------------------------------------------
+    def rng(self, name: str) -> np.random.Generator:
+        """This run's random stream ``name`` (created on first use)."""
+        if name not in self._streams:
+            self._streams[name] = stream(self.seed, name)
+        return self._streams[name]
+
+    def run(self, days: int | None = None) -> Simulation:
+        """Simulate ``days`` more days (default: the rest of the scenario's length)."""
+        if days is None:
+            days = max(self.scenario.days - self.day, 0)
+        if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or not 0 <= days <= 3660:
+            raise ActionError(f"days must be a whole number from 0 to 3660, not {days!r}")
+        if days:
+            self.env.run(until=self.env.now + 24 * int(days))
+            self._version += 1
+        return self
+
+    @property
+    def today(self) -> dt.date:
+        """The date of the day about to run (or running)."""
+        return self.clock.date(int(self.env.now // 24))
+
+    @property
+    def days_run(self) -> int:
+        """Whole days simulated so far."""
+        return self.records.days_done
+
+    @property
+    def tables(self) -> Mapping[str, pd.DataFrame]:
+        """The shop's tables (DESIGN 2.5), built on first access after each run."""
+        return _Tables(self)
+
+    def truth(self) -> pd.DataFrame:
+        """Hidden ground truth per listing, for instructors and grading (never for trainees)."""
+        cat, sh = self.catalog, self.scenario.shoppers
+        open_, answered = self._negatives()
+        appeal = offer_appeal(self.scenario, cat, cat.price, open_, answered)
+        return pd.DataFrame({
+            "sku": cat.codes, "shop": cat.shops, "quality": cat.quality,
+            "listing_quality": cat.listing_quality, "reference_price": cat.reference_price,
+            "appeal": appeal, "price_sensitivity": sh.price_sensitivity,
+        })
+
+    # -- the clock -------------------------------------------------------------------------
+    def _hours(self) -> Iterator[simpy.Event]:
+        while True:
+            hour = int(self.env.now) % 24
+            if hour == 0:
+                self._open_day()
+            self._slice(hour)
+            if hour == 23:
+                self._close_day()
+            yield self.env.timeout(1)
+
+    def _open_day(self) -> None:
+        self.day = day = int(self.env.now // 24)
+        now_s = int(self.env.now * 3600)
+        offers, stars = self.reviews.publish(now_s)
+        if len(offers):
+            self.catalog.add_ratings(offers, stars)
+            for o, r in zip(offers, stars, strict=True):
+                if r <= NEGATIVE_STARS:
+                    self.records.event(now_s, "platform", "negative_review", self.catalog.codes[o],
+                                       f"{r} stars")
+        self.inventory.start_day()
+        self._rank(day)
+        view = self.rivals.market_view()
+        self.records.market.append(day=day, **view)
+        ret = self.customers.returning_today(day, self.rng("returning"))
+        hours = self.rng("returning").choice(24, size=len(ret), p=self.clock.hour_weights / 24)
+        self._returning_by_hour = [ret[hours == h] for h in range(24)]
+        self._market_dirty = True
+        if self.policy is not None:
+            self.policy(OperatorView(self))
+
+    def _rank(self, day: int) -> None:
+        scores = search.rank_scores(self.scenario, self.catalog, self.relevance)
+        pos = search.positions(scores)
+        self._clicks = search.click_rates(self.scenario, self.catalog, self.relevance, pos)
+        k, o = np.nonzero(pos)
+        self.records.rankings.append(day=day, keyword=k, offer=o, organic_position=pos[k, o])
+
+    def _negatives(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.reviews.negative_on_page()
+
+    def _traffic_weight(self, hour: int) -> float:
+        now = self.env.now
+        shock = 1.0
+        for start, end, factor in self._shocks:
+            if start <= now < end:
+                shock *= factor
+        return self.clock.traffic_weight(self.day, hour) * shock
+
+    def _slice(self, hour: int) -> None:
+        cat = self.catalog
+        if self._market_dirty or self._groups is None:
+            open_, answered = self._negatives()
+            appeal = offer_appeal(self.scenario, cat, cat.price, open_, answered)
+            followers = self.customers.followers.size
+            self._groups = build_groups(self.scenario, cat, self.relevance, self._clicks, appeal,
+                                        cat.price, followers)
+            self._market_dirty = False
+        g = self._groups
+        start = int(self.env.now * 3600)
+        weight = self._traffic_weight(hour)
+        draw = self.shoppers.draw(g, weight, start, self._returning_by_hour[hour], self.customers)
+        self._sell(draw, g, start)
+        visits, units = self.rivals.sell(g, weight, self.rng("rivals"))
+        self._rival_units += units
+        self._rival_visits += visits
+        if (units > 0).any() and (cat.stock[cat.n_own:] == 0).any():
+            self._market_dirty = True
+        self.inventory.count_stockout(self.env.now, self.env.now + 1)
+
+    def _sell(self, d: Any, g: Groups, start: int) -> None:
+        """Fulfil the slice's orders, record sessions, orders, lines, reviews, customers."""
+        cat = self.catalog
+        landing = g.offer[d.group].astype(np.int64)
+        sess, offer, qty, main = self.shoppers.baskets(np.flatnonzero(d.ordered), landing[d.ordered])
+        filled, ran_out = self.inventory.fulfil(d.ts[sess], offer, qty)
+        sold_out = np.zeros(len(d.ts), dtype=bool)
+        sold_out[sess[main & (filled == 0)]] = True
+        for o, second in ran_out.items():
+            sold_out |= (landing == o) & (d.ts > second) & ~d.ordered
+            self.records.event(second, "system", "stockout", cat.codes[o], "sold out")
+        if sold_out.any():
+            self._saw_sold_out(d, sold_out)
+            back = (filled > 0) & sold_out[sess]
+            self.inventory.put_back(offer[back], filled[back])
+            filled[back] = 0
+            self._market_dirty = True
+        keep = filled > 0
+        sess, offer, qty = sess[keep], offer[keep], filled[keep]
+        paying = np.flatnonzero(d.ordered)
+        order_id = np.full(len(d.ts), -1, dtype=np.int64)
+        order_id[paying] = self._next_order_id + np.arange(len(paying))
+        self._next_order_id += len(paying)
+        line_order = order_id[sess]
+        unit_price = cat.price[offer]
+        position = np.searchsorted(paying, sess)
+        amount = np.round(np.bincount(position, weights=qty * unit_price, minlength=len(paying)), 2)
+        self.records.sessions.append(
+            ts=d.ts, customer_id=d.customer, is_new_customer=~d.was_buyer, device=d.pc.astype(np.int8),
+            source=g.source[d.group], keyword=g.keyword[d.group], landing_sku=landing.astype(np.int16),
+            bounced=d.bounced, added_to_cart=d.cart, ordered=d.ordered, order_id=order_id, page_views=d.pages)
+        first_session = self.records.session_count - len(d.ts) + 1
+        self.records.orders.append(
+            order_id=order_id[paying], ts=d.ts[paying], customer_id=d.customer[paying],
+            session_id=first_session + paying, source=g.source[d.group[paying]],
+            items=np.bincount(position, weights=qty, minlength=len(paying)),
+            gross_amount=amount, discount_amount=np.zeros(len(paying)), paid_amount=amount)
+        self.records.order_items.append(
+            order_id=line_order, sku=offer.astype(np.int16), qty=qty, unit_list_price=unit_price,
+            unit_paid_price=unit_price, unit_cost=cat.cost[offer])
+        self._own_visits += np.bincount(landing, minlength=cat.n_own)
+        self._own_units += np.bincount(offer, weights=qty, minlength=cat.n_own)
+        self._after_orders(d, paying, line_order, d.ts[sess], offer, unit_price)
+
+    def _saw_sold_out(self, d: Any, who: np.ndarray) -> None:
+        """Shoppers who found their item sold out: no cart, no order, a sold-out bounce chance."""
+        d.cart[who] = False
+        d.ordered[who] = False
+        d.bounced[who] = d.u_bounce[who] < self.scenario.shoppers.sold_out_bounce_rate
+        d.pages[who & d.bounced] = 1
+
+    def _after_orders(self, d: Any, paying: np.ndarray, line_order: np.ndarray, line_ts: np.ndarray,
+                      offer: np.ndarray, unit_price: np.ndarray) -> None:
+        """Customers, followers and future reviews that follow from the slice's orders."""
+        cat, cfg = self.catalog, self.scenario
+        rng = self.rng("customers")
+        self.customers.record_orders(d.customer[paying], self.day)
+        fans = d.customer[paying][rng.random(len(paying)) < cfg.customers.follow_after_purchase]
+        browsing = np.flatnonzero(~d.bounced & ~d.ordered)
+        visitors = d.customer[browsing][rng.random(len(browsing)) < cfg.customers.follow_after_visit]
+        self.customers.follow(np.concatenate([fans, visitors]))
+        rr = self.rng("reviews")
+        late = rr.random(len(line_order)) < cfg.reviews.late_share
+        self.reviews.draw(rr, line_order, line_ts, offer, unit_price, cat.reference_price[offer],
+                          cat.quality[offer], late)
+
+    def _close_day(self) -> None:
+        cat, inv = self.catalog, self.inventory
+        n = cat.n_own
+        units = np.concatenate([self._own_units, self._rival_units])
+        visits = np.concatenate([self._own_visits, self._rival_visits])
+        cat.close_day(units, visits)
+        self.records.inventory.append(
+            day=self.day, sku=np.arange(n), on_hand_start=inv.on_hand_start, received=inv.received,
+            sold=inv.sold, lost=inv.lost, on_hand_end=cat.stock[:n].copy(),
+            stockout_hours=inv.stockout_hours.copy(), on_order=inv.on_order())
+        self.records.cost(self.day, "holding_cost", inv.holding_cost(self.scenario.shop.holding_cost_rate))
+        self.records.days_done = self.day + 1
+        self._reset_counters()
+
+    def _reset_counters(self) -> None:
+        n_own, n = self.catalog.n_own, self.catalog.n
+        self._own_units = np.zeros(n_own)
+        self._own_visits = np.zeros(n_own)
+        self._rival_units = np.zeros(n - n_own, dtype=np.int64)
+        self._rival_visits = np.zeros(n - n_own, dtype=np.int64)
+
+    # -- SimPy processes for things that happen later ------------------------------------
+    def _arrival(self, order: Reorder) -> Iterator[simpy.Event]:
+        while self.env.now < order.due:
+            yield self.env.timeout(order.due - self.env.now)
+        self.inventory.receive(order, self.env.now)
+        self.records.event(self.env.now * 3600, "system", "restock_arrived",
+                           self.catalog.codes[order.offer], f"{order.qty} units")
+        self._market_dirty = True
+
+    def _listing_live(self, offer: int, kind: str, days: int, gain: float) -> Iterator[simpy.Event]:
+        yield self.env.timeout(days * 24)
+        lq = self.catalog.listing_quality
+        lq[offer] += gain * (1.0 - lq[offer])
+        self._listing_in_progress.discard((offer, kind))
+        self.records.event(self.env.now * 3600, "system", "listing_live", self.catalog.codes[offer],
+                           f"{kind}: listing quality now {lq[offer]:.2f}")
+        self._market_dirty = True
+
+    def _scripted(self, ev: TimelineEvent) -> Iterator[simpy.Event]:
+        yield self.env.timeout(ev.day * 24 + ev.hour)
+        timeline.apply(self, ev)
+        self._market_dirty = True
+        self._version += 1
+
+
+def simulate(scenario: Scenario | str | Path, days: int | None = None, *, seed: int,
+             policy: Policy | None = None) -> Simulation:
+    """Run a scenario in one call and return the finished :class:`Simulation`.
+
+    ``days`` defaults to the scenario's own length; ``policy`` is called every morning.
+    """
+    return Simulation(scenario, seed=seed, policy=policy).run(days)
+
+
+class _Tables(Mapping[str, pd.DataFrame]):
+    """Dict-like access to a simulation's tables, each built on first access."""
+
+    def __init__(self, sim: Simulation) -> None:
+        self._sim = sim
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(TABLES)
+
+    def __len__(self) -> int:
+        return len(TABLES)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in TABLES:
+            raise KeyError(f"no table {name!r}; tables are: {', '.join(TABLES)}")
+        sim = self._sim
+        cached = sim._tables.get(name)
+        if cached is None or cached[0] != sim._version:
+            sim._tables[name] = (sim._version, _build(sim, name, self))
+        return sim._tables[name][1].copy(deep=False)
+
+    def __repr__(self) -> str:
+        return f"<tables of {self._sim.scenario.name}: {', '.join(TABLES)}>"
+
+
+def _build(sim: Simulation, name: str, tables: _Tables) -> pd.DataFrame:
+    rec = sim.records
+    dates = sim.clock.dates(np.arange(rec.days_done))
+    if name == "pnl":
+        return reports.pnl(tables["orders"], tables["order_items"], tables["costs"], tables["ads"],
+                           sim.scenario.shop, dates)
+    if name == "daily":
+        return reports.daily_report(tables["sessions"], tables["orders"], tables["order_items"],
+                                    tables["pnl"], tables["ads"], dates)
+    if name == "reviews":
+        return _reviews_table(sim)
+    return getattr(rec, f"{name}_table")()
+
+
+def _reviews_table(sim: Simulation) -> pd.DataFrame:
+    book = sim.reviews
+    n = len(book.ts)
+    order_id = np.asarray(book.order_id, dtype=np.int64)
+    return pd.DataFrame({
+        "review_id": np.arange(1, n + 1, dtype=np.int64),
+        "ts": sim.clock.timestamps(np.asarray(book.ts, dtype=np.int64)),
+        "order_id": pd.arrays.IntegerArray(order_id, order_id < 0),
+        "sku": pd.Categorical.from_codes(np.asarray(book.offer, dtype=np.int16), categories=sim.catalog.codes),
+        "rating": np.asarray(book.rating, dtype=np.int64),
+        "tags": pd.array(book.tags, dtype="string"),
+        "replied": np.asarray(book.replied, dtype=bool),
+    })
+

@@ -1,0 +1,48 @@
+"""Shared fixtures: a tiny scenario and short runs of it."""
+
+from __future__ import annotations
+
+import pytest
+
+import shopsim
+from shopsim import scenario as scenario_mod
+
+TINY = {
+    "name": "tiny",
+    "description": "Two own SKUs, one rival, two keywords: the smallest useful market.",
+    "start": "2026-03-02",
+    "days": 5,
+    "customers": {"past_buyers": 200, "followers": 300, "market_size": 100000},
+    "skus": [
+        {"sku": "A", "name": "Tee A", "category": "tees", "cost": 20, "price": 60, "initial_stock": 400,
+         "monthly_sales": 300, "review_count": 100, "rating": 4.7},
+        {"sku": "B", "name": "Tee B", "category": "tees", "cost": 30, "price": 80, "initial_stock": 200,
+         "monthly_sales": 100, "review_count": 40, "rating": 4.6},
+    ],
+    "keywords": [
+        {"keyword": "tee", "daily_searches": 8000, "relevance": {"A": 1.0, "B": 0.8, "R": 1.0}},
+        {"keyword": "nice tee", "daily_searches": 2000, "relevance": {"B": 1.0, "R": 0.5}},
+    ],
+    "rivals": [{"shop": "Rival", "offers": [{"sku": "R", "name": "Rival tee", "category": "tees", "price": 65,
+                                           "monthly_sales": 200, "review_count": 300}]}],
+}
+
+
+@pytest.fixture
+def tiny_dict() -> dict:
+    """A fresh copy of the tiny scenario as plain data (safe to modify)."""
+    import copy
+
+    return copy.deepcopy(TINY)
+
+
+@pytest.fixture
+def tiny(tiny_dict) -> shopsim.Scenario:
+    """The tiny scenario, validated."""
+    return scenario_mod.from_dict(tiny_dict, "tiny")
+
+
+@pytest.fixture(scope="session")
+def baseline_run() -> shopsim.Simulation:
+    """The baseline scenario run for its 30 days with seed 7 (shared, do not act on it)."""
+    return shopsim.simulate("baseline", seed=7)
