@@ -248,6 +248,12 @@ def reference(cls: type, title: str | None = None, _seen: set | None = None) -> 
     return "\n\n".join(parts)
 
 
+def _plain(value: Any) -> str:
+    if dataclasses.is_dataclass(value):
+        return "(" + ", ".join(f"{f.name} {_plain(getattr(value, f.name))}" for f in dataclasses.fields(value)) + ")"
+    return f"{value:g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+
+
 def _records_in(tp: Any) -> list[type]:
     if dataclasses.is_dataclass(tp):
         return [tp]
@@ -267,8 +273,9 @@ def _show(value: Any) -> str:
             return "`[" + ", ".join(f"{v:g}" for v in value) + "]`"
         return "see below"
     if isinstance(value, Mapping):
-        return "`{" + ", ".join(f"{k}: {v:g}" if isinstance(v, (int, float)) else f"{k}: {v}"
-                               for k, v in value.items()) + "}`" if value else "`{}`"
+        return "`{" + ", ".join(f"{k}: {_plain(v)}" for k, v in value.items()) + "}`" if value else "`{}`"
+    if value == "":
+        return '`""`'
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -1,0 +1,157 @@
+"""The ``shopsim`` command: list, validate and run scenarios (and, via plug-ins, grading).
+
+Errors are one readable message on stderr and a non-zero exit (2 for bad input), never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from shopsim import reports
+from shopsim.errors import ScenarioError, ShopsimError
+from shopsim.scenario import bundled, load_scenario
+from shopsim.simulation import TABLES, Simulation
+
+_PROGRESS_FROM_DAYS = 60
+
+
+def _scenarios(args: argparse.Namespace) -> int:
+    for name, description in bundled().items():
+        print(f"{name:<22} {description}")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    sc = load_scenario(args.file)
+    print(f"{args.file}: valid ({len(sc.skus)} SKUs, {len(sc.keywords)} keywords, "
+          f"{len(sc.rivals)} rivals, {sc.days} days from {sc.start})")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    sc = load_scenario(args.scenario, args.set)
+    days = sc.days if args.days is None else args.days
+    sim = Simulation(sc, seed=args.seed)
+    _run_with_progress(sim, days)
+    tables = sim.tables
+    if args.out is not None:
+        _write(tables, Path(args.out), args.format)
+    daily = tables["daily"]
+    print(f"scenario {sc.name}, seed {args.seed}, {days} days from {sc.start}\n")
+    print("Daily report (日报)")
+    print(_daily_text(daily))
+    print()
+    print(reports.summary(daily, tables["pnl"]))
+    if args.out is not None:
+        print(f"\ntables written to {args.out}/ ({args.format}): {', '.join(TABLES)}")
+    return 0
+
+
+def _run_with_progress(sim: Simulation, days: int) -> None:
+    if days < _PROGRESS_FROM_DAYS:
+        sim.run(days)
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=days, unit="day", desc="simulating", file=sys.stderr, leave=False) as bar:
+        for _ in range(days):
+            sim.run(1)
+            bar.update(1)
+
+
+def _daily_text(daily: pd.DataFrame) -> str:
+    view = daily[["date", "uv", "pv", "orders", "gmv", "conversion_rate", "aov", "bounce_rate", "net_profit"]].copy()
+    view["date"] = view["date"].dt.strftime("%Y-%m-%d")
+    for c in ("conversion_rate", "bounce_rate"):
+        view[c] = view[c].map(lambda v: f"{v:.2%}" if pd.notna(v) else "-")
+    for c in ("gmv", "aov", "net_profit"):
+        view[c] = view[c].map(lambda v: f"{v:,.0f}" if pd.notna(v) else "-")
+    return view.to_string(index=False)
+
+
+def _write(tables: object, out: Path, fmt: str) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name in TABLES:
+            frame = tables[name]  # type: ignore[index]
+            if fmt == "csv":
+                frame.to_csv(out / f"{name}.csv", index=False)
+            else:
+                frame.to_parquet(out / f"{name}.parquet", index=False)
+    except OSError as exc:
+        raise ShopsimError(f"cannot write tables to {out}: {exc.strerror or exc}") from None
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; give 0 or more")
+    return value
+
+
+def _days(text: str) -> int:
+    value = _non_negative(text)
+    if not 1 <= value <= 3660:
+        raise argparse.ArgumentTypeError(f"{value} is out of range; allowed 1 to 3660 days")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``shopsim`` command."""
+    parser = argparse.ArgumentParser(prog="shopsim", description="Simulate an online shop and its market.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    p = sub.add_parser("scenarios", help="list the bundled scenarios with one-line summaries")
+    p.set_defaults(func=_scenarios)
+    p = sub.add_parser("validate", help="check a scenario file; exit 2 with one line per problem")
+    p.add_argument("file", help="path to a scenario YAML file (or a bundled name)")
+    p.set_defaults(func=_validate)
+    p = sub.add_parser("run", help="run a scenario, print the daily report and P&L, optionally write tables")
+    p.add_argument("scenario", help="bundled scenario name or path to a YAML file")
+    p.add_argument("--days", type=_days, help="days to simulate (default: the scenario's length)")
+    p.add_argument("--seed", type=_non_negative, default=1, help="random seed (default 1)")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                   help="override a scenario field, e.g. --set skus.TEE-CLASSIC.price=65 (repeatable)")
+    p.add_argument("--out", help="folder to write one file per table into")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv", help="table file format (default csv)")
+    p.set_defaults(func=_run)
+    for plugin in _plugins():
+        plugin(sub)
+    return parser
+
+
+def _plugins() -> list:
+    """Subcommands contributed by other parts of the package (grading, console)."""
+    return []
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``shopsim`` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            print(f"{exc.source}: {problem}", file=sys.stderr)
+        return 2
+    except ShopsimError as exc:
+        print(f"shopsim {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("shopsim: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
