@@ -27,9 +27,10 @@ class Rivals:
         self.ad_presence = np.zeros(cat.n - self.first, dtype=bool)
 
     def sell(self, g: Groups, weight: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """Draw one slice of rival listing visits and units sold; take the units from stock.
+        """Draw rival listing visits and units sold over ``weight`` hours of traffic (usually a
+        day's summed hourly weights); take the units from stock.
 
-        Returns (visits, units) per rival offer. Returns an empty pair if there are no rivals.
+        Returns (visits, units) per rival offer (empty arrays if there are no rivals).
         """
         visits = rng.poisson(g.rival_visits * weight)
         with np.errstate(invalid="ignore", divide="ignore"):

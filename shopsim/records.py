@@ -29,10 +29,11 @@ class Buffer:
 
     def append(self, **arrays: Any) -> None:
         """Append equal-length arrays, one per column (scalars are broadcast)."""
-        n = max((len(a) for a in arrays.values() if np.ndim(a)), default=1)
+        n = len(next(a for a in arrays.values() if np.ndim(a)))
+        chunks = self._chunks
         for c in self.columns:
             a = arrays[c]
-            self._chunks[c].append(np.asarray(a) if np.ndim(a) else np.full(n, a))
+            chunks[c].append(a if np.ndim(a) else np.full(n, a))
         self.rows += n
 
     def column(self, name: str) -> np.ndarray:

@@ -37,6 +37,7 @@ EVENT_KINDS = (
     "traffic_shock", "stock_loss",
 )
 LISTING_WORK = ("title", "main_image", "detail_page")
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -427,7 +428,7 @@ def _read_yaml(path: Path, source: str) -> dict[str, Any]:
     except OSError as exc:
         raise ScenarioError([f"cannot read the file: {exc.strerror}"], source) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

@@ -181,6 +181,7 @@ class Shoppers:
                  funnel: np.random.Generator, basket: np.random.Generator) -> None:
         self.sc, self.cat = sc, cat
         self.arrivals, self.funnel, self.basket = arrivals, funnel, basket
+        self._extra_pages = max(sc.shoppers.extra_pages - 1.0, 0.0)
         cats = cat.category[: cat.n_own]
         self.partners = [np.flatnonzero((cats == cats[o]) & (np.arange(cat.n_own) != o))
                          for o in range(cat.n_own)]
@@ -203,14 +204,14 @@ class Shoppers:
         order = np.argsort(ts, kind="stable")
         ts, group, customer = ts[order], group[order], customer[order]
         f = self.funnel
-        u = f.random((3, n))
-        pc = f.random(n) >= self.sc.traffic.mobile_share
+        u = f.random((4, n))
+        pc = u[3] >= self.sc.traffic.mobile_share
         was_buyer = customers.is_buyer(customer)
-        bounced = u[0] < g.bounce[group, pc.astype(np.int8)]
-        cart = ~bounced & (u[1] < g.cart[group, was_buyer.astype(np.int8)])
+        bounced = u[0] < g.bounce[group, pc.view(np.int8)]
+        cart = ~bounced & (u[1] < g.cart[group, was_buyer.view(np.int8)])
         ordered = cart & (u[2] < g.checkout[group])
-        extra = max(self.sc.shoppers.extra_pages - 1.0, 0.0)
-        pages = np.where(bounced, 1, 2 + f.poisson(extra, n)).astype(np.int16)
+        pages = f.poisson(self._extra_pages, n).astype(np.int16) + 2
+        pages[bounced] = 1
         return SessionDraw(ts, group, customer, pc, was_buyer, u[0], bounced, cart, ordered, pages)
 
     def _customers(self, source: np.ndarray, customers: CustomerBase) -> np.ndarray:

@@ -196,13 +196,9 @@ class Simulation(Levers):
         g = self._groups
         start = int(self.env.now * 3600)
         weight = self._traffic_weight(hour)
+        self._day_weight += weight
         draw = self.shoppers.draw(g, weight, start, self._returning_by_hour[hour], self.customers)
         self._sell(draw, g, start)
-        visits, units = self.rivals.sell(g, weight, self.rng("rivals"))
-        self._rival_units += units
-        self._rival_visits += visits
-        if (units > 0).any() and (cat.stock[cat.n_own:] == 0).any():
-            self._market_dirty = True
         self.inventory.count_stockout(self.env.now, self.env.now + 1)
 
     def _sell(self, d: Any, g: Groups, start: int) -> None:
@@ -258,22 +254,31 @@ class Simulation(Levers):
 
     def _after_orders(self, d: Any, paying: np.ndarray, line_order: np.ndarray, line_ts: np.ndarray,
                       offer: np.ndarray, unit_price: np.ndarray) -> None:
-        """Customers, followers and future reviews that follow from the slice's orders."""
+        """Count the slice's orders per customer; keep what the day's close draws from."""
+        self.customers.record_orders(d.customer[paying], self.day)
+        self._day_buyers.append(d.customer[paying])
+        self._day_browsers.append(d.customer[~d.bounced & ~d.ordered])
+        self._day_lines.append((line_order, line_ts, offer, unit_price))
+
+    def _close_followers_and_reviews(self) -> None:
+        """Once a day: who followed the shop, and which of the day's order lines get reviewed."""
         cat, cfg = self.catalog, self.scenario
         rng = self.rng("customers")
-        self.customers.record_orders(d.customer[paying], self.day)
-        fans = d.customer[paying][rng.random(len(paying)) < cfg.customers.follow_after_purchase]
-        browsing = np.flatnonzero(~d.bounced & ~d.ordered)
-        visitors = d.customer[browsing][rng.random(len(browsing)) < cfg.customers.follow_after_visit]
-        self.customers.follow(np.concatenate([fans, visitors]))
+        buyers = np.concatenate(self._day_buyers)
+        browsers = np.concatenate(self._day_browsers)
+        self.customers.follow(np.concatenate([
+            buyers[rng.random(len(buyers)) < cfg.customers.follow_after_purchase],
+            browsers[rng.random(len(browsers)) < cfg.customers.follow_after_visit]]))
+        order_id, ts, offer, price = (np.concatenate(parts) for parts in zip(*self._day_lines, strict=True))
         rr = self.rng("reviews")
-        late = rr.random(len(line_order)) < cfg.reviews.late_share
-        self.reviews.draw(rr, line_order, line_ts, offer, unit_price, cat.reference_price[offer],
-                          cat.quality[offer], late)
+        late = rr.random(len(order_id)) < cfg.reviews.late_share
+        self.reviews.draw(rr, order_id, ts, offer, price, cat.reference_price[offer], cat.quality[offer], late)
 
     def _close_day(self) -> None:
         cat, inv = self.catalog, self.inventory
         n = cat.n_own
+        self._rival_visits, self._rival_units = self.rivals.sell(self._groups, self._day_weight, self.rng("rivals"))
+        self._close_followers_and_reviews()
         units = np.concatenate([self._own_units, self._rival_units])
         visits = np.concatenate([self._own_visits, self._rival_visits])
         cat.close_day(units, visits)
@@ -291,6 +296,11 @@ class Simulation(Levers):
         self._own_visits = np.zeros(n_own)
         self._rival_units = np.zeros(n - n_own, dtype=np.int64)
         self._rival_visits = np.zeros(n - n_own, dtype=np.int64)
+        self._day_weight = 0.0
+        self._day_buyers: list[np.ndarray] = [np.empty(0, np.int64)]
+        self._day_browsers: list[np.ndarray] = [np.empty(0, np.int64)]
+        empty = np.empty(0, np.int64)
+        self._day_lines: list[tuple[np.ndarray, ...]] = [(empty, empty, empty, np.empty(0))]
 
     # -- SimPy processes for things that happen later ------------------------------------
     def _arrival(self, order: Reorder) -> Iterator[simpy.Event]:
