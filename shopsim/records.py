@@ -29,7 +29,7 @@ class Buffer:
 
     def append(self, **arrays: Any) -> None:
         """Append equal-length arrays, one per column (scalars are broadcast)."""
-        n = len(next(a for a in arrays.values() if np.ndim(a)))
+        n = next((len(a) for a in arrays.values() if np.ndim(a)), 1)
         chunks = self._chunks
         for c in self.columns:
             a = arrays[c]
@@ -81,6 +81,7 @@ class Recorder:
         self.rankings = Buffer("day", "keyword", "offer", "organic_position")
         self.market = Buffer("day", "offer", "price", "on_promotion", "displayed_sales", "rating",
                              "ad_presence", "in_stock")
+        self.shop_days = Buffer("day", "followers", "dsr")
         self.events: list[tuple[int, str, str, str, str]] = []
         self.costs: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         self.days_done = 0

@@ -89,8 +89,12 @@ def pnl(orders: pd.DataFrame, order_items: pd.DataFrame, costs: pd.DataFrame, ad
 
 
 def daily_report(sessions: pd.DataFrame, orders: pd.DataFrame, order_items: pd.DataFrame,
-                 pnl_table: pd.DataFrame, ads: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.DataFrame:
-    """The daily report (日报): one row per day of traffic, funnel, sales, customers and profit."""
+                 pnl_table: pd.DataFrame, ads: pd.DataFrame, dates: pd.DatetimeIndex,
+                 shop_days: pd.DataFrame) -> pd.DataFrame:
+    """The daily report (日报): one row per day of traffic, funnel, sales, customers and profit.
+
+    ``shop_days`` holds the shop's end-of-day ``followers`` and ``dsr`` (stars), by date.
+    """
     index = pd.DatetimeIndex(dates, name="date")
     s_day = local_date(sessions["ts"])
     s = sessions.groupby(s_day)
@@ -119,10 +123,12 @@ def daily_report(sessions: pd.DataFrame, orders: pd.DataFrame, order_items: pd.D
     out["ad_spend"] = p[["ad_spend_search", "ad_spend_display", "affiliate_commission"]].sum(axis=1)
     ad_revenue = ads.groupby(local_date(ads["ts"]))["revenue"].sum().reindex(index, fill_value=0.0)
     out["roas"] = roas(ad_revenue, out["ad_spend"])
-    first = orders.merge(sessions[["session_id", "is_new_customer"]], on="session_id", how="left")
-    new = first[first["is_new_customer"]].groupby(o_day[first.index])["customer_id"].nunique()
+    is_new = orders["session_id"].map(sessions.set_index("session_id")["is_new_customer"]).astype(bool)
+    new = orders.loc[is_new, "customer_id"].groupby(o_day[is_new]).nunique()
     out["new_customers"] = new.reindex(index, fill_value=0).astype(np.int64)
     out["returning_customers"] = out["buyers"] - out["new_customers"]
+    out["followers"] = shop_days["followers"]
+    out["dsr"] = shop_days["dsr"]
     out["gross_profit"] = (p["revenue"] - p["cogs"]).round(2)
     out["net_profit"] = p["net_profit"]
     return out.reset_index()

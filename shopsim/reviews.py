@@ -121,13 +121,20 @@ class ReviewBook:
                         open_[offer] += 1
         return open_, answered
 
-    def dsr(self, now: int, window_days: int) -> float:
-        """Average stars of reviews published in the last ``window_days`` days (NaN if none)."""
-        if not self.ts:
-            return float("nan")
-        ts = np.asarray(self.ts)
-        recent = ts >= now - window_days * _SECONDS_PER_DAY
-        return float(np.asarray(self.rating)[recent].mean()) if recent.any() else float("nan")
+    def start_dsr(self, window_days: int, stars: float, per_day: float) -> None:
+        """Seed the shop's rolling DSR with the history before day 0.
+
+        ``stars`` is the shop's average rating at the start and ``per_day`` the reviews it
+        received per day before the start; that history ages out over ``window_days``.
+        """
+        self._dsr_days = deque([(stars * per_day, per_day)] * window_days, maxlen=window_days)
+
+    def close_dsr_day(self, published_stars: np.ndarray) -> float:
+        """Add a day's published stars to the rolling window; return the shop's DSR, stars."""
+        self._dsr_days.append((float(np.sum(published_stars)), float(len(published_stars))))
+        total = sum(s for s, _ in self._dsr_days)
+        count = sum(c for _, c in self._dsr_days)
+        return total / count if count else float("nan")
 
 
 def _tags(stars: int, late: bool, overpriced: bool, pick: np.ndarray) -> str:

@@ -70,6 +70,10 @@ class Simulation(Levers):
         self.relevance = search.relevance_matrix(sc, cat)
         self.customers = CustomerBase(sc.customers, sc.traffic, self.rng("customers"))
         self.reviews = ReviewBook(sc.reviews, cat.n_own, sc.shoppers.visible_reviews)
+        own = slice(0, cat.n_own)
+        self.reviews.start_dsr(sc.shop.dsr_window_days,
+                               float(np.average(cat.rating()[own], weights=cat.rating_count[own] + 1)),
+                               float(cat.monthly_sales()[own].sum() / 30 * sc.reviews.review_share))
         self.inventory = Inventory(cat)
         self.rivals = Rivals(sc, cat)
         self.shoppers = Shoppers(sc, cat, self.rng("arrivals"), self.rng("funnel"), self.rng("basket"))
@@ -149,6 +153,7 @@ class Simulation(Levers):
         self.day = day = int(self.env.now // 24)
         now_s = int(self.env.now * 3600)
         offers, stars = self.reviews.publish(now_s)
+        self._dsr = self.reviews.close_dsr_day(stars)
         if len(offers):
             self.catalog.add_ratings(offers, stars)
             for o, r in zip(offers, stars, strict=True):
@@ -287,6 +292,7 @@ class Simulation(Levers):
             sold=inv.sold, lost=inv.lost, on_hand_end=cat.stock[:n].copy(),
             stockout_hours=inv.stockout_hours.copy(), on_order=inv.on_order())
         self.records.cost(self.day, "holding_cost", inv.holding_cost(self.scenario.shop.holding_cost_rate))
+        self.records.shop_days.append(day=self.day, followers=self.customers.followers.size, dsr=self._dsr)
         self.records.days_done = self.day + 1
         self._reset_counters()
 
@@ -368,8 +374,11 @@ def _build(sim: Simulation, name: str, tables: _Tables) -> pd.DataFrame:
         return reports.pnl(tables["orders"], tables["order_items"], tables["costs"], tables["ads"],
                            sim.scenario.shop, dates)
     if name == "daily":
+        shop = rec.shop_days
+        shop_days = pd.DataFrame({"followers": shop.column("followers").astype(np.int64),
+                                  "dsr": shop.column("dsr").astype(float).round(3)}, index=dates)
         return reports.daily_report(tables["sessions"], tables["orders"], tables["order_items"],
-                                    tables["pnl"], tables["ads"], dates)
+                                    tables["pnl"], tables["ads"], dates, shop_days)
     if name == "reviews":
         return _reviews_table(sim)
     return getattr(rec, f"{name}_table")()
