@@ -148,6 +148,10 @@ class OperatorView:
         """Units ordered and not yet arrived, per own SKU."""
         return dict(zip(self.skus, (int(x) for x in self._sim.inventory.on_order()), strict=True))
 
+    def lead_times(self) -> dict[str, int]:
+        """Supplier lead time per own SKU, days (what an operator knows of their suppliers)."""
+        return dict(zip(self.skus, (int(x) for x in self._sim.catalog.lead_time), strict=True))
+
     def prices(self) -> dict[str, float]:
         """Current list price per own SKU, yuan."""
         cat = self._sim.catalog
@@ -157,6 +161,6 @@ class OperatorView:
         if name in OperatorView.LEVERS:
             return getattr(self._sim, name)
         raise AttributeError(f"a policy has no {name!r}; it can read date, day, tables, skus, "
-                             f"stock(), on_order(), prices() and use {', '.join(self.LEVERS)}")
+                             f"stock(), on_order(), lead_times(), prices() and use {', '.join(self.LEVERS)}")
 
 

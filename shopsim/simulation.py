@@ -88,7 +88,7 @@ class Simulation(Levers):
         self._shocks: list[tuple[float, float, float]] = []
         self._returning_by_hour: list[np.ndarray] = []
         self._next_order_id = 1
-        self._tables: dict[str, tuple[int, pd.DataFrame]] = {}
+        self._tables: dict[str, tuple[tuple[int, ...], pd.DataFrame]] = {}
         self._reset_counters()
         self.env.process(self._hours())
         for event in sc.timeline:
@@ -126,6 +126,12 @@ class Simulation(Levers):
     def tables(self) -> Mapping[str, pd.DataFrame]:
         """The shop's tables (DESIGN 2.5), built on first access after each run."""
         return _Tables(self)
+
+    def _state_key(self) -> tuple[int, ...]:
+        """Changes whenever anything a table shows may have changed (the tables' cache key)."""
+        rec = self.records
+        return (self._version, rec.days_done, rec.session_count, len(rec.events), len(self.reviews.ts),
+                sum(self.reviews.replied), rec.rankings.rows)
 
     def truth(self) -> pd.DataFrame:
         """Hidden ground truth per listing, for instructors and grading (never for trainees)."""
@@ -358,9 +364,10 @@ class _Tables(Mapping[str, pd.DataFrame]):
         if name not in TABLES:
             raise KeyError(f"no table {name!r}; tables are: {', '.join(TABLES)}")
         sim = self._sim
+        key = sim._state_key()
         cached = sim._tables.get(name)
-        if cached is None or cached[0] != sim._version:
-            sim._tables[name] = (sim._version, _build(sim, name, self))
+        if cached is None or cached[0] != key:
+            sim._tables[name] = (key, _build(sim, name, self))
         return sim._tables[name][1].copy(deep=False)
 
     def __repr__(self) -> str:
