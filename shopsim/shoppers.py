@@ -200,9 +200,10 @@ class Shoppers:
         group = np.concatenate([arrived, g.returning_group[landing]])
         customer = np.concatenate([self._customers(g.source[arrived], customers), returning])
         n = len(group)
-        ts = start + (rng.random(n) * 3600).astype(np.int64)
-        order = np.argsort(ts, kind="stable")
-        ts, group, customer = ts[order], group[order], customer[order]
+        offset = (rng.random(n) * 3600).astype(np.int16)  # seconds into the hour; int16 sorts by radix
+        order = np.argsort(offset, kind="stable")
+        ts = start + offset[order].astype(np.int64)
+        group, customer = group[order], customer[order]
         f = self.funnel
         u = f.random((4, n))
         pc = u[3] >= self.sc.traffic.mobile_share
