@@ -1,0 +1,35 @@
+"""Graded exercises: domain checks, feedback, lesson building, batch grading, capstone scoring.
+
+The picture::
+
+    course/source/LESSON.ipynb  --shopsim course build (otter assign)-->  course/lessons/LESSON.ipynb
+      (master: text, solutions,                                            (student copy: public checks
+       public + hidden tests)                                               in its metadata, progress cell)
+            |                                                                         |
+            +---- hidden tests ---->  shopsim grade LESSON SUBMISSIONS...  <----------+
+                                      (one process per submission, time limit)
+                                              |
+                                      gradebook (SQLite) + CSV
+
+Modules:
+
+- :mod:`~shopsim.grading.checks`: the domain checks tests call (numbers, rates, tables, choices).
+- :mod:`~shopsim.grading.feedback`: operator-terms messages, KPI definitions, typical mistakes.
+- :mod:`~shopsim.grading.reference`: cached reference runs hidden checks compute answers from.
+- :mod:`~shopsim.grading.questions`: otter's test-file format, parsed and run.
+- :mod:`~shopsim.grading.lesson_progress`: :func:`progress`, the trainee's summary.
+- :mod:`~shopsim.grading.build`: ``shopsim course build [--check]``.
+- :mod:`~shopsim.grading.runner`, :mod:`~shopsim.grading.batch`, :mod:`~shopsim.grading.gradebook`:
+  ``shopsim grade``.
+- :mod:`~shopsim.grading.capstone`: :func:`evaluate_policy` for the capstone.
+- :mod:`~shopsim.grading.cli`: the ``grade`` and ``course`` subcommands.
+
+See ``docs/authoring.md`` for writing a lesson and grading a cohort.
+"""
+
+from shopsim.grading import checks, feedback, reference
+from shopsim.grading.capstone import evaluate_policy
+from shopsim.grading.checks import CheckFailed
+from shopsim.grading.lesson_progress import Progress, progress
+
+__all__ = ["CheckFailed", "Progress", "checks", "evaluate_policy", "feedback", "progress", "reference"]

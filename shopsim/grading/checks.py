@@ -1,0 +1,355 @@
+"""Domain checks for graded exercises, shared by lesson notebooks, pytest and batch grading.
+
+Each check returns quietly when the answer is right and raises :class:`CheckFailed` with
+feedback in operator terms when it is not. The feedback never states the expected value.
+Checks called without an expected value test form and sense (public checks); called with
+one, they test the value (hidden checks)::
+
+    from shopsim.grading import checks as ck
+    ck.rate(conversion, name="conversion")                      # a share between 0 and 1
+    ck.rate(conversion, expected, name="conversion",            # the right share, +-1 %
+            mistakes=feedback.kpi_mistakes("conversion_rate", daily))
+    ck.number(aov, expected, name="aov", unit="yuan")
+    ck.frame(best_days, expected_table, name="best_days")       # any row order, any dtype
+    ck.choice(answer_q4, "b", options="abcd", name="answer_q4")
+
+Tolerances are relative (``rel=0.01`` is 1 %). Unanswered placeholders (``...``, ``None``),
+wrong types, NaN and empty tables each get their own message.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shopsim.grading import feedback
+
+#: Placeholder returned by :func:`answer` for a name the trainee never defined.
+MISSING = object()
+
+UNANSWERED, WRONG_TYPE, FORMAT, WRONG_VALUE, ERROR = "unanswered", "wrong_type", "format", "wrong_value", "error"
+
+
+class CheckFailed(AssertionError):
+    """An answer is not right yet. ``kind`` says why; the message says what to look at.
+
+    kind is one of ``unanswered``, ``wrong_type``, ``format`` (e.g. a percentage where a share
+    is wanted), ``wrong_value`` and ``error`` (the trainee's code raised).
+    """
+
+    def __init__(self, message: str, kind: str = WRONG_VALUE) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def _close(a: float, b: float, rel: float) -> bool:
+    return math.isclose(a, b, rel_tol=rel, abs_tol=max(rel * 1e-9, 1e-12))
+
+
+def answer(env: Mapping[str, Any], name: str) -> Any:
+    """The value the trainee gave ``name`` in ``env`` (a notebook's globals).
+
+    Raises :class:`CheckFailed` (unanswered) if the name was never defined, which happens
+    when its cell was not run or raised an error.
+    """
+    if name not in env:
+        raise CheckFailed(f"`{name}` is not defined yet: run the cell where you set it "
+                          "(if that cell shows an error, fix the error first).", UNANSWERED)
+    return env[name]
+
+
+def answered(value: Any, name: str) -> Any:
+    """Fail with "not answered yet" if ``value`` is still a placeholder; return it otherwise."""
+    if value is MISSING:
+        raise CheckFailed(f"`{name}` is not defined yet: run the cell where you set it.", UNANSWERED)
+    if feedback.is_unanswered(value):
+        raise CheckFailed(f"`{name}` is not answered yet: it is {feedback.describe(value)}. "
+                          "Replace the `...` with your answer and run the cell.", UNANSWERED)
+    return value
+
+
+def _scalar(value: Any, name: str) -> float:
+    """The trainee's answer as a float, or a clear message on why it is not one number."""
+    answered(value, name)
+    if isinstance(value, pd.Series | pd.DataFrame | np.ndarray) and np.size(value) == 1:
+        raise CheckFailed(f"`{name}` should be a single number, but it is {feedback.describe(value)} holding one "
+                          "value; take the number itself (for example with `.item()`).", WRONG_TYPE)
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise CheckFailed(f"`{name}` should be a single number, but it is {feedback.describe(value)}.", WRONG_TYPE)
+    x = float(value)
+    if math.isnan(x):
+        raise CheckFailed(f"`{name}` is NaN (not a number). That usually comes from dividing by zero or from "
+                          "a missing value in the columns you used; check them.", WRONG_VALUE)
+    if math.isinf(x):
+        raise CheckFailed(f"`{name}` is infinite: something was divided by zero; check the denominator.", WRONG_VALUE)
+    return x
+
+
+def number(value: Any, expected: float | None = None, *, name: str, rel: float = 0.01, unit: str = "",
+           between: tuple[float, float] | None = None, whole: bool = False,
+           mistakes: Mapping[str, float] | None = None, hint: str | None = None) -> None:
+    """Check one number: an amount (yuan), a count, a ratio.
+
+    Parameters
+    ----------
+    value:
+        The trainee's answer.
+    expected:
+        The right value; ``None`` checks form and sense only.
+    name:
+        The variable's name as the trainee sees it.
+    rel:
+        Relative tolerance (0.01 = within 1 % of ``expected``).
+    unit:
+        Unit for messages, e.g. ``"yuan"`` or ``"orders"``.
+    between:
+        Plausible range ``(low, high)``; outside it the answer makes no sense for the business.
+    whole:
+        The answer is a count and must be a whole number.
+    mistakes:
+        hint -> the value a known mistake gives; a match is answered with that hint.
+    hint:
+        What to reread when the value is wrong (e.g. :func:`feedback.definition`).
+    """
+    x = _scalar(value, name)
+    unit_s = f" {unit}" if unit else ""
+    if whole and x != int(x):
+        raise CheckFailed(f"`{name}` is a count of{unit_s or ' things'} and should be a whole number, "
+                          f"but it is {feedback.format_number(x)}.", WRONG_TYPE)
+    if between is not None and not between[0] <= x <= between[1]:
+        raise CheckFailed(f"`{name}` = {feedback.format_number(x)}{unit_s} is not plausible here: it should lie "
+                          f"between {between[0]:g} and {between[1]:g}{unit_s}. Check which columns you used.",
+                          WRONG_VALUE)
+    if expected is None or _close(x, float(expected), rel):
+        return
+    _wrong(x, float(expected), name, rel, mistakes, hint)
+
+
+def _wrong(x: float, expected: float, name: str, rel: float, mistakes: Mapping[str, float] | None,
+           hint: str | None) -> None:
+    known = feedback.matching_mistake(x, expected, mistakes, rel, _close)
+    if known:
+        raise CheckFailed(f"`{name}` = {feedback.format_number(x)} is not right yet: {known}.", WRONG_VALUE)
+    extra = f" {hint}" if hint else ""
+    raise CheckFailed(f"`{name}` = {feedback.format_number(x)} is not right yet.{extra}", WRONG_VALUE)
+
+
+def rate(value: Any, expected: float | None = None, *, name: str, rel: float = 0.01, percent: str = "hint",
+         mistakes: Mapping[str, float] | None = None, hint: str | None = None) -> None:
+    """Check a rate (conversion, bounce, ...) given as a share of 1, e.g. 0.023 for 2.3 %.
+
+    An answer given as a percentage (2.3) is recognised: with ``percent="hint"`` (default) it
+    fails with a hint to give the share, with ``percent="accept"`` it counts as right.
+    Other parameters as in :func:`number`.
+    """
+    if percent not in ("hint", "accept"):
+        raise ValueError(f"percent must be 'hint' or 'accept', not {percent!r}")
+    x = _scalar(value, name)
+    looks_percent = 1 < x <= 100 if expected is None else (
+        not _close(x, float(expected), rel) and _close(x, 100 * float(expected), rel))
+    if looks_percent and percent == "accept":
+        x = x / 100
+    elif looks_percent:
+        raise CheckFailed(f"`{name}` = {feedback.format_number(x)} looks like a percentage. Give the rate as a share "
+                          "of 1 instead (2.3 % is written 0.023).", FORMAT)
+    if not 0 <= x <= 1:
+        raise CheckFailed(f"`{name}` = {feedback.format_number(x)} cannot be a rate: a rate is a share between 0 "
+                          "and 1. Check that you divide the part by the whole, not the other way round.", WRONG_VALUE)
+    if expected is None or _close(x, float(expected), rel):
+        return
+    _wrong(x, float(expected), name, rel, mistakes, hint)
+
+
+def columns(value: Any, required: Iterable[str], *, name: str) -> pd.DataFrame:
+    """Check that ``value`` is a non-empty DataFrame with the ``required`` columns; return it."""
+    answered(value, name)
+    if isinstance(value, pd.Series):
+        raise CheckFailed(f"`{name}` should be a table (DataFrame) but it is {feedback.describe(value)}; "
+                          "turn it into a table, for example with `.reset_index()`.", WRONG_TYPE)
+    if not isinstance(value, pd.DataFrame):
+        raise CheckFailed(f"`{name}` should be a table (DataFrame), but it is {feedback.describe(value)}.",
+                          WRONG_TYPE)
+    frame_ = _index_as_columns(value, required)
+    missing = [c for c in required if c not in frame_.columns]
+    if missing:
+        raise CheckFailed(f"`{name}` is missing the column{'s' if len(missing) > 1 else ''} "
+                          f"{', '.join(map(repr, missing))}; it has {list(value.columns)}.", WRONG_TYPE)
+    if frame_.empty:
+        raise CheckFailed(f"`{name}` is an empty table (no rows). Check the filter you applied.", WRONG_VALUE)
+    return frame_
+
+
+def _index_as_columns(df: pd.DataFrame, wanted: Iterable[str]) -> pd.DataFrame:
+    """Move named index levels that are wanted columns back into the columns (e.g. after groupby)."""
+    names = [n for n in df.index.names if n is not None and n in set(wanted) and n not in df.columns]
+    return df.reset_index(level=names) if names else df
+
+
+def _comparable(col: pd.Series, like: pd.Series) -> pd.Series:
+    """``col`` converted to the kind of ``like`` (numbers, dates, text), so dtype does not matter."""
+    if pd.api.types.is_bool_dtype(like):
+        return col
+    if pd.api.types.is_numeric_dtype(like):
+        return pd.to_numeric(col, errors="coerce").astype(float)
+    if pd.api.types.is_datetime64_any_dtype(like):
+        out = pd.to_datetime(col, errors="coerce")
+        if getattr(out.dt, "tz", None) is not None and getattr(like.dt, "tz", None) is None:
+            out = out.dt.tz_localize(None)
+        return out.astype("datetime64[ns]")
+    return col.astype(str)
+
+
+def _equal(a: pd.Series, b: pd.Series, rel: float) -> np.ndarray:
+    """Element-wise equality of two aligned columns: numbers within ``rel``, NaN equals NaN."""
+    if pd.api.types.is_numeric_dtype(b) and not pd.api.types.is_bool_dtype(b):
+        x, y = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
+        both_nan = np.isnan(x) & np.isnan(y)
+        with np.errstate(invalid="ignore"):
+            near = np.abs(x - y) <= np.maximum(rel * np.abs(y), 1e-9)
+        return both_nan | near
+    if pd.api.types.is_datetime64_any_dtype(b):
+        b = b.astype("datetime64[ns]")
+    x, y = a.astype(object).to_numpy(), b.astype(object).to_numpy()
+    return np.array([(pd.isna(p) and pd.isna(q)) or p == q for p, q in zip(x, y, strict=True)], dtype=bool)
+
+
+def frame(value: Any, expected: pd.DataFrame, *, name: str, rel: float = 1e-6, check_row_order: bool = False,
+          check_dtype: bool = False, sort_by: list[str] | None = None,
+          mistakes: Mapping[str, pd.DataFrame] | None = None, hint: str | None = None) -> None:
+    """Check a table against ``expected`` on its columns (extra columns are allowed).
+
+    Row order matters only with ``check_row_order``; dtypes only with ``check_dtype`` (then
+    ``int`` vs ``float``, text vs category and the like count as different). Without row order
+    both tables are sorted by ``sort_by`` (default: every expected column). Numbers compare
+    within ``rel``. Named index levels that are expected columns count as columns.
+    """
+    cols = list(expected.columns)
+    got = columns(value, cols, name=name)
+    if len(got) != len(expected):
+        raise CheckFailed(f"`{name}` has {len(got)} row{'s' if len(got) != 1 else ''}, but the answer has "
+                          f"{len(expected)}. Check the filter or the grouping.", WRONG_VALUE)
+    if check_dtype:
+        for c in cols:
+            if got[c].dtype != expected[c].dtype:
+                raise CheckFailed(f"column {c!r} of `{name}` holds {got[c].dtype} values; this exercise asks "
+                                  f"for {expected[c].dtype}.", WRONG_TYPE)
+    got = pd.DataFrame({c: _comparable(got[c], expected[c]) for c in cols})
+    exp = pd.DataFrame({c: _comparable(expected[c], expected[c]) for c in cols})
+    if not check_row_order:
+        keys = sort_by or cols
+        got = got.sort_values(keys, kind="stable", na_position="last").reset_index(drop=True)
+        exp = exp.sort_values(keys, kind="stable", na_position="last").reset_index(drop=True)
+    else:
+        got, exp = got.reset_index(drop=True), exp.reset_index(drop=True)
+    problems = _column_problems(got, exp, rel)
+    if not problems:
+        return
+    for known, wrong in (mistakes or {}).items():
+        try:
+            frame(value, wrong, name=name, rel=rel, check_row_order=check_row_order, sort_by=sort_by)
+        except CheckFailed:
+            continue
+        raise CheckFailed(f"`{name}` is not right yet: {known}.", WRONG_VALUE)
+    c, bad = problems[0]
+    order = "" if check_row_order else " (row order does not matter)"
+    extra = f" {hint}" if hint else ""
+    raise CheckFailed(f"`{name}` is not right yet: column {c!r} differs from the answer in {bad} of {len(exp)} "
+                      f"row{'s' if len(exp) != 1 else ''}{order}.{extra}", WRONG_VALUE)
+
+
+def _column_problems(got: pd.DataFrame, exp: pd.DataFrame, rel: float) -> list[tuple[str, int]]:
+    out = []
+    for c in exp.columns:
+        ok = _equal(got[c], exp[c], rel)
+        if not ok.all():
+            out.append((c, int((~ok).sum())))
+    return out
+
+
+def series(value: Any, expected: pd.Series, *, name: str, rel: float = 1e-6, check_order: bool = False,
+           check_index: bool = True, hint: str | None = None) -> None:
+    """Check a Series against ``expected``, matched by index label (order only with ``check_order``).
+
+    With ``check_index=False`` the values are compared by position (after sorting both when
+    order does not matter). The Series' name and dtype never matter.
+    """
+    answered(value, name)
+    if isinstance(value, pd.DataFrame) and value.shape[1] == 1:
+        value = value.iloc[:, 0]
+    if not isinstance(value, pd.Series):
+        raise CheckFailed(f"`{name}` should be a Series (one column of values), but it is "
+                          f"{feedback.describe(value)}.", WRONG_TYPE)
+    if value.empty:
+        raise CheckFailed(f"`{name}` is empty (no values). Check the filter you applied.", WRONG_VALUE)
+    if len(value) != len(expected):
+        raise CheckFailed(f"`{name}` has {len(value)} values, but the answer has {len(expected)}.", WRONG_VALUE)
+    got = _comparable(value, expected)
+    exp = _comparable(expected, expected)
+    if check_index:
+        missing = exp.index.difference(got.index)
+        if len(missing):
+            raise CheckFailed(f"`{name}` has no value for {len(missing)} of the expected labels "
+                              f"(for example {missing[0]!r}). Check what the index holds.", WRONG_VALUE)
+        got = got.reindex(exp.index) if not check_order else got
+    elif not check_order:
+        got = got.sort_values(kind="stable")
+        exp = exp.sort_values(kind="stable")
+    ok = _equal(got.reset_index(drop=True), exp.reset_index(drop=True), rel)
+    if check_order and check_index and not (got.index == exp.index).all():
+        raise CheckFailed(f"`{name}` has the right labels in the wrong order; this exercise asks for a "
+                          "particular order (reread the question).", WRONG_VALUE)
+    if not ok.all():
+        extra = f" {hint}" if hint else ""
+        raise CheckFailed(f"`{name}` is not right yet: {int((~ok).sum())} of {len(exp)} values differ from the "
+                          f"answer.{extra}", WRONG_VALUE)
+
+
+def _normalise_choice(value: Any) -> str:
+    return str(value).strip().strip("().").strip().lower()
+
+
+def choice(value: Any, answer_: str | None = None, *, options: Iterable[str] | Mapping[str, str], name: str,
+           hints: Mapping[str, str] | None = None) -> None:
+    """Check a multiple-choice answer given as an option letter ("b", "B", "(b)", "b)").
+
+    ``options`` are the letters (``"abcd"``) or a mapping letter -> option text (then the
+    option's text is accepted too). ``hints`` maps a wrong letter to what to reconsider.
+    """
+    answered(value, name)
+    labels = {_normalise_choice(k): _normalise_choice(k) for k in options}
+    if isinstance(options, Mapping):
+        labels.update({_normalise_choice(v): _normalise_choice(k) for k, v in options.items()})
+    shown = ", ".join(_normalise_choice(k) for k in options)
+    if not isinstance(value, str):
+        raise CheckFailed(f"`{name}` should be the letter of one option (one of {shown}) in quotes, but it is "
+                          f"{feedback.describe(value)}.", WRONG_TYPE)
+    got = labels.get(_normalise_choice(value))
+    if got is None:
+        raise CheckFailed(f"`{name}` = {value!r} is not one of the options; answer with one of {shown}.", WRONG_TYPE)
+    if answer_ is None or got == _normalise_choice(answer_):
+        return
+    extra = (hints or {}).get(got, "")
+    raise CheckFailed(f"`{name}` = {value!r} is not the best answer.{' ' + extra if extra else ''}", WRONG_VALUE)
+
+
+def call(func: Any, *args: Any, name: str, **kwargs: Any) -> Any:
+    """Call the trainee's function ``func(*args, **kwargs)`` and return its result.
+
+    An unanswered or non-callable ``func`` fails with its own message; an exception raised
+    inside the trainee's code fails with the exception's type and message (kind ``error``).
+    """
+    answered(func, name)
+    if not callable(func):
+        raise CheckFailed(f"`{name}` should be a function (def {name}(...): ...), but it is "
+                          f"{feedback.describe(func)}.", WRONG_TYPE)
+    try:
+        return func(*args, **kwargs)
+    except Exception as exc:  # the trainee's code: any error becomes feedback
+        given = ", ".join(feedback.describe(a) for a in args) or "no arguments"
+        raise CheckFailed(f"your function `{name}` raised {type(exc).__name__}: {exc} (it was given {given}). "
+                          "Run it yourself on the same input to see where.", ERROR) from None

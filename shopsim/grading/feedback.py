@@ -1,0 +1,148 @@
+"""Feedback in operator terms: what a trainee's answer is, what a KPI means, typical mistakes.
+
+Nothing here ever states an expected value. Messages describe the trainee's own answer
+("a DataFrame with 7 rows"), the definition of the KPI (taken from :mod:`shopsim.reports`,
+the one place KPIs are defined) and, when the answer matches a known mistake, what that
+mistake is ("conversion counts buyers over visitors (UV), not over page views (PV)").
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from shopsim import reports
+
+#: KPI name -> the function in :mod:`shopsim.reports` that defines it.
+KPI_DEFINITIONS: dict[str, Callable[..., Any]] = {
+    "conversion_rate": reports.conversion_rate,
+    "aov": reports.aov,
+    "bounce_rate": reports.bounce_rate,
+    "add_to_cart_rate": reports.add_to_cart_rate,
+    "cart_abandonment_rate": reports.cart_abandonment_rate,
+    "roas": reports.roas,
+}
+
+
+def definition(kpi: str) -> str:
+    """The one-line definition of ``kpi`` as :mod:`shopsim.reports` documents it.
+
+    >>> definition("conversion_rate")
+    'Conversion rate (转化率) = buyers / unique visitors.'
+    """
+    if kpi not in KPI_DEFINITIONS:
+        raise KeyError(f"no KPI {kpi!r}; known KPIs: {', '.join(KPI_DEFINITIONS)}")
+    doc = KPI_DEFINITIONS[kpi].__doc__ or ""
+    return doc.strip().splitlines()[0]
+
+
+def is_unanswered(value: Any) -> bool:
+    """Whether ``value`` is a placeholder left by the student copy (``...`` or ``None``)."""
+    return value is Ellipsis or value is None
+
+
+def describe(value: Any) -> str:
+    """A short description of a trainee's answer that names its kind and size, for messages."""
+    if value is Ellipsis:
+        return "still `...` (the placeholder)"
+    if value is None:
+        return "None (nothing)"
+    if isinstance(value, bool | np.bool_):
+        return f"the yes/no value {bool(value)}"
+    if isinstance(value, numbers.Number):
+        return f"the number {format_number(value)}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"the text {shown!r}"
+    if isinstance(value, pd.DataFrame):
+        return f"a DataFrame with {len(value)} row{'s' if len(value) != 1 else ''} and columns {list(value.columns)}"
+    if isinstance(value, pd.Series):
+        return f"a Series of {len(value)} value{'s' if len(value) != 1 else ''}"
+    if isinstance(value, np.ndarray):
+        return f"a numpy array of shape {value.shape}"
+    if callable(value):
+        return f"a function ({getattr(value, '__name__', type(value).__name__)})"
+    if isinstance(value, list | tuple | set | dict):
+        return f"a {type(value).__name__} of {len(value)} item{'s' if len(value) != 1 else ''}"
+    return f"a {type(value).__name__} object"
+
+
+def format_number(value: Any) -> str:
+    """A trainee's number, shown as they gave it (no rounding that could hide a mistake)."""
+    x = float(value)
+    if math.isnan(x):
+        return "NaN"
+    if x == int(x) and abs(x) < 1e15:
+        return f"{int(x)}"
+    return f"{x:.6g}"
+
+
+def _total(daily: pd.DataFrame, column: str) -> float:
+    if column not in daily.columns:
+        raise KeyError(f"the daily report has no column {column!r}")
+    return float(pd.to_numeric(daily[column], errors="coerce").sum())
+
+
+def _safe_ratio(num: float, den: float) -> float:
+    return num / den if den else math.nan
+
+
+def kpi_mistakes(kpi: str, daily: pd.DataFrame) -> dict[str, float]:
+    """Typical wrong answers for a KPI over the days of ``daily``, each with the hint it deserves.
+
+    Parameters
+    ----------
+    kpi:
+        One of ``conversion_rate``, ``aov`` or ``roas``.
+    daily:
+        Rows of the daily report (日报) the exercise is about; KPIs are taken over their totals.
+
+    Returns
+    -------
+    dict
+        hint (operator terms, no numbers) -> the value a trainee who made that mistake gets.
+        Pass it as ``mistakes=`` to :func:`shopsim.grading.checks.rate` or ``number``.
+    """
+    t = {c: _total(daily, c) for c in ("pv", "uv", "sessions", "orders", "buyers", "units", "gmv")
+         if c in daily.columns}
+    if kpi == "conversion_rate":
+        out = {
+            "conversion counts buyers over visitors (UV), not over page views (PV)": _safe_ratio(t["buyers"], t["pv"]),
+            "conversion counts buyers over visitors (UV), not over sessions": _safe_ratio(t["buyers"], t["sessions"]),
+            "conversion counts buyers (people), not orders": _safe_ratio(t["orders"], t["uv"]),
+        }
+        if len(daily) > 1:
+            out["averaging the daily rates weighs a quiet day like a busy one; use the period's totals"] = float(
+                daily["conversion_rate"].mean())
+        return out
+    if kpi == "aov":
+        return {
+            "AOV (average order value) is revenue per order, not per buyer": _safe_ratio(t["gmv"], t["buyers"]),
+            "AOV is revenue per order, not per unit sold": _safe_ratio(t["gmv"], t["units"]),
+            "AOV is revenue per order, not per visitor (that is revenue per UV)": _safe_ratio(t["gmv"], t["uv"]),
+        }
+    if kpi == "roas":
+        spend = _total(daily, "ad_spend")
+        revenue = float((daily["roas"].fillna(0.0) * daily["ad_spend"]).sum())
+        return {"ROAS is ad revenue over ad spend, not spend over revenue": _safe_ratio(spend, revenue)}
+    raise KeyError(f"no list of mistakes for {kpi!r}; known: conversion_rate, aov, roas")
+
+
+def matching_mistake(value: float, expected: float | None, mistakes: Mapping[str, Any] | None, rel: float,
+                     close: Callable[[float, float, float], bool]) -> str | None:
+    """The hint of the first mistake ``value`` matches (ignoring mistakes that equal the answer)."""
+    for hint, wrong in (mistakes or {}).items():
+        try:
+            w = float(wrong)
+        except (TypeError, ValueError):
+            continue
+        if math.isnan(w) or (expected is not None and close(w, expected, rel)):
+            continue
+        if close(value, w, rel):
+            return hint
+    return None
