@@ -165,7 +165,6 @@ class _Processes:
         """End a worker and everything it started (its own process group)."""
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
 
     def kill_all(self) -> None:
         with self._lock:
@@ -190,9 +189,11 @@ def _run_one(submission: Submission, lesson: Lesson, order: list[str], timeout: 
                 _, err = proc.communicate(timeout=timeout)
             except subprocess.TimeoutExpired:
                 procs.kill(proc)
+                proc.communicate()  # reap it and close its pipe
                 where = _where(workdir)
                 return "timeout", f"still running after {timeout:g} s{where} (an endless loop?)", None
         finally:
+            procs.kill(proc)  # whatever the notebook started and left running goes too
             procs.discard(proc)
         result_file = workdir / "result.json"
         if proc.returncode == 0 and result_file.is_file():

@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import tempfile
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,7 +208,9 @@ def dumps(nb: dict[str, Any]) -> str:
 
 def build_lesson(master: Path) -> Lesson:
     """Run ``otter assign`` on ``master`` and return the normalised student copy and its tests."""
-    from otter.assign import main as otter_assign  # slow import (about 3 s): only when building
+    with warnings.catch_warnings():  # otter's dependencies (ipylab) warn about their own deprecations
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from otter.assign import main as otter_assign  # slow import (about 3 s): only when building
 
     nb = _read(master)
     kernel = nb.get("metadata", {}).get("kernelspec", {}).get("name")
@@ -218,7 +221,8 @@ def build_lesson(master: Path) -> Lesson:
         staged = scratch / "master" / master.name
         staged.parent.mkdir()
         staged.write_text(dumps(_with_forced_config(nb, master.stem)), encoding="utf-8")
-        with _quiet_scratch(scratch):
+        with _quiet_scratch(scratch), warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
             try:
                 otter_assign(str(staged), str(scratch / "out"), no_pdfs=True, no_run_tests=True)
             except Exception as exc:  # otter reports authoring mistakes with assorted exceptions

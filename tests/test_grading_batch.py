@@ -1,0 +1,196 @@
+"""Batch grading of the sample submissions: every kind of notebook gets a row, none stops the batch."""
+
+import csv
+import importlib.util
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shopsim.grading import batch, build, cli
+from shopsim.grading.gradebook import COLUMNS, Grade, Gradebook, GradebookError
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MASTER = FIXTURES / "course" / "source" / "ex-daily-report.ipynb"
+SUBMISSIONS = FIXTURES / "course" / "submissions"
+TIMEOUT = 8.0  # seconds per submission: short, so the hanging sample costs little
+
+
+@pytest.fixture(scope="module")
+def lesson() -> build.Lesson:
+    return build.build_lesson(MASTER)
+
+
+@pytest.fixture(scope="module")
+def graded(lesson, tmp_path_factory):
+    book = Gradebook(tmp_path_factory.mktemp("grades") / "grades.db")
+    paths = sorted(SUBMISSIONS.glob("*.ipynb"))
+    outcomes = batch.grade_batch(lesson, paths, book, jobs=2, timeout=TIMEOUT)
+    return book, {o.submission.trainee: o for o in outcomes}
+
+
+def test_the_sample_submissions_are_generated_from_the_example_lesson():
+    spec = importlib.util.spec_from_file_location("make_submissions", FIXTURES / "make_submissions.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for name, text in module.render().items():
+        assert (SUBMISSIONS / name).read_text(encoding="utf-8") == text, f"regenerate {name}: see make_submissions.py"
+
+
+def test_every_submission_gets_one_row_per_question(graded):
+    book, outcomes = graded
+    assert set(outcomes) == {"correct", "blank", "wrong", "hanging", "exiting", "crashing", "tampered", "broken"}
+    rows = book.rows("ex-daily-report")
+    assert len(rows) == 8 * 4
+    assert {r.question for r in rows} == {"conversion", "aov", "best_days", "cause"}
+
+
+@pytest.mark.parametrize("trainee, status, points, reason", [
+    ("correct", "graded", 7, ""),
+    ("blank", "graded", 0, ""),
+    ("wrong", "cell_errors", 1.5, "KeyError: 'visitors'"),
+    ("hanging", "timeout", 0, f"still running after {TIMEOUT:g} s in cell"),
+    ("exiting", "exited", 0, "exit code 3) in cell"),
+    ("crashing", "crashed", 0, "SIGSEGV"),
+    ("tampered", "tampered", 6, 'deleted the protected cell `grader.check("cause")`'),
+    ("broken", "invalid", 0, "not a notebook"),
+])
+def test_status_points_and_reason(graded, trainee, status, points, reason):
+    outcome = graded[1][trainee]
+    assert (outcome.status, outcome.points, outcome.max_points) == (status, points, 7)
+    assert reason in outcome.reason
+    assert all(g.status == status and g.reason == outcome.reason for g in outcome.grades)
+
+
+def test_feedback_is_recorded_in_operator_terms(graded):
+    rows = {r.question: r for r in graded[0].rows() if r.trainee == "wrong"}
+    assert "percentage" in rows["conversion"].feedback
+    assert "not per unit sold" in rows["aov"].feedback
+    assert "not defined" in rows["best_days"].feedback
+    assert rows["cause"].points == 0.5  # a valid option (public check) but the wrong one (hidden check)
+    blank = {r.question: r for r in graded[0].rows() if r.trainee == "blank"}
+    assert all("not answered yet" in r.feedback for r in blank.values())
+
+
+def test_tampered_notebooks_are_graded_with_the_trusted_checks(graded):
+    outcome = graded[1]["tampered"]
+    assert "edited the protected cell" in outcome.reason and "stored checks" in outcome.reason
+    aov = next(g for g in outcome.grades if g.question == "aov")
+    assert aov.points == 1  # its edited check cell set aov = 999: the hidden check still catches it
+
+
+def test_regrading_replaces_rows_instead_of_duplicating_them(lesson, tmp_path):
+    book = Gradebook(tmp_path / "grades.db")
+    correct = SUBMISSIONS / "correct.ipynb"
+    first = batch.grade_batch(lesson, [correct], book, jobs=1, timeout=60)[0]
+    again = batch.grade_batch(lesson, [correct], book, jobs=1, timeout=60)[0]
+    rows = book.rows()
+    assert len(rows) == 4 and {r.submission_hash for r in rows} == {first.submission.digest}
+    assert first.points == again.points == 7
+    book.record([Grade("correct", "ex-daily-report", "aov", 0.0, 2.0, "2026-01-01T00:00:00+00:00", "x", "graded")])
+    assert len(book.rows()) == 1  # a submission's rows are replaced as a whole
+    assert book.export_csv(tmp_path / "g.csv") == 1
+    with (tmp_path / "g.csv").open(encoding="utf-8") as f:
+        assert tuple(next(csv.reader(f))) == COLUMNS
+
+
+def test_a_failed_transaction_leaves_the_previous_rows(tmp_path):
+    book = Gradebook(tmp_path / "grades.db")
+    row = Grade("li", "l1", "q1", 1.0, 1.0, "t", "h", "graded")
+    book.record([row])
+    with pytest.raises(sqlite3.IntegrityError):
+        book.record([row, row])  # duplicate key: the whole replacement is rolled back
+    assert book.rows() == [row]
+
+
+def test_gradebook_errors_are_clear(tmp_path):
+    not_db = tmp_path / "notes.db"
+    not_db.write_text("shopping list: eggs, milk, a gradebook", encoding="utf-8")
+    with pytest.raises(GradebookError, match="not a shopsim gradebook"):
+        Gradebook(not_db)
+    with pytest.raises(GradebookError, match="is a folder"):
+        Gradebook(tmp_path)
+    with pytest.raises(GradebookError, match="does not exist"):
+        Gradebook(tmp_path / "missing" / "grades.db")
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE grades (student TEXT)")
+    with pytest.raises(GradebookError, match="other columns"):
+        Gradebook(other)
+
+
+@pytest.mark.parametrize("path, meta, trainee", [
+    ("cohort/zhang_wei.ipynb", None, "zhang_wei"),
+    ("cohort/ex-daily-report_zhang_wei.ipynb", None, "zhang_wei"),
+    ("cohort/zhang_wei-ex-daily-report.ipynb", None, "zhang_wei"),
+    ("cohort/li_na/ex-daily-report.ipynb", None, "li_na"),
+    ("cohort/whatever.ipynb", {"metadata": {"shopsim": {"trainee": " wang_fang "}}}, "wang_fang"),
+    ("cohort/whatever.ipynb", {"metadata": {"shopsim": "odd"}}, "whatever"),
+])
+def test_trainee_identity_from_metadata_or_file_name(path, meta, trainee):
+    assert batch.trainee_of(Path(path), meta, "ex-daily-report") == trainee
+
+
+def test_bad_batches_are_refused_before_grading(lesson, tmp_path):
+    book = Gradebook(tmp_path / "grades.db")
+    with pytest.raises(batch.BatchError, match="no such submission file: .*nope.ipynb"):
+        batch.grade_batch(lesson, [tmp_path / "nope.ipynb"], book)
+    text = tmp_path / "answers.txt"
+    text.write_text("42", encoding="utf-8")
+    with pytest.raises(batch.BatchError, match="must be .ipynb notebooks"):
+        batch.grade_batch(lesson, [text], book)
+    (tmp_path / "a").mkdir()
+    twin = tmp_path / "a" / "correct.ipynb"
+    twin.write_bytes((SUBMISSIONS / "correct.ipynb").read_bytes())
+    with pytest.raises(batch.BatchError, match="2 submissions belong to trainee 'correct'"):
+        batch.grade_batch(lesson, [SUBMISSIONS / "correct.ipynb", twin], book)
+    with pytest.raises(batch.BatchError, match="--jobs"):
+        batch.grade_batch(lesson, [twin], book, jobs=0)
+    assert book.rows() == []
+
+
+def test_the_command_line_grades_and_exports(tmp_path):
+    db, out = tmp_path / "grades.db", tmp_path / "grades.csv"
+    run = subprocess.run([sys.executable, "-m", "shopsim.grading.cli", "grade", str(MASTER),
+                          str(SUBMISSIONS / "correct.ipynb"), str(SUBMISSIONS / "broken.ipynb"), "--gradebook",
+                          str(db), "--csv", str(out), "--jobs", "2", "--timeout", "60", "--no-progress"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "correct" in run.stdout and "7/7" in run.stdout and "invalid" in run.stdout
+    with out.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 8 and {r["status"] for r in rows} == {"graded", "invalid"}
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["grade", "nope", "x.ipynb"], "unknown lesson 'nope'"),
+    (["grade", str(MASTER), "missing.ipynb"], "no such submission file: missing.ipynb"),
+    (["grade", str(MASTER), str(MASTER), "--gradebook", "/no/such/dir/g.db"], "does not exist"),
+])
+def test_command_line_errors_are_one_line(argv, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main([*argv[:1], "--course", str(FIXTURES / "course"), *argv[1:]]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_command_line_rejects_bad_numbers(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["grade", str(MASTER), "x.ipynb", "--jobs", "0"])
+    assert info.value.code == 2 and "must be more than 0" in capsys.readouterr().err
+
+
+def test_the_runner_reports_usage():
+    run = subprocess.run([sys.executable, "-m", "shopsim.grading.runner"], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "usage" in run.stderr
+
+
+def test_students_protected_cells_are_found_by_source(lesson):
+    nb = json.loads((SUBMISSIONS / "correct.ipynb").read_text(encoding="utf-8"))
+    assert batch.tampering(nb, lesson) == []
+    for cell in nb["cells"]:
+        cell["id"] = "renumbered"  # an editor may renumber ids: sources still match
+    assert batch.tampering(nb, lesson) == []
