@@ -3,6 +3,7 @@
 import csv
 import importlib.util
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -194,3 +195,19 @@ def test_students_protected_cells_are_found_by_source(lesson):
     for cell in nb["cells"]:
         cell["id"] = "renumbered"  # an editor may renumber ids: sources still match
     assert batch.tampering(nb, lesson) == []
+
+
+def test_the_runner_survives_magics_plots_and_exit(tmp_path):
+    """Lesson cells with %matplotlib, plt.show(), exit() and sys.exit() are cells, not the end of grading."""
+    script = (
+        "import sys\nfrom pathlib import Path\nfrom shopsim.grading import runner\n"
+        "cells = [{'cell_type': 'code', 'source': s} for s in [\n"
+        "    '%matplotlib inline\\nimport matplotlib.pyplot as plt\\nplt.plot([1, 2])\\nplt.show()',\n"
+        "    'exit()', 'import sys\\nsys.exit(0)', 'x = 41 + 1', 'print(\"a\" * 100000)']]\n"
+        "shell, errors = runner.execute(cells, set(), Path('.'), Path('at_cell'))\n"
+        "print(errors, shell.user_ns['x'], file=sys.stderr)\n")
+    run = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "MPLBACKEND": "Agg"})
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.strip().splitlines()[-1] == "[(3, 'SystemExit: 0')] 42"
+    assert run.stdout == ""  # the notebook's output is swallowed, not passed to the grader's terminal

@@ -41,10 +41,19 @@ def _shell(workdir: Path) -> Any:
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets.config import Config
 
+    class GradingShell(InteractiveShell):
+        """A shell without a GUI or a front end: ``%matplotlib`` and ``exit()`` do no harm."""
+
+        def enable_gui(self, gui: Any = None) -> None:
+            """No event loop to hook into: figures are drawn off screen (Agg) or not at all."""
+
+        def ask_exit(self) -> None:
+            """``exit()`` in a notebook cell: ignored, the grader decides when to stop."""
+
     config = Config()
     config.HistoryManager.enabled = False
     config.InteractiveShell.colors = "nocolor"
-    shell = InteractiveShell.instance(config=config, ipython_dir=str(workdir / ".ipython"))
+    shell = GradingShell.instance(config=config, ipython_dir=str(workdir / ".ipython"))
     shell.user_ns["grader"] = _GraderStand_in()
     return shell
 
