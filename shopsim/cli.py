@@ -129,8 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _plugins() -> list:
-    """Subcommands contributed by other parts of the package (grading, console)."""
-    return []
+    """Subcommands contributed by other parts of the package: ``grade`` and ``course`` (grading)."""
+    from shopsim.grading import cli as grading_cli
+
+    return [grading_cli.register]
 
 
 def main(argv: list[str] | None = None) -> int:
