@@ -211,3 +211,17 @@ def test_the_runner_survives_magics_plots_and_exit(tmp_path):
     assert run.returncode == 0, run.stderr
     assert run.stderr.strip().splitlines()[-1] == "[(3, 'SystemExit: 0')] 42"
     assert run.stdout == ""  # the notebook's output is swallowed, not passed to the grader's terminal
+
+
+@pytest.mark.parametrize("content, problem", [
+    ("\xff\xfe", "not a notebook"),
+    ('{"cells": [], "nbformat": 3}', "format 4"),
+    ('{"cells": [42], "nbformat": 4, "metadata": {}}', "damaged"),
+    ('{"cells": [{"cell_type": "code", "source": 7}], "nbformat": 4}', "damaged"),
+    ('{"cells": [], "nbformat": 4, "metadata": []}', "damaged"),
+])
+def test_damaged_notebooks_are_invalid_not_a_crash(tmp_path, content, problem):
+    path = tmp_path / "li_na.ipynb"
+    path.write_bytes(content.encode("latin-1"))
+    sub = batch.read_submission(path, "ex-daily-report")
+    assert sub.notebook is None and problem in sub.problem and sub.trainee == "li_na"

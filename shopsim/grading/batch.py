@@ -108,7 +108,17 @@ def read_submission(path: Path, lesson: str) -> Submission:
         return Submission(path, trainee_of(path, None, lesson), digest, None, f"not a notebook (invalid JSON: {exc})")
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list) or nb.get("nbformat") != 4:
         return Submission(path, trainee_of(path, None, lesson), digest, None, "not a Jupyter notebook (format 4)")
+    if not isinstance(nb.get("metadata", {}), dict) or not all(_well_formed(c) for c in nb["cells"]):
+        return Submission(path, trainee_of(path, None, lesson), digest, None,
+                          "a damaged notebook (its cells or metadata are not what Jupyter writes)")
     return Submission(path, trainee_of(path, nb, lesson), digest, nb)
+
+
+def _well_formed(cell: Any) -> bool:
+    source = cell.get("source", "") if isinstance(cell, dict) else None
+    return (isinstance(cell, dict) and isinstance(cell.get("cell_type"), str)
+            and (isinstance(source, str) or (isinstance(source, list) and all(isinstance(s, str) for s in source)))
+            and isinstance(cell.get("metadata", {}), dict))
 
 
 def _source(cell: dict[str, Any]) -> str:
