@@ -215,3 +215,9 @@ def test_describe_is_short_for_long_text_and_unknown_objects():
     assert feedback.describe(object()) == "a object object"
     assert feedback.describe({"a": 1}) == "a dict of 1 item"
     assert feedback.format_number(3.0) == "3"
+
+
+def test_none_may_mean_the_cell_failed():
+    # otter hands a test None for a name the notebook never defined (its cell raised)
+    assert "fix the error first" in fails(checks.UNANSWERED, checks.number, None, name="aov")
+    assert "fix the error" not in fails(checks.UNANSWERED, checks.number, ..., name="aov")

@@ -68,8 +68,9 @@ def answered(value: Any, name: str) -> Any:
     if value is MISSING:
         raise CheckFailed(f"`{name}` is not defined yet: run the cell where you set it.", UNANSWERED)
     if feedback.is_unanswered(value):
+        also = " (if that cell shows an error, fix the error first)" if value is None else ""
         raise CheckFailed(f"`{name}` is not answered yet: it is {feedback.describe(value)}. "
-                          "Replace the `...` with your answer and run the cell.", UNANSWERED)
+                          f"Replace the `...` with your answer and run the cell{also}.", UNANSWERED)
     return value
 
 
