@@ -46,3 +46,26 @@ def tiny(tiny_dict) -> shopsim.Scenario:
 def baseline_run() -> shopsim.Simulation:
     """The baseline scenario run for its 30 days with seed 7 (shared, do not act on it)."""
     return shopsim.simulate("baseline", seed=7)
+
+
+@pytest.fixture(scope="session")
+def make_tiny():
+    """Build a variant of the tiny scenario: ``make_tiny(traffic=4, skus={"A": {"initial_stock": 9}}, ...)``.
+
+    ``traffic`` multiplies every keyword's daily searches; ``skus`` / ``rivals`` map a SKU code to
+    field changes; any other keyword replaces a top-level field (``timeline=[...]``, ``days=3``).
+    """
+    import copy
+
+    def build(traffic: float = 1.0, skus: dict | None = None, rivals: dict | None = None, **top) -> shopsim.Scenario:
+        data = copy.deepcopy(TINY)
+        for kw in data["keywords"]:
+            kw["daily_searches"] *= traffic
+        for item in data["skus"]:
+            item.update((skus or {}).get(item["sku"], {}))
+        for offer in data["rivals"][0]["offers"]:
+            offer.update((rivals or {}).get(offer["sku"], {}))
+        data.update(copy.deepcopy(top))
+        return scenario_mod.from_dict(data, "tiny variant")
+
+    return build

@@ -1,0 +1,97 @@
+"""The customer base: ids, buyers, followers without duplicates, repeat visits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from shopsim.customers import CustomerBase, Growable
+from shopsim.scenario import Customers, Traffic
+
+
+def base(past_buyers=100, followers=50, market_size=10_000, **traffic) -> CustomerBase:
+    return CustomerBase(Customers(past_buyers=past_buyers, followers=followers, market_size=market_size),
+                        Traffic(**traffic), np.random.default_rng(0))
+
+
+def test_the_starting_base():
+    cb = base(past_buyers=100, followers=150)
+    assert cb.size == 150
+    assert cb.followers.size == 150
+    assert cb.is_buyer(np.arange(100)).all()
+    assert not cb.is_buyer(np.arange(100, 150)).any()
+    assert (cb.last_order_day.view[:100] < 0).all() and (cb.last_order_day.view[:100] >= -365).all()
+
+
+def test_new_ids_are_consecutive():
+    cb = base()
+    assert cb.new_ids(3).tolist() == [100, 101, 102]
+    assert cb.new_ids(2).tolist() == [103, 104]
+    assert cb.size == 105
+    assert not cb.is_buyer(np.array([103])).any()
+
+
+def test_follow_counts_only_new_followers_and_never_duplicates():
+    cb = base(followers=10)
+    assert cb.follow(np.array([3, 3, 4])) == 0, "already following"
+    assert cb.follow(np.array([20, 20, 21, 5])) == 2
+    assert cb.follow(np.array([21])) == 0
+    followers = cb.followers.view
+    assert len(followers) == len(np.unique(followers)) == 12
+    assert cb.is_follower.view[[20, 21]].all()
+
+
+def test_record_orders_counts_each_order():
+    cb = base(past_buyers=0, followers=0)
+    ids = cb.new_ids(3)
+    cb.record_orders(np.array([ids[0], ids[0], ids[2]]), day=4)
+    assert cb.orders.view[ids].tolist() == [2, 0, 1]
+    assert cb.is_buyer(ids).tolist() == [True, False, True]
+    assert cb.last_order_day.view[ids[0]] == 4
+
+
+def test_searchers_are_known_in_proportion_to_the_base():
+    rng = np.random.default_rng(1)
+    cb = base(past_buyers=1000, followers=0, market_size=2000)
+    ids = cb.searchers(4000, rng)
+    known = (ids < 1000).mean()
+    assert 0.3 < known < 0.6, "about base / market of the searchers are already known"
+    assert len(np.unique(ids[ids >= 1000])) == (ids >= 1000).sum(), "every unknown searcher gets a fresh id"
+
+
+def test_follower_visitors_are_followers():
+    cb = base(followers=30)
+    ids = cb.follower_visitors(200, np.random.default_rng(2))
+    assert cb.is_follower.view[ids].all()
+    lonely = base(past_buyers=0, followers=0)
+    assert lonely.follower_visitors(3, np.random.default_rng(2)).tolist() == [0, 1, 2]
+
+
+def test_returning_buyers_follow_the_hazard():
+    cb = base(past_buyers=0, followers=0, repeat_visit_rate=1.0, repeat_decay_days=1e6)
+    ids = cb.new_ids(5)
+    cb.record_orders(ids[:3], day=0)
+    cb.record_orders(ids[:1], day=2)  # a second order: the customer comes back once, not twice
+    back = cb.returning_today(3, np.random.default_rng(3))
+    assert sorted(back.tolist()) == ids[:3].tolist()
+    never = base(past_buyers=500, followers=0, repeat_visit_rate=0.0)
+    assert len(never.returning_today(0, np.random.default_rng(3))) == 0
+
+
+def test_the_return_chance_decays_with_time():
+    cb = base(past_buyers=0, followers=0, repeat_visit_rate=0.5, repeat_decay_days=5)
+    ids = cb.new_ids(4000)
+    cb.record_orders(ids[:2000], day=0)
+    cb.record_orders(ids[2000:], day=20)
+    back = cb.returning_today(21, np.random.default_rng(4))
+    recent, old = (back >= ids[2000]).sum(), (back < ids[2000]).sum()
+    assert recent == pytest.approx(2000 * 0.5 * np.exp(-1 / 5), rel=0.1)
+    assert old < recent / 10
+
+
+def test_growable_grows_past_its_capacity():
+    g = Growable("int64", capacity=2)
+    g.extend(np.arange(40))
+    g.grow(3, fill=7)
+    assert g.size == 43
+    assert g.view.tolist() == list(range(40)) + [7, 7, 7]

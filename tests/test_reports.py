@@ -1,0 +1,140 @@
+"""KPI definitions, the P&L and the daily report (reports), and the columnar records (records)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from invariants import local_day
+
+import shopsim
+from shopsim import reports
+from shopsim.records import Buffer, categorical, nullable_int
+from shopsim.scenario import Shop
+
+
+# -- KPI functions -------------------------------------------------------------------------------
+@pytest.mark.parametrize("kpi, num, den, expected", [
+    (reports.conversion_rate, 3, 150, 0.02),
+    (reports.aov, 1000.0, 8, 125.0),
+    (reports.bounce_rate, 45, 100, 0.45),
+    (reports.add_to_cart_rate, 8, 100, 0.08),
+    (reports.roas, 300.0, 100.0, 3.0),
+])
+def test_kpi_values(kpi, num, den, expected):
+    assert float(kpi(num, den)) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("kpi", [reports.conversion_rate, reports.aov, reports.bounce_rate,
+                                 reports.add_to_cart_rate, reports.roas, reports.cart_abandonment_rate])
+def test_kpis_are_nan_on_a_zero_denominator(kpi):
+    assert np.isnan(kpi(0, 0))
+    assert np.isnan(kpi(5, 0))
+    out = kpi(np.array([1, 0, 2]), np.array([4, 0, 0]))
+    assert not np.isnan(out[0]) and np.isnan(out[1:]).all()
+
+
+def test_cart_abandonment_is_one_minus_orders_over_carts():
+    assert float(reports.cart_abandonment_rate(30, 100)) == pytest.approx(0.7)
+    assert float(reports.cart_abandonment_rate(0, 10)) == 1.0
+
+
+def test_kpis_work_on_series():
+    out = reports.conversion_rate(pd.Series([1, 2]), pd.Series([50, 0]))
+    assert out[0] == pytest.approx(0.02) and np.isnan(out[1])
+
+
+def test_local_date_is_the_shanghai_calendar_day():
+    ts = pd.Series(pd.to_datetime(["2026-03-02 23:59:59", "2026-03-03 00:00:00"]).tz_localize("Asia/Shanghai"))
+    assert list(reports.local_date(ts)) == [pd.Timestamp("2026-03-02"), pd.Timestamp("2026-03-03")]
+
+
+# -- the P&L ---------------------------------------------------------------------------------------
+def _ts(*texts):
+    return pd.to_datetime(list(texts), format="ISO8601").tz_localize("Asia/Shanghai")
+
+
+def test_pnl_traces_every_yuan():
+    orders = pd.DataFrame({
+        "order_id": [1, 2, 3], "ts": _ts("2026-03-02 10:00", "2026-03-02 23:59:59", "2026-03-03 00:00"),
+        "gross_amount": [100.0, 50.0, 30.0], "discount_amount": [0.0, 10.0, 0.0], "paid_amount": [100.0, 40.0, 30.0],
+    })
+    items = pd.DataFrame({"order_id": [1, 2, 3], "qty": [2, 1, 1], "unit_cost": [20.0, 10.0, 12.0]})
+    costs = pd.DataFrame({"date": pd.to_datetime(["2026-03-02", "2026-03-03"]),
+                          "item": ["holding_cost", "listing_cost"], "amount": [1.5, 300.0]})
+    ads = pd.DataFrame({"ts": _ts("2026-03-02 12:00"), "channel": pd.Categorical(["paid_search"]),
+                        "spend": [20.0], "revenue": [0.0]})
+    dates = pd.date_range("2026-03-02", periods=3)
+    p = reports.pnl(orders, items, costs, ads, Shop(platform_fee_rate=0.05, shipping_cost_per_order=6.0), dates)
+    p = p.set_index("date")
+    assert list(p.index) == list(dates)
+    assert p["gross_sales"].tolist() == [150.0, 30.0, 0.0]
+    assert p["discounts"].tolist() == [10.0, 0.0, 0.0]
+    assert p["revenue"].tolist() == [140.0, 30.0, 0.0]
+    assert p["cogs"].tolist() == [50.0, 12.0, 0.0]
+    assert p["platform_fee"].tolist() == [7.0, 1.5, 0.0]
+    assert p["shipping"].tolist() == [12.0, 6.0, 0.0]
+    assert p["ad_spend_search"].tolist() == [20.0, 0.0, 0.0]
+    assert p["holding_cost"].tolist() == [1.5, 0.0, 0.0]
+    assert p["listing_cost"].tolist() == [0.0, 300.0, 0.0]
+    assert p["net_profit"].tolist() == [140 - 50 - 7 - 12 - 20 - 1.5, 30 - 12 - 1.5 - 6 - 300, 0.0]
+    assert set(reports.COST_LINES) <= set(p.columns)
+
+
+# -- the daily report on a real run ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def short_run():
+    return shopsim.simulate("baseline", 3, seed=2)
+
+
+def test_daily_report_uses_the_kpi_definitions(short_run):
+    t = {name: short_run.tables[name] for name in ("sessions", "orders", "order_items", "pnl", "daily")}
+    s, o, d = t["sessions"], t["orders"], t["daily"].set_index("date")
+    sd, od = s.groupby(local_day(s["ts"])), o.groupby(local_day(o["ts"]))
+    assert (d["pv"] == sd["page_views"].sum()).all()
+    assert (d["uv"] == sd["customer_id"].nunique()).all()
+    assert (d["buyers"] == od["customer_id"].nunique()).all()
+    assert d["conversion_rate"].to_numpy() == pytest.approx((d["buyers"] / d["uv"]).to_numpy())
+    assert d["aov"].to_numpy() == pytest.approx((od["paid_amount"].sum() / od.size()).to_numpy())
+    assert d["bounce_rate"].to_numpy() == pytest.approx(sd["bounced"].mean().to_numpy())
+    assert d["add_to_cart_rate"].to_numpy() == pytest.approx(sd["added_to_cart"].mean().to_numpy())
+    assert d["cart_abandonment_rate"].to_numpy() == pytest.approx(
+        (1 - od.size() / sd["added_to_cart"].sum()).to_numpy())
+    units = t["order_items"].groupby("order_id")["qty"].sum()
+    assert (d["units"] == o["order_id"].map(units).groupby(local_day(o["ts"])).sum()).all()
+    first = o.merge(s[["session_id", "is_new_customer"]], on="session_id")
+    new = first[first["is_new_customer"]].groupby(local_day(first["ts"]))["customer_id"].nunique()
+    assert (d["new_customers"] == new.reindex(d.index, fill_value=0)).all()
+    assert (d["new_customers"] + d["returning_customers"] == d["buyers"]).all()
+    pnl = t["pnl"].set_index("date")
+    assert d["gross_profit"].to_numpy() == pytest.approx((pnl["revenue"] - pnl["cogs"]).to_numpy(), abs=0.011)
+
+
+def test_summary_quotes_the_totals(short_run):
+    text = reports.summary(short_run.tables["daily"], short_run.tables["pnl"])
+    revenue = short_run.tables["pnl"]["revenue"].sum()
+    assert f"{revenue:,.0f}" in text
+    assert f"days {short_run.days_run}" in text
+    assert "net profit" in text
+
+
+# -- records -------------------------------------------------------------------------------------------
+def test_buffer_appends_chunks_and_broadcasts_scalars():
+    b = Buffer("day", "x")
+    b.append(day=0, x=np.array([1, 2, 3]))
+    b.append(day=1, x=np.array([4]))
+    assert b.rows == 4
+    assert b.column("day").tolist() == [0, 0, 0, 1]
+    assert b.column("x").tolist() == [1, 2, 3, 4]
+    assert b.column("x").tolist() == [1, 2, 3, 4], "reading twice gives the same column"
+    b.append(day=2, x=np.array([], dtype=int))
+    assert b.rows == 4 and b.column("day").tolist() == [0, 0, 0, 1]
+
+
+def test_categorical_and_nullable_int():
+    c = categorical(np.array([1, 0, -1]), ["A", "B"])
+    assert list(c.categories) == ["A", "B"]
+    assert c[0] == "B" and c[1] == "A" and pd.isna(c[2])
+    n = nullable_int(np.array([5, -1, 7]), np.array([False, True, False]))
+    assert str(n.dtype) == "Int64"
+    assert n[0] == 5 and pd.isna(n[1]) and n[2] == 7
