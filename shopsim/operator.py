@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 MAX_PRICE = 100_000.0  # yuan per unit
 MAX_REORDER = 1_000_000  # units
+LISTING_LIVE_HOUR = 8  # new titles and images go live at 08:00
 
 
 def _sku_index(sim: Any, sku: Any) -> int:
@@ -34,11 +35,22 @@ def _sku_index(sim: Any, sku: Any) -> int:
 def _number(name: str, value: Any, low: float, high: float, unit: str, *, whole: bool = False) -> float:
     kind = "whole number" if whole else "number"
     ok = isinstance(value, numbers.Integral) if whole else isinstance(value, numbers.Real)
-    if isinstance(value, bool) or not ok or not math.isfinite(float(value)):
+    if isinstance(value, bool) or not ok:
         raise ActionError(f"{name} must be a {kind} of {unit}, not {value!r}")
+    try:
+        as_float = float(value)
+    except OverflowError:  # an integer too large for a float
+        raise ActionError(f"{name} is out of range; allowed {_show(low)} to {_show(high)} {unit}") from None
+    if not math.isfinite(as_float):
+        raise ActionError(f"{name} must be a finite {kind} of {unit}, not {value!r}")
     if not low <= value <= high:
-        raise ActionError(f"{name} {value!r} is out of range; allowed {low:g} to {high:g} {unit}")
+        raise ActionError(f"{name} {value!r} is out of range; allowed {_show(low)} to {_show(high)} {unit}")
     return value
+
+
+def _show(x: float) -> str:
+    """A limit as an operator reads it: 100,000 rather than 1e+05."""
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:,}"
 
 
 class Levers:
@@ -78,10 +90,11 @@ class Levers:
             raise ActionError(f"{kind} work on {sku} is already under way; wait until it goes live")
         work = self.scenario.listing_work[kind]
         self._listing_in_progress.add((o, kind))
-        self.records.cost(self.day, "listing_cost", work.cost)
-        self.env.process(self._listing_live(o, kind, work.days, work.gain))
-        self._changed("improve_listing", sku, f"{kind}: {work.cost:.0f} yuan, live in {work.days} days",
-                      market=False)
+        self.records.cost(self.current_day, "listing_cost", work.cost)
+        live_day = self.current_day + work.days
+        self.env.process(self._listing_live(o, kind, live_day * 24.0 + LISTING_LIVE_HOUR, work.gain))
+        self._changed("improve_listing", sku, f"{kind}: {work.cost:.0f} yuan, live on "
+                      f"{self.clock.date(live_day):%Y-%m-%d} {LISTING_LIVE_HOUR:02d}:00", market=False)
 
     def reply_to_review(self, review_id: int) -> None:
         """Answer a published review of the shop (an answered negative review hurts less)."""

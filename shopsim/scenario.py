@@ -169,7 +169,7 @@ class Shoppers:
         {"search": 0.0, "direct": -0.3, "returning": -0.5, "paid_search": 0.1, "display": 0.7,
          "affiliate": 0.0, "crm": -0.2, "venue": 0.2},
         keys=SOURCES, min=-10, max=10, unit="log-odds", doc="Change in bounce log-odds by traffic source")
-    checkout_rate: float = spec(0.32, min=0.01, max=1,
+    checkout_rate: float = spec(0.32, min=0.01, max=0.99,
                                 doc="Chance a cart is paid for at the reference price (the rest are abandoned)")
     checkout_price_effect: float = spec(1.0, min=0, max=20, unit="log-odds per log of price ratio",
                                         doc="How much a price above the reference makes a carted shopper hesitate")
@@ -221,8 +221,8 @@ class Customers:
 
     market_size: int = spec(3_000_000, min=1000, max=10**10, unit="shoppers",
                             doc="Shoppers in this niche on the platform; sets how often a searcher is already known")
-    past_buyers: int = spec(6000, min=0, max=10**8, unit="customers", doc="Customers who bought in the past year")
-    followers: int = spec(9000, min=0, max=10**8, unit="customers", doc="Shop followers at the start (粉丝)")
+    past_buyers: int = spec(6000, min=0, max=10**7, unit="customers", doc="Customers who bought in the past year")
+    followers: int = spec(9000, min=0, max=10**7, unit="customers", doc="Shop followers at the start (粉丝)")
     follow_after_purchase: float = spec(0.25, min=0, max=1, doc="Chance a buyer follows the shop")
     follow_after_visit: float = spec(0.01, min=0, max=1, doc="Chance a non-bouncing visitor follows the shop")
 
@@ -321,9 +321,10 @@ def _cross_check(sc: Scenario) -> list[str]:
     problems: list[str] = []
     own = [s.sku for s in sc.skus]
     rival = [o.sku for _, o in sc.rival_offers]
+    paths = [f"skus[{i}].sku" for i in range(len(own))] + [
+        f"rivals[{i}].offers[{j}].sku" for i, r in enumerate(sc.rivals) for j in range(len(r.offers))]
     seen: set[str] = set()
-    for i, code in enumerate(own + rival):
-        where = f"skus[{i}].sku" if i < len(own) else f"rivals (offer {code})"
+    for where, code in zip(paths, own + rival, strict=True):
         if not _ID.match(code):
             problems.append(f"{where}: {code!r} is not a SKU code; use letters, digits, - _ .")
         if code in seen:
@@ -339,7 +340,7 @@ def _cross_check(sc: Scenario) -> list[str]:
             problems.append(f"keywords[{i}].keyword: {k.keyword!r} appears twice")
         for code in k.relevance:
             if code not in seen:
-                problems.append(f"keywords[{i}].relevance.{code}: unknown SKU; known: {', '.join(own + rival)}")
+                problems.append(f"keywords[{i}].relevance.{code}: unknown SKU; known: {', '.join(sorted(seen))}")
         if not any(code in own for code in k.relevance):
             problems.append(f"keywords[{i}].relevance: matches none of the shop's own SKUs")
     for i, s in enumerate(sc.skus):
@@ -365,7 +366,8 @@ def _check_event(i: int, ev: TimelineEvent, own: list[str], rival: list[str]) ->
     if "target" in needs and ev.target is not None:
         pool = rival if needs["target"].startswith("rival") else own
         if ev.target not in pool:
-            problems.append(f"{path}.target: {ev.target!r} is not a {needs['target']}; "
+            article = "an" if needs["target"].startswith("own") else "a"
+            problems.append(f"{path}.target: {ev.target!r} is not {article} {needs['target']}; "
                             f"known: {', '.join(pool) or 'none'}")
     if ev.kind == "rival_price" and ev.value is not None and ev.value <= 0:
         problems.append(f"{path}.value: a price must be above 0")
@@ -381,7 +383,7 @@ def from_dict(data: Mapping[str, Any], source: str = "scenario") -> Scenario:
         Listing every problem found, each with its field path.
     """
     scenario, problems = parse(Scenario, data)
-    if scenario is not None:
+    if scenario is not None and not problems:
         problems += _cross_check(scenario)
     if problems:
         raise ScenarioError(problems, source)
@@ -451,8 +453,10 @@ def _resolve(name_or_path: str | Path, chain: tuple[str, ...]) -> tuple[dict[str
         if not path.is_file():
             known = ", ".join(bundled())
             raise ScenarioError([f"no such file or bundled scenario; bundled: {known}"], source)
-    if source in chain:
-        raise ScenarioError([f"extends: loops back to {source} ({' -> '.join(chain + (source,))})"], source)
+    identity = str(path.resolve())
+    if identity in chain:
+        raise ScenarioError([f"extends: loops back to {source} (a file cannot extend itself, even indirectly)"],
+                            source)
     raw = _read_yaml(path, source)
     parent = raw.pop("extends", None)
     if parent is None:
@@ -462,7 +466,7 @@ def _resolve(name_or_path: str | Path, chain: tuple[str, ...]) -> tuple[dict[str
     is_preset = "/" not in parent and (_preset_dir() / f"{parent}.yaml").is_file()
     if not is_preset and not Path(parent).is_absolute():
         parent = str(path.parent / parent)
-    base, _ = _resolve(parent, chain + (source,))
+    base, _ = _resolve(parent, chain + (identity,))
     return merge(base, raw), source
 
 

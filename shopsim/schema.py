@@ -168,6 +168,7 @@ class _Parser:
             return self.fail(path, f"expected a mapping of {cls.__name__} fields, got {type(data).__name__}")
         fields = {f.name: f for f in dataclasses.fields(cls)}
         hints = _hints(cls)
+        before = len(self.problems)
         for key in data:
             if key not in fields:
                 self.fail(_join(path, str(key)), f"unknown key; allowed: {', '.join(fields)}")
@@ -179,11 +180,8 @@ class _Parser:
                 values[name] = _fill_mapping(field, values[name])
             elif field.default is _MISSING and field.default_factory is _MISSING:
                 self.fail(sub, f"is required ({_type_name(hints[name])}: {field.metadata['doc']})")
-        before = len(self.problems)
-        if any(v is None and not _optional(hints[k]) for k, v in values.items()):
-            return None
         if len(self.problems) > before:
-            return None
+            return None  # something in this record (however deep) is wrong: build nothing
         try:
             return cls(**values)
         except TypeError:

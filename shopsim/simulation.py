@@ -28,7 +28,7 @@ from shopsim.calendar import Clock
 from shopsim.catalog import Catalog
 from shopsim.competitors import Rivals
 from shopsim.customers import CustomerBase
-from shopsim.errors import ActionError
+from shopsim.errors import ActionError, ShopsimError
 from shopsim.inventory import Inventory, Reorder
 from shopsim.operator import Levers, OperatorView
 from shopsim.records import Recorder
@@ -81,9 +81,11 @@ class Simulation(Levers):
         self.env = simpy.Environment()
         self.day = 0
         self._version = 0
+        self._failure: str | None = None
         self._market_dirty = True
         self._groups: Groups | None = None
         self._clicks = np.zeros_like(self.relevance)
+        self._positions = np.zeros(self.relevance.shape, dtype=np.int64)
         self._listing_in_progress: set[tuple[int, str]] = set()
         self._shocks: list[tuple[float, float, float]] = []
         self._returning_by_hour: list[np.ndarray] = []
@@ -103,19 +105,32 @@ class Simulation(Levers):
 
     def run(self, days: int | None = None) -> Simulation:
         """Simulate ``days`` more days (default: the rest of the scenario's length)."""
+        if self._failure is not None:
+            raise ShopsimError(f"this simulation stopped on day {self.day} because {self._failure}; "
+                               "start a new Simulation")
         if days is None:
-            days = max(self.scenario.days - self.day, 0)
+            days = max(self.scenario.days - self.days_run, 0)
         if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or not 0 <= days <= 3660:
             raise ActionError(f"days must be a whole number from 0 to 3660, not {days!r}")
         if days:
-            self.env.run(until=self.env.now + 24 * int(days))
-            self._version += 1
+            try:
+                self.env.run(until=self.env.now + 24 * int(days))
+            except BaseException as exc:
+                self._failure = f"{type(exc).__name__}: {exc}"
+                raise
+            finally:
+                self._version += 1
         return self
 
     @property
     def today(self) -> dt.date:
         """The date of the day about to run (or running)."""
         return self.clock.date(int(self.env.now // 24))
+
+    @property
+    def current_day(self) -> int:
+        """The day the clock is in now (the next day to run, between runs)."""
+        return int(self.env.now // 24)
 
     @property
     def days_run(self) -> int:
@@ -179,8 +194,7 @@ class Simulation(Levers):
 
     def _rank(self, day: int) -> None:
         scores = search.rank_scores(self.scenario, self.catalog, self.relevance)
-        pos = search.positions(scores)
-        self._clicks = search.click_rates(self.scenario, self.catalog, self.relevance, pos)
+        pos = self._positions = search.positions(scores)
         k, o = np.nonzero(pos)
         self.records.rankings.append(day=day, keyword=k, offer=o, organic_position=pos[k, o])
 
@@ -198,6 +212,8 @@ class Simulation(Levers):
     def _slice(self, hour: int) -> None:
         cat = self.catalog
         if self._market_dirty or self._groups is None:
+            self.settle_rivals()
+            self._clicks = search.click_rates(self.scenario, cat, self.relevance, self._positions)
             open_, answered = self._negatives()
             appeal = offer_appeal(self.scenario, cat, cat.price, open_, answered)
             followers = self.customers.followers.size
@@ -207,7 +223,7 @@ class Simulation(Levers):
         g = self._groups
         start = int(self.env.now * 3600)
         weight = self._traffic_weight(hour)
-        self._day_weight += weight
+        self._rival_weight += weight
         draw = self.shoppers.draw(g, weight, start, self._returning_by_hour[hour], self.customers)
         self._sell(draw, g, start)
         self.inventory.count_stockout(self.env.now, self.env.now + 1)
@@ -271,6 +287,17 @@ class Simulation(Levers):
         self._day_browsers.append(d.customer[~d.bounced & ~d.ordered])
         self._day_lines.append((line_order, line_ts, offer, unit_price))
 
+    def settle_rivals(self) -> None:
+        """Draw the rivals' sales for the traffic since the last settlement, under the market
+        as it was. Called before anything changes the market (a scripted event, a regrouping)
+        and at the day's close, so a rival's move at 23:00 affects only its last hour."""
+        if self._groups is None or self._rival_weight <= 0:
+            return
+        visits, units = self.rivals.sell(self._groups, self._rival_weight, self.rng("rivals"))
+        self._rival_visits += visits
+        self._rival_units += units
+        self._rival_weight = 0.0
+
     def _close_followers_and_reviews(self) -> None:
         """Once a day: who followed the shop, and which of the day's order lines get reviewed."""
         cat, cfg = self.catalog, self.scenario
@@ -288,7 +315,7 @@ class Simulation(Levers):
     def _close_day(self) -> None:
         cat, inv = self.catalog, self.inventory
         n = cat.n_own
-        self._rival_visits, self._rival_units = self.rivals.sell(self._groups, self._day_weight, self.rng("rivals"))
+        self.settle_rivals()
         self._close_followers_and_reviews()
         units = np.concatenate([self._own_units, self._rival_units])
         visits = np.concatenate([self._own_visits, self._rival_visits])
@@ -308,7 +335,7 @@ class Simulation(Levers):
         self._own_visits = np.zeros(n_own)
         self._rival_units = np.zeros(n - n_own, dtype=np.int64)
         self._rival_visits = np.zeros(n - n_own, dtype=np.int64)
-        self._day_weight = 0.0
+        self._rival_weight = 0.0
         self._day_buyers: list[np.ndarray] = [np.empty(0, np.int64)]
         self._day_browsers: list[np.ndarray] = [np.empty(0, np.int64)]
         empty = np.empty(0, np.int64)
@@ -323,8 +350,8 @@ class Simulation(Levers):
                            self.catalog.codes[order.offer], f"{order.qty} units")
         self._market_dirty = True
 
-    def _listing_live(self, offer: int, kind: str, days: int, gain: float) -> Iterator[simpy.Event]:
-        yield self.env.timeout(days * 24)
+    def _listing_live(self, offer: int, kind: str, live_at: float, gain: float) -> Iterator[simpy.Event]:
+        yield self.env.timeout(live_at - self.env.now)
         lq = self.catalog.listing_quality
         lq[offer] += gain * (1.0 - lq[offer])
         self._listing_in_progress.discard((offer, kind))

@@ -14,9 +14,9 @@ from shopsim.scenario import TimelineEvent
 
 
 def apply(sim: Any, ev: TimelineEvent) -> None:
-    """Apply one scripted event to ``sim`` now."""
-    handler = _HANDLERS[ev.kind]
-    handler(sim, ev)
+    """Apply one scripted event to ``sim`` now (rivals' sales so far are settled first)."""
+    sim.settle_rivals()
+    _HANDLERS[ev.kind](sim, ev)
 
 
 def _second(sim: Any) -> int:
@@ -39,6 +39,7 @@ def _rival_stockout(sim: Any, ev: TimelineEvent) -> None:
 
 def _rival_back(sim: Any, offer: int, days: int):
     yield sim.env.timeout(days * 24)
+    sim.settle_rivals()
     units = sim.rivals.restock(offer)
     sim.records.event(_second(sim), "competitor", "restock", sim.catalog.codes[offer],
                       f"{sim.catalog.shops[offer]}: back in stock ({units} units)")
@@ -61,7 +62,7 @@ def _supply_delay(sim: Any, ev: TimelineEvent) -> None:
 
 def _review_burst(sim: Any, ev: TimelineEvent) -> None:
     offer = sim.catalog.own(ev.target)
-    sim.reviews.burst(sim.rng("reviews"), offer, int(ev.value), _second(sim), float(ev.days or 2))
+    sim.reviews.burst(sim.rng("review_bursts"), offer, int(ev.value), _second(sim), float(ev.days or 2))
 
 
 def _traffic_shock(sim: Any, ev: TimelineEvent) -> None:

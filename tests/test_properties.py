@@ -19,8 +19,8 @@ from shopsim import ActionError, ScenarioError
 from shopsim import scenario as scenario_mod
 
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-#: Deterministic examples, so a strict xfail on a known bug cannot pass by luck; no shrinking (it is slow).
-KNOWN_BUG = settings(SETTINGS, derandomize=True, database=None, phases=(Phase.explicit, Phase.generate))
+#: Deterministic examples for the list-item mutations (they once exposed a crash); no shrinking (it is slow).
+DETERMINISTIC = settings(SETTINGS, derandomize=True, database=None, phases=(Phase.explicit, Phase.generate))
 
 
 def _base_dict() -> dict:
@@ -112,9 +112,7 @@ def test_random_scenarios_load_or_raise_scenario_error(muts):
     _load(muts)
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: a bad value inside a list item leaves None in the parsed tuple "
-                                       "and _cross_check raises AttributeError/TypeError (see test_scenario)")
-@KNOWN_BUG
+@DETERMINISTIC
 @given(muts=mutations(ANYWHERE, VALUES))
 def test_random_scenarios_anywhere_load_or_raise_scenario_error(muts):
     _load(muts)
@@ -137,11 +135,7 @@ def _numeric_bounds():
             for bound in ("min", "max"):
                 if field.metadata.get(bound) is not None and (section, field.name, bound) not in TOO_BIG:
                     value = hints[field.name](field.metadata[bound])
-                    marks = ()
-                    if (section, field.name, bound) == ("shoppers", "checkout_rate", "max"):
-                        marks = pytest.mark.xfail(strict=True, raises=ZeroDivisionError, reason=(
-                            "engine bug: checkout_rate may be 1 but shoppers._logit(1.0) divides by zero"))
-                    cases.append(pytest.param(section, field.name, value, marks=marks,
+                    cases.append(pytest.param(section, field.name, value,
                                               id=f"{section}.{field.name}={value:g}"))
     return cases
 

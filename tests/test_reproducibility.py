@@ -82,9 +82,6 @@ def test_run_without_days_runs_the_scenario_length(tiny):
     assert_same_tables(sim, shopsim.simulate(tiny, seed=1))
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: Simulation.run() without days computes scenario.days - self.day, "
-                                       "but self.day is the last day opened (days_run - 1), so after run(2) a bare "
-                                       "run() simulates one day too many, and run() at the end adds a day")
 def test_run_without_days_after_steps_runs_the_rest(tiny):
     sim = shopsim.Simulation(tiny, seed=1)
     sim.run(2)
@@ -149,9 +146,6 @@ def test_a_price_change_on_one_sku_leaves_the_other_skus_carts_on_day_zero(make_
     pd.testing.assert_series_equal(a.loc[searched_b, "added_to_cart"], b.loc[searched_b, "added_to_cart"])
 
 
-@pytest.mark.xfail(strict=True, reason="CRN gap: the 'reviews' stream draws per order line (late delivery, review "
-                                       "share, delay, stars) and also serves scripted review bursts, so a price "
-                                       "change shifts the burst's times and stars")
 def test_a_price_change_leaves_a_scripted_review_burst_unchanged(make_tiny):
     sc = make_tiny(traffic=2, timeline=[{"day": 1, "hour": 9, "kind": "review_burst", "target": "B", "value": 6,
                                          "days": 1}])

@@ -160,13 +160,7 @@ def test_single_problems(tiny_dict, change, path, words):
     assert_problem(problems_of(tiny_dict), path, *words)
 
 
-LIST_ITEM_BUG = ("engine bug: schema._Parser.record computes `before = len(self.problems)` after parsing the "
-                 "fields and only checks direct field values for None, so a problem inside a list item "
-                 "(skus[i], keywords[i], rivals[i], offers, timeline[i], hour_shape[i]) leaves None in the tuple and "
-                 "scenario._cross_check raises AttributeError/TypeError instead of ScenarioError")
 
-
-@pytest.mark.xfail(strict=True, reason=LIST_ITEM_BUG)
 @pytest.mark.parametrize("change, path, words", by_path([
     (lambda d: d["skus"][0].update(price=0), "skus[0].price", ("out of range",)),
     (lambda d: d["keywords"][0].update(daily_searches=-1), "keywords[0].daily_searches", ("out of range",)),
@@ -307,8 +301,6 @@ def test_extends_loops_are_an_error(tmp_path, files):
         shopsim.load_scenario(tmp_path / "a.yaml")
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: extends loop detection compares unnormalised path strings, "
-                                       "so a loop written as ../dir/a.yaml recurses until OSError/RecursionError")
 def test_extends_loop_through_a_parent_folder_is_an_error(tmp_path):
     folder = tmp_path / "d"
     folder.mkdir()
