@@ -73,10 +73,10 @@ class Clock:
     def timestamps(self, seconds: np.ndarray) -> pd.DatetimeIndex:
         """Timestamps (Asia/Shanghai) for seconds since hour 0."""
         unix = np.asarray(seconds, dtype="int64") + self.epoch_seconds
-        utc = pd.DatetimeIndex(unix.astype("datetime64[s]"), tz="UTC")
+        utc = pd.DatetimeIndex(unix.astype("datetime64[s]").astype("datetime64[ns]"), tz="UTC")
         return utc.tz_convert(TIMEZONE)
 
     def dates(self, days: np.ndarray) -> pd.DatetimeIndex:
         """Midnight-normalised dates (naive, local calendar days) for day indices."""
         base = np.datetime64(self.start, "D")
-        return pd.DatetimeIndex((base + np.asarray(days, dtype="int64")).astype("datetime64[s]"))
+        return pd.DatetimeIndex((base + np.asarray(days, dtype="int64")).astype("datetime64[ns]"))

@@ -104,6 +104,25 @@ def _days(text: str) -> int:
     return value
 
 
+def _dataset(args: argparse.Namespace) -> int:
+    from shopsim import datasets
+
+    chosen = args.names or datasets.names()
+    if args.action == "list":
+        for name in chosen:
+            r = datasets.recipe(name)
+            print(f"{name:<22} {r.description} (lessons: {r.lesson})")
+        return 0
+    if args.check:
+        stale = {name: datasets.check(name) for name in chosen}
+        for name, files in stale.items():
+            print(f"{name}: {'differs: ' + ', '.join(files) if files else 'in sync'}")
+        return 1 if any(stale.values()) else 0
+    for name in chosen:
+        print(f"{name}: written to {datasets.build(name)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``shopsim`` command."""
     parser = argparse.ArgumentParser(prog="shopsim", description="Simulate an online shop and its market.")
@@ -123,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="folder to write one file per table into")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv", help="table file format (default csv)")
     p.set_defaults(func=_run)
+    p = sub.add_parser("dataset", help="list the frozen datasets, or regenerate (build) or --check them")
+    p.add_argument("action", choices=("list", "build"), help="list them, or build them from their recipes")
+    p.add_argument("names", nargs="*", help="dataset names (default: all)")
+    p.add_argument("--check", action="store_true", help="rebuild in a temporary folder and report differences")
+    p.set_defaults(func=_dataset)
     for plugin in _plugins():
         plugin(sub)
     return parser
