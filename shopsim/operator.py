@@ -12,6 +12,8 @@ import math
 import numbers
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from shopsim.errors import ActionError
 from shopsim.scenario import LISTING_WORK
 
@@ -23,6 +25,10 @@ if TYPE_CHECKING:
 MAX_PRICE = 100_000.0  # yuan per unit
 MAX_REORDER = 1_000_000  # units
 LISTING_LIVE_HOUR = 8  # new titles and images go live at 08:00
+MAX_BID = 99.0  # yuan per click
+MAX_BUDGET = 1_000_000.0  # yuan per day
+MAX_CPM = 1_000.0  # yuan per 1000 impressions
+MAX_COMMISSION = 0.5  # share of the paid price
 
 
 def _sku_index(sim: Any, sku: Any) -> int:
@@ -30,6 +36,13 @@ def _sku_index(sim: Any, sku: Any) -> int:
     if not isinstance(sku, str) or sku not in codes:
         raise ActionError(f"unknown SKU {sku!r}; the shop's SKUs are: {', '.join(codes)}")
     return sim.catalog.index[sku]
+
+
+def _keyword_index(sim: Any, keyword: Any) -> int:
+    words = [k.keyword for k in sim.scenario.keywords]
+    if not isinstance(keyword, str) or keyword not in words:
+        raise ActionError(f"unknown keyword {keyword!r}; the shop's keywords are: {', '.join(words)}")
+    return words.index(keyword)
 
 
 def _number(name: str, value: Any, low: float, high: float, unit: str, *, whole: bool = False) -> float:
@@ -111,6 +124,74 @@ class Levers:
         self._changed("reply_to_review", self.catalog.codes[book.offer[review_id - 1]],
                       f"review {review_id} ({stars} stars)")
 
+    def set_keyword_bid(self, keyword: str, bid: float, sku: str | None = None) -> None:
+        """Bid on a keyword in paid search (直通车), yuan per click (0 stops bidding, at most 99).
+
+        ``sku`` is the listing the ad shows (default: the shop's most relevant SKU for the
+        keyword). Ads run only while the daily budget (:meth:`set_ad_budget`) lasts.
+        """
+        k = _keyword_index(self, keyword)
+        bid = float(_number("bid", bid, 0, MAX_BID, "yuan per click"))
+        own = self.relevance[k, : self.catalog.n_own]
+        o = int(np.argmax(own)) if sku is None else _sku_index(self, sku)
+        if own[o] <= 0:
+            matching = [c for c, r in zip(self.catalog.codes, own, strict=False) if r > 0]
+            raise ActionError(f"{sku} does not match the keyword {keyword!r}; SKUs that do: {', '.join(matching)}")
+        campaign = self.ads.campaign
+        if bid == 0:
+            campaign.bids.pop(k, None)
+        else:
+            campaign.bids[k] = (round(bid, 2), o)
+        self._changed("set_keyword_bid", keyword, f"{bid:.2f} yuan per click on {self.catalog.codes[o]}")
+
+    def set_ad_budget(self, daily_budget: float) -> None:
+        """Set the paid-search daily budget, yuan (0 to 1,000,000); it refills at midnight."""
+        budget = float(_number("daily_budget", daily_budget, 0, MAX_BUDGET, "yuan per day"))
+        self.ads.campaign.search_budget = round(budget, 2)
+        self.ads.search_exhausted = self.ads.spent_search >= budget
+        self._changed("set_ad_budget", "paid_search", f"{budget:.2f} yuan per day")
+
+    def set_ads_active(self, active: bool) -> None:
+        """Switch the paid-search campaign on (True) or off (False) without losing its bids."""
+        if not isinstance(active, bool):
+            raise ActionError(f"active must be True or False, not {active!r}")
+        self.ads.campaign.search_active = active
+        self._changed("set_ads_active", "paid_search", "on" if active else "off")
+
+    def set_display(self, audience: str, cpm_bid: float, daily_budget: float, sku: str | None = None) -> None:
+        """Buy display ads (钻展) for an audience: CPM bid (yuan per 1000 impressions, 0 stops)
+        and daily budget (yuan). ``sku`` is the product the banner leads to (default: the best seller)."""
+        from shopsim.ads import AUDIENCES
+
+        if audience not in AUDIENCES:
+            raise ActionError(f"unknown audience {audience!r}; choose one of {', '.join(AUDIENCES)}")
+        cpm = float(_number("cpm_bid", cpm_bid, 0, MAX_CPM, "yuan per 1000 impressions"))
+        budget = float(_number("daily_budget", daily_budget, 0, MAX_BUDGET, "yuan per day"))
+        n = self.catalog.n_own
+        o = int(np.argmax(self.catalog.monthly_sales()[:n])) if sku is None else _sku_index(self, sku)
+        a = AUDIENCES.index(audience)
+        if cpm == 0 or budget == 0:
+            self.ads.campaign.display.pop(a, None)
+        else:
+            self.ads.campaign.display[a] = (round(cpm, 2), round(budget, 2), o)
+            self.ads.display_exhausted[a] = self.ads.spent_display[a] >= budget
+        self._changed("set_display", audience,
+                      f"CPM {cpm:.2f} yuan, {budget:.2f} yuan per day, {self.catalog.codes[o]}")
+
+    def set_affiliate_commission(self, sku: str, rate: float) -> None:
+        """Offer affiliates (淘宝客) a commission on an SKU's sales: a share of the paid price
+        (0 stops, otherwise 0.01 to 0.5)."""
+        o = _sku_index(self, sku)
+        rate = float(_number("rate", rate, 0, MAX_COMMISSION, "of the paid price"))
+        if 0 < rate < 0.01:
+            raise ActionError(f"rate {rate!r} is too small; give 0 (stop) or 0.01 to {MAX_COMMISSION} "
+                              "of the paid price")
+        if rate == 0:
+            self.ads.campaign.commission.pop(o, None)
+        else:
+            self.ads.campaign.commission[o] = rate
+        self._changed("set_affiliate_commission", sku, f"{rate:.0%} of the paid price")
+
     # -- helpers shared by the levers ----------------------------------------------------
     def _changed(self, kind: str, target: str, detail: str, market: bool = True) -> None:
         self.records.event(self.env.now * 3600, "operator", kind, target, detail)
@@ -127,7 +208,8 @@ class OperatorView:
     acts through the levers (``view.set_price(...)`` etc.).
     """
 
-    LEVERS = ("set_price", "reorder", "improve_listing", "reply_to_review")
+    LEVERS = ("set_price", "reorder", "improve_listing", "reply_to_review", "set_keyword_bid", "set_ad_budget",
+              "set_ads_active", "set_display", "set_affiliate_commission")
 
     def __init__(self, sim: Any) -> None:
         self._sim = sim

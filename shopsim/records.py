@@ -82,6 +82,8 @@ class Recorder:
         self.market = Buffer("day", "offer", "price", "on_promotion", "displayed_sales", "rating",
                              "ad_presence", "in_stock")
         self.shop_days = Buffer("day", "followers", "dsr")
+        self.ads = Buffer("ts", "channel", "keyword", "audience", "sku", "bid", "impressions", "clicks", "spend",
+                          "avg_position", "orders", "revenue")
         self.events: list[tuple[int, str, str, str, str]] = []
         self.costs: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         self.days_done = 0
@@ -213,14 +215,23 @@ class Recorder:
         })
 
     def ads_table(self) -> pd.DataFrame:
-        """One row per channel, campaign keyword and hour (empty until ads are bought)."""
+        """One row per channel, keyword / audience / SKU and hour with ad activity."""
+        from shopsim.ads import AUDIENCES, CHANNELS
+
+        b = self.ads
         return pd.DataFrame({
-            "ts": self.clock.timestamps(np.empty(0, dtype=np.int64)),
-            "channel": pd.Categorical([], categories=["paid_search", "display", "affiliate"]),
-            "keyword": pd.Categorical([], categories=self.keywords),
-            "bid": np.empty(0), "impressions": np.empty(0, np.int64), "clicks": np.empty(0, np.int64),
-            "spend": np.empty(0), "avg_position": np.empty(0), "orders": np.empty(0, np.int64),
-            "revenue": np.empty(0),
+            "ts": self.clock.timestamps(b.column("ts").astype(np.int64)),
+            "channel": categorical(b.column("channel"), CHANNELS),
+            "keyword": categorical(b.column("keyword"), self.keywords),
+            "audience": categorical(b.column("audience"), AUDIENCES),
+            "sku": categorical(b.column("sku"), self.skus),
+            "bid": b.column("bid").astype(float),
+            "impressions": b.column("impressions").astype(np.int64),
+            "clicks": b.column("clicks").astype(np.int64),
+            "spend": b.column("spend").astype(float),
+            "avg_position": b.column("avg_position").astype(float),
+            "orders": b.column("orders").astype(np.int64),
+            "revenue": b.column("revenue").astype(float),
         })
 
 

@@ -228,6 +228,58 @@ class Customers:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class PaidSearch:
+    """The keyword auction (直通车): ad slots above the organic results, their click curve and prices.
+
+    Ad rank = bid x quality (the listing's relevance and click appeal). Each click costs the
+    next ad rank below divided by the own quality, plus 0.01 yuan, never more than the bid.
+    """
+
+    ad_slots: int = spec(4, min=1, max=20, doc="Ad slots shown above the organic results")
+    top_click_rate: float = spec(0.035, min=0, max=1, unit="clicks per search",
+                                 doc="Share of searchers who click the top ad (relevant listing of quality 0.5)")
+    click_decay: float = spec(0.9, min=0, max=5, doc="Ad click share falls as slot^-decay")
+    reserve_price: float = spec(0.3, min=0.01, max=100, unit="yuan per click",
+                                doc="Lowest price a click can cost (paid by the last ad in the auction)")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class DisplayAudience:
+    """One audience display ads (钻展) can buy."""
+
+    reach: int = spec(doc="Shoppers in the audience who see display placements each day", unit="shoppers", min=0, max=10**9)
+    clearing_cpm: float = spec(doc="What other advertisers pay per thousand impressions", unit="yuan per 1000 impressions",
+                               min=0.01, max=10000)
+    click_rate: float = spec(doc="Share of impressions that are clicked", min=0, max=1)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Display:
+    """Display ads (钻展): impressions bought per audience at a CPM bid against a clearing price."""
+
+    impressions_per_shopper: float = spec(2.0, min=0, max=100, unit="impressions per shopper per day",
+                                          doc="Display placements an audience member sees a day")
+    win_spread: float = spec(0.25, min=0.01, max=10,
+                             doc="How sharply the share of impressions won rises as the bid passes the clearing price (relative)")
+    audiences: Mapping[str, DisplayAudience] = spec(
+        {"new_shoppers": DisplayAudience(reach=400_000, clearing_cpm=12.0, click_rate=0.003),
+         "past_visitors": DisplayAudience(reach=40_000, clearing_cpm=20.0, click_rate=0.006),
+         "past_buyers": DisplayAudience(reach=8_000, clearing_cpm=25.0, click_rate=0.008)},
+        keys=("new_shoppers", "past_visitors", "past_buyers"), doc="The audiences and their market prices")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Affiliates:
+    """Affiliates (淘宝客): promoters who send traffic for a commission on sales."""
+
+    base_daily_visits: float = spec(120.0, min=0, max=1e7, unit="visits per day",
+                                    doc="Affiliate visits a day to an average listing at the reference commission")
+    reference_commission: float = spec(0.15, min=0.01, max=1, doc="Commission rate affiliates see as normal")
+    commission_elasticity: float = spec(1.5, min=0, max=10,
+                                        doc="How strongly affiliate traffic grows with the commission (visits ∝ rate^elasticity)")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class RivalOffer:
     """One rival listing an operator can see: price, rating, sales, stock."""
 
@@ -251,6 +303,8 @@ class Rival:
 
     shop: str = spec(doc="Rival shop name")
     strategy: str = spec("passive", choices=RIVAL_STRATEGIES, doc="How the rival reacts to the market")
+    ad_bids: Mapping[str, float] = spec({}, min=0, max=100, unit="yuan per click",
+                                        doc="The rival's paid-search bid per keyword (it advertises its most relevant offer)")
     offers: tuple[RivalOffer, ...] = spec(min_items=1, doc="The rival's listings")
 
 
@@ -286,6 +340,9 @@ class Scenario:
     shoppers: Shoppers = spec(Shoppers(), doc="Shopper behaviour")
     search: Search = spec(Search(), doc="Organic ranking and click curve")
     reviews: Reviews = spec(Reviews(), doc="Ratings and reviews")
+    paid_search: PaidSearch = spec(PaidSearch(), doc="The keyword ad auction")
+    display: Display = spec(Display(), doc="Display ad audiences")
+    affiliates: Affiliates = spec(Affiliates(), doc="The affiliate market")
     customers: Customers = spec(Customers(), doc="The customer base")
     rivals: tuple[Rival, ...] = spec([], doc="Rival shops")
     timeline: tuple[TimelineEvent, ...] = spec([], doc="Scripted events")
@@ -347,6 +404,10 @@ def _cross_check(sc: Scenario) -> list[str]:
         if not any(s.sku in k.relevance for k in sc.keywords):
             problems.append(f"skus[{i}]: {s.sku} matches no keyword, so search never shows it; "
                             "add it to a keyword's relevance")
+    for i, r in enumerate(sc.rivals):
+        for word in r.ad_bids:
+            if word not in words:
+                problems.append(f"rivals[{i}].ad_bids.{word}: unknown keyword; known: {', '.join(words)}")
     shops = [r.shop for r in sc.rivals]
     for i, r in enumerate(sc.rivals):
         if shops.count(r.shop) > 1 or r.shop == sc.shop.name:

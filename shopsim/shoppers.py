@@ -18,6 +18,7 @@ Rival shops' sales come from the same choice model, in aggregate (no rows per se
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,6 +60,24 @@ class Groups:
     landing_cdf: np.ndarray
     rival_visits: np.ndarray
     rival_units: np.ndarray
+    n_organic: int  # groups before this index are organic; the rest are bought channels
+
+
+@dataclass
+class PaidGroups:
+    """Groups of the bought channels: arrays of source code, keyword (-1 none), own offer and
+    expected sessions per hour at traffic weight 1."""
+
+    source: np.ndarray
+    keyword: np.ndarray
+    offer: np.ndarray
+    rate: np.ndarray
+
+    @classmethod
+    def none(cls) -> PaidGroups:
+        """No bought traffic."""
+        empty = np.empty(0, dtype=np.int64)
+        return cls(empty, empty, empty, np.empty(0))
 
 
 def offer_appeal(sc: Scenario, cat: Catalog, price: np.ndarray,
@@ -84,10 +103,12 @@ def offer_appeal(sc: Scenario, cat: Catalog, price: np.ndarray,
 
 
 def build_groups(sc: Scenario, cat: Catalog, relevance: np.ndarray, clicks: np.ndarray,
-                 appeal: np.ndarray, price: np.ndarray, followers: int) -> Groups:
+                 appeal: np.ndarray, price: np.ndarray, followers: int, paid: PaidGroups | None = None) -> Groups:
     """Split today's traffic into groups and compute their rates and funnel chances.
 
-    ``clicks`` is expected clicks per search (keywords x offers) from :mod:`shopsim.search`.
+    ``clicks`` is expected clicks per search (keywords x offers) from :mod:`shopsim.search`;
+    ``paid`` adds the bought channels' groups (paid search, display, affiliates) after the
+    organic ones, so the organic groups keep their numbers.
     """
     sh, n_own = sc.shoppers, cat.n_own
     in_stock = cat.stock > 0
@@ -102,16 +123,17 @@ def build_groups(sc: Scenario, cat: Catalog, relevance: np.ndarray, clicks: np.n
     rival_by_category = np.bincount(cat.category[n_own:], weights=exp_appeal[n_own:],
                                     minlength=len(cat.categories))
 
+    paid = paid or PaidGroups.none()
     source = np.concatenate([np.full(len(k_idx), SOURCE_CODE["search"]),
                              np.full(n_own, SOURCE_CODE["direct"]),
-                             np.full(n_own, SOURCE_CODE["returning"])])
-    keyword = np.concatenate([k_idx, np.full(2 * n_own, -1)])
-    offer = np.concatenate([o_idx, own, own])
+                             np.full(n_own, SOURCE_CODE["returning"]), paid.source])
+    keyword = np.concatenate([k_idx, np.full(2 * n_own, -1), paid.keyword])
+    offer = np.concatenate([o_idx, own, own, paid.offer])
     rate = np.concatenate([searches[k_idx] * clicks[k_idx, o_idx],
                            followers * sc.traffic.follower_visit_rate / 24.0 * landing,
-                           np.zeros(n_own)])
-    alternatives = np.concatenate([rival_by_keyword[k_idx],
-                                   np.tile(rival_by_category[cat.category[:n_own]], 2)])
+                           np.zeros(n_own), paid.rate])
+    alternatives = np.where(keyword >= 0, rival_by_keyword[np.maximum(keyword, 0)],
+                            rival_by_category[cat.category[offer]])
     intent = np.array([sh.source_intent[s] for s in SOURCES])[source]
     bounce_shift = np.array([sh.source_bounce_shift[s] for s in SOURCES])[source]
 
@@ -132,7 +154,7 @@ def build_groups(sc: Scenario, cat: Catalog, relevance: np.ndarray, clicks: np.n
     rival_visits, rival_units = _rival_demand(sc, cat, relevance, clicks, exp_appeal, appeal, price, searches)
     return Groups(source.astype(np.int8), keyword.astype(np.int16), offer.astype(np.int16), rate,
                   bounce, cart, checkout, len(k_idx) + n_own + own, np.cumsum(landing),
-                  rival_visits, rival_units)
+                  rival_visits, rival_units, len(rate) - len(paid.rate))
 
 
 def checkout_chance(sc: Scenario, price_ratio: np.ndarray) -> np.ndarray:
@@ -174,6 +196,11 @@ class SessionDraw:
     pages: np.ndarray
 
 
+def subset(d: SessionDraw, keep: np.ndarray) -> SessionDraw:
+    """The sessions of a draw where ``keep`` is True (the rest never happened)."""
+    return SessionDraw(*(getattr(d, f.name)[keep] for f in dataclasses.fields(d)))
+
+
 class Shoppers:
     """Draws sessions and baskets; holds the arrival, funnel and basket random streams."""
 
@@ -187,40 +214,51 @@ class Shoppers:
                          for o in range(cat.n_own)]
 
     def draw(self, g: Groups, weight: float, start: int, returning: np.ndarray,
-             customers: CustomerBase) -> SessionDraw:
+             customers: CustomerBase, paid_rng: np.random.Generator | None = None) -> SessionDraw:
         """Draw one slice's sessions (one hour from second ``start``) and run the funnel.
 
         ``weight`` scales every group's rate (hour x weekday x shocks); ``returning`` are the
-        ids of past buyers who come back in this slice.
+        ids of past buyers who come back in this slice. Bought channels' groups draw from
+        ``paid_rng``, so buying ads leaves every organic shopper's draws as they were.
         """
-        rng = self.arrivals
-        counts = rng.poisson(g.rate * weight)
-        arrived = np.repeat(np.arange(len(g.rate)), counts)
-        landing = np.searchsorted(g.landing_cdf, rng.random(len(returning)) * g.landing_cdf[-1])
-        group = np.concatenate([arrived, g.returning_group[landing]])
-        customer = np.concatenate([self._customers(g.source[arrived], customers), returning])
-        n = len(group)
-        offset = (rng.random(n) * 3600).astype(np.int16)  # seconds into the hour; int16 sorts by radix
-        order = np.argsort(offset, kind="stable")
-        ts = start + offset[order].astype(np.int64)
-        group, customer = group[order], customer[order]
-        f = self.funnel
-        u = f.random((4, n))
+        offset, group, customer, u, pages = self._part(g, 0, g.n_organic, weight, returning, customers,
+                                                       self.arrivals, self.funnel)
+        if g.n_organic < len(g.rate) and paid_rng is not None:
+            paid = self._part(g, g.n_organic, len(g.rate), weight, returning[:0], customers, paid_rng, paid_rng)
+            merged = np.argsort(np.concatenate([offset, paid[0]]), kind="stable")
+            mine, theirs = (offset, group, customer, pages), (paid[0], paid[1], paid[2], paid[4])
+            offset, group, customer, pages = (np.concatenate([a, b])[merged] for a, b in zip(mine, theirs, strict=True))
+            u = np.concatenate([u, paid[3]], axis=1)[:, merged]
+        ts = start + offset.astype(np.int64)
         pc = u[3] >= self.sc.traffic.mobile_share
         was_buyer = customers.is_buyer(customer)
         bounced = u[0] < g.bounce[group, pc.view(np.int8)]
         cart = ~bounced & (u[1] < g.cart[group, was_buyer.view(np.int8)])
         ordered = cart & (u[2] < g.checkout[group])
-        pages = f.poisson(self._extra_pages, n).astype(np.int16) + 2
         pages[bounced] = 1
         return SessionDraw(ts, group, customer, pc, was_buyer, u[0], bounced, cart, ordered, pages)
 
-    def _customers(self, source: np.ndarray, customers: CustomerBase) -> np.ndarray:
+    def _part(self, g: Groups, first: int, last: int, weight: float, returning: np.ndarray,
+              customers: CustomerBase, rng: np.random.Generator, f: np.random.Generator) -> tuple[np.ndarray, ...]:
+        """Sessions of groups ``first:last`` sorted by time: (offset s, group, customer, uniforms, pages)."""
+        counts = rng.poisson(g.rate[first:last] * weight)
+        arrived = first + np.repeat(np.arange(last - first), counts)
+        landing = np.searchsorted(g.landing_cdf, rng.random(len(returning)) * g.landing_cdf[-1])
+        group = np.concatenate([arrived, g.returning_group[landing]])
+        customer = np.concatenate([self._customers(g.source[arrived], customers, rng), returning])
+        n = len(group)
+        offset = (rng.random(n) * 3600).astype(np.int16)  # seconds into the hour; int16 sorts by radix
+        order = np.argsort(offset, kind="stable")
+        u = f.random((4, n))
+        pages = f.poisson(self._extra_pages, n).astype(np.int16) + 2
+        return offset[order], group[order], customer[order], u, pages
+
+    def _customers(self, source: np.ndarray, customers: CustomerBase, rng: np.random.Generator) -> np.ndarray:
         """Customer id per arriving session: followers for direct visits, else searchers."""
         out = np.empty(len(source), dtype=np.int64)
         is_direct = source == SOURCE_CODE["direct"]
-        out[is_direct] = customers.follower_visitors(int(is_direct.sum()), self.arrivals)
-        out[~is_direct] = customers.searchers(int((~is_direct).sum()), self.arrivals)
+        out[is_direct] = customers.follower_visitors(int(is_direct.sum()), rng)
+        out[~is_direct] = customers.searchers(int((~is_direct).sum()), rng)
         return out
 
     def baskets(self, ordering: np.ndarray, main: np.ndarray

@@ -24,6 +24,7 @@ import pandas as pd
 import simpy
 
 from shopsim import reports, search, timeline
+from shopsim.ads import Ads
 from shopsim.calendar import Clock
 from shopsim.catalog import Catalog
 from shopsim.competitors import Rivals
@@ -34,7 +35,7 @@ from shopsim.operator import Levers, OperatorView
 from shopsim.records import Recorder
 from shopsim.reviews import NEGATIVE_STARS, ReviewBook
 from shopsim.scenario import Scenario, TimelineEvent, load_scenario
-from shopsim.shoppers import Groups, Shoppers, build_groups, offer_appeal
+from shopsim.shoppers import Groups, Shoppers, build_groups, offer_appeal, subset
 
 Policy = Callable[[OperatorView], None]
 TABLES = ("sessions", "orders", "order_items", "ads", "inventory", "reviews", "rankings", "market",
@@ -76,6 +77,7 @@ class Simulation(Levers):
                                float(cat.monthly_sales()[own].sum() / 30 * sc.reviews.review_share))
         self.inventory = Inventory(cat)
         self.rivals = Rivals(sc, cat)
+        self.ads = Ads(sc, cat, self.relevance)
         self.shoppers = Shoppers(sc, cat, self.rng("arrivals"), self.rng("funnel"), self.rng("basket"))
         self.records = Recorder(self.clock, cat.codes, [k.keyword for k in sc.keywords], cat.shops)
         self.env = simpy.Environment()
@@ -182,6 +184,7 @@ class Simulation(Levers):
                     self.records.event(now_s, "platform", "negative_review", self.catalog.codes[o],
                                        f"{r} stars")
         self.inventory.start_day()
+        self.ads.start_day()
         self._rank(day)
         view = self.rivals.market_view()
         self.records.market.append(day=day, **view)
@@ -217,19 +220,40 @@ class Simulation(Levers):
             open_, answered = self._negatives()
             appeal = offer_appeal(self.scenario, cat, cat.price, open_, answered)
             followers = self.customers.followers.size
+            paid = self.ads.groups(appeal, self.rivals.ad_presence)
             self._groups = build_groups(self.scenario, cat, self.relevance, self._clicks, appeal,
-                                        cat.price, followers)
+                                        cat.price, followers, paid)
             self._market_dirty = False
         g = self._groups
         start = int(self.env.now * 3600)
         weight = self._traffic_weight(hour)
         self._rival_weight += weight
-        draw = self.shoppers.draw(g, weight, start, self._returning_by_hour[hour], self.customers)
-        self._sell(draw, g, start)
+        draw = self.shoppers.draw(g, weight, start, self._returning_by_hour[hour], self.customers,
+                                  self.rng("paid_traffic"))
+        if self.ads.auction is None:
+            self._sell(draw, g, start)
+        else:
+            self._sell_with_ads(draw, g, weight, start)
         self.inventory.count_stockout(self.env.now, self.env.now + 1)
 
-    def _sell(self, d: Any, g: Groups, start: int) -> None:
-        """Fulfil the slice's orders, record sessions, orders, lines, reviews, customers."""
+    def _sell_with_ads(self, d: Any, g: Groups, weight: float, start: int) -> None:
+        """Charge the bought sessions against their budgets (dropping those the budget did not
+        pay for), sell, and write the slice's ads rows."""
+        keep, impressions, budget_events = self.ads.charge(d, g, weight, start, self.rng("paid_traffic"))
+        if not keep.all():
+            d = subset(d, keep)
+        for second, message in budget_events:
+            self.records.event(second, "system", "ad_budget_out", "", message)
+            self._market_dirty = True
+        paid_amount = self._sell(d, g, start)
+        rows = self.ads.rows(d, g, impressions, paid_amount)
+        if rows is not None:
+            self.records.ads.append(ts=np.full(len(rows["clicks"]), start, dtype=np.int64), **rows)
+
+    def _sell(self, d: Any, g: Groups, start: int) -> np.ndarray:
+        """Fulfil the slice's orders, record sessions, orders, lines, reviews, customers.
+
+        Returns the yuan paid in each session (0 where it did not order)."""
         cat = self.catalog
         landing = g.offer[d.group].astype(np.int64)
         sess, offer, qty, main = self.shoppers.baskets(np.flatnonzero(d.ordered), landing[d.ordered])
@@ -271,6 +295,9 @@ class Simulation(Levers):
         self._own_visits += np.bincount(landing, minlength=cat.n_own)
         self._own_units += np.bincount(offer, weights=qty, minlength=cat.n_own)
         self._after_orders(d, paying, line_order, d.ts[sess], offer, unit_price)
+        per_session = np.zeros(len(d.ts))
+        per_session[paying] = amount
+        return per_session
 
     def _saw_sold_out(self, d: Any, who: np.ndarray) -> None:
         """Shoppers who found their item sold out: no cart, no order, a sold-out bounce chance."""
