@@ -120,24 +120,49 @@ class Ads:
         return PaidGroups(source, keyword, a[:, 2].astype(int), a[:, 8])
 
     def _search_rows(self, rows: list, rival_ads: np.ndarray) -> None:
-        cfg, cat = self.sc.paid_search, self.cat
         live = self.campaign.search_active and not self.search_exhausted and self.campaign.search_budget > 0
+        shade = self._pacing() if live else 1.0
+        rows += self._auction(shade if live else None, rival_ads)
+
+    def _auction(self, shade: float | None, rival_ads: np.ndarray | None = None) -> list[tuple]:
+        """Every keyword's auction with the shop's bids scaled by ``shade`` (None: the shop is out).
+
+        Returns the shop's winning rows: (channel 0, keyword, offer, 0, cpc, slot, impressions
+        per hour, bid, clicks per hour), at traffic weight 1.
+        """
+        cfg, cat = self.sc.paid_search, self.cat
+        rows = []
         for k, kw in enumerate(self.sc.keywords):
             entrants = [(bid * self.quality(k, o), bid, o) for bid, o in self.rival_bids[k] if cat.stock[o] > 0]
             own = self.campaign.bids.get(k)
-            if live and own and cat.stock[own[1]] > 0:
-                entrants.append((own[0] * self.quality(k, own[1]), own[0], own[1]))
+            if shade is not None and own and cat.stock[own[1]] > 0:
+                entrants.append((shade * own[0] * self.quality(k, own[1]), shade * own[0], own[1]))
             entrants.sort(key=lambda e: -e[0])
-            winners = entrants[: cfg.ad_slots]
-            for slot, (_rank, bid, o) in enumerate(winners, start=1):
+            for slot, (_rank, bid, o) in enumerate(entrants[: cfg.ad_slots], start=1):
                 if o >= cat.n_own:
-                    rival_ads[o - cat.n_own] = True
+                    if rival_ads is not None:
+                        rival_ads[o - cat.n_own] = True
                     continue
                 below = entrants[slot][0] if slot < len(entrants) else 0.0
                 cpc = min(bid, max(cfg.reserve_price, below / self.quality(k, o) + _MIN_INCREMENT))
                 impressions = kw.daily_searches / 24.0
                 clicks = impressions * cfg.top_click_rate * slot ** -cfg.click_decay * self.quality(k, o)
-                rows.append((0, k, o, 0, round(cpc, 2), slot, impressions, bid, clicks))
+                rows.append((0, k, o, 0, round(cpc, 2), slot, impressions, own[0], clicks))
+        return rows
+
+    def _pacing(self) -> float:
+        """The largest bid scale (1, 0.95, ... 0.05) whose expected day's spend fits the budget.
+
+        Without pacing, or when even full bids fit, the scale is 1: the shop bids what it said.
+        """
+        if not self.sc.paid_search.pacing:
+            return 1.0
+        left = self.campaign.search_budget - self.spent_search
+        for shade in np.linspace(1.0, 0.05, 20):
+            spend = sum(r[4] * r[8] * 24.0 for r in self._auction(float(shade)))
+            if spend <= left:
+                return float(shade)
+        return 0.05
 
     def _display_rows(self, rows: list) -> None:
         cfg = self.sc.display

@@ -96,18 +96,24 @@ class CustomerBase:
         return np.arange(first, first + n, dtype=np.int64)
 
     def searchers(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Ids of ``n`` search visitors: known customers with chance base/market, else new."""
-        known = rng.random(n) < min(1.0, self.size / self.settings.market_size)
+        """Ids of ``n`` search visitors: known customers with chance base/market, else new.
+
+        Always draws 2n uniforms, whatever the base's size, so the stream stays aligned
+        (common random numbers) when other channels grow the base.
+        """
+        u = rng.random((2, n))
+        known = u[0] < min(1.0, self.size / self.settings.market_size)
         ids = np.empty(n, dtype=np.int64)
-        ids[known] = rng.integers(0, self.size, size=int(known.sum()))
+        ids[known] = (u[1][known] * self.size).astype(np.int64)
         ids[~known] = self.new_ids(int((~known).sum()))
         return ids
 
     def follower_visitors(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """Ids of ``n`` visiting followers (new customers if the shop has no followers yet)."""
+        u = rng.random(n)  # always n draws, so the stream stays aligned
         if self.followers.size == 0:
             return self.new_ids(n)
-        return self.followers.view[rng.integers(0, self.followers.size, size=n)]
+        return self.followers.view[(u * self.followers.size).astype(np.int64)]
 
     def returning_today(self, day: int, rng: np.random.Generator) -> np.ndarray:
         """Past buyers who come back today through their orders page (one id per visit)."""

@@ -241,6 +241,8 @@ class PaidSearch:
     click_decay: float = spec(0.9, min=0, max=5, doc="Ad click share falls as slot^-decay")
     reserve_price: float = spec(0.3, min=0.01, max=100, unit="yuan per click",
                                 doc="Lowest price a click can cost (paid by the last ad in the auction)")
+    pacing: bool = spec(True, doc="Spread a small budget over the day (匀速投放): the platform lowers the shop's bids "
+                                  "until the expected day's spend fits the budget")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

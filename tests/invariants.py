@@ -221,9 +221,9 @@ def _funnel(t, sim, fail):
         fail("a session landed on a SKU that is not the shop's")
     if s["landing_sku"].isna().any():
         fail("a session has no landing SKU")
-    search = s["source"] == "search"
+    search = s["source"].isin(["search", "paid_search"])
     if s.loc[search, "keyword"].isna().any() or s.loc[~search, "keyword"].notna().any():
-        fail("keyword must be set exactly on search sessions")
+        fail("keyword must be set exactly on search and paid-search sessions")
 
 
 def _money(t, sim, fail):

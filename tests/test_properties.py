@@ -95,8 +95,8 @@ def _load(muts) -> None:
     for path, op, value, extra in muts:
         try:
             _mutate(data, path, op, value, extra)
-        except (KeyError, IndexError, TypeError):
-            continue  # an earlier mutation removed or replaced the path
+        except (KeyError, IndexError, TypeError, AttributeError):
+            continue  # an earlier mutation removed or replaced the path (e.g. set a section to None)
     try:
         sc = scenario_mod.from_dict(data, "random")
     except ScenarioError as exc:
