@@ -8,6 +8,8 @@ promotion flags, displayed monthly sales, rating, ad presence and whether it is 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from shopsim.catalog import Catalog
@@ -25,6 +27,13 @@ class Rivals:
         self.start_stock = cat.stock[self.first :].copy()
         self.on_promotion = np.zeros(cat.n - self.first, dtype=bool)
         self.ad_presence = np.zeros(cat.n - self.first, dtype=bool)
+
+    def morning(self, sim: Any) -> None:
+        """Each rival's strategy looks at the market and may move (called at 00:00, before ranking).
+
+        Every rival is ``passive`` for now: it never reacts.
+        """
+        return None
 
     def sell(self, g: Groups, weight: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Draw rival listing visits and units sold over ``weight`` hours of traffic (usually a

@@ -185,6 +185,7 @@ class Simulation(Levers):
                                        f"{r} stars")
         self.inventory.start_day()
         self.ads.start_day()
+        self.rivals.morning(self)
         self._rank(day)
         view = self.rivals.market_view()
         self.records.market.append(day=day, **view)
