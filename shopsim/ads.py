@@ -202,9 +202,9 @@ class Ads:
         if a is None:
             return keep, np.zeros(0), events
         paid_group = d.group - g.n_organic
-        is_paid = paid_group >= 0
+        is_paid = (paid_group >= 0) & (paid_group < g.n_ads)
         impressions = rng.poisson(a.impressions * weight).astype(float)
-        search = np.flatnonzero(is_paid & (a.channel[np.maximum(paid_group, 0)] == 0))
+        search = np.flatnonzero(is_paid & (a.channel[np.clip(paid_group, 0, len(a.channel) - 1)] == 0))
         if len(search):
             cost = np.cumsum(a.price[paid_group[search]])
             over = cost > self.campaign.search_budget - self.spent_search + 1e-9
@@ -239,7 +239,7 @@ class Ads:
         if a is None:
             return None
         paid_group = d.group - g.n_organic
-        mine = paid_group >= 0
+        mine = (paid_group >= 0) & (paid_group < g.n_ads)
         n = len(a.channel)
         clicks = np.bincount(paid_group[mine], minlength=n)
         orders = np.bincount(paid_group[mine], weights=d.ordered[mine], minlength=n)
@@ -251,7 +251,7 @@ class Ads:
             return None
         keyword = np.where(a.channel == 0, a.key, -1)
         audience = np.where(a.channel == 1, a.key, -1)
-        sku = np.asarray(g.offer[g.n_organic:], dtype=np.int64)
+        sku = np.asarray(g.offer[g.n_organic: g.n_organic + g.n_ads], dtype=np.int64)
         impressions = np.where(a.channel == 2, clicks, impressions)  # an affiliate visit is its own impression
         return {"channel": a.channel[show], "keyword": keyword[show], "audience": audience[show], "sku": sku[show],
                 "bid": a.bid[show], "impressions": impressions[show].astype(np.int64),

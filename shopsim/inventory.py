@@ -90,28 +90,31 @@ class Inventory:
             self.sold_out_since[offer] = now
         return qty
 
-    def fulfil(self, ts: np.ndarray, offer: np.ndarray, qty: np.ndarray) -> tuple[np.ndarray, dict[int, int]]:
+    def fulfil(self, ts: np.ndarray, offer: np.ndarray, qty: np.ndarray, limit: np.ndarray | None = None
+               ) -> tuple[np.ndarray, dict[int, int]]:
         """Take stock for order lines in time order; when a SKU runs out, later lines get less.
 
         Parameters
         ----------
         ts: seconds since hour 0 of each line (sorted). offer: own offer per line.
-        qty: units wanted per line.
+        qty: units wanted per line. limit: units that may be sold per own SKU (a flash sale's
+        cap left), if less than the stock.
 
         Returns
         -------
         filled:
             Units each line got (0 when the SKU was already sold out).
         ran_out:
-            For each SKU whose stock reached zero in these lines, the second it did.
+            For each SKU whose stock (or limit) reached zero in these lines, the second it did.
         """
         n_own = self.catalog.n_own
         stock = self.catalog.stock
         filled = qty.copy()
         ran_out: dict[int, int] = {}
         need = np.bincount(offer, weights=qty, minlength=n_own)
-        for o in np.flatnonzero(need >= stock[:n_own]):
-            left = int(stock[o])
+        available = stock[:n_own] if limit is None else np.minimum(stock[:n_own], limit)
+        for o in np.flatnonzero(need >= available):
+            left = int(available[o])
             for line in np.flatnonzero(offer == o):
                 take = min(int(qty[line]), left)
                 filled[line] = take
@@ -122,7 +125,7 @@ class Inventory:
         stock[:n_own] -= taken
         self.sold += taken
         for o, second in ran_out.items():
-            if np.isnan(self.sold_out_since[o]):
+            if stock[o] == 0 and np.isnan(self.sold_out_since[o]):
                 self.sold_out_since[o] = second / 3600.0
         return filled, ran_out
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from shopsim.errors import ActionError
+from shopsim.promotions import BasketDeal, Discount
 from shopsim.scenario import LISTING_WORK
 
 if TYPE_CHECKING:
@@ -192,6 +193,112 @@ class Levers:
             self.ads.campaign.commission[o] = rate
         self._changed("set_affiliate_commission", sku, f"{rate:.0%} of the paid price")
 
+    def discount(self, sku: str, share_off: float, days: int, start_day: int | None = None) -> str:
+        """Take ``share_off`` (0.01 to 0.9) off an SKU's list price for ``days`` days (1 to 90),
+        from today or from ``start_day``. Returns the promotion id (on orders as promotion_id)."""
+        o = _sku_index(self, sku)
+        share = float(_number("share_off", share_off, 0.01, 0.9, "of the list price"))
+        start, end = self._window(days, start_day)
+        pid = self.promotions.next_id("DISC")
+        units = float(self.catalog.velocity(7)[o])
+        self.promotions.discounts.append(Discount(pid, start, end, o, share_off=share, units_before=units))
+        self._promotion_changes(start, end)
+        self._changed("discount", sku, f"{pid}: {share:.0%} off from {self._when(start)} to {self._when(end)}",
+                      market=start <= self.env.now)
+        return pid
+
+    def flash_sale(self, sku: str, price: float, cap: int, hours: int, start_hour: int | None = None) -> str:
+        """A flash sale (秒杀): ``cap`` units (1 to 100,000) at ``price`` (below the list price) for
+        ``hours`` hours (1 to 72), starting now or at ``start_hour`` (0-23) of the next day.
+        The platform charges its slot fee (promotion_cost) and sends venue traffic."""
+        o = _sku_index(self, sku)
+        list_price = float(self.catalog.price[o])
+        price = float(_number("price", price, 0.01, MAX_PRICE, "yuan per unit"))
+        if price >= list_price:
+            raise ActionError(f"a flash-sale price must be below the list price of {sku} ({list_price:.2f} yuan)")
+        cap = int(_number("cap", cap, 1, 100_000, "units", whole=True))
+        hours = int(_number("hours", hours, 1, 72, "hours", whole=True))
+        if start_hour is None:
+            start = self.env.now
+        else:
+            start_hour = int(_number("start_hour", start_hour, 0, 23, "o'clock", whole=True))
+            start = (self.current_day + 1) * 24.0 + start_hour
+        pid = self.promotions.next_id("FLASH")
+        units = float(self.catalog.velocity(7)[o])
+        self.promotions.discounts.append(Discount(pid, start, start + hours, o, flash_price=round(price, 2), cap=cap,
+                                                  units_before=units))
+        self.records.cost(int(start // 24), "promotion_cost", self.scenario.promotions.flash_sale_fee)
+        self._promotion_changes(start, start + hours)
+        self._changed("flash_sale", sku, f"{pid}: {cap} units at {price:.2f} yuan, {self._when(start)} for "
+                      f"{hours} h", market=start <= self.env.now)
+        return pid
+
+    def issue_coupon(self, amount: float, threshold: float, quantity: int, days: int) -> str:
+        """A store coupon: ``amount`` yuan off orders of at least ``threshold`` yuan, for the first
+        ``quantity`` orders (1 to 1,000,000) over the next ``days`` days. Returns its coupon id."""
+        threshold = float(_number("threshold", threshold, 1, MAX_PRICE, "yuan"))
+        amount = float(_number("amount", amount, 1, MAX_PRICE, "yuan"))
+        if amount >= threshold:
+            raise ActionError(f"a coupon of {amount:g} yuan must be smaller than its threshold ({threshold:g} yuan)")
+        quantity = int(_number("quantity", quantity, 1, 1_000_000, "coupons", whole=True))
+        start, end = self._window(days, None)
+        pid = self.promotions.next_id("CPN")
+        self.promotions.deals.append(BasketDeal(pid, start, end, ((threshold, amount),), quantity, is_coupon=True))
+        self._promotion_changes(start, end)
+        self._changed("issue_coupon", "shop", f"{pid}: {amount:g} off {threshold:g}, {quantity} coupons, {days} days")
+        return pid
+
+    def spend_and_save(self, tiers: list[tuple[float, float]], days: int) -> str:
+        """满减: money off orders by tier, e.g. ``[(199, 20), (299, 40)]`` (threshold, amount off, yuan;
+        thresholds rising, each amount below its threshold), for ``days`` days."""
+        try:
+            pairs = [(float(t), float(a)) for t, a in tiers]
+        except (TypeError, ValueError):
+            raise ActionError(f"tiers must be a list of (threshold, amount) pairs in yuan, not {tiers!r}") from None
+        if not 1 <= len(pairs) <= 5:
+            raise ActionError(f"give 1 to 5 tiers, not {len(pairs)}")
+        for t, a in pairs:
+            _number("threshold", t, 1, MAX_PRICE, "yuan")
+            _number("amount", a, 1, MAX_PRICE, "yuan")
+            if a >= t:
+                raise ActionError(f"tier {t:g}: the amount off ({a:g}) must be below its threshold")
+        thresholds, amounts = [t for t, _ in pairs], [a for _, a in pairs]
+        if thresholds != sorted(set(thresholds)) or amounts != sorted(set(amounts)):
+            raise ActionError("tiers need rising thresholds and rising amounts, e.g. [(199, 20), (299, 40)]")
+        start, end = self._window(days, None)
+        pid = self.promotions.next_id("SAVE")
+        self.promotions.deals.append(BasketDeal(pid, start, end, tuple(pairs)))
+        self._promotion_changes(start, end)
+        ladder = ", ".join(f"{a:g} off {t:g}" for t, a in pairs)
+        self._changed("spend_and_save", "shop", f"{pid}: {ladder} for {days} days")
+        return pid
+
+    def set_free_shipping_threshold(self, threshold: float) -> None:
+        """Orders below ``threshold`` yuan pay shipping (0 = every order ships free, 包邮)."""
+        threshold = float(_number("threshold", threshold, 0, MAX_PRICE, "yuan"))
+        self.promotions.free_shipping_threshold = threshold
+        self._changed("set_free_shipping_threshold", "shop",
+                      f"free shipping from {threshold:g} yuan" if threshold else "free shipping on every order")
+
+    def _window(self, days: int, start_day: int | None) -> tuple[float, float]:
+        days = int(_number("days", days, 1, 90, "days", whole=True))
+        if start_day is None:
+            start = self.env.now
+        else:
+            start_day = int(_number("start_day", start_day, self.current_day, self.current_day + 365, "(a day number)",
+                                    whole=True))
+            start = start_day * 24.0
+        return start, (int(start // 24) + days) * 24.0
+
+    def _when(self, hour: float) -> str:
+        return f"{self.clock.date(int(hour // 24)):%Y-%m-%d} {int(hour % 24):02d}:00"
+
+    def _promotion_changes(self, *hours: float) -> None:
+        """Regroup the market when a promotion starts and ends."""
+        for h in hours:
+            if h > self.env.now:
+                self.env.process(self._market_change_at(h))
+
     # -- helpers shared by the levers ----------------------------------------------------
     def _changed(self, kind: str, target: str, detail: str, market: bool = True) -> None:
         self.records.event(self.env.now * 3600, "operator", kind, target, detail)
@@ -209,7 +316,8 @@ class OperatorView:
     """
 
     LEVERS = ("set_price", "reorder", "improve_listing", "reply_to_review", "set_keyword_bid", "set_ad_budget",
-              "set_ads_active", "set_display", "set_affiliate_commission")
+              "set_ads_active", "set_display", "set_affiliate_commission", "discount", "flash_sale",
+              "issue_coupon", "spend_and_save", "set_free_shipping_threshold")
 
     def __init__(self, sim: Any) -> None:
         self._sim = sim

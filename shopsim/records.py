@@ -74,7 +74,8 @@ class Recorder:
         self.sessions = Buffer("ts", "customer_id", "is_new_customer", "device", "source", "keyword",
                                "landing_sku", "bounced", "added_to_cart", "ordered", "order_id", "page_views")
         self.orders = Buffer("order_id", "ts", "customer_id", "session_id", "source", "items",
-                             "gross_amount", "discount_amount", "paid_amount")
+                             "gross_amount", "discount_amount", "paid_amount", "promotion_id", "coupon_id",
+                             "buyer_shipping")
         self.order_items = Buffer("order_id", "sku", "qty", "unit_list_price", "unit_paid_price", "unit_cost")
         self.inventory = Buffer("day", "sku", "on_hand_start", "received", "sold", "lost",
                                 "on_hand_end", "stockout_hours", "on_order")
@@ -125,7 +126,6 @@ class Recorder:
     def orders_table(self) -> pd.DataFrame:
         """One row per paid order."""
         b = self.orders
-        n = b.rows
         return pd.DataFrame({
             "order_id": b.column("order_id").astype(np.int64),
             "ts": self.clock.timestamps(b.column("ts")),
@@ -136,8 +136,9 @@ class Recorder:
             "gross_amount": b.column("gross_amount").astype(float),
             "discount_amount": b.column("discount_amount").astype(float),
             "paid_amount": b.column("paid_amount").astype(float),
-            "promotion_id": pd.array([None] * n, dtype="string"),
-            "coupon_id": pd.array([None] * n, dtype="string"),
+            "promotion_id": pd.array(b.column("promotion_id"), dtype="string"),
+            "coupon_id": pd.array(b.column("coupon_id"), dtype="string"),
+            "buyer_shipping": b.column("buyer_shipping").astype(float),
         }, copy=False)
 
     def order_items_table(self) -> pd.DataFrame:

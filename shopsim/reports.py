@@ -71,7 +71,6 @@ def pnl(orders: pd.DataFrame, order_items: pd.DataFrame, costs: pd.DataFrame, ad
     out["gross_sales"] = by_day["gross_amount"].sum()
     out["discounts"] = by_day["discount_amount"].sum()
     out["revenue"] = by_day["paid_amount"].sum()
-    n_orders = by_day.size()
     lines = order_items.merge(orders[["order_id", "ts"]], on="order_id", how="left")
     out["cogs"] = (lines["qty"] * lines["unit_cost"]).groupby(local_date(lines["ts"])).sum()
     spend = ads.groupby([local_date(ads["ts"]), "channel"], observed=True)["spend"].sum().unstack()
@@ -79,7 +78,8 @@ def pnl(orders: pd.DataFrame, order_items: pd.DataFrame, costs: pd.DataFrame, ad
                             ("affiliate", "affiliate_commission")):
         out[column] = spend.get(channel, 0.0)
     out["platform_fee"] = out["revenue"] * shop.platform_fee_rate
-    out["shipping"] = n_orders * shop.shipping_cost_per_order
+    shop_pays = (orders["buyer_shipping"] == 0).groupby(day).sum()
+    out["shipping"] = shop_pays * shop.shipping_cost_per_order
     booked = costs.pivot_table(index="date", columns="item", values="amount", aggfunc="sum")
     for column in ("promotion_cost", "crm_cost", "holding_cost", "listing_cost"):
         out[column] = booked.get(column, 0.0)

@@ -282,6 +282,26 @@ class Affiliates:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class PromotionSettings:
+    """How shoppers respond to promotions, and what the platform charges for them."""
+
+    promotion_salience: float = spec(0.1, min=0, max=10, unit="utility",
+                                     doc="Extra appeal of a listing showing a promotion badge")
+    top_up_rate: float = spec(0.35, min=0, max=1,
+                              doc="Chance a shopper just below a spend threshold adds units to reach it (less the further away)")
+    buyer_shipping_fee: float = spec(8.0, min=0, max=100, unit="yuan per order",
+                                     doc="Shipping a buyer pays on an order below the free-shipping threshold")
+    reference_memory_days: float = spec(30.0, min=1, max=3650, unit="days",
+                                        doc="How fast shoppers' reference price follows the prices they see")
+    pull_forward_share: float = spec(0.3, min=0, max=1,
+                                     doc="Share of a discount's extra sales taken from the days after it")
+    pull_forward_days: int = spec(14, min=1, max=365, unit="days", doc="Days over which that demand is missing")
+    flash_sale_fee: float = spec(300.0, min=0, max=1e6, unit="yuan", doc="Platform fee for a flash-sale slot (秒杀)")
+    flash_sale_venue_visits: float = spec(250.0, min=0, max=1e7, unit="visits per hour",
+                                          doc="Venue traffic a flash sale brings while it runs")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class RivalOffer:
     """One rival listing an operator can see: price, rating, sales, stock."""
 
@@ -345,6 +365,7 @@ class Scenario:
     paid_search: PaidSearch = spec(PaidSearch(), doc="The keyword ad auction")
     display: Display = spec(Display(), doc="Display ad audiences")
     affiliates: Affiliates = spec(Affiliates(), doc="The affiliate market")
+    promotions: PromotionSettings = spec(PromotionSettings(), doc="Shoppers' response to promotions")
     customers: Customers = spec(Customers(), doc="The customer base")
     rivals: tuple[Rival, ...] = spec([], doc="Rival shops")
     timeline: tuple[TimelineEvent, ...] = spec([], doc="Scripted events")

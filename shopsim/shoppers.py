@@ -61,6 +61,7 @@ class Groups:
     rival_visits: np.ndarray
     rival_units: np.ndarray
     n_organic: int  # groups before this index are organic; the rest are bought channels
+    n_ads: int = 0  # the first n_ads bought groups are ads (paid search, display, affiliate); then venue
 
 
 @dataclass
@@ -78,6 +79,12 @@ class PaidGroups:
         """No bought traffic."""
         empty = np.empty(0, dtype=np.int64)
         return cls(empty, empty, empty, np.empty(0))
+
+    @classmethod
+    def join(cls, a: PaidGroups, b: PaidGroups) -> PaidGroups:
+        """``a``'s groups, then ``b``'s."""
+        return cls(*(np.concatenate([x, y]) for x, y in zip((a.source, a.keyword, a.offer, a.rate),
+                                                                (b.source, b.keyword, b.offer, b.rate), strict=True)))
 
 
 def offer_appeal(sc: Scenario, cat: Catalog, price: np.ndarray,
@@ -103,12 +110,15 @@ def offer_appeal(sc: Scenario, cat: Catalog, price: np.ndarray,
 
 
 def build_groups(sc: Scenario, cat: Catalog, relevance: np.ndarray, clicks: np.ndarray,
-                 appeal: np.ndarray, price: np.ndarray, followers: int, paid: PaidGroups | None = None) -> Groups:
+                 appeal: np.ndarray, price: np.ndarray, followers: int, paid: PaidGroups | None = None,
+                 venue: PaidGroups | None = None, cart_factor: np.ndarray | None = None) -> Groups:
     """Split today's traffic into groups and compute their rates and funnel chances.
 
     ``clicks`` is expected clicks per search (keywords x offers) from :mod:`shopsim.search`;
     ``paid`` adds the bought channels' groups (paid search, display, affiliates) after the
-    organic ones, so the organic groups keep their numbers.
+    organic ones, so the organic groups keep their numbers; ``venue`` adds promotion venue
+    traffic after those. ``price`` is what a carted shopper pays per unit (shipping included);
+    ``cart_factor`` scales own SKUs' cart chances (demand pulled forward by a past promotion).
     """
     sh, n_own = sc.shoppers, cat.n_own
     in_stock = cat.stock > 0
@@ -123,7 +133,8 @@ def build_groups(sc: Scenario, cat: Catalog, relevance: np.ndarray, clicks: np.n
     rival_by_category = np.bincount(cat.category[n_own:], weights=exp_appeal[n_own:],
                                     minlength=len(cat.categories))
 
-    paid = paid or PaidGroups.none()
+    n_ads = len(paid.rate) if paid is not None else 0
+    paid = PaidGroups.join(paid or PaidGroups.none(), venue or PaidGroups.none())
     source = np.concatenate([np.full(len(k_idx), SOURCE_CODE["search"]),
                              np.full(n_own, SOURCE_CODE["direct"]),
                              np.full(n_own, SOURCE_CODE["returning"]), paid.source])
@@ -149,12 +160,14 @@ def build_groups(sc: Scenario, cat: Catalog, relevance: np.ndarray, clicks: np.n
         e = np.exp(own_u + bonus)
         cart[:, col] = e / (e + alternatives * np.exp(intent) + outside)
     cart[~stocked] = 0.0
+    if cart_factor is not None:
+        cart *= cart_factor[offer][:, None]
     checkout = checkout_chance(sc, price[offer] / cat.reference_price[offer])
 
     rival_visits, rival_units = _rival_demand(sc, cat, relevance, clicks, exp_appeal, appeal, price, searches)
     return Groups(source.astype(np.int8), keyword.astype(np.int16), offer.astype(np.int16), rate,
                   bounce, cart, checkout, len(k_idx) + n_own + own, np.cumsum(landing),
-                  rival_visits, rival_units, len(rate) - len(paid.rate))
+                  rival_visits, rival_units, len(rate) - len(paid.rate), n_ads)
 
 
 def checkout_chance(sc: Scenario, price_ratio: np.ndarray) -> np.ndarray:

@@ -32,6 +32,7 @@ from shopsim.customers import CustomerBase
 from shopsim.errors import ActionError, ShopsimError
 from shopsim.inventory import Inventory, Reorder
 from shopsim.operator import Levers, OperatorView
+from shopsim.promotions import Promotions
 from shopsim.records import Recorder
 from shopsim.reviews import NEGATIVE_STARS, ReviewBook
 from shopsim.scenario import Scenario, TimelineEvent, load_scenario
@@ -78,6 +79,8 @@ class Simulation(Levers):
         self.inventory = Inventory(cat)
         self.rivals = Rivals(sc, cat)
         self.ads = Ads(sc, cat, self.relevance)
+        self.promotions = Promotions(sc, cat)
+        self._eff, self._promo_ids = cat.price.copy(), [None] * cat.n_own
         self.shoppers = Shoppers(sc, cat, self.rng("arrivals"), self.rng("funnel"), self.rng("basket"))
         self.records = Recorder(self.clock, cat.codes, [k.keyword for k in sc.keywords], cat.shops)
         self.env = simpy.Environment()
@@ -214,17 +217,8 @@ class Simulation(Levers):
         return self.clock.traffic_weight(self.day, hour) * shock
 
     def _slice(self, hour: int) -> None:
-        cat = self.catalog
         if self._market_dirty or self._groups is None:
-            self.settle_rivals()
-            self._clicks = search.click_rates(self.scenario, cat, self.relevance, self._positions)
-            open_, answered = self._negatives()
-            appeal = offer_appeal(self.scenario, cat, cat.price, open_, answered)
-            followers = self.customers.followers.size
-            paid = self.ads.groups(appeal, self.rivals.ad_presence)
-            self._groups = build_groups(self.scenario, cat, self.relevance, self._clicks, appeal,
-                                        cat.price, followers, paid)
-            self._market_dirty = False
+            self._regroup()
         g = self._groups
         start = int(self.env.now * 3600)
         weight = self._traffic_weight(hour)
@@ -236,6 +230,25 @@ class Simulation(Levers):
         else:
             self._sell_with_ads(draw, g, weight, start)
         self.inventory.count_stockout(self.env.now, self.env.now + 1)
+
+    def _regroup(self) -> None:
+        """Rebuild today's traffic groups after anything in the market changed."""
+        sc, cat, promo = self.scenario, self.catalog, self.promotions
+        now, n = self.env.now, self.catalog.n_own
+        self.settle_rivals()
+        self._clicks = search.click_rates(sc, cat, self.relevance, self._positions)
+        self._eff, self._promo_ids = promo.prices(now)
+        seen = self._eff.copy()
+        seen[:n] -= promo.basket_saving(now, self._eff[:n])
+        open_, answered = self._negatives()
+        appeal = offer_appeal(sc, cat, seen, open_, answered)
+        appeal[:n] += sc.promotions.promotion_salience * promo.on_promotion(now)
+        pay = self._eff.copy()
+        pay[:n] += promo.shipping_fee(self._eff[:n])
+        paid = self.ads.groups(appeal, self.rivals.ad_presence)
+        self._groups = build_groups(sc, cat, self.relevance, self._clicks, appeal, pay,
+                                    self.customers.followers.size, paid, promo.venue_groups(now), promo.dip)
+        self._market_dirty = False
 
     def _sell_with_ads(self, d: Any, g: Groups, weight: float, start: int) -> None:
         """Charge the bought sessions against their budgets (dropping those the budget did not
@@ -255,15 +268,18 @@ class Simulation(Levers):
         """Fulfil the slice's orders, record sessions, orders, lines, reviews, customers.
 
         Returns the yuan paid in each session (0 where it did not order)."""
-        cat = self.catalog
+        cat, promo, now = self.catalog, self.promotions, self.env.now
         landing = g.offer[d.group].astype(np.int64)
         sess, offer, qty, main = self.shoppers.baskets(np.flatnonzero(d.ordered), landing[d.ordered])
-        filled, ran_out = self.inventory.fulfil(d.ts[sess], offer, qty)
+        if promo.any:
+            qty = promo.top_up(self.rng("promotions"), now, sess, offer, qty, main, self._eff)
+        filled, ran_out = self.inventory.fulfil(d.ts[sess], offer, qty, promo.flash_limits(now) if promo.any else None)
         sold_out = np.zeros(len(d.ts), dtype=bool)
         sold_out[sess[main & (filled == 0)]] = True
         for o, second in ran_out.items():
             sold_out |= (landing == o) & (d.ts > second) & ~d.ordered
-            self.records.event(second, "system", "stockout", cat.codes[o], "sold out")
+            if cat.stock[o] == 0:
+                self.records.event(second, "system", "stockout", cat.codes[o], "sold out")
         if sold_out.any():
             self._saw_sold_out(d, sold_out)
             back = (filled > 0) & sold_out[sess]
@@ -277,9 +293,13 @@ class Simulation(Levers):
         order_id[paying] = self._next_order_id + np.arange(len(paying))
         self._next_order_id += len(paying)
         line_order = order_id[sess]
-        unit_price = cat.price[offer]
         position = np.searchsorted(paying, sess)
-        amount = np.round(np.bincount(position, weights=qty * unit_price, minlength=len(paying)), 2)
+        money = promo.price_orders(now, position, len(paying), offer, qty, self._promo_ids, self._eff)
+        for flash in promo.count_sold(now, offer, qty, self._eff) if promo.any else ():
+            self.records.event(now * 3600, "platform", "flash_sale_sold_out", cat.codes[flash.offer],
+                               f"{flash.promotion_id}: all {flash.cap} units sold")
+            self._market_dirty = True
+        unit_price = money["unit_paid"]
         self.records.sessions.append(
             ts=d.ts, customer_id=d.customer, is_new_customer=~d.was_buyer, device=d.pc.astype(np.int8),
             source=g.source[d.group], keyword=g.keyword[d.group], landing_sku=landing.astype(np.int16),
@@ -288,16 +308,17 @@ class Simulation(Levers):
         self.records.orders.append(
             order_id=order_id[paying], ts=d.ts[paying], customer_id=d.customer[paying],
             session_id=first_session + paying, source=g.source[d.group[paying]],
-            items=np.bincount(position, weights=qty, minlength=len(paying)),
-            gross_amount=amount, discount_amount=np.zeros(len(paying)), paid_amount=amount)
+            items=np.bincount(position, weights=qty, minlength=len(paying)), gross_amount=money["gross"],
+            discount_amount=money["discount"], paid_amount=money["paid"], promotion_id=money["promotion_id"],
+            coupon_id=money["coupon_id"], buyer_shipping=money["buyer_shipping"])
         self.records.order_items.append(
-            order_id=line_order, sku=offer.astype(np.int16), qty=qty, unit_list_price=unit_price,
+            order_id=line_order, sku=offer.astype(np.int16), qty=qty, unit_list_price=money["unit_list"],
             unit_paid_price=unit_price, unit_cost=cat.cost[offer])
         self._own_visits += np.bincount(landing, minlength=cat.n_own)
         self._own_units += np.bincount(offer, weights=qty, minlength=cat.n_own)
         self._after_orders(d, paying, line_order, d.ts[sess], offer, unit_price)
         per_session = np.zeros(len(d.ts))
-        per_session[paying] = amount
+        per_session[paying] = money["paid"]
         return per_session
 
     def _saw_sold_out(self, d: Any, who: np.ndarray) -> None:
@@ -345,6 +366,8 @@ class Simulation(Levers):
         n = cat.n_own
         self.settle_rivals()
         self._close_followers_and_reviews()
+        if self.promotions.any:
+            self.promotions.close_day(self.day, self._own_units, self._eff)
         units = np.concatenate([self._own_units, self._rival_units])
         visits = np.concatenate([self._own_visits, self._rival_visits])
         cat.close_day(units, visits)
@@ -377,6 +400,11 @@ class Simulation(Levers):
         self.records.event(self.env.now * 3600, "system", "restock_arrived",
                            self.catalog.codes[order.offer], f"{order.qty} units")
         self._market_dirty = True
+
+    def _market_change_at(self, hour: float) -> Iterator[simpy.Event]:
+        yield self.env.timeout(hour - self.env.now)
+        self._market_dirty = True
+        self._version += 1
 
     def _listing_live(self, offer: int, kind: str, live_at: float, gain: float) -> Iterator[simpy.Event]:
         yield self.env.timeout(live_at - self.env.now)

@@ -58,6 +58,7 @@ def test_pnl_traces_every_yuan():
     orders = pd.DataFrame({
         "order_id": [1, 2, 3], "ts": _ts("2026-03-02 10:00", "2026-03-02 23:59:59", "2026-03-03 00:00"),
         "gross_amount": [100.0, 50.0, 30.0], "discount_amount": [0.0, 10.0, 0.0], "paid_amount": [100.0, 40.0, 30.0],
+        "buyer_shipping": [0.0, 0.0, 8.0],  # the third buyer paid shipping: the shop pays no courier for it
     })
     items = pd.DataFrame({"order_id": [1, 2, 3], "qty": [2, 1, 1], "unit_cost": [20.0, 10.0, 12.0]})
     costs = pd.DataFrame({"date": pd.to_datetime(["2026-03-02", "2026-03-03"]),
@@ -73,11 +74,11 @@ def test_pnl_traces_every_yuan():
     assert p["revenue"].tolist() == [140.0, 30.0, 0.0]
     assert p["cogs"].tolist() == [50.0, 12.0, 0.0]
     assert p["platform_fee"].tolist() == [7.0, 1.5, 0.0]
-    assert p["shipping"].tolist() == [12.0, 6.0, 0.0]
+    assert p["shipping"].tolist() == [12.0, 0.0, 0.0]
     assert p["ad_spend_search"].tolist() == [20.0, 0.0, 0.0]
     assert p["holding_cost"].tolist() == [1.5, 0.0, 0.0]
     assert p["listing_cost"].tolist() == [0.0, 300.0, 0.0]
-    assert p["net_profit"].tolist() == [140 - 50 - 7 - 12 - 20 - 1.5, 30 - 12 - 1.5 - 6 - 300, 0.0]
+    assert p["net_profit"].tolist() == [140 - 50 - 7 - 12 - 20 - 1.5, 30 - 12 - 1.5 - 300, 0.0]
     assert set(reports.COST_LINES) <= set(p.columns)
 
 

@@ -1,0 +1,232 @@
+"""Promotions: SKU discounts, flash sales (秒杀), store coupons, spend-and-save (满减) and the
+free-shipping threshold (包邮), with their price effects and what they do to demand.
+
+- A SKU discount or a flash sale changes the price shoppers see (and so their choice); a
+  flash sale also brings venue traffic and stops when its quantity cap is sold.
+- Coupons and spend-and-save tiers take money off a basket above a threshold; shoppers just
+  below a threshold often add a unit to reach it, so order value rises.
+- Below the free-shipping threshold the buyer pays shipping, which makes carts hesitate.
+- Shoppers' reference price follows the prices they see (memory ``reference_memory_days``):
+  frequent discounting makes the list price look dear. A discount also pulls demand
+  forward: part of its extra sales are taken from the following days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from shopsim.catalog import Catalog
+from shopsim.scenario import Scenario
+from shopsim.shoppers import SOURCE_CODE, PaidGroups
+
+
+@dataclass
+class Window:
+    """A promotion's id and active hours [start, end)."""
+
+    promotion_id: str
+    start: float
+    end: float
+
+    def active(self, now: float) -> bool:
+        """Whether it runs at hour ``now``."""
+        return self.start <= now < self.end
+
+
+@dataclass
+class Discount(Window):
+    """A percentage off one own SKU's list price (a flash sale has a fixed price and a cap)."""
+
+    offer: int
+    share_off: float = 0.0
+    flash_price: float | None = None
+    cap: int | None = None
+    sold: int = 0  # units sold at the promotion price
+    units_before: float = 0.0  # units a day before it started (for pull-forward)
+
+
+@dataclass
+class BasketDeal(Window):
+    """A coupon (one tier, limited quantity) or a spend-and-save ladder (满减, unlimited)."""
+
+    tiers: tuple[tuple[float, float], ...] = ()  # (threshold yuan, amount off yuan), ascending
+    quantity: int | None = None
+    redeemed: int = 0
+    is_coupon: bool = False
+
+
+class Promotions:
+    """Every promotion the shop runs, and the pricing of baskets."""
+
+    def __init__(self, sc: Scenario, cat: Catalog) -> None:
+        self.sc, self.cat = sc, cat
+        self.discounts: list[Discount] = []
+        self.deals: list[BasketDeal] = []
+        self.free_shipping_threshold = 0.0  # yuan; 0 = every order ships free
+        self.reference_start = cat.reference_price.copy()
+        n = cat.n_own
+        self.dip = np.ones(n)  # cart-probability factor after a promotion (pull-forward)
+        self.dip_until = np.zeros(n)
+        self._count = 0
+
+    def next_id(self, prefix: str) -> str:
+        """A new promotion id such as ``DISC-3``."""
+        self._count += 1
+        return f"{prefix}-{self._count}"
+
+    # -- what shoppers see -------------------------------------------------------------------
+    def prices(self, now: float) -> tuple[np.ndarray, list[str | None]]:
+        """Effective price per offer now (yuan) and the promotion id behind each own price."""
+        price = self.cat.price.copy()
+        ids: list[str | None] = [None] * self.cat.n_own
+        for d in self.discounts:
+            if d.active(now) and (d.cap is None or d.sold < d.cap):
+                new = d.flash_price if d.flash_price is not None else self.cat.price[d.offer] * (1 - d.share_off)
+                if new < price[d.offer]:
+                    price[d.offer], ids[d.offer] = round(new, 2), d.promotion_id
+        return price, ids
+
+    def on_promotion(self, now: float) -> np.ndarray:
+        """Own SKUs with a visible promotion badge now (discount, flash sale or a basket deal)."""
+        flag = np.zeros(self.cat.n_own, dtype=bool)
+        _, ids = self.prices(now)
+        flag[[i for i, p in enumerate(ids) if p]] = True
+        if any(d.active(now) for d in self.deals):
+            flag[:] = True
+        return flag
+
+    def basket_saving(self, now: float, unit_price: np.ndarray) -> np.ndarray:
+        """Yuan a one-unit buyer expects to save from today's basket deals, per own offer."""
+        best = np.zeros(len(unit_price))
+        for deal in self.active_deals(now):
+            for threshold, amount in deal.tiers:
+                reach = np.exp(-np.maximum(threshold - unit_price, 0) / unit_price)
+                best = np.maximum(best, amount * reach * self.sc.promotions.top_up_rate)
+        return best
+
+    def shipping_fee(self, gross: np.ndarray) -> np.ndarray:
+        """What each order's buyer pays for shipping, yuan (0 at or above the free threshold)."""
+        t = self.free_shipping_threshold
+        return np.where((t > 0) & (gross < t), self.sc.promotions.buyer_shipping_fee, 0.0)
+
+    def active_deals(self, now: float) -> list[BasketDeal]:
+        """Coupons with quantity left and spend-and-save ladders running now."""
+        return [d for d in self.deals if d.active(now) and (d.quantity is None or d.redeemed < d.quantity)]
+
+    @property
+    def any(self) -> bool:
+        """Whether any promotion or shipping threshold exists (else orders are priced plainly)."""
+        return bool(self.discounts or self.deals or self.free_shipping_threshold > 0)
+
+    def venue_groups(self, now: float) -> PaidGroups:
+        """Flash-sale venue traffic running now: one group per SKU on a flash sale."""
+        rows = [d.offer for d in self.discounts if d.flash_price is not None and d.active(now)
+                and (d.cap is None or d.sold < d.cap)]
+        if not rows:
+            return PaidGroups.none()
+        offer = np.array(rows, dtype=np.int64)
+        return PaidGroups(np.full(len(rows), SOURCE_CODE["venue"]), np.full(len(rows), -1), offer,
+                          np.full(len(rows), self.sc.promotions.flash_sale_venue_visits))
+
+    def flash_limits(self, now: float) -> np.ndarray | None:
+        """Units left under each running flash sale's cap, per own SKU (None if none runs)."""
+        caps = [(d.offer, d.cap - d.sold) for d in self.discounts if d.cap is not None and d.active(now)]
+        if not caps:
+            return None
+        limit = np.full(self.cat.n_own, np.iinfo(np.int64).max)
+        for o, left in caps:
+            limit[o] = min(limit[o], max(left, 0))
+        return limit
+
+    def count_sold(self, now: float, offer: np.ndarray, qty: np.ndarray, eff: np.ndarray) -> list[Discount]:
+        """Add units sold at a promotion price to their promotions; return flash sales now sold out."""
+        done = []
+        for d in self.discounts:
+            if d.active(now):
+                before = d.sold
+                d.sold += int(qty[(offer == d.offer) & (eff[offer] < self.cat.price[offer])].sum())
+                if d.cap is not None and before < d.cap <= d.sold:
+                    done.append(d)
+        return done
+
+    # -- pricing a slice's orders --------------------------------------------------------------
+    def top_up(self, rng: np.random.Generator, now: float, sess: np.ndarray, offer: np.ndarray,
+               qty: np.ndarray, main: np.ndarray, price: np.ndarray) -> np.ndarray:
+        """Shoppers just below a threshold add units of their main SKU to reach it; new qty."""
+        thresholds = [t for deal in self.active_deals(now) for t, _ in deal.tiers]
+        if self.free_shipping_threshold > 0:
+            thresholds.append(self.free_shipping_threshold)
+        if not thresholds or not len(sess):
+            return qty
+        gross = np.bincount(np.searchsorted(np.unique(sess), sess), weights=qty * price[offer])
+        order = np.searchsorted(np.unique(sess), sess)
+        line_gross = gross[order]
+        u = rng.random(len(sess))
+        qty = qty.copy()
+        for t in sorted(thresholds):
+            gap = t - line_gross
+            tempted = main & (gap > 0) & (u < self.sc.promotions.top_up_rate * np.exp(-gap / line_gross))
+            extra = np.ceil(np.maximum(gap, 0) / price[offer]).astype(np.int64)
+            qty[tempted] += extra[tempted]
+            line_gross = line_gross + np.where(tempted, extra * price[offer], 0)
+        return qty
+
+    def price_orders(self, now: float, order_of_line: np.ndarray, n_orders: int, offer: np.ndarray,
+                     qty: np.ndarray, flash_ids: list[str | None], eff: np.ndarray) -> dict[str, np.ndarray]:
+        """Money of a slice's orders (in time order) and lines: list, discounts, paid, ids.
+
+        Coupons are redeemed in time order until their quantity runs out; an order takes the
+        best spend-and-save tier and one coupon, both on its subtotal after SKU discounts.
+        """
+        list_price = self.cat.price[offer]
+        line_eff = eff[offer]
+        subtotal = np.bincount(order_of_line, weights=qty * line_eff, minlength=n_orders)
+        gross = np.round(np.bincount(order_of_line, weights=qty * list_price, minlength=n_orders), 2)
+        basket_off = np.zeros(n_orders)
+        promo = np.array([None] * n_orders, dtype=object)
+        coupon = np.array([None] * n_orders, dtype=object)
+        for line in np.flatnonzero(line_eff < list_price):
+            promo[order_of_line[line]] = flash_ids[offer[line]]
+        for deal in self.active_deals(now):
+            for i in range(n_orders):
+                if deal.quantity is not None and deal.redeemed >= deal.quantity:
+                    break
+                off = max((a for t, a in deal.tiers if subtotal[i] >= t), default=0.0)
+                if off > 0 and (deal.is_coupon and coupon[i] is None or not deal.is_coupon and promo[i] is None):
+                    basket_off[i] += off
+                    deal.redeemed += 1
+                    if deal.is_coupon:
+                        coupon[i] = deal.promotion_id
+                    else:
+                        promo[i] = deal.promotion_id
+        paid = np.round(subtotal - np.minimum(basket_off, subtotal), 2)
+        # each line carries its share of the basket discount, so lines add up to the order exactly
+        share = np.where(subtotal > 0, paid / np.where(subtotal > 0, subtotal, 1), 1.0)
+        unit_paid = line_eff * share[order_of_line]
+        return {"gross": gross, "paid": paid, "discount": np.round(gross - paid, 2), "unit_list": list_price,
+                "unit_paid": unit_paid, "promotion_id": promo, "coupon_id": coupon,
+                "buyer_shipping": self.shipping_fee(paid)}
+
+    # -- the day's close: reference prices and pull-forward ---------------------------------------
+    def close_day(self, day: int, units_today: np.ndarray, eff_price_today: np.ndarray) -> list[str]:
+        """Reference prices follow the day's prices; ended discounts leave a dip. Returns notes."""
+        cfg = self.sc.promotions
+        n = self.cat.n_own
+        ref = self.cat.reference_price
+        seen = np.minimum(eff_price_today[:n], self.reference_start[:n])
+        ref[:n] += (seen - ref[:n]) / cfg.reference_memory_days
+        notes = []
+        end_of_day = (day + 1) * 24.0
+        for d in self.discounts:
+            if d.end <= end_of_day and d.end > end_of_day - 24 and cfg.pull_forward_share > 0:
+                days = max((d.end - d.start) / 24.0, 1.0)
+                extra = max(d.sold - d.units_before * days, 0.0)
+                if extra > 0 and d.units_before > 0:
+                    lost_per_day = cfg.pull_forward_share * extra / cfg.pull_forward_days
+                    self.dip[d.offer] = max(0.3, 1 - lost_per_day / d.units_before)
+                    self.dip_until[d.offer] = end_of_day + cfg.pull_forward_days * 24
+                    notes.append(d.promotion_id)
+        self.dip[self.dip_until <= end_of_day] = 1.0
+        return notes
