@@ -80,3 +80,42 @@ class Clock:
         """Midnight-normalised dates (naive, local calendar days) for day indices."""
         base = np.datetime64(self.start, "D")
         return pd.DatetimeIndex((base + np.asarray(days, dtype="int64")).astype("datetime64[ns]"))
+
+
+class FestivalCalendar:
+    """Which festival phase each simulated day is in, and what that does to traffic.
+
+    Phases: ``presale`` (the ``presale_days`` before the main day), ``main`` (the main day),
+    ``slump`` (``slump_days`` after it), or None. ``festivals`` are the scenario's
+    :class:`~shopsim.scenario.Festival` records.
+    """
+
+    def __init__(self, clock: Clock, festivals: tuple) -> None:
+        self.clock = clock
+        self.festivals = festivals
+        self._main = [clock.day_of(f.main_day) for f in festivals]
+
+    def phase(self, day: int) -> tuple[object, str] | None:
+        """(festival, phase name) for a day, or None on an ordinary day."""
+        for fest, main in zip(self.festivals, self._main, strict=True):
+            if day == main:
+                return fest, "main"
+            if main - fest.presale_days <= day < main:
+                return fest, "presale"
+            if main < day <= main + fest.slump_days:
+                return fest, "slump"
+        return None
+
+    def traffic_factor(self, day: int, hour: int) -> float:
+        """Traffic multiplier of one hour (1 on ordinary days)."""
+        found = self.phase(day)
+        if found is None:
+            return 1.0
+        fest, name = found
+        if name == "presale":
+            return fest.presale_traffic
+        if name == "main":
+            shape = np.asarray(fest.main_day_hour_shape, dtype=float)
+            return fest.main_day_traffic * float(shape[hour] / shape.mean()) / float(self.clock.hour_weights[hour])
+        since = day - self._main[self.festivals.index(fest)]
+        return fest.slump_traffic + (1 - fest.slump_traffic) * (since - 1) / max(fest.slump_days, 1)

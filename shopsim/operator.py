@@ -273,6 +273,33 @@ class Levers:
         self._changed("spend_and_save", "shop", f"{pid}: {ladder} for {days} days")
         return pid
 
+    def enrol_festival(self, name: str, discount_share: float) -> str:
+        """Join a festival's venue (大促报名): every SKU ``discount_share`` off on the main day (the
+        platform demands at least the festival's ``min_discount``; pre-sale shoppers wait for that
+        price or put down a deposit); pays the enrolment fee now; brings venue traffic on the
+        main day. Returns the promotion id."""
+        fest = next((f for f in self.scenario.festivals if f.name == name), None)
+        if fest is None:
+            known = ", ".join(f.name for f in self.scenario.festivals) or "none in this scenario"
+            raise ActionError(f"unknown festival {name!r}; festivals: {known}")
+        main = self.clock.day_of(fest.main_day)
+        if main < self.current_day:
+            raise ActionError(f"{name} is over (its main day was {fest.main_day})")
+        if name in self.promotions.enrolled:
+            raise ActionError(f"the shop is already enrolled in {name}")
+        share = float(_number("discount_share", discount_share, fest.min_discount, 0.9, "of the list price"))
+        start, end = main * 24.0, (main + 1) * 24.0
+        pid = f"FEST-{name}"
+        for o in range(self.catalog.n_own):
+            units = float(self.catalog.velocity(7)[o])
+            self.promotions.discounts.append(Discount(pid, start, end, o, share_off=share, units_before=units))
+        self.promotions.enrolled[name] = share
+        self.records.cost(self.current_day, "promotion_cost", fest.enrolment_fee)
+        self._promotion_changes(start, end)
+        self._changed("enrol_festival", name, f"{share:.0%} off store-wide from {self._when(start)}; fee "
+                      f"{fest.enrolment_fee:.0f} yuan", market=start <= self.env.now)
+        return pid
+
     def set_free_shipping_threshold(self, threshold: float) -> None:
         """Orders below ``threshold`` yuan pay shipping (0 = every order ships free, 包邮)."""
         threshold = float(_number("threshold", threshold, 0, MAX_PRICE, "yuan"))
@@ -317,7 +344,7 @@ class OperatorView:
 
     LEVERS = ("set_price", "reorder", "improve_listing", "reply_to_review", "set_keyword_bid", "set_ad_budget",
               "set_ads_active", "set_display", "set_affiliate_commission", "discount", "flash_sale",
-              "issue_coupon", "spend_and_save", "set_free_shipping_threshold")
+              "issue_coupon", "spend_and_save", "set_free_shipping_threshold", "enrol_festival")
 
     def __init__(self, sim: Any) -> None:
         self._sim = sim

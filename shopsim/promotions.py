@@ -65,6 +65,7 @@ class Promotions:
         self.discounts: list[Discount] = []
         self.deals: list[BasketDeal] = []
         self.free_shipping_threshold = 0.0  # yuan; 0 = every order ships free
+        self.enrolled: dict[str, float] = {}  # festival name -> store-wide discount
         self.reference_start = cat.reference_price.copy()
         n = cat.n_own
         self.dip = np.ones(n)  # cart-probability factor after a promotion (pull-forward)
@@ -118,17 +119,24 @@ class Promotions:
     @property
     def any(self) -> bool:
         """Whether any promotion or shipping threshold exists (else orders are priced plainly)."""
-        return bool(self.discounts or self.deals or self.free_shipping_threshold > 0)
+        return bool(self.discounts or self.deals or self.free_shipping_threshold > 0 or self.enrolled)
 
-    def venue_groups(self, now: float) -> PaidGroups:
-        """Flash-sale venue traffic running now: one group per SKU on a flash sale."""
-        rows = [d.offer for d in self.discounts if d.flash_price is not None and d.active(now)
-                and (d.cap is None or d.sold < d.cap)]
-        if not rows:
+    def venue_groups(self, now: float, festival: tuple | None = None) -> PaidGroups:
+        """Venue traffic running now: flash sales' (one group per SKU) and, on the main day of a
+        festival the shop enrolled in, the festival venue's (会场, spread by sales)."""
+        offers = [d.offer for d in self.discounts if d.flash_price is not None and d.active(now)
+                  and (d.cap is None or d.sold < d.cap)]
+        rates = [self.sc.promotions.flash_sale_venue_visits] * len(offers)
+        if festival is not None and festival[1] == "main" and festival[0].name in self.enrolled:
+            n = self.cat.n_own
+            sales = self.cat.monthly_sales()[:n] + 1.0
+            offers += list(range(n))
+            rates += list(festival[0].venue_visits * sales / sales.sum())
+        if not offers:
             return PaidGroups.none()
-        offer = np.array(rows, dtype=np.int64)
-        return PaidGroups(np.full(len(rows), SOURCE_CODE["venue"]), np.full(len(rows), -1), offer,
-                          np.full(len(rows), self.sc.promotions.flash_sale_venue_visits))
+        k = len(offers)
+        return PaidGroups(np.full(k, SOURCE_CODE["venue"]), np.full(k, -1), np.array(offers, dtype=np.int64),
+                          np.array(rates, dtype=float))
 
     def flash_limits(self, now: float) -> np.ndarray | None:
         """Units left under each running flash sale's cap, per own SKU (None if none runs)."""

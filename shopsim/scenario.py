@@ -301,6 +301,35 @@ class PromotionSettings:
                                           doc="Venue traffic a flash sale brings while it runs")
 
 
+#: Double 11's main day: traffic piles up in the first hour after midnight, then builds to the evening.
+FESTIVAL_HOUR_SHAPE = (6.0, 3.0, 1.2, 0.5, 0.3, 0.3, 0.4, 0.6, 0.8, 0.9, 1.0, 1.0,
+                       1.1, 1.0, 0.9, 0.9, 0.9, 1.0, 1.1, 1.3, 1.6, 1.9, 2.0, 1.8)  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Festival:
+    """A platform sales festival (大促) such as Double 11 or 618: pre-sale, main day, slump."""
+
+    name: str = spec(doc="Festival name, e.g. double11 or 618 (used by enrol_festival)")
+    main_day: dt.date = spec(doc="The main day (e.g. 2026-11-11)")
+    presale_days: int = spec(12, min=0, max=60, unit="days", doc="Pre-sale (预售) days before the main day")
+    presale_traffic: float = spec(1.4, min=0, max=50, doc="Traffic multiplier during the pre-sale (shoppers browse and cart)")
+    presale_purchase_factor: float = spec(0.55, min=0, max=1,
+                                          doc="Cart chance during the pre-sale relative to normal (shoppers wait for the day)")
+    deposit_share: float = spec(0.35, min=0, max=1,
+                                doc="Share of pre-sale shoppers who cart without buying that put down a deposit (定金) and come back on the day")
+    main_day_traffic: float = spec(7.0, min=0, max=100, doc="Traffic multiplier of the main day")
+    main_day_hour_shape: tuple[float, ...] = spec(list(FESTIVAL_HOUR_SHAPE), length=24, min=0, max=100,
+                                                  doc="Relative traffic by hour on the main day")
+    main_day_intent: float = spec(0.8, min=-10, max=10, unit="utility", doc="Extra buying intent on the main day")
+    slump_days: int = spec(7, min=0, max=60, unit="days", doc="Days of post-festival slump")
+    slump_traffic: float = spec(0.7, min=0, max=1, doc="Traffic multiplier on the first slump day (recovering linearly)")
+    min_discount: float = spec(0.15, min=0, max=0.9, doc="Smallest store-wide discount the platform accepts for enrolment")
+    enrolment_fee: float = spec(2000.0, min=0, max=1e7, unit="yuan", doc="Platform fee to join the festival venue")
+    venue_visits: float = spec(100.0, min=0, max=1e8, unit="visits per hour",
+                               doc="Festival venue (会场) traffic an enrolled shop gets per hour on the main day (at weight 1)")
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class RivalOffer:
     """One rival listing an operator can see: price, rating, sales, stock."""
@@ -366,6 +395,7 @@ class Scenario:
     display: Display = spec(Display(), doc="Display ad audiences")
     affiliates: Affiliates = spec(Affiliates(), doc="The affiliate market")
     promotions: PromotionSettings = spec(PromotionSettings(), doc="Shoppers' response to promotions")
+    festivals: tuple[Festival, ...] = spec([], doc="Platform sales festivals in (or near) the run")
     customers: Customers = spec(Customers(), doc="The customer base")
     rivals: tuple[Rival, ...] = spec([], doc="Rival shops")
     timeline: tuple[TimelineEvent, ...] = spec([], doc="Scripted events")

@@ -227,17 +227,21 @@ class Shoppers:
                          for o in range(cat.n_own)]
 
     def draw(self, g: Groups, weight: float, start: int, returning: np.ndarray,
-             customers: CustomerBase, paid_rng: np.random.Generator | None = None) -> SessionDraw:
+             customers: CustomerBase, paid_rng: np.random.Generator | None = None,
+             deposits: tuple[np.ndarray, np.ndarray] | None = None) -> SessionDraw:
         """Draw one slice's sessions (one hour from second ``start``) and run the funnel.
 
         ``weight`` scales every group's rate (hour x weekday x shocks); ``returning`` are the
-        ids of past buyers who come back in this slice. Bought channels' groups draw from
-        ``paid_rng``, so buying ads leaves every organic shopper's draws as they were.
+        ids of past buyers who come back in this slice. Bought channels' groups, and
+        ``deposits`` (customer ids and own offers of pre-sale deposit holders coming back to pay),
+        draw from ``paid_rng``, so they leave every organic shopper's draws as they were.
         """
         offset, group, customer, u, pages = self._part(g, 0, g.n_organic, weight, returning, customers,
                                                        self.arrivals, self.funnel)
-        if g.n_organic < len(g.rate) and paid_rng is not None:
-            paid = self._part(g, g.n_organic, len(g.rate), weight, returning[:0], customers, paid_rng, paid_rng)
+        injected = deposits is not None and len(deposits[0]) > 0
+        if (g.n_organic < len(g.rate) or injected) and paid_rng is not None:
+            ids, offers = deposits if injected else (returning[:0], None)
+            paid = self._part(g, g.n_organic, len(g.rate), weight, ids, customers, paid_rng, paid_rng, offers)
             merged = np.argsort(np.concatenate([offset, paid[0]]), kind="stable")
             mine, theirs = (offset, group, customer, pages), (paid[0], paid[1], paid[2], paid[4])
             offset, group, customer, pages = (np.concatenate([a, b])[merged] for a, b in zip(mine, theirs, strict=True))
@@ -252,11 +256,15 @@ class Shoppers:
         return SessionDraw(ts, group, customer, pc, was_buyer, u[0], bounced, cart, ordered, pages)
 
     def _part(self, g: Groups, first: int, last: int, weight: float, returning: np.ndarray,
-              customers: CustomerBase, rng: np.random.Generator, f: np.random.Generator) -> tuple[np.ndarray, ...]:
-        """Sessions of groups ``first:last`` sorted by time: (offset s, group, customer, uniforms, pages)."""
+              customers: CustomerBase, rng: np.random.Generator, f: np.random.Generator,
+              landing: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+        """Sessions of groups ``first:last`` plus the ``returning`` visitors (landing on
+        ``landing`` if given, else spread like followers), sorted by time:
+        (offset s, group, customer, uniforms, pages)."""
         counts = rng.poisson(g.rate[first:last] * weight)
         arrived = first + np.repeat(np.arange(last - first), counts)
-        landing = np.searchsorted(g.landing_cdf, rng.random(len(returning)) * g.landing_cdf[-1])
+        if landing is None:
+            landing = np.searchsorted(g.landing_cdf, rng.random(len(returning)) * g.landing_cdf[-1])
         group = np.concatenate([arrived, g.returning_group[landing]])
         customer = np.concatenate([self._customers(g.source[arrived], customers, rng), returning])
         n = len(group)

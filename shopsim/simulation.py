@@ -25,7 +25,7 @@ import simpy
 
 from shopsim import reports, search, timeline
 from shopsim.ads import Ads
-from shopsim.calendar import Clock
+from shopsim.calendar import Clock, FestivalCalendar
 from shopsim.catalog import Catalog
 from shopsim.competitors import Rivals
 from shopsim.customers import CustomerBase
@@ -80,6 +80,10 @@ class Simulation(Levers):
         self.rivals = Rivals(sc, cat)
         self.ads = Ads(sc, cat, self.relevance)
         self.promotions = Promotions(sc, cat)
+        self.festivals = FestivalCalendar(self.clock, sc.festivals)
+        self._deposit_ids: list[np.ndarray] = []
+        self._deposit_offers: list[np.ndarray] = []
+        self._deposits_by_hour: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._eff, self._promo_ids = cat.price.copy(), [None] * cat.n_own
         self.shoppers = Shoppers(sc, cat, self.rng("arrivals"), self.rng("funnel"), self.rng("basket"))
         self.records = Recorder(self.clock, cat.codes, [k.keyword for k in sc.keywords], cat.shops)
@@ -192,6 +196,7 @@ class Simulation(Levers):
         self._rank(day)
         view = self.rivals.market_view()
         self.records.market.append(day=day, **view)
+        self._festival_morning(day)
         ret = self.customers.returning_today(day, self.rng("returning"))
         hours = self.rng("returning").choice(24, size=len(ret), p=self.clock.hour_weights / 24)
         self._returning_by_hour = [ret[hours == h] for h in range(24)]
@@ -214,7 +219,33 @@ class Simulation(Levers):
         for start, end, factor in self._shocks:
             if start <= now < end:
                 shock *= factor
-        return self.clock.traffic_weight(self.day, hour) * shock
+        return self.clock.traffic_weight(self.day, hour) * shock * self.festivals.traffic_factor(self.day, hour)
+
+    def _festival_morning(self, day: int) -> None:
+        """Announce festival phases; on the main day, deposit holders come back in the first hours."""
+        found = self.festivals.phase(day)
+        self._deposits_by_hour = {}
+        if found is None:
+            return
+        fest, phase = found
+        if self.festivals.phase(day - 1) != found:
+            what = {"presale": "pre-sale (预售) begins", "main": "main day", "slump": "festival over"}[phase]
+            self.records.event(day * 86_400, "platform", "festival_phase", fest.name, f"{fest.name}: {what}")
+        if phase == "main" and self._deposit_ids:
+            ids, offers = np.concatenate(self._deposit_ids), np.concatenate(self._deposit_offers)
+            hour = (self.rng("festival").random(len(ids)) > 0.7).astype(int)  # 70 % pay in the first hour
+            self._deposits_by_hour = {h: (ids[hour == h], offers[hour == h]) for h in (0, 1)}
+            self._deposit_ids, self._deposit_offers = [], []
+
+    def _take_deposits(self, d: Any, landing: np.ndarray) -> None:
+        """Pre-sale: some shoppers who carted without buying put down a deposit (定金)."""
+        found = self.festivals.phase(self.day)
+        if found is None or found[1] != "presale":
+            return
+        waiting = np.flatnonzero(d.cart & ~d.ordered)
+        pay = waiting[self.rng("festival").random(len(waiting)) < found[0].deposit_share]
+        self._deposit_ids.append(d.customer[pay])
+        self._deposit_offers.append(landing[pay])
 
     def _slice(self, hour: int) -> None:
         if self._market_dirty or self._groups is None:
@@ -224,7 +255,7 @@ class Simulation(Levers):
         weight = self._traffic_weight(hour)
         self._rival_weight += weight
         draw = self.shoppers.draw(g, weight, start, self._returning_by_hour[hour], self.customers,
-                                  self.rng("paid_traffic"))
+                                  self.rng("paid_traffic"), self._deposits_by_hour.get(hour))
         if self.ads.auction is None:
             self._sell(draw, g, start)
         else:
@@ -243,11 +274,18 @@ class Simulation(Levers):
         open_, answered = self._negatives()
         appeal = offer_appeal(sc, cat, seen, open_, answered)
         appeal[:n] += sc.promotions.promotion_salience * promo.on_promotion(now)
+        found = self.festivals.phase(self.current_day)
+        cart_factor = promo.dip.copy()
+        if found is not None and found[1] == "main":
+            appeal += found[0].main_day_intent
+        elif found is not None and found[1] == "presale":
+            cart_factor *= found[0].presale_purchase_factor
         pay = self._eff.copy()
         pay[:n] += promo.shipping_fee(self._eff[:n])
         paid = self.ads.groups(appeal, self.rivals.ad_presence)
+        venue = promo.venue_groups(now, found)
         self._groups = build_groups(sc, cat, self.relevance, self._clicks, appeal, pay,
-                                    self.customers.followers.size, paid, promo.venue_groups(now), promo.dip)
+                                    self.customers.followers.size, paid, venue, cart_factor)
         self._market_dirty = False
 
     def _sell_with_ads(self, d: Any, g: Groups, weight: float, start: int) -> None:
@@ -317,6 +355,8 @@ class Simulation(Levers):
         self._own_visits += np.bincount(landing, minlength=cat.n_own)
         self._own_units += np.bincount(offer, weights=qty, minlength=cat.n_own)
         self._after_orders(d, paying, line_order, d.ts[sess], offer, unit_price)
+        if self.festivals.festivals:
+            self._take_deposits(d, landing)
         per_session = np.zeros(len(d.ts))
         per_session[paying] = money["paid"]
         return per_session
