@@ -60,6 +60,7 @@ class Ads:
         self.sc, self.cat, self.relevance = sc, cat, relevance
         self.campaign = Campaign()
         self.rival_bids = self._rival_bids()
+        self.outranked: set[tuple[int, int]] = set()  # (keyword, rival offer): our ad showed above theirs
         self.spent_search = 0.0
         self.spent_display = np.zeros(len(AUDIENCES))
         self.search_exhausted = False
@@ -86,6 +87,16 @@ class Ads:
                 if self.relevance[k, best] > 0 and bid > 0:
                     out[k].append((bid, int(best)))
         return out
+
+    def set_rival_bids(self, bids: list[list[tuple[float, int]]]) -> None:
+        """Replace the rivals' bids (per keyword: (bid yuan per click, rival offer)); rivals'
+        strategies and scripted ad surges change them while the simulation runs."""
+        self.rival_bids = bids
+
+    def take_outranked(self) -> set[tuple[int, int]]:
+        """The (keyword, rival offer) pairs whose ad showed below the shop's ad since the last call."""
+        seen, self.outranked = self.outranked, set()
+        return seen
 
     def quality(self, k: int, offer: int) -> float:
         """Ad quality of a listing for a keyword: relevance x click appeal of its main image."""
@@ -138,6 +149,10 @@ class Ads:
             if shade is not None and own and cat.stock[own[1]] > 0:
                 entrants.append((shade * own[0] * self.quality(k, own[1]), shade * own[0], own[1]))
             entrants.sort(key=lambda e: -e[0])
+            if rival_ads is not None and shade is not None and own:
+                mine = next((s for s, e in enumerate(entrants[: cfg.ad_slots]) if e[2] < cat.n_own), None)
+                if mine is not None:
+                    self.outranked.update((k, e[2]) for e in entrants[mine + 1:])
             for slot, (_rank, bid, o) in enumerate(entrants[: cfg.ad_slots], start=1):
                 if o >= cat.n_own:
                     if rival_ads is not None:

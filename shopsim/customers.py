@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from shopsim.scenario import Crm as CrmSettings
 from shopsim.scenario import Customers as CustomerSettings
 from shopsim.scenario import Traffic
+
+#: Customer segments a CRM message can go to.
+SEGMENTS = ("past_buyers", "lapsed_buyers", "followers")
 
 
 class Growable:
@@ -145,3 +149,50 @@ class CustomerBase:
         self.is_follower.view[new] = True
         self.followers.extend(new)
         return len(new)
+
+
+class CrmDesk:
+    """Messages to customer segments and the visits they bring (拉新 促活 留存: keep buyers coming back).
+
+    A message goes to every member of a segment: ``past_buyers`` (ordered within
+    ``past_buyer_days``), ``lapsed_buyers`` (longer ago, within a year) or ``followers``. A share
+    responds (more with a coupon) and visits over the next ``response_hours``.
+    """
+
+    def __init__(self, settings: CrmSettings, base: CustomerBase) -> None:
+        self.settings, self.base = settings, base
+        self._schedule: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+
+    def segment(self, name: str, day: int) -> np.ndarray:
+        """Customer ids in a segment on ``day``."""
+        if name == "followers":
+            return self.base.followers.view.copy()
+        last = self.base.last_order_day.view
+        since = day - last
+        buyers = self.base.orders.view > 0
+        past = self.settings.past_buyer_days
+        if name == "past_buyers":
+            return np.flatnonzero(buyers & (since <= past))
+        return np.flatnonzero(buyers & (since > past) & (since <= 365))
+
+    def send(self, name: str, day: int, hour: int, coupon: bool, rng: np.random.Generator,
+             landing_cdf: np.ndarray, hour_weights: np.ndarray) -> tuple[int, int]:
+        """Message a segment; schedule the responders' visits. Returns (messages, responders)."""
+        ids = self.segment(name, day)
+        rate = self.settings.response_rate[name] * (1 + self.settings.coupon_boost * coupon)
+        who = ids[rng.random(len(ids)) < min(rate, 1.0)]
+        span = self.settings.response_hours
+        hours = hour + np.arange(span)
+        weights = hour_weights[hours % 24] * np.exp(-np.arange(span) / (span / 2))
+        when = hours[np.searchsorted(np.cumsum(weights), rng.random(len(who)) * weights.sum())]
+        offers = np.searchsorted(landing_cdf, rng.random(len(who)) * landing_cdf[-1])
+        for h in np.unique(when):
+            self._schedule.setdefault(int(h), []).append((who[when == h], offers[when == h]))
+        return len(ids), len(who)
+
+    def responders(self, hour: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Responders visiting in absolute hour ``hour`` (ids, own offers), or None."""
+        parts = self._schedule.pop(hour, None)
+        if not parts:
+            return None
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])

@@ -300,6 +300,41 @@ class Levers:
                       f"{fest.enrolment_fee:.0f} yuan", market=start <= self.env.now)
         return pid
 
+    def send_crm(self, segment: str, coupon_amount: float = 0, coupon_threshold: float = 0,
+                 coupon_days: int = 7) -> int:
+        """Message a customer segment (``past_buyers``, ``lapsed_buyers``, ``followers``), optionally
+        with a coupon (``coupon_amount`` yuan off ``coupon_threshold``, valid ``coupon_days``, only
+        in visits from the message). Costs ``crm.cost_per_message`` per member (crm_cost).
+        Returns the number of messages sent."""
+        from shopsim.customers import SEGMENTS
+        from shopsim.shoppers import SOURCE_CODE
+
+        if segment not in SEGMENTS:
+            raise ActionError(f"unknown segment {segment!r}; choose one of {', '.join(SEGMENTS)}")
+        coupon = bool(coupon_amount)
+        if coupon:
+            amount = float(_number("coupon_amount", coupon_amount, 1, MAX_PRICE, "yuan"))
+            threshold = float(_number("coupon_threshold", coupon_threshold, 0, MAX_PRICE, "yuan"))
+            if threshold and amount >= threshold:
+                raise ActionError(f"a coupon of {amount:g} yuan must be smaller than its threshold "
+                                  f"({threshold:g} yuan)")
+            start, end = self._window(coupon_days, None)
+        sent, responded = self.crm.send(segment, self.current_day, int(self.env.now), coupon, self.rng("crm"),
+                                        self._groups_landing_cdf(), self.clock.hour_weights)
+        self.records.cost(self.current_day, "crm_cost", sent * self.scenario.crm.cost_per_message)
+        detail = f"{sent} messages"
+        if coupon:
+            pid = self.promotions.next_id("CRM")
+            self.promotions.deals.append(BasketDeal(pid, start, end, ((threshold, amount),), None, is_coupon=True,
+                                                    only_source=SOURCE_CODE["crm"]))
+            detail += f" with coupon {pid}: {amount:g} off {threshold:g}"
+        self._changed("send_crm", segment, detail, market=False)
+        return sent
+
+    def _groups_landing_cdf(self) -> np.ndarray:
+        sales = self.catalog.monthly_sales()[: self.catalog.n_own] + 1.0
+        return np.cumsum(sales / sales.sum())
+
     def set_free_shipping_threshold(self, threshold: float) -> None:
         """Orders below ``threshold`` yuan pay shipping (0 = every order ships free, 包邮)."""
         threshold = float(_number("threshold", threshold, 0, MAX_PRICE, "yuan"))
@@ -344,7 +379,7 @@ class OperatorView:
 
     LEVERS = ("set_price", "reorder", "improve_listing", "reply_to_review", "set_keyword_bid", "set_ad_budget",
               "set_ads_active", "set_display", "set_affiliate_commission", "discount", "flash_sale",
-              "issue_coupon", "spend_and_save", "set_free_shipping_threshold", "enrol_festival")
+              "issue_coupon", "spend_and_save", "set_free_shipping_threshold", "enrol_festival", "send_crm")
 
     def __init__(self, sim: Any) -> None:
         self._sim = sim
@@ -382,6 +417,21 @@ class OperatorView:
         """Supplier lead time per own SKU, days (what an operator knows of their suppliers)."""
         return dict(zip(self.skus, (int(x) for x in self._sim.catalog.lead_time), strict=True))
 
+    def keywords(self) -> dict[str, float]:
+        """The niche's keywords and their ordinary daily searches (what the platform's keyword tool shows)."""
+        return {k.keyword: k.daily_searches for k in self._sim.scenario.keywords}
+
+    def keyword_bids(self) -> dict[str, float]:
+        """The shop's current paid-search bid per keyword, yuan per click."""
+        words = list(self.keywords())
+        return {words[k]: bid for k, (bid, _) in self._sim.ads.campaign.bids.items()}
+
+    def festivals(self) -> list[dict]:
+        """Upcoming and past festivals: name, main_day, min_discount, enrolled."""
+        sim = self._sim
+        return [{"name": f.name, "main_day": f.main_day, "min_discount": f.min_discount,
+                 "enrolled": f.name in sim.promotions.enrolled} for f in sim.scenario.festivals]
+
     def prices(self) -> dict[str, float]:
         """Current list price per own SKU, yuan."""
         cat = self._sim.catalog
@@ -390,7 +440,8 @@ class OperatorView:
     def __getattr__(self, name: str) -> Any:
         if name in OperatorView.LEVERS:
             return getattr(self._sim, name)
-        raise AttributeError(f"a policy has no {name!r}; it can read date, day, tables, skus, "
-                             f"stock(), on_order(), lead_times(), prices() and use {', '.join(self.LEVERS)}")
+        raise AttributeError(f"a policy has no {name!r}; it can read date, day, tables, skus, stock(), "
+                             "on_order(), lead_times(), prices(), keywords(), keyword_bids(), festivals() "
+                             f"and use {', '.join(self.LEVERS)}")
 
 

@@ -17,6 +17,14 @@ LOOKBACK_DAYS = 7
 SAFETY_DAYS = 7
 #: Days of sales one reorder covers.
 ORDER_COVER_DAYS = 21
+#: Paid search: return on ad spend the rule-based operator steers each keyword towards.
+TARGET_ROAS = 4.0
+#: Paid search: first bid, step of each daily adjustment, and the highest bid, yuan per click.
+START_BID, BID_STEP, TOP_BID = 0.8, 0.15, 3.0
+#: Paid search: keywords advertised (the biggest ones) and the budget as a share of daily GMV.
+AD_KEYWORDS, AD_BUDGET_SHARE = 3, 0.05
+#: Festivals: enrol this many days before the main day, at the platform's minimum discount.
+ENROL_DAYS_BEFORE = 20
 
 
 def do_nothing(view: OperatorView) -> None:
@@ -25,14 +33,20 @@ def do_nothing(view: OperatorView) -> None:
 
 
 def rule_based(view: OperatorView) -> None:
-    """A sensible operator's morning: keep stock and answer negative reviews.
+    """A sensible operator's morning: keep stock, answer bad reviews, steer ads, join festivals.
 
     Stock: a SKU is reordered when stock on hand plus on order covers fewer days than its
     lead time plus a week, at the last week's sales rate; the order covers three weeks.
     Reviews: every unanswered 1-2 star review gets a reply.
+    Paid search: bids on the biggest keywords with a budget of 5 % of daily GMV; each
+    morning a keyword's bid rises 15 % if its last three days' ROAS beat 1.2 x the target
+    (4) and falls 15 % if it missed the target.
+    Festivals: enrols 20 days ahead at the platform's minimum discount.
     """
     _keep_stock(view)
     _answer_negative_reviews(view)
+    _steer_ads(view)
+    _join_festivals(view)
 
 
 def _keep_stock(view: OperatorView) -> None:
@@ -55,6 +69,36 @@ def _answer_negative_reviews(view: OperatorView) -> None:
     waiting = reviews[(reviews["rating"] <= NEGATIVE_STARS) & ~reviews["replied"]]
     for review_id in waiting["review_id"]:
         view.reply_to_review(int(review_id))
+
+
+def _steer_ads(view: OperatorView) -> None:
+    daily = view.tables["daily"]
+    gmv = float(daily["gmv"].tail(LOOKBACK_DAYS).mean()) if len(daily) else 0.0
+    if view.day == 0:
+        for word in sorted(view.keywords(), key=view.keywords().get, reverse=True)[:AD_KEYWORDS]:
+            view.set_keyword_bid(word, START_BID)
+    if view.day % LOOKBACK_DAYS == 0:
+        view.set_ad_budget(max(100.0, round(AD_BUDGET_SHARE * gmv)))
+    ads = view.tables["ads"]
+    recent = ads[(ads["channel"] == "paid_search") & (ads["ts"] >= ads["ts"].max() - _days(3))] if len(ads) else ads
+    if recent.empty:
+        return
+    by_word = recent.groupby("keyword", observed=True)[["spend", "revenue"]].sum()
+    for word, bid in view.keyword_bids().items():
+        if word not in by_word.index or by_word.loc[word, "spend"] <= 0:
+            continue
+        roas = by_word.loc[word, "revenue"] / by_word.loc[word, "spend"]
+        if roas > 1.2 * TARGET_ROAS:
+            view.set_keyword_bid(word, min(TOP_BID, round(bid * (1 + BID_STEP), 2)))
+        elif roas < TARGET_ROAS:
+            view.set_keyword_bid(word, max(0.1, round(bid * (1 - BID_STEP), 2)))
+
+
+def _join_festivals(view: OperatorView) -> None:
+    for fest in view.festivals():
+        days_to_go = (fest["main_day"] - view.date).days
+        if not fest["enrolled"] and 0 <= days_to_go <= ENROL_DAYS_BEFORE:
+            view.enrol_festival(fest["name"], fest["min_discount"])
 
 
 def _days(n: int):

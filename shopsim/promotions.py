@@ -55,6 +55,7 @@ class BasketDeal(Window):
     quantity: int | None = None
     redeemed: int = 0
     is_coupon: bool = False
+    only_source: int | None = None  # a CRM coupon works only in visits from its message (source code)
 
 
 class Promotions:
@@ -94,14 +95,14 @@ class Promotions:
         flag = np.zeros(self.cat.n_own, dtype=bool)
         _, ids = self.prices(now)
         flag[[i for i, p in enumerate(ids) if p]] = True
-        if any(d.active(now) for d in self.deals):
+        if any(d.active(now) and d.only_source is None for d in self.deals):
             flag[:] = True
         return flag
 
     def basket_saving(self, now: float, unit_price: np.ndarray) -> np.ndarray:
         """Yuan a one-unit buyer expects to save from today's basket deals, per own offer."""
         best = np.zeros(len(unit_price))
-        for deal in self.active_deals(now):
+        for deal in self.active_deals(now, public=True):
             for threshold, amount in deal.tiers:
                 reach = np.exp(-np.maximum(threshold - unit_price, 0) / unit_price)
                 best = np.maximum(best, amount * reach * self.sc.promotions.top_up_rate)
@@ -112,9 +113,11 @@ class Promotions:
         t = self.free_shipping_threshold
         return np.where((t > 0) & (gross < t), self.sc.promotions.buyer_shipping_fee, 0.0)
 
-    def active_deals(self, now: float) -> list[BasketDeal]:
-        """Coupons with quantity left and spend-and-save ladders running now."""
-        return [d for d in self.deals if d.active(now) and (d.quantity is None or d.redeemed < d.quantity)]
+    def active_deals(self, now: float, public: bool = False) -> list[BasketDeal]:
+        """Coupons with quantity left and spend-and-save ladders running now (``public``: only
+        those every shopper sees, not coupons sent to a CRM segment)."""
+        return [d for d in self.deals if d.active(now) and (d.quantity is None or d.redeemed < d.quantity)
+                and not (public and d.only_source is not None)]
 
     @property
     def any(self) -> bool:
@@ -163,7 +166,7 @@ class Promotions:
     def top_up(self, rng: np.random.Generator, now: float, sess: np.ndarray, offer: np.ndarray,
                qty: np.ndarray, main: np.ndarray, price: np.ndarray) -> np.ndarray:
         """Shoppers just below a threshold add units of their main SKU to reach it; new qty."""
-        thresholds = [t for deal in self.active_deals(now) for t, _ in deal.tiers]
+        thresholds = [t for deal in self.active_deals(now, public=True) for t, _ in deal.tiers]
         if self.free_shipping_threshold > 0:
             thresholds.append(self.free_shipping_threshold)
         if not thresholds or not len(sess):
@@ -182,7 +185,8 @@ class Promotions:
         return qty
 
     def price_orders(self, now: float, order_of_line: np.ndarray, n_orders: int, offer: np.ndarray,
-                     qty: np.ndarray, flash_ids: list[str | None], eff: np.ndarray) -> dict[str, np.ndarray]:
+                     qty: np.ndarray, flash_ids: list[str | None], eff: np.ndarray,
+                     order_source: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Money of a slice's orders (in time order) and lines: list, discounts, paid, ids.
 
         Coupons are redeemed in time order until their quantity runs out; an order takes the
@@ -201,6 +205,8 @@ class Promotions:
             for i in range(n_orders):
                 if deal.quantity is not None and deal.redeemed >= deal.quantity:
                     break
+                if deal.only_source is not None and (order_source is None or order_source[i] != deal.only_source):
+                    continue
                 off = max((a for t, a in deal.tiers if subtotal[i] >= t), default=0.0)
                 if off > 0 and (deal.is_coupon and coupon[i] is None or not deal.is_coupon and promo[i] is None):
                     basket_off[i] += off

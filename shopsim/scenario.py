@@ -31,10 +31,12 @@ from shopsim.schema import parse, reference, spec
 #: ``crm`` messages and festival ``venue`` traffic.
 SOURCES = ("search", "direct", "returning", "paid_search", "display", "affiliate", "crm", "venue")
 DEVICES = ("mobile", "pc")
-RIVAL_STRATEGIES = ("passive",)
+#: How a rival reacts to the market (see :mod:`shopsim.competitors`).
+RIVAL_STRATEGIES = ("passive", "price_matcher", "undercutter", "festival_discounter", "ad_aggressor")
 EVENT_KINDS = (
     "rival_price", "rival_stockout", "rival_restock", "supply_delay", "review_burst",
-    "traffic_shock", "stock_loss",
+    "traffic_shock", "stock_loss", "rival_flash_sale", "rival_new_listing", "rival_affiliate_push",
+    "rival_ad_surge",
 )
 LISTING_WORK = ("title", "main_image", "detail_page")
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it
@@ -331,6 +333,21 @@ class Festival:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class Crm:
+    """CRM messages (短信/旺旺 to customers): who responds and what a message costs."""
+
+    cost_per_message: float = spec(0.05, min=0, max=100, unit="yuan per message", doc="What one message costs")
+    response_rate: Mapping[str, float] = spec(
+        {"past_buyers": 0.03, "lapsed_buyers": 0.012, "followers": 0.015},
+        keys=("past_buyers", "lapsed_buyers", "followers"), min=0, max=1,
+        doc="Share of a segment that visits the shop after a message")
+    coupon_boost: float = spec(0.6, min=0, max=20, doc="Relative extra response when the message carries a coupon")
+    response_hours: int = spec(48, min=1, max=720, unit="hours", doc="Hours over which responders visit")
+    past_buyer_days: int = spec(90, min=1, max=3650, unit="days",
+                                doc="A buyer is 'past' within this many days of the last order, 'lapsed' after, up to a year")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class RivalOffer:
     """One rival listing an operator can see: price, rating, sales, stock."""
 
@@ -346,16 +363,39 @@ class RivalOffer:
     monthly_sales: int = spec(0, min=0, max=10**8, unit="units", doc="Displayed monthly sales at the start")
     review_count: int = spec(0, min=0, max=10**8, doc="Reviews at the start")
     rating: float = spec(4.7, min=1, max=5, unit="stars", doc="Average rating at the start")
+    watches: str | None = spec(None, doc="Own SKU a price_matcher or undercutter answers with this offer "
+                                         "(default: the own SKU it shares the most searches with, else its category's best seller)")
+    hidden: bool = spec(False, doc="Not listed at the start: a rival_new_listing event lists it; until then it has "
+                                   "no search position, no sales and no market rows")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Rival:
-    """A rival shop and the offers it lists."""
+    """A rival shop, the offers it lists and how it reacts (see :mod:`shopsim.competitors`)."""
 
     shop: str = spec(doc="Rival shop name")
-    strategy: str = spec("passive", choices=RIVAL_STRATEGIES, doc="How the rival reacts to the market")
+    strategy: str = spec("passive", choices=RIVAL_STRATEGIES,
+                         doc="How the rival reacts, once a day at midnight: passive never does; price_matcher meets "
+                             "our price on the SKU each offer watches; undercutter prices `undercut` below it; "
+                             "festival_discounter takes `festival_discount` off during festivals; ad_aggressor bids "
+                             "up when our ad shows above its own. Prices never go above the rival's regular price "
+                             "(its starting or last scripted price) nor below its floor")
     ad_bids: Mapping[str, float] = spec({}, min=0, max=100, unit="yuan per click",
                                         doc="The rival's paid-search bid per keyword (it advertises its most relevant offer)")
+    reaction_days: int = spec(1, min=0, max=60, unit="days",
+                              doc="price_matcher, undercutter: days from seeing our price to answering it "
+                                  "(0 answers a price set before midnight that same midnight)")
+    undercut: float = spec(0.05, min=0, max=0.9, doc="undercutter: share below our price it sets its own (rounded down to 0.1 yuan)")
+    floor_share: float = spec(0.8, min=0.1, max=1,
+                              doc="price_matcher, undercutter: lowest price it goes to, as a share of its regular price")
+    festival_discount: float = spec(0.15, min=0, max=0.9,
+                                    doc="festival_discounter: share off its regular price on festival days (a promotion)")
+    festival_days: tuple[int, ...] = spec([], min=0, max=3660, unit="days",
+                                          doc="festival_discounter: its own sale days (0 = the first day), besides the "
+                                              "pre-sale and main day of the platform's festivals")
+    bid_raise: float = spec(0.2, min=0, max=5,
+                            doc="ad_aggressor: share it adds to a keyword bid each midnight after our ad showed above its own")
+    bid_cap: float = spec(2.0, min=1, max=20, doc="ad_aggressor: highest bid, as a multiple of its starting bid")
     offers: tuple[RivalOffer, ...] = spec(min_items=1, doc="The rival's listings")
 
 
@@ -369,6 +409,7 @@ class TimelineEvent:
     target: str | None = spec(None, doc="SKU it applies to (own or rival, by kind)")
     value: float | None = spec(None, min=0, max=1e8, doc="Size of the event (a price, a factor, a count, by kind)")
     days: int | None = spec(None, min=1, max=3660, unit="days", doc="How long it lasts (by kind)")
+    hours: int | None = spec(None, min=1, max=240, unit="hours", doc="How long it lasts, for kinds timed in hours")
     note: str | None = spec(None, doc="Free text for the instructor; never shown to trainees")
 
 
@@ -396,6 +437,7 @@ class Scenario:
     affiliates: Affiliates = spec(Affiliates(), doc="The affiliate market")
     promotions: PromotionSettings = spec(PromotionSettings(), doc="Shoppers' response to promotions")
     festivals: tuple[Festival, ...] = spec([], doc="Platform sales festivals in (or near) the run")
+    crm: Crm = spec(Crm(), doc="CRM messages to customer segments")
     customers: Customers = spec(Customers(), doc="The customer base")
     rivals: tuple[Rival, ...] = spec([], doc="Rival shops")
     timeline: tuple[TimelineEvent, ...] = spec([], doc="Scripted events")
@@ -422,6 +464,13 @@ EVENT_FIELDS: dict[str, dict[str, str]] = {
     "review_burst": {"target": "own SKU", "value": "negative reviews that appear (1-2 stars)"},
     "traffic_shock": {"value": "traffic multiplier (0.5 halves, 2 doubles)", "days": "days it lasts"},
     "stock_loss": {"target": "own SKU", "value": "units lost (damaged in the warehouse)"},
+    "rival_flash_sale": {"target": "rival SKU", "value": "flash-sale price (yuan), shown with a promotion flag",
+                         "hours": "hours until its price returns"},
+    "rival_new_listing": {"target": "rival SKU of an offer hidden at the start (`hidden: true`)"},
+    "rival_affiliate_push": {"target": "rival SKU", "value": "multiplier of its listing visits and sales (2 doubles)",
+                             "days": "days it lasts"},
+    "rival_ad_surge": {"target": "rival shop", "value": "multiplier of all the shop's keyword bids (2 doubles)",
+                       "days": "days it lasts"},
 }
 
 _MERGE_KEYS = {"skus": "sku", "keywords": "keyword", "rivals": "shop", "offers": "sku"}
@@ -468,23 +517,64 @@ def _cross_check(sc: Scenario) -> list[str]:
     if sum(sc.traffic.hour_shape) <= 0 or sum(sc.traffic.weekday_shape) <= 0:
         problems.append("traffic: hour_shape and weekday_shape need at least one positive value")
     for i, ev in enumerate(sc.timeline):
-        problems += _check_event(i, ev, own, rival)
-    return problems
+        problems += _check_event(i, ev, own, rival, shops)
+    return problems + _check_rival_moves(sc, own)
 
 
-def _check_event(i: int, ev: TimelineEvent, own: list[str], rival: list[str]) -> list[str]:
+#: Timeline kinds whose value is a price or a multiplier, so it must be above 0.
+_POSITIVE_VALUE = ("rival_price", "rival_flash_sale", "rival_affiliate_push", "rival_ad_surge")
+
+
+def _check_event(i: int, ev: TimelineEvent, own: list[str], rival: list[str], shops: list[str]) -> list[str]:
     path = f"timeline[{i}]"
     needs = EVENT_FIELDS[ev.kind]
     problems = [f"{path}.{field}: is required for kind {ev.kind} ({what})"
                 for field, what in needs.items() if getattr(ev, field) is None]
     if "target" in needs and ev.target is not None:
-        pool = rival if needs["target"].startswith("rival") else own
+        what = needs["target"]
+        pool = shops if what.startswith("rival shop") else rival if what.startswith("rival") else own
         if ev.target not in pool:
-            article = "an" if needs["target"].startswith("own") else "a"
-            problems.append(f"{path}.target: {ev.target!r} is not {article} {needs['target']}; "
+            article = "an" if what.startswith("own") else "a"
+            problems.append(f"{path}.target: {ev.target!r} is not {article} {what}; "
                             f"known: {', '.join(pool) or 'none'}")
-    if ev.kind == "rival_price" and ev.value is not None and ev.value <= 0:
-        problems.append(f"{path}.value: a price must be above 0")
+    if ev.kind in _POSITIVE_VALUE and ev.value is not None and ev.value <= 0:
+        problems.append(f"{path}.value: {'a price' if 'price' in needs['value'] else 'a multiplier'} must be above 0")
+    return problems
+
+
+def _check_rival_moves(sc: Scenario, own: list[str]) -> list[str]:
+    """Strategies have what they need; hidden offers are listed once, and nothing happens to them before."""
+    problems: list[str] = []
+    listed_at: dict[str, tuple[int, int]] = {}
+    for i, ev in enumerate(sc.timeline):
+        if ev.kind == "rival_new_listing" and ev.target is not None:
+            if ev.target in listed_at:
+                problems.append(f"timeline[{i}].target: {ev.target} is already listed by an earlier rival_new_listing")
+            listed_at.setdefault(ev.target, (ev.day, ev.hour))
+    for i, r in enumerate(sc.rivals):
+        if r.strategy == "ad_aggressor" and not any(b > 0 for b in r.ad_bids.values()):
+            problems.append(f"rivals[{i}].strategy: an ad_aggressor raises its ad_bids, but {r.shop} bids on no keyword")
+        for j, o in enumerate(r.offers):
+            if o.watches is not None and o.watches not in own:
+                problems.append(f"rivals[{i}].offers[{j}].watches: {o.watches!r} is not an own SKU; "
+                                f"known: {', '.join(own)}")
+            if o.hidden and o.sku not in listed_at:
+                problems.append(f"rivals[{i}].offers[{j}].hidden: {o.sku} is hidden but no rival_new_listing "
+                                "event in the timeline lists it")
+    hidden = {o.sku for _, o in sc.rival_offers if o.hidden}
+    bidding = {r.shop for r in sc.rivals if any(b > 0 for b in r.ad_bids.values())}
+    for i, ev in enumerate(sc.timeline):
+        if ev.kind == "rival_new_listing":
+            if ev.target is not None and ev.target not in hidden:
+                problems.append(f"timeline[{i}].target: {ev.target!r} is listed from the start; only an offer "
+                                "with hidden: true can be newly listed")
+        elif ev.kind.startswith("rival_") and ev.target in listed_at and (ev.day, ev.hour) <= listed_at[ev.target]:
+            day, hour = listed_at[ev.target]
+            problems.append(f"timeline[{i}].day: {ev.target} is listed only on day {day} at {hour}:00; "
+                            "its rival events must come later")
+        if ev.kind == "rival_ad_surge" and ev.target is not None and ev.target not in bidding and any(
+                r.shop == ev.target for r in sc.rivals):
+            problems.append(f"timeline[{i}].target: {ev.target} bids on no keyword (ad_bids), so it has no ads to surge")
     return problems
 
 

@@ -62,6 +62,7 @@ class Groups:
     rival_units: np.ndarray
     n_organic: int  # groups before this index are organic; the rest are bought channels
     n_ads: int = 0  # the first n_ads bought groups are ads (paid search, display, affiliate); then venue
+    crm_group: np.ndarray | None = None  # the CRM group of each own SKU (visitors are injected, rate 0)
 
 
 @dataclass
@@ -135,6 +136,8 @@ def build_groups(sc: Scenario, cat: Catalog, relevance: np.ndarray, clicks: np.n
 
     n_ads = len(paid.rate) if paid is not None else 0
     paid = PaidGroups.join(paid or PaidGroups.none(), venue or PaidGroups.none())
+    crm = PaidGroups(np.full(n_own, SOURCE_CODE["crm"]), np.full(n_own, -1), own, np.zeros(n_own))
+    paid = PaidGroups.join(paid, crm)
     source = np.concatenate([np.full(len(k_idx), SOURCE_CODE["search"]),
                              np.full(n_own, SOURCE_CODE["direct"]),
                              np.full(n_own, SOURCE_CODE["returning"]), paid.source])
@@ -167,7 +170,7 @@ def build_groups(sc: Scenario, cat: Catalog, relevance: np.ndarray, clicks: np.n
     rival_visits, rival_units = _rival_demand(sc, cat, relevance, clicks, exp_appeal, appeal, price, searches)
     return Groups(source.astype(np.int8), keyword.astype(np.int16), offer.astype(np.int16), rate,
                   bounce, cart, checkout, len(k_idx) + n_own + own, np.cumsum(landing),
-                  rival_visits, rival_units, len(rate) - len(paid.rate), n_ads)
+                  rival_visits, rival_units, len(rate) - len(paid.rate), n_ads, len(rate) - n_own + own)
 
 
 def checkout_chance(sc: Scenario, price_ratio: np.ndarray) -> np.ndarray:
@@ -228,20 +231,21 @@ class Shoppers:
 
     def draw(self, g: Groups, weight: float, start: int, returning: np.ndarray,
              customers: CustomerBase, paid_rng: np.random.Generator | None = None,
-             deposits: tuple[np.ndarray, np.ndarray] | None = None) -> SessionDraw:
+             injected: tuple[np.ndarray, np.ndarray] | None = None) -> SessionDraw:
         """Draw one slice's sessions (one hour from second ``start``) and run the funnel.
 
         ``weight`` scales every group's rate (hour x weekday x shocks); ``returning`` are the
         ids of past buyers who come back in this slice. Bought channels' groups, and
-        ``deposits`` (customer ids and own offers of pre-sale deposit holders coming back to pay),
-        draw from ``paid_rng``, so they leave every organic shopper's draws as they were.
+        ``injected`` visitors (customer ids and their traffic groups: deposit holders coming back
+        to pay, CRM responders), draw from ``paid_rng``, so they leave every organic shopper's
+        draws as they were.
         """
         offset, group, customer, u, pages = self._part(g, 0, g.n_organic, weight, returning, customers,
                                                        self.arrivals, self.funnel)
-        injected = deposits is not None and len(deposits[0]) > 0
-        if (g.n_organic < len(g.rate) or injected) and paid_rng is not None:
-            ids, offers = deposits if injected else (returning[:0], None)
-            paid = self._part(g, g.n_organic, len(g.rate), weight, ids, customers, paid_rng, paid_rng, offers)
+        extra = injected is not None and len(injected[0]) > 0
+        if (g.n_organic < len(g.rate) or extra) and paid_rng is not None:
+            ids, groups = injected if extra else (returning[:0], None)
+            paid = self._part(g, g.n_organic, len(g.rate), weight, ids, customers, paid_rng, paid_rng, groups)
             merged = np.argsort(np.concatenate([offset, paid[0]]), kind="stable")
             mine, theirs = (offset, group, customer, pages), (paid[0], paid[1], paid[2], paid[4])
             offset, group, customer, pages = (np.concatenate([a, b])[merged] for a, b in zip(mine, theirs, strict=True))
@@ -257,15 +261,16 @@ class Shoppers:
 
     def _part(self, g: Groups, first: int, last: int, weight: float, returning: np.ndarray,
               customers: CustomerBase, rng: np.random.Generator, f: np.random.Generator,
-              landing: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
-        """Sessions of groups ``first:last`` plus the ``returning`` visitors (landing on
-        ``landing`` if given, else spread like followers), sorted by time:
-        (offset s, group, customer, uniforms, pages)."""
+              visitor_groups: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+        """Sessions of groups ``first:last`` plus the ``returning`` visitors (in
+        ``visitor_groups`` if given, else returning buyers spread like followers), sorted by
+        time: (offset s, group, customer, uniforms, pages)."""
         counts = rng.poisson(g.rate[first:last] * weight)
         arrived = first + np.repeat(np.arange(last - first), counts)
-        if landing is None:
+        if visitor_groups is None:
             landing = np.searchsorted(g.landing_cdf, rng.random(len(returning)) * g.landing_cdf[-1])
-        group = np.concatenate([arrived, g.returning_group[landing]])
+            visitor_groups = g.returning_group[landing]
+        group = np.concatenate([arrived, visitor_groups])
         customer = np.concatenate([self._customers(g.source[arrived], customers, rng), returning])
         n = len(group)
         offset = (rng.random(n) * 3600).astype(np.int16)  # seconds into the hour; int16 sorts by radix

@@ -28,7 +28,7 @@ from shopsim.ads import Ads
 from shopsim.calendar import Clock, FestivalCalendar
 from shopsim.catalog import Catalog
 from shopsim.competitors import Rivals
-from shopsim.customers import CustomerBase
+from shopsim.customers import CrmDesk, CustomerBase
 from shopsim.errors import ActionError, ShopsimError
 from shopsim.inventory import Inventory, Reorder
 from shopsim.operator import Levers, OperatorView
@@ -81,6 +81,7 @@ class Simulation(Levers):
         self.ads = Ads(sc, cat, self.relevance)
         self.promotions = Promotions(sc, cat)
         self.festivals = FestivalCalendar(self.clock, sc.festivals)
+        self.crm = CrmDesk(sc.crm, self.customers)
         self._deposit_ids: list[np.ndarray] = []
         self._deposit_offers: list[np.ndarray] = []
         self._deposits_by_hour: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -237,6 +238,19 @@ class Simulation(Levers):
             self._deposits_by_hour = {h: (ids[hour == h], offers[hour == h]) for h in (0, 1)}
             self._deposit_ids, self._deposit_offers = [], []
 
+    def _injected(self, g: Groups, hour: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Visitors this hour that no arrival rate makes: deposit holders and CRM responders."""
+        parts = []
+        if hour in self._deposits_by_hour:
+            ids, offers = self._deposits_by_hour[hour]
+            parts.append((ids, g.returning_group[offers]))
+        crm = self.crm.responders(int(self.env.now))
+        if crm is not None:
+            parts.append((crm[0], g.crm_group[crm[1]]))
+        if not parts:
+            return None
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
     def _take_deposits(self, d: Any, landing: np.ndarray) -> None:
         """Pre-sale: some shoppers who carted without buying put down a deposit (定金)."""
         found = self.festivals.phase(self.day)
@@ -255,7 +269,7 @@ class Simulation(Levers):
         weight = self._traffic_weight(hour)
         self._rival_weight += weight
         draw = self.shoppers.draw(g, weight, start, self._returning_by_hour[hour], self.customers,
-                                  self.rng("paid_traffic"), self._deposits_by_hour.get(hour))
+                                  self.rng("paid_traffic"), self._injected(g, hour))
         if self.ads.auction is None:
             self._sell(draw, g, start)
         else:
@@ -332,7 +346,8 @@ class Simulation(Levers):
         self._next_order_id += len(paying)
         line_order = order_id[sess]
         position = np.searchsorted(paying, sess)
-        money = promo.price_orders(now, position, len(paying), offer, qty, self._promo_ids, self._eff)
+        money = promo.price_orders(now, position, len(paying), offer, qty, self._promo_ids, self._eff,
+                                   g.source[d.group[paying]])
         for flash in promo.count_sold(now, offer, qty, self._eff) if promo.any else ():
             self.records.event(now * 3600, "platform", "flash_sale_sold_out", cat.codes[flash.offer],
                                f"{flash.promotion_id}: all {flash.cap} units sold")
