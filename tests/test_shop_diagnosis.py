@@ -1,0 +1,151 @@
+"""The shop_diagnosis scenario and dataset (lesson 03): the planted problems show in the tables a
+trainee gets, and nothing in the dataset names them.
+
+The checks are directional and read the scripted timeline, so they hold whatever the exact
+numbers: a new seed or an engine change that hides a problem fails here, before the lesson's
+exercises become unanswerable.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import shopsim
+from shopsim import datasets
+
+SCENARIO = shopsim.load_scenario("shop_diagnosis")
+HERO = "TEE-CLASSIC"
+
+
+def _event(kind: str):
+    (event,) = [e for e in SCENARIO.timeline if e.kind == kind]
+    return event
+
+
+def _date(day: int) -> pd.Timestamp:
+    return pd.Timestamp(SCENARIO.start) + pd.Timedelta(days=day)
+
+
+def _local_date(ts: pd.Series) -> pd.Series:
+    return ts.dt.tz_localize(None).dt.normalize()
+
+
+def _main_keyword(sku: str):
+    """The keyword that matches ``sku`` (own or rival) best, the busiest of those."""
+    return max((k for k in SCENARIO.keywords if sku in k.relevance), key=lambda k: (k.relevance[sku], k.daily_searches))
+
+
+def _competitor(rival: str) -> tuple[str, str]:
+    """Our product that competes with ``rival`` on its main keyword, and that keyword."""
+    keyword = _main_keyword(rival)
+    own = {s.sku for s in SCENARIO.skus}
+    ours = max((s for s in keyword.relevance if s in own), key=keyword.relevance.get)
+    return ours, keyword.keyword
+
+
+def _page(data, sku: str) -> pd.DataFrame:
+    """Visits to ``sku``'s page and the share of them that ordered, per day."""
+    s = data["sessions"]
+    s = s[s["landing_sku"] == sku]
+    return s.groupby(_local_date(s["ts"])).agg(visits=("session_id", "size"), ordered=("ordered", "mean"))
+
+
+@pytest.fixture(scope="module")
+def data():
+    return datasets.load("shop_diagnosis")
+
+
+def test_the_scenario_extends_baseline_with_the_three_planted_problems():
+    base = shopsim.load_scenario("baseline")
+    assert 30 <= SCENARIO.days <= 40 and SCENARIO.description
+    assert {e.kind for e in SCENARIO.timeline} == {"stock_loss", "rival_price", "review_burst"}
+    assert _event("stock_loss").target == HERO
+    assert {s.sku for s in SCENARIO.skus} == {s.sku for s in base.skus}
+    cut = _event("rival_price")
+    (offer,) = [o for _, o in SCENARIO.rival_offers if o.sku == cut.target]
+    assert cut.value < offer.price, "the rival's move is a price cut"
+    days = sorted(e.day for e in SCENARIO.timeline)
+    assert days[0] >= 5 and days[-1] <= SCENARIO.days - 7, "each problem has days before and after it"
+    assert min(b - a for a, b in zip(days, days[1:], strict=False)) >= 3, "the problems do not overlap"
+
+
+def test_the_dataset_has_no_table_that_names_the_problems(data):
+    recipe = data.recipe
+    assert recipe.scenario == "shop_diagnosis"
+    assert "events" not in recipe.tables and "events" not in list(data)
+    assert not (datasets.folder() / "shop_diagnosis" / "events.parquet").exists()
+    with pytest.raises(KeyError):
+        data["events"]
+    # nothing else in the shipped tables spells out what happened
+    for name in recipe.tables:
+        text = data[name].astype(str).to_string()
+        for word in ("stock_loss", "price_change", "review_burst", "supply_delay"):
+            assert word not in text, f"{name} mentions {word}"
+
+
+def test_the_hero_stockout_shows_in_inventory_and_in_gmv(data):
+    day = _date(_event("stock_loss").day)
+    stock = data["inventory"]
+    hero = stock[stock["sku"] == HERO].set_index("date")
+    assert (hero.loc[: day - pd.Timedelta(days=1), "stockout_hours"] == 0).all(), "in stock before the problem"
+    assert hero.loc[day, "stockout_hours"] > 0, "sold out on the day it happens"
+    assert (hero.loc[day + pd.Timedelta(days=1):, "stockout_hours"] == 24).all(), "stays sold out"
+    assert hero.loc[day, "lost"] > 0
+    others = stock[(stock["sku"] != HERO) & (stock["stockout_hours"] > 0)]
+    assert others.empty, "no other product sells out, so the stockout is one clear story"
+    gmv = data["daily"].set_index("date")["gmv"]
+    before = gmv[day - pd.Timedelta(days=7): day - pd.Timedelta(days=1)].mean()
+    after = gmv[day + pd.Timedelta(days=1): day + pd.Timedelta(days=7)].mean()
+    assert after < 0.75 * before
+
+
+def test_the_rival_price_cut_shows_in_market_and_costs_our_product_visits_and_rank(data):
+    cut = _event("rival_price")
+    day = _date(cut.day)
+    market = data["market"]
+    prices = market[market["sku"] == cut.target].set_index("date")["price"]
+    assert (prices[: day - pd.Timedelta(days=1)] > cut.value).all()
+    assert (prices[day + pd.Timedelta(days=1):] == cut.value).all()
+    assert prices[day: day + pd.Timedelta(days=1)].min() == cut.value, "seen by the next morning at the latest"
+    # every other rival keeps its price, so the cut is the one move to find
+    others = market[market["sku"] != cut.target].groupby("sku", observed=True)["price"].nunique()
+    assert (others == 1).all()
+    ours, keyword = _competitor(cut.target)
+    page = _page(data, ours)
+    week_before = page.loc[day - pd.Timedelta(days=7): day - pd.Timedelta(days=1)]
+    week_after = page.loc[day + pd.Timedelta(days=1): day + pd.Timedelta(days=7)]
+    assert week_after["visits"].mean() < 0.8 * week_before["visits"].mean()
+    r = data["rankings"]
+    position = r[(r["keyword"] == keyword) & (r["sku"] == ours)].set_index("date")["organic_position"]
+    assert position[day + pd.Timedelta(days=2):].mean() > position[: day - pd.Timedelta(days=1)].mean()
+    rival_sales = market[market["sku"] == cut.target].set_index("date")["displayed_sales"]
+    assert rival_sales.iloc[-1] > rival_sales[day]
+
+
+def test_the_review_burst_shows_in_reviews_and_in_that_products_conversion(data):
+    burst = _event("review_burst")
+    day = _date(burst.day)
+    reviews = data["reviews"]
+    reviews = reviews.assign(date=_local_date(reviews["ts"]))
+    negative = reviews[reviews["rating"] <= 2]
+    on_target = negative[negative["sku"] == burst.target].groupby("date").size()
+    window = on_target[day: day + pd.Timedelta(days=burst.days or 2)]
+    assert window.sum() >= burst.value, "every burst review is published within the run"
+    assert on_target.get(day, 0) >= 2, "the burst is visible on its first day"
+    assert on_target[day - pd.Timedelta(days=7): day - pd.Timedelta(days=1)].sum() == 0
+    per_day = negative.groupby(["date", "sku"], observed=True).size().reset_index(name="n")
+    in_burst = (per_day["sku"] == burst.target) & per_day["date"].isin(window.index)
+    assert (per_day.loc[~in_burst, "n"] < 2).all(), "no other product or day looks like a burst"
+    page = _page(data, burst.target)
+    before = page.loc[day - pd.Timedelta(days=10): day - pd.Timedelta(days=1), "ordered"].mean()
+    after = page.loc[day + pd.Timedelta(days=1): day + pd.Timedelta(days=7), "ordered"].mean()
+    assert after < 0.5 * before
+
+
+def test_the_products_and_keywords_lesson_03_names_fit_the_scenario():
+    """The lesson's health checks and exercises name these; the timeline must still match them."""
+    assert _main_keyword(HERO).keyword == "cotton t-shirt"
+    assert _main_keyword(_event("review_burst").target).keyword == "slim jeans"
+    assert _competitor(_event("rival_price").target) == ("PANT-CHINO", "chinos")
+    assert _main_keyword("SHIRT-OXFORD").keyword == "oxford shirt"
