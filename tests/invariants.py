@@ -245,9 +245,11 @@ def _money(t, sim, fail):
     fee = revenue * shop.platform_fee_rate
     if ((pnl["platform_fee"] - fee).abs() > CENT).any():
         fail("pnl.platform_fee != revenue x platform_fee_rate")
-    shipping = by_day.size().reindex(dates, fill_value=0) * shop.shipping_cost_per_order
-    if ((pnl["shipping"] - shipping).abs() > CENT).any():
-        fail("pnl.shipping != orders x shipping_cost_per_order")
+    shop_ships = (orders["buyer_shipping"] == 0).groupby(local_day(orders["ts"])).sum().reindex(dates, fill_value=0)
+    if ((pnl["shipping"] - shop_ships * shop.shipping_cost_per_order).abs() > CENT).any():
+        fail("pnl.shipping != orders shipped free x shipping_cost_per_order")
+    if (orders["buyer_shipping"] < 0).any():
+        fail("a buyer's shipping charge is negative")
     inv = t["inventory"]
     held = (inv["on_hand_end"] * inv["sku"].astype(str).map(cost_of).astype(float)).groupby(inv["date"]).sum()
     holding = held.reindex(dates, fill_value=0.0) * shop.holding_cost_rate
@@ -305,9 +307,13 @@ def _search_and_market(t, sim, fail):
     shown = sum(len(k.relevance) for k in sim.scenario.keywords)
     if len(rk) > shown * sim.days_run:
         fail("rankings has more rows than relevant listings x days")
-    offers = len(sim.scenario.rival_offers)
-    if len(t["market"]) != offers * sim.days_run:
-        fail(f"market has {len(t['market'])} rows, not {offers} rival offers x {sim.days_run} days")
+    market, days = t["market"], sim.days_run
+    last = pd.Timestamp(sim.scenario.start) + pd.Timedelta(days=days - 1)
+    for _, offer in sim.scenario.rival_offers:  # a hidden offer shows from the morning after its listing
+        dates = market.loc[market["sku"] == offer.sku, "date"]
+        listed = days if not getattr(offer, "hidden", False) else (last - dates.min()).days + 1 if len(dates) else 0
+        if len(dates) != listed or not dates.is_unique:
+            fail(f"market has {len(dates)} rows of {offer.sku}, not one per day it was listed ({listed})")
     if (t["market"]["price"] <= 0).any():
         fail("a rival price is not positive")
     if not set(t["events"]["actor"].dropna()) <= {"operator", "competitor", "platform", "system"}:

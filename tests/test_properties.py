@@ -165,6 +165,27 @@ ACTIONS = st.one_of(
                                                                             "logo"]), st.none(), st.integers())),
     st.tuples(st.just("reply_to_review"), st.one_of(st.integers(-2, 12), NUMBERS)),
     st.tuples(st.just("run"), st.one_of(st.integers(0, 2), st.sampled_from([-1, 1.0, True, None, 3661]))),
+    # paid traffic
+    st.tuples(st.just("set_keyword_bid"), st.sampled_from(["tee", "nice tee", "socks", None]),
+              st.one_of(NUMBERS, st.floats(0, 5)), st.one_of(st.none(), SKUS)),
+    st.tuples(st.just("set_ad_budget"), st.one_of(NUMBERS, st.floats(0, 500))),
+    st.tuples(st.just("set_ads_active"), st.one_of(st.booleans(), NUMBERS)),
+    st.tuples(st.just("set_display"), st.sampled_from(["new_shoppers", "past_buyers", "all"]),
+              st.one_of(NUMBERS, st.floats(0, 50)), st.one_of(NUMBERS, st.floats(0, 300)), st.one_of(st.none(), SKUS)),
+    st.tuples(st.just("set_affiliate_commission"), SKUS, st.one_of(NUMBERS, st.floats(0, 0.6))),
+    # promotions and CRM
+    st.tuples(st.just("discount"), SKUS, st.one_of(NUMBERS, st.floats(0, 1)), st.one_of(NUMBERS, st.integers(0, 5))),
+    st.tuples(st.just("flash_sale"), SKUS, st.one_of(NUMBERS, st.floats(1, 80)), st.one_of(NUMBERS, st.integers(0, 50)),
+              st.one_of(NUMBERS, st.integers(0, 30))),
+    st.tuples(st.just("issue_coupon"), st.one_of(NUMBERS, st.floats(0, 50)), st.one_of(NUMBERS, st.floats(0, 200)),
+              st.one_of(NUMBERS, st.integers(0, 50)), st.one_of(NUMBERS, st.integers(0, 5))),
+    st.tuples(st.just("spend_and_save"),
+              st.one_of(st.just([(99, 10), (199, 30)]), st.just([(50, 60)]), NUMBERS,
+                        st.lists(st.tuples(st.floats(0, 300), st.floats(0, 50)), max_size=3)),
+              st.one_of(NUMBERS, st.integers(0, 5))),
+    st.tuples(st.just("set_free_shipping_threshold"), st.one_of(NUMBERS, st.floats(0, 200))),
+    st.tuples(st.just("send_crm"), st.sampled_from(["past_buyers", "lapsed_buyers", "followers", "fans"]),
+              st.one_of(st.just(0), NUMBERS, st.floats(0, 30)), st.one_of(st.just(0), NUMBERS, st.floats(0, 100))),
 )
 
 
