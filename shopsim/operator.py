@@ -290,6 +290,7 @@ class Levers:
         share = float(_number("discount_share", discount_share, fest.min_discount, 0.9, "of the list price"))
         start, end = main * 24.0, (main + 1) * 24.0
         pid = f"FEST-{name}"
+        self.promotions.ids.append(pid)
         for o in range(self.catalog.n_own):
             units = float(self.catalog.velocity(7)[o])
             self.promotions.discounts.append(Discount(pid, start, end, o, share_off=share, units_before=units))

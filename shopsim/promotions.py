@@ -72,11 +72,18 @@ class Promotions:
         self.dip = np.ones(n)  # cart-probability factor after a promotion (pull-forward)
         self.dip_until = np.zeros(n)
         self._count = 0
+        self.ids: list[str] = []  # every promotion id, in the order they were created
 
     def next_id(self, prefix: str) -> str:
-        """A new promotion id such as ``DISC-3``."""
+        """A new promotion id such as ``DISC-3`` (its code is its place in :attr:`ids`)."""
         self._count += 1
-        return f"{prefix}-{self._count}"
+        pid = f"{prefix}-{self._count}"
+        self.ids.append(pid)
+        return pid
+
+    def code(self, promotion_id: str | None) -> int:
+        """The integer code of a promotion id (-1 for none), as stored in the order records."""
+        return -1 if promotion_id is None else self.ids.index(promotion_id)
 
     # -- what shoppers see -------------------------------------------------------------------
     def prices(self, now: float) -> tuple[np.ndarray, list[str | None]]:
@@ -197,24 +204,25 @@ class Promotions:
         subtotal = np.bincount(order_of_line, weights=qty * line_eff, minlength=n_orders)
         gross = np.round(np.bincount(order_of_line, weights=qty * list_price, minlength=n_orders), 2)
         basket_off = np.zeros(n_orders)
-        promo = np.array([None] * n_orders, dtype=object)
-        coupon = np.array([None] * n_orders, dtype=object)
+        promo = np.full(n_orders, -1, dtype=np.int32)  # codes into self.ids
+        coupon = np.full(n_orders, -1, dtype=np.int32)
         for line in np.flatnonzero(line_eff < list_price):
-            promo[order_of_line[line]] = flash_ids[offer[line]]
+            promo[order_of_line[line]] = self.code(flash_ids[offer[line]])
         for deal in self.active_deals(now):
+            code = self.code(deal.promotion_id)
             for i in range(n_orders):
                 if deal.quantity is not None and deal.redeemed >= deal.quantity:
                     break
                 if deal.only_source is not None and (order_source is None or order_source[i] != deal.only_source):
                     continue
                 off = max((a for t, a in deal.tiers if subtotal[i] >= t), default=0.0)
-                if off > 0 and (deal.is_coupon and coupon[i] is None or not deal.is_coupon and promo[i] is None):
+                if off > 0 and (coupon[i] < 0 if deal.is_coupon else promo[i] < 0):
                     basket_off[i] += off
                     deal.redeemed += 1
                     if deal.is_coupon:
-                        coupon[i] = deal.promotion_id
+                        coupon[i] = code
                     else:
-                        promo[i] = deal.promotion_id
+                        promo[i] = code
         paid = np.round(subtotal - np.minimum(basket_off, subtotal), 2)
         # each line carries its share of the basket discount, so lines add up to the order exactly
         share = np.where(subtotal > 0, paid / np.where(subtotal > 0, subtotal, 1), 1.0)

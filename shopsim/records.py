@@ -86,6 +86,7 @@ class Recorder:
         self.ads = Buffer("ts", "channel", "keyword", "audience", "sku", "bid", "impressions", "clicks", "spend",
                           "avg_position", "orders", "revenue")
         self.events: list[tuple[int, str, str, str, str]] = []
+        self.promotion_ids: list[str] = []  # the promotions' own list, shared (codes index it)
         self.costs: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         self.days_done = 0
 
@@ -136,8 +137,8 @@ class Recorder:
             "gross_amount": b.column("gross_amount").astype(float),
             "discount_amount": b.column("discount_amount").astype(float),
             "paid_amount": b.column("paid_amount").astype(float),
-            "promotion_id": pd.array(b.column("promotion_id"), dtype="string"),
-            "coupon_id": pd.array(b.column("coupon_id"), dtype="string"),
+            "promotion_id": _ids(b.column("promotion_id"), self.promotion_ids),
+            "coupon_id": _ids(b.column("coupon_id"), self.promotion_ids),
             "buyer_shipping": b.column("buyer_shipping").astype(float),
         }, copy=False)
 
@@ -234,6 +235,12 @@ class Recorder:
             "orders": b.column("orders").astype(np.int64),
             "revenue": b.column("revenue").astype(float),
         })
+
+
+def _ids(codes: np.ndarray, ids: list[str]) -> pd.arrays.StringArray:
+    """Promotion ids (nullable strings) from their integer codes (-1 = none)."""
+    names = np.array([*ids, None], dtype=object)
+    return pd.array(names[np.asarray(codes, dtype=np.int64)], dtype="string")
 
 
 def _shop_codes(offer: np.ndarray, shops: list[str]) -> np.ndarray:

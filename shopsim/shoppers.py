@@ -243,7 +243,7 @@ class Shoppers:
         offset, group, customer, u, pages = self._part(g, 0, g.n_organic, weight, returning, customers,
                                                        self.arrivals, self.funnel)
         extra = injected is not None and len(injected[0]) > 0
-        if (g.n_organic < len(g.rate) or extra) and paid_rng is not None:
+        if (extra or g.rate[g.n_organic:].any()) and paid_rng is not None:
             ids, groups = injected if extra else (returning[:0], None)
             paid = self._part(g, g.n_organic, len(g.rate), weight, ids, customers, paid_rng, paid_rng, groups)
             merged = np.argsort(np.concatenate([offset, paid[0]]), kind="stable")

@@ -88,6 +88,7 @@ class Simulation(Levers):
         self._eff, self._promo_ids = cat.price.copy(), [None] * cat.n_own
         self.shoppers = Shoppers(sc, cat, self.rng("arrivals"), self.rng("funnel"), self.rng("basket"))
         self.records = Recorder(self.clock, cat.codes, [k.keyword for k in sc.keywords], cat.shops)
+        self.records.promotion_ids = self.promotions.ids
         self.env = simpy.Environment()
         self.day = 0
         self._version = 0
