@@ -19,12 +19,14 @@ Quick start::
     sim.run(days=7)
 """
 
+from shopsim import datasets
 from shopsim.errors import ActionError, ScenarioError, ShopsimError
 from shopsim.scenario import Scenario, bundled, load_scenario
 from shopsim.simulation import TABLES, Simulation, simulate
 
 __all__ = [
     "TABLES",
+    "datasets",
     "ActionError",
     "Scenario",
     "ScenarioError",
