@@ -350,11 +350,7 @@ def price_move(shop: str, code: str, old: float, new: float) -> str:
 
 
 def festival_phase(sim: Any, day: int) -> str | None:
-    """The platform festival phase of ``day`` ("presale", "main", "slump") or None.
-
-    Reads the simulation's festival calendar (``sim.festivals``, :class:`shopsim.calendar.FestivalCalendar`)
-    when there is one; without it no day is a festival day.
-    """
-    calendar = getattr(sim, "festivals", None)
-    found = calendar.phase(day) if calendar is not None else None
+    """The platform festival phase of ``day`` ("presale", "main", "slump") or None, from the
+    scenario's ``festivals`` (:class:`shopsim.calendar.FestivalCalendar`)."""
+    found = sim.festivals.phase(day)
     return None if found is None else found[1]
