@@ -17,11 +17,13 @@ Rate = sessions / seconds; ratio = engine rate / naive rate, medians over ``--re
 peer (orders, baskets, stock, reviews, followers, rivals' sales, daily ranking, a market that
 moves), so the ratio under-states the gap between models of equal scope.
 
-Judged: ``baseline`` for its 30 days (the market the brief names). Also printed, not judged:
-the same comparison at ``high_traffic`` scale (``--ht-days``, default 3 days, about 160,000
-visitors), because the engine's cost is mostly per hour slice and the naive peer's is per
-visitor, so the ratio grows with traffic. A funnel check prints the shares of bounced, carted
-and ordered sessions of both models, to show that they simulate the same shoppers.
+Judged at both scales, each with its own verdict line: ``baseline`` for its 30 days (about
+185 sessions per hour slice) and ``high_traffic`` (``--ht-days``, default 3 days, about 1,250
+sessions per slice, the scale of the throughput target). The engine's cost is mostly per hour
+slice and the naive peer's is per visitor, so the ratio grows with traffic: at baseline scale
+the fixed cost of a slice dominates and the target is not met; at high-traffic scale it is.
+A funnel check prints the shares of bounced, carted and ordered sessions of both models, to
+show that they simulate the same shoppers.
 
 Run: ``.venv/bin/python benchmarks/bench_vs_naive.py [--days 30] [--ht-days 3] [--no-high-traffic] [--strict]``
 """
@@ -106,12 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     print("bench_vs_naive: engine (numpy per hour slice) vs naive (one SimPy process per visitor)")
     print(c.machine_note())
     ratio = compare("baseline", args.days, args.seed, args.repeat, args.naive_repeat)
+    verdicts = []
     if not args.no_high_traffic:
         ht = compare("high_traffic", args.ht_days, args.seed, args.repeat, args.naive_repeat)
-        print(f"  (high_traffic ratio {ht:.1f}x: printed for scale, not judged)")
-    ok = c.verdict("engine / naive sessions per second, baseline, median", ratio, TARGET_RATIO, at_most=False,
-                   unit="x", fmt=".1f")
-    return c.finish([ok], args.strict)
+        verdicts.append(c.verdict("engine / naive sessions per second, high_traffic scale, median", ht,
+                                  TARGET_RATIO, at_most=False, unit="x", fmt=".1f"))
+    verdicts.append(c.verdict("engine / naive sessions per second, baseline scale, median", ratio, TARGET_RATIO,
+                              at_most=False, unit="x", fmt=".1f"))
+    return c.finish(verdicts, args.strict)
 
 
 if __name__ == "__main__":
