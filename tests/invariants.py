@@ -353,3 +353,15 @@ def fingerprint(sim: shopsim.Simulation) -> tuple:
     return (tuple(np.round(cat.price, 6)), tuple(cat.stock), tuple(np.round(cat.listing_quality, 9)),
             tuple(sim.inventory.on_order()), len(sim.records.events), tuple(sim.reviews.replied),
             sim.env.now, sim.days_run)
+
+
+def assert_rejected_and_untouched(call: Callable[[shopsim.Simulation], object], message: str,
+                                  scenario: str = "baseline", seed: int = 2) -> None:
+    """``call(sim)`` raises an ActionError matching ``message``, and a day run afterwards gives
+    exactly the tables of a twin that never received the call."""
+    import pytest
+
+    sim, twin = shopsim.Simulation(scenario, seed=seed), shopsim.Simulation(scenario, seed=seed)
+    with pytest.raises(shopsim.ActionError, match=message):
+        call(sim)
+    assert_same_tables(sim.run(1), twin.run(1))
