@@ -29,7 +29,7 @@ LISTING_LIVE_HOUR = 8  # new titles and images go live at 08:00
 MAX_BID = 99.0  # yuan per click
 MAX_BUDGET = 1_000_000.0  # yuan per day
 MAX_CPM = 1_000.0  # yuan per 1000 impressions
-MAX_COMMISSION = 0.5  # share of the paid price
+MIN_COMMISSION, MAX_COMMISSION = 0.05, 0.3  # share of the paid price (Taobao affiliate programme range)
 
 
 def _sku_index(sim: Any, sku: Any) -> int:
@@ -181,11 +181,11 @@ class Levers:
 
     def set_affiliate_commission(self, sku: str, rate: float) -> None:
         """Offer affiliates (淘宝客) a commission on an SKU's sales: a share of the paid price
-        (0 stops, otherwise 0.01 to 0.5)."""
+        (0 stops, otherwise 0.05 to 0.3, the platform programme's range)."""
         o = _sku_index(self, sku)
         rate = float(_number("rate", rate, 0, MAX_COMMISSION, "of the paid price"))
-        if 0 < rate < 0.01:
-            raise ActionError(f"rate {rate!r} is too small; give 0 (stop) or 0.01 to {MAX_COMMISSION} "
+        if 0 < rate < MIN_COMMISSION:
+            raise ActionError(f"rate {rate!r} is too small; give 0 (stop) or {MIN_COMMISSION} to {MAX_COMMISSION} "
                               "of the paid price")
         if rate == 0:
             self.ads.campaign.commission.pop(o, None)

@@ -107,6 +107,17 @@ def test_display_click_through_in_range_and_spend_is_cpm():
     assert (sim.tables["sessions"]["source"] == "display").sum() == ads["clicks"].sum()
 
 
+def test_affiliate_commission_stays_in_the_calibration_range_of_the_paid_price():
+    def commission(sim):
+        sim.set_affiliate_commission("TEE-CLASSIC", 0.05)
+        sim.set_affiliate_commission("PANT-CHINO", 0.3)
+
+    ads = bought(bids={}, budget=0.0, setup=commission, days=4).tables["ads"].query("channel == 'affiliate'")
+    paid = ads[ads["revenue"] > 0]
+    share = paid["spend"] / paid["revenue"]
+    assert len(paid) and ((share >= 0.05 - 1e-3) & (share <= 0.30 + 1e-3)).all()
+
+
 def test_affiliates_more_commission_more_visits_and_commission_only_on_sales():
     def commission(rate):
         return lambda sim: sim.set_affiliate_commission("TEE-CLASSIC", rate)
@@ -148,8 +159,8 @@ def test_rivals_bids_show_as_ad_presence_in_the_market():
     (lambda s: s.set_ads_active("yes"), "True or False"),
     (lambda s: s.set_display("everyone", 10, 100), "unknown audience"),
     (lambda s: s.set_display("past_buyers", 10, float("nan")), "finite"),
-    (lambda s: s.set_affiliate_commission("TEE-CLASSIC", 0.9), "out of range"),
-    (lambda s: s.set_affiliate_commission("TEE-CLASSIC", 0.001), "too small"),
+    (lambda s: s.set_affiliate_commission("TEE-CLASSIC", 0.31), "out of range"),
+    (lambda s: s.set_affiliate_commission("TEE-CLASSIC", 0.04), "too small"),
 ])
 def test_bad_ad_levers_are_action_errors_and_change_nothing(call, message):
     assert_rejected_and_untouched(call, message)

@@ -1,9 +1,9 @@
 """The bundled ``baseline`` lands in every range of CALIBRATION.md that this engine covers.
 
 Measured on the tables the run produces (never on the model's parameters), over three seeds.
-Not covered yet, because the engine has no ads, affiliates or festivals: paid-search
-click-through at the top position, display click-through, cost per click vs bid, affiliate
-commission and the Double 11 main day. Add them here when those mechanisms exist.
+The rows that need an operator's action live beside their mechanism: paid-search click-through
+at the top slot, display click-through, cost per click vs bid and the affiliate commission in
+``tests/test_ads.py``; the Double 11 main day in ``tests/test_festivals.py``.
 """
 
 from __future__ import annotations
