@@ -156,7 +156,7 @@ def _plugins() -> list:
     """Subcommands contributed by other parts of the package: ``grade`` and ``course`` (grading)."""
     from shopsim.grading import cli as grading_cli
 
-    return [grading_cli.register]
+    return [grading_cli.register, __import__("shopsim.console.serve", fromlist=["register"]).register]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,248 @@
+"""The console's lever forms: one form per lever of DESIGN 2.4, as plain data.
+
+A form is what an operator fills in before pressing a lever's button: a few fields (a SKU
+to pick, a price to type ...) and the lever it calls. The view draws a widget per field; the
+model keeps the values and calls the lever. Choices that depend on the shop's state (the
+unanswered reviews, the dates a discount may start) are rebuilt from the simulation each
+time the forms are read.
+
+Field kinds: ``choice`` (pick one of ``options``, pairs of label and value), ``number``
+(any number), ``whole`` (a whole number) and ``text``. In a choice, the value ``""`` stands
+for "not given" (the lever's default, e.g. "the most relevant SKU"); it becomes ``None``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from shopsim.ads import AUDIENCES
+from shopsim.customers import SEGMENTS
+from shopsim.errors import ActionError
+from shopsim.operator import OperatorView
+from shopsim.reviews import NEGATIVE_STARS
+from shopsim.scenario import LISTING_WORK
+
+#: The tabs the forms are grouped in, in order.
+GROUPS = ("Products", "Paid traffic", "Promotions", "Customers")
+NOT_GIVEN = ""  # a choice's "not given" value (the lever's own default)
+
+
+@dataclasses.dataclass(frozen=True)
+class Field:
+    """One input of a form: ``name`` is the lever's argument it feeds."""
+
+    name: str
+    label: str
+    kind: str  # "choice", "number", "whole" or "text"
+    help: str = ""
+    options: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Form:
+    """A lever's form: what it is called, where it sits, its fields and its button."""
+
+    key: str  # the lever (a method of Simulation)
+    title: str
+    group: str
+    button: str
+    what: str  # one sentence on what the lever does
+    fields: tuple[Field, ...]
+
+
+def _skus(sim: Any) -> tuple[tuple[str, str], ...]:
+    return tuple((f"{c} ({p:g} yuan)", c) for c, p in OperatorView(sim).prices().items())
+
+
+def _start_days(sim: Any) -> tuple[tuple[str, Any], ...]:
+    today = sim.current_day
+    days = [(f"today ({sim.clock.date(today):%a %m-%d})", NOT_GIVEN)]
+    days += [(f"{sim.clock.date(d):%a %m-%d}", d) for d in range(today + 1, today + 31)]
+    return tuple(days)
+
+
+def _start_hours(sim: Any) -> tuple[tuple[str, Any], ...]:
+    tomorrow = sim.clock.date(sim.current_day + 1)
+    return ((f"now ({sim.clock.date(sim.current_day):%m-%d} 00:00)", NOT_GIVEN),
+            *((f"{tomorrow:%m-%d} {h:02d}:00", h) for h in range(24)))
+
+
+def _keywords(sim: Any) -> tuple[tuple[str, str], ...]:
+    return tuple((f"{k} ({n:,.0f} searches/day)", k) for k, n in OperatorView(sim).keywords().items())
+
+
+def _festivals(sim: Any) -> tuple[tuple[str, str], ...]:
+    found = OperatorView(sim).festivals()
+    if not found:
+        return (("no festival in this scenario", NOT_GIVEN),)
+    return tuple((f"{f['name']} (main day {f['main_day']:%m-%d}, at least {f['min_discount']:.0%} off)", f["name"])
+                 for f in found)
+
+
+def open_reviews(sim: Any) -> Any:
+    """Published reviews not yet answered, negative ones (差评) first, newest first."""
+    reviews = sim.tables["reviews"]
+    waiting = reviews[~reviews["replied"]]
+    order = (waiting["rating"] > NEGATIVE_STARS).astype(int) * 10**12 - waiting["review_id"]
+    return waiting.loc[order.sort_values(kind="stable").index]
+
+
+def _reviews(sim: Any) -> tuple[tuple[str, Any], ...]:
+    waiting = open_reviews(sim).head(200)
+    if waiting.empty:
+        return (("no unanswered reviews", NOT_GIVEN),)
+    return tuple((f"#{r.review_id} {r.sku} {r.rating}★ {r.ts:%m-%d}: {r.tags}", int(r.review_id))
+                 for r in waiting.itertuples())
+
+
+def forms(sim: Any) -> dict[str, Form]:
+    """Every lever's form, with choices as they are in ``sim`` now (keyed by lever name)."""
+    skus = _skus(sim)
+    best = (("best match", NOT_GIVEN), *skus)
+    work = sim.scenario.listing_work
+    f = Field
+    return {form.key: form for form in (
+        Form("set_price", "Price (定价)", "Products", "Set price", "The list price of a SKU.",
+             (f("sku", "SKU", "choice", options=skus), f("price", "price", "number", "yuan per unit"))),
+        Form("discount", "Discount (单品折扣)", "Products", "Start discount",
+             "Take a share off a SKU's list price for some days.",
+             (f("sku", "SKU", "choice", options=skus),
+              f("share_off", "share off", "number", "0.2 = 20 % off (0.01 to 0.9)"),
+              f("days", "days", "whole", "1 to 90"), f("start_day", "from", "choice", options=_start_days(sim)))),
+        Form("reorder", "Reorder stock (补货)", "Products", "Reorder", "Order units from the supplier; they "
+             "arrive after the SKU's lead time.",
+             (f("sku", "SKU", "choice", options=skus), f("qty", "units", "whole", "1 to 1,000,000"))),
+        Form("improve_listing", "Listing work (标题/主图/详情页)", "Products", "Order work",
+             "New title, main image or detail page: costs now, raises clicks and conversion when live.",
+             (f("sku", "SKU", "choice", options=skus),
+              f("kind", "work", "choice", options=tuple(
+                  (f"{k.replace('_', ' ')} ({work[k].cost:g} yuan, live in {work[k].days} days)", k)
+                  for k in LISTING_WORK)))),
+        Form("set_keyword_bid", "Keyword bid (直通车)", "Paid traffic", "Set bid",
+             "Bid per click on a keyword; 0 stops bidding. Runs while the daily budget lasts.",
+             (f("keyword", "keyword", "choice", options=_keywords(sim)),
+              f("bid", "bid", "number", "yuan per click (0 to 99)"), f("sku", "ad shows", "choice", options=best))),
+        Form("set_ad_budget", "Search budget (日限额)", "Paid traffic", "Set budget",
+             "Paid search's daily budget; it refills at midnight.",
+             (f("daily_budget", "per day", "number", "yuan"),)),
+        Form("set_ads_active", "Search campaign (计划开关)", "Paid traffic", "Switch",
+             "Pause or resume paid search without losing the bids.",
+             (f("active", "campaign", "choice", options=(("on", True), ("off", False))),)),
+        Form("set_display", "Display ads (钻展)", "Paid traffic", "Buy display",
+             "Banners for an audience, paid per thousand impressions; 0 stops.",
+             (f("audience", "audience", "choice", options=tuple((a.replace("_", " "), a) for a in AUDIENCES)),
+              f("cpm_bid", "CPM bid", "number", "yuan per 1000 impressions"),
+              f("daily_budget", "per day", "number", "yuan"),
+              f("sku", "banner leads to", "choice", options=(("best seller", NOT_GIVEN), *skus)))),
+        Form("set_affiliate_commission", "Affiliates (淘宝客)", "Paid traffic", "Set commission",
+             "Commission offered to affiliates on a SKU's sales; 0 stops.",
+             (f("sku", "SKU", "choice", options=skus),
+              f("rate", "commission", "number", "0.1 = 10 % of the paid price"))),
+        Form("issue_coupon", "Store coupon (店铺券)", "Promotions", "Issue coupons",
+             "Money off orders above a threshold, for the first buyers who use one.",
+             (f("amount", "amount off", "number", "yuan"), f("threshold", "on orders from", "number", "yuan"),
+              f("quantity", "coupons", "whole"), f("days", "days", "whole", "1 to 90"))),
+        Form("spend_and_save", "Spend and save (满减)", "Promotions", "Start 满减",
+             "Money off orders by tier, e.g. 20 off 199 and 40 off 299.",
+             (f("tiers", "tiers", "text", "threshold:amount, e.g. 199:20, 299:40"), f("days", "days", "whole"))),
+        Form("flash_sale", "Flash sale (秒杀)", "Promotions", "Book flash sale",
+             "A capped number of units at a low price for some hours; the platform charges a slot fee.",
+             (f("sku", "SKU", "choice", options=skus), f("price", "price", "number", "yuan, below the list price"),
+              f("cap", "units", "whole"), f("hours", "hours", "whole", "1 to 72"),
+              f("start_hour", "starts", "choice", options=_start_hours(sim)))),
+        Form("set_free_shipping_threshold", "Free shipping (包邮)", "Promotions", "Set threshold",
+             "Orders from this amount ship free; 0 = every order ships free.",
+             (f("threshold", "free from", "number", "yuan"),)),
+        Form("enrol_festival", "Festival enrolment (大促报名)", "Promotions", "Enrol",
+             "Join a festival's venue: store-wide discount on the main day, an enrolment fee, venue traffic.",
+             (f("name", "festival", "choice", options=_festivals(sim)),
+              f("discount_share", "store-wide discount", "number", "0.2 = 20 % off"))),
+        Form("reply_to_review", "Reply to a review (回复评价)", "Customers", "Reply",
+             "Answer a review; an answered negative review hurts conversion less.",
+             (f("review_id", "review", "choice", options=_reviews(sim)),)),
+        Form("send_crm", "CRM message (客户营销)", "Customers", "Send",
+             "Message a customer segment, optionally with a coupon valid only in visits from the message.",
+             (f("segment", "segment", "choice", options=tuple((s.replace("_", " "), s) for s in SEGMENTS)),
+              f("coupon_amount", "coupon", "number", "yuan off (0 = no coupon)"),
+              f("coupon_threshold", "on orders from", "number", "yuan"),
+              f("coupon_days", "coupon valid", "whole", "days"))),
+    )}
+
+
+def defaults(sim: Any) -> dict[str, dict[str, Any]]:
+    """A sensible starting value for every field of every form."""
+    view = OperatorView(sim)
+    prices = view.prices()
+    sku = next(iter(prices))
+    fest = next(iter(view.festivals()), None)
+    return {
+        "set_price": {"sku": sku, "price": prices[sku]},
+        "discount": {"sku": sku, "share_off": 0.2, "days": 3, "start_day": NOT_GIVEN},
+        "reorder": {"sku": sku, "qty": 200},
+        "improve_listing": {"sku": sku, "kind": LISTING_WORK[0]},
+        "set_keyword_bid": {"keyword": next(iter(view.keywords())), "bid": 1.0, "sku": NOT_GIVEN},
+        "set_ad_budget": {"daily_budget": 300.0},
+        "set_ads_active": {"active": True},
+        "set_display": {"audience": AUDIENCES[0], "cpm_bid": 20.0, "daily_budget": 200.0, "sku": NOT_GIVEN},
+        "set_affiliate_commission": {"sku": sku, "rate": 0.1},
+        "issue_coupon": {"amount": 10.0, "threshold": 99.0, "quantity": 500, "days": 7},
+        "spend_and_save": {"tiers": "199:20, 299:40", "days": 7},
+        "flash_sale": {"sku": sku, "price": flash_price(prices[sku]), "cap": 100, "hours": 4, "start_hour": NOT_GIVEN},
+        "set_free_shipping_threshold": {"threshold": 99.0},
+        "enrol_festival": {"name": fest["name"] if fest else NOT_GIVEN,
+                           "discount_share": fest["min_discount"] if fest else 0.2},
+        "reply_to_review": {"review_id": NOT_GIVEN},
+        "send_crm": {"segment": SEGMENTS[0], "coupon_amount": 0.0, "coupon_threshold": 0.0, "coupon_days": 7},
+    }
+
+
+def flash_price(list_price: float) -> float:
+    """A starting flash-sale price: 20 % under the list price, in whole yuan."""
+    return float(max(round(list_price * 0.8), 1))
+
+
+#: When a field changes, other fields that follow it: (form, field) -> f(sim, new value) -> {field: value}.
+FOLLOW: Mapping[tuple[str, str], Callable[[Any, Any], dict[str, Any]]] = {
+    ("set_price", "sku"): lambda sim, sku: {"price": OperatorView(sim).prices().get(sku)},
+    ("flash_sale", "sku"): lambda sim, sku: {"price": flash_price(OperatorView(sim).prices().get(sku, 1.0))},
+    ("enrol_festival", "name"): lambda sim, name: {"discount_share": next(
+        (f["min_discount"] for f in OperatorView(sim).festivals() if f["name"] == name), 0.2)},
+}
+
+_TIER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[:：]\s*(\d+(?:\.\d+)?)\s*$")
+
+
+def parse_tiers(text: Any) -> list[tuple[float, float]]:
+    """``"199:20, 299:40"`` -> ``[(199.0, 20.0), (299.0, 40.0)]`` (threshold, amount off)."""
+    if not isinstance(text, str) or not text.strip():
+        raise ActionError("write the tiers as threshold:amount pairs, e.g. 199:20, 299:40")
+    pairs = []
+    for part in re.split(r"[,，;]", text):
+        if not part.strip():
+            continue
+        m = _TIER.match(part)
+        if m is None:
+            raise ActionError(f"cannot read the tier {part.strip()!r}; write threshold:amount in yuan, "
+                              "e.g. 199:20, 299:40")
+        pairs.append((float(m.group(1)), float(m.group(2))))
+    return pairs
+
+
+def arguments(form: Form, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The lever's keyword arguments from a form's values (``""`` choices become ``None``)."""
+    args: dict[str, Any] = {}
+    for field in form.fields:
+        value = values.get(field.name)
+        if field.kind == "choice" and isinstance(value, str) and value == NOT_GIVEN:
+            if form.key == "reply_to_review":
+                raise ActionError("choose a review to answer first (there are no unanswered reviews)")
+            if form.key == "enrol_festival":
+                raise ActionError("this scenario has no festival to enrol in")
+            continue  # not given: the lever's own default
+        if field.kind == "text" and form.key == "spend_and_save":
+            value = parse_tiers(value)
+        args[field.name] = value
+    return args
