@@ -153,10 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _plugins() -> list:
-    """Subcommands contributed by other parts of the package: ``grade`` and ``course`` (grading)."""
+    """Subcommands contributed by other parts of the package: ``grade`` and ``course`` (grading),
+    ``console`` (the operator console served with Voila)."""
+    from shopsim.console import serve as console_serve
     from shopsim.grading import cli as grading_cli
 
-    return [grading_cli.register, __import__("shopsim.console.serve", fromlist=["register"]).register]
+    return [grading_cli.register, console_serve.register]
 
 
 def main(argv: list[str] | None = None) -> int:
