@@ -87,7 +87,8 @@ def _write(tables: object, out: Path, fmt: str) -> None:
         raise ShopsimError(f"cannot write tables to {out}: {exc.strerror or exc}") from None
 
 
-def _non_negative(text: str) -> int:
+def non_negative(text: str) -> int:
+    """argparse type: a whole number of 0 or more (one readable message otherwise)."""
     try:
         value = int(text)
     except ValueError:
@@ -97,11 +98,19 @@ def _non_negative(text: str) -> int:
     return value
 
 
-def _days(text: str) -> int:
-    value = _non_negative(text)
-    if not 1 <= value <= 3660:
-        raise argparse.ArgumentTypeError(f"{value} is out of range; allowed 1 to 3660 days")
-    return value
+def whole_in_range(low: int, high: int, what: str):
+    """argparse type: a whole number from ``low`` to ``high`` (``what`` names it in the message)."""
+
+    def parse(text: str) -> int:
+        value = non_negative(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is out of range; allowed {low} to {high} {what}")
+        return value
+
+    return parse
+
+
+_days = whole_in_range(1, 3660, "days")
 
 
 def _dataset(args: argparse.Namespace) -> int:
@@ -136,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run a scenario, print the daily report and P&L, optionally write tables")
     p.add_argument("scenario", help="bundled scenario name or path to a YAML file")
     p.add_argument("--days", type=_days, help="days to simulate (default: the scenario's length)")
-    p.add_argument("--seed", type=_non_negative, default=1, help="random seed (default 1)")
+    p.add_argument("--seed", type=non_negative, default=1, help="random seed (default 1)")
     p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                    help="override a scenario field, e.g. --set skus.TEE-CLASSIC.price=65 (repeatable)")
     p.add_argument("--out", help="folder to write one file per table into")

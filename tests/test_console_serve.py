@@ -11,6 +11,7 @@ import urllib.request
 import nbformat
 import psutil
 import pytest
+from processes import alive as still_running
 
 from shopsim import cli
 from shopsim.console import serve
@@ -70,17 +71,6 @@ def test_free_port_prefers_the_one_asked_for():
         assert serve.free_port(taken) != taken
 
 
-def _alive(procs: list[psutil.Process]) -> list[psutil.Process]:
-    out = []
-    for p in procs:
-        try:
-            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
-                out.append(p)
-        except psutil.NoSuchProcess:
-            pass
-    return out
-
-
 def test_shopsim_console_serves_the_page_on_127_0_0_1_and_stops_cleanly_on_ctrl_c():
     port = serve.free_port()
     proc = subprocess.Popen([sys.executable, "-m", "shopsim.cli", "console", "baseline", "--seed", "7",
@@ -97,7 +87,7 @@ def test_shopsim_console_serves_the_page_on_127_0_0_1_and_stops_cleanly_on_ctrl_
         alive = [p for p in family if p.is_running()]
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         out, err = proc.communicate(timeout=60)
-        left = _alive(alive)
+        left = still_running(alive)
     finally:
         if proc.poll() is None:  # a failed assertion above: still stop everything
             proc.send_signal(signal.SIGINT)
@@ -106,7 +96,7 @@ def test_shopsim_console_serves_the_page_on_127_0_0_1_and_stops_cleanly_on_ctrl_
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.communicate()
-        for p in _alive(family):
+        for p in still_running(family):
             p.kill()
     assert proc.returncode == 0, err
     assert out.strip().endswith("stopped")

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import pytest
+from processes import alive as still_running
 
 import shopsim
 from shopsim.console.serve import free_port, listening, stop_tree, write_notebook
@@ -38,19 +39,6 @@ SEED = 7
 if not Path(CHROMIUM).exists():  # scripts/test installs it; a bare checkout may not have it yet
     pytest.skip(f"{CHROMIUM} is missing (scripts/test installs Debian's chromium)", allow_module_level=True)
 playwright = pytest.importorskip("playwright.sync_api")
-
-
-def _alive(procs) -> list:
-    import psutil
-
-    out = []
-    for p in procs:
-        try:
-            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
-                out.append(p)
-        except psutil.NoSuchProcess:
-            pass
-    return out
 
 
 def _family(proc: subprocess.Popen) -> list:
@@ -96,7 +84,7 @@ def jupyterlab(tmp_path):
         family.extend(_family(proc))
         stop_tree(proc)
         log.close()
-        left = _alive(family)
+        left = still_running(family)
         assert not left, f"processes left behind: {[p.pid for p in left]}"
 
 
@@ -227,4 +215,4 @@ def test_shopsim_console_serves_it_with_voila_offline(tmp_path, browser):
         family += _family(proc)
         stop_tree(proc)
         proc.stdout.close()
-    assert not _alive(family), "shopsim console left processes behind"
+    assert not still_running(family), "shopsim console left processes behind"

@@ -26,6 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from shopsim.cli import non_negative
 from shopsim.errors import ShopsimError
 from shopsim.scenario import load_scenario
 
@@ -192,18 +193,8 @@ class VoilaServer:
         self.stop()
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative; give 0 or more")
-    return value
-
-
 def _port(text: str) -> int:
-    value = _seed(text)
+    value = non_negative(text)
     if not 1 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"{value} is not a port; give 1 to 65535")
     return value
@@ -236,6 +227,6 @@ def register(subparsers: Any) -> None:
     """Add ``console`` to the ``shopsim`` command's subcommands."""
     p = subparsers.add_parser("console", help="serve the operator console alone with Voilà on 127.0.0.1")
     p.add_argument("scenario", nargs="?", default="baseline", help="bundled scenario or YAML path (default baseline)")
-    p.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
+    p.add_argument("--seed", type=non_negative, default=1, help="random seed (default 1)")
     p.add_argument("--port", type=_port, help=f"port on 127.0.0.1 (default {DEFAULT_PORT}, or a free one)")
     p.set_defaults(func=_serve)
