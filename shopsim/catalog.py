@@ -78,6 +78,12 @@ class Catalog:
         """Displayed sales per offer: units sold in the last 30 days (月销)."""
         return self.units_history[:, -30:].sum(axis=1)
 
+    def landing_share(self) -> np.ndarray:
+        """How shoppers who come to the shop itself (followers, returning buyers, venues, CRM)
+        spread over the own SKUs: by displayed monthly sales, plus one so a new SKU gets some."""
+        sales = self.monthly_sales()[: self.n_own] + 1.0
+        return sales / sales.sum()
+
     def velocity(self, days: int) -> np.ndarray:
         """Average units sold per day over the last ``days`` days, per offer."""
         return self.units_history[:, -days:].mean(axis=1)

@@ -321,7 +321,7 @@ class Levers:
                                   f"({threshold:g} yuan)")
             start, end = self._window(coupon_days, None)
         sent, responded = self.crm.send(segment, self.current_day, int(self.env.now), coupon, self.rng("crm"),
-                                        self._groups_landing_cdf(), self.clock.hour_weights)
+                                        np.cumsum(self.catalog.landing_share()), self.clock.hour_weights)
         self.records.cost(self.current_day, "crm_cost", sent * self.scenario.crm.cost_per_message)
         detail = f"{sent} messages"
         if coupon:
@@ -331,10 +331,6 @@ class Levers:
             detail += f" with coupon {pid}: {amount:g} off {threshold:g}"
         self._changed("send_crm", segment, detail, market=False)
         return sent
-
-    def _groups_landing_cdf(self) -> np.ndarray:
-        sales = self.catalog.monthly_sales()[: self.catalog.n_own] + 1.0
-        return np.cumsum(sales / sales.sum())
 
     def set_free_shipping_threshold(self, threshold: float) -> None:
         """Orders below ``threshold`` yuan pay shipping (0 = every order ships free, 包邮)."""

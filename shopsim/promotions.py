@@ -138,10 +138,8 @@ class Promotions:
                   and (d.cap is None or d.sold < d.cap)]
         rates = [self.sc.promotions.flash_sale_venue_visits] * len(offers)
         if festival is not None and festival[1] == "main" and festival[0].name in self.enrolled:
-            n = self.cat.n_own
-            sales = self.cat.monthly_sales()[:n] + 1.0
-            offers += list(range(n))
-            rates += list(festival[0].venue_visits * sales / sales.sum())
+            offers += list(range(self.cat.n_own))
+            rates += list(festival[0].venue_visits * self.cat.landing_share())
         if not offers:
             return PaidGroups.none()
         k = len(offers)

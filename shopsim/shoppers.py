@@ -126,8 +126,7 @@ def build_groups(sc: Scenario, cat: Catalog, relevance: np.ndarray, clicks: np.n
     searches = np.array([kw.daily_searches for kw in sc.keywords]) / 24.0
     k_idx, o_idx = np.nonzero(clicks[:, :n_own] > 0)
     own = np.arange(n_own)
-    sales = cat.monthly_sales()[:n_own] + 1.0
-    landing = sales / sales.sum()
+    landing = cat.landing_share()
 
     exp_appeal = np.exp(appeal) * in_stock
     rival_by_keyword = (relevance[:, n_own:] * exp_appeal[None, n_own:]).sum(axis=1)

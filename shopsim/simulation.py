@@ -162,7 +162,7 @@ class Simulation(Levers):
     def truth(self) -> pd.DataFrame:
         """Hidden ground truth per listing, for instructors and grading (never for trainees)."""
         cat, sh = self.catalog, self.scenario.shoppers
-        open_, answered = self._negatives()
+        open_, answered = self.reviews.negative_on_page()
         appeal = offer_appeal(self.scenario, cat, cat.price, open_, answered)
         return pd.DataFrame({
             "sku": cat.codes, "shop": cat.shops, "quality": cat.quality,
@@ -211,9 +211,6 @@ class Simulation(Levers):
         pos = self._positions = search.positions(scores)
         k, o = np.nonzero(pos)
         self.records.rankings.append(day=day, keyword=k, offer=o, organic_position=pos[k, o])
-
-    def _negatives(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.reviews.negative_on_page()
 
     def _traffic_weight(self, hour: int) -> float:
         now = self.env.now
@@ -286,7 +283,7 @@ class Simulation(Levers):
         self._eff, self._promo_ids = promo.prices(now)
         seen = self._eff.copy()
         seen[:n] -= promo.basket_saving(now, self._eff[:n])
-        open_, answered = self._negatives()
+        open_, answered = self.reviews.negative_on_page()
         appeal = offer_appeal(sc, cat, seen, open_, answered)
         appeal[:n] += sc.promotions.promotion_salience * promo.on_promotion(now)
         found = self.festivals.phase(self.current_day)
