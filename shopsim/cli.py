@@ -7,7 +7,10 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -27,15 +30,17 @@ def _scenarios(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    sc = load_scenario(args.file)
+    sc = load_scenario(args.file, args.set, root=args.root)
     print(f"{args.file}: valid ({len(sc.skus)} SKUs, {len(sc.keywords)} keywords, "
           f"{len(sc.rivals)} rivals, {sc.days} days from {sc.start})")
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
-    sc = load_scenario(args.scenario, args.set)
+    sc = load_scenario(args.scenario, args.set, root=args.root)
     days = sc.days if args.days is None else args.days
+    if args.out is not None:
+        _check_out(Path(args.out), args.force)
     sim = Simulation(sc, seed=args.seed)
     _run_with_progress(sim, days)
     tables = sim.tables
@@ -72,6 +77,15 @@ def _daily_text(daily: pd.DataFrame) -> str:
     for c in ("gmv", "aov", "net_profit"):
         view[c] = view[c].map(lambda v: f"{v:,.0f}" if pd.notna(v) else "-")
     return view.to_string(index=False)
+
+
+def _check_out(out: Path, force: bool) -> None:
+    """``--out`` must be a new or empty folder, unless ``--force`` (then its table files are replaced)."""
+    if out.exists() and not out.is_dir():
+        raise ShopsimError(f"--out {out} is a file, not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise ShopsimError(f"--out {out} is not empty; choose a new folder, or add --force to replace "
+                           "the table files in it")
 
 
 def _write(tables: object, out: Path, fmt: str) -> None:
@@ -116,20 +130,34 @@ _days = whole_in_range(1, 3660, "days")
 def _dataset(args: argparse.Namespace) -> int:
     from shopsim import datasets
 
-    chosen = args.names or datasets.names()
+    writing = args.action == "build" and not args.check
+    root = project_folder(args.root, "datasets", "dataset build") if writing or args.root else None
+    chosen = args.names or datasets.names(root)
     if args.action == "list":
         for name in chosen:
-            r = datasets.recipe(name)
+            r = datasets.recipe(name, root)
             print(f"{name:<22} {r.description} (lessons: {r.lesson})")
         return 0
     if args.check:
-        stale = {name: datasets.check(name) for name in chosen}
+        stale = {name: datasets.check(name, root) for name in chosen}
         for name, files in stale.items():
             print(f"{name}: {'differs: ' + ', '.join(files) if files else 'in sync'}")
         return 1 if any(stale.values()) else 0
     for name in chosen:
-        print(f"{name}: written to {datasets.build(name)}")
+        print(f"{name}: written to {datasets.build(name, root=root)}")
     return 0
+
+
+def project_folder(root: str | None, sub: str, command: str) -> Path:
+    """The ``sub`` folder (``datasets``, ``course``) of the project a content-building command writes into:
+    ``--root DIR``'s, else the current folder's; never the installed package's."""
+    base = Path(root) if root is not None else Path.cwd()
+    folder = base / sub
+    if not folder.is_dir():
+        where = f"--root {root}" if root is not None else f"the current folder ({base})"
+        raise ShopsimError(f"{where} has no {sub}/ folder; run `shopsim {command}` in the project folder "
+                           "or give --root PROJECT_FOLDER")
+    return folder
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -141,24 +169,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_scenarios)
     p = sub.add_parser("validate", help="check a scenario file; exit 2 with one line per problem")
     p.add_argument("file", help="path to a scenario YAML file (or a bundled name)")
+    _scenario_options(p)
     p.set_defaults(func=_validate)
     p = sub.add_parser("run", help="run a scenario, print the daily report and P&L, optionally write tables")
     p.add_argument("scenario", help="bundled scenario name or path to a YAML file")
     p.add_argument("--days", type=_days, help="days to simulate (default: the scenario's length)")
     p.add_argument("--seed", type=non_negative, default=1, help="random seed (default 1)")
-    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
-                   help="override a scenario field, e.g. --set skus.TEE-CLASSIC.price=65 (repeatable)")
-    p.add_argument("--out", help="folder to write one file per table into")
+    _scenario_options(p)
+    p.add_argument("--out", help="new or empty folder to write one file per table into")
+    p.add_argument("--force", action="store_true", help="write into a --out folder that is not empty")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv", help="table file format (default csv)")
     p.set_defaults(func=_run)
     p = sub.add_parser("dataset", help="list the frozen datasets, or regenerate (build) or --check them")
     p.add_argument("action", choices=("list", "build"), help="list them, or build them from their recipes")
     p.add_argument("names", nargs="*", help="dataset names (default: all)")
     p.add_argument("--check", action="store_true", help="rebuild in a temporary folder and report differences")
+    p.add_argument("--root", help="project folder holding datasets/ (default: the current folder; "
+                                  "build writes there, never into the installed package)")
     p.set_defaults(func=_dataset)
     for plugin in _plugins():
         plugin(sub)
     return parser
+
+
+def _scenario_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                   help="override a scenario field before validation, e.g. --set skus.TEE-CLASSIC.price=65 "
+                        "(repeatable)")
+    p.add_argument("--root", help="folder that files named by extends: must stay in (default: the scenario "
+                                  "file's folder)")
 
 
 def _plugins() -> list:
@@ -172,13 +211,18 @@ def _plugins() -> list:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``shopsim`` console script; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    with printable_output():
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        return _dispatch(args)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or 0)
     except ScenarioError as exc:
-        for problem in exc.problems:
-            print(f"{exc.source}: {problem}", file=sys.stderr)
+        for source, problem in exc.lines():
+            print(f"{source}: {problem}", file=sys.stderr)
         return 2
     except ShopsimError as exc:
         print(f"shopsim {args.command}: {exc}", file=sys.stderr)
@@ -188,6 +232,42 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+
+
+#: Control characters a terminal would act on (colour, cursor moves, title changes), but not
+#: newline and tab; carriage return too on stdout (the progress bar on stderr needs it).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_KEEP_CR = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+class _Printable:
+    """A text stream that drops control characters before passing text on (names and messages
+    printed by the CLI come from scenario files, notebooks and trainees)."""
+
+    def __init__(self, stream: object, pattern: re.Pattern[str]) -> None:
+        self._stream = stream
+        self._pattern = pattern
+
+    def write(self, text: str) -> int:
+        self._stream.write(self._pattern.sub("", text))  # type: ignore[attr-defined]
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def printable_output() -> Iterator[None]:
+    """Strip control characters from everything printed to stdout and stderr inside the block."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Printable(out, _CONTROL), _Printable(err, _CONTROL_KEEP_CR)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
 
 
 if __name__ == "__main__":

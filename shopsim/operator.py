@@ -9,12 +9,12 @@ every applied action is written to the ``events`` table. The levers are methods 
 from __future__ import annotations
 
 import math
-import numbers
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from shopsim.errors import ActionError
+from shopsim.errors import ActionError, shown
 from shopsim.promotions import BasketDeal, Discount
 from shopsim.scenario import LISTING_WORK
 
@@ -32,34 +32,82 @@ MAX_CPM = 1_000.0  # yuan per 1000 impressions
 MIN_COMMISSION, MAX_COMMISSION = 0.05, 0.3  # share of the paid price (Taobao affiliate programme range)
 
 
-def _sku_index(sim: Any, sku: Any) -> int:
-    codes = sim.catalog.codes[: sim.catalog.n_own]
-    if not isinstance(sku, str) or sku not in codes:
-        raise ActionError(f"unknown SKU {sku!r}; the shop's SKUs are: {', '.join(codes)}")
-    return sim.catalog.index[sku]
+# -- validators: every lever argument goes through one of these ---------------------------------
+# A lever takes plain Python or numpy scalars of the right kind (a numpy array, a string of
+# digits, a Decimal or a bool where a number is meant is refused), checks the range, and
+# raises one ActionError saying what was wrong and what is allowed, before changing anything.
+def is_number(value: Any, whole: bool = False) -> bool:
+    """A plain Python or numpy number (a whole one if ``whole``); never a bool, text or array."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if whole:
+        return isinstance(value, (int, np.integer))
+    return isinstance(value, (int, float, np.integer, np.floating))
 
 
-def _keyword_index(sim: Any, keyword: Any) -> int:
-    words = [k.keyword for k in sim.scenario.keywords]
-    if not isinstance(keyword, str) or keyword not in words:
-        raise ActionError(f"unknown keyword {keyword!r}; the shop's keywords are: {', '.join(words)}")
-    return words.index(keyword)
+def number(name: str, value: Any, low: float, high: float, unit: str, *, whole: bool = False) -> float:
+    """``value`` checked to be a finite number (whole if ``whole``) from ``low`` to ``high`` ``unit``.
 
-
-def _number(name: str, value: Any, low: float, high: float, unit: str, *, whole: bool = False) -> float:
+    Returns it as a Python ``int`` (whole) or ``float``.
+    """
     kind = "whole number" if whole else "number"
-    ok = isinstance(value, numbers.Integral) if whole else isinstance(value, numbers.Real)
-    if isinstance(value, bool) or not ok:
-        raise ActionError(f"{name} must be a {kind} of {unit}, not {value!r}")
+    if not is_number(value, whole):
+        hint = " (no decimals)" if whole and is_number(value) else ""
+        raise ActionError(f"{name} must be a {kind} of {unit}{hint}, not {shown(value)}")
     try:
         as_float = float(value)
     except OverflowError:  # an integer too large for a float
         raise ActionError(f"{name} is out of range; allowed {_show(low)} to {_show(high)} {unit}") from None
     if not math.isfinite(as_float):
-        raise ActionError(f"{name} must be a finite {kind} of {unit}, not {value!r}")
+        raise ActionError(f"{name} must be a finite {kind} of {unit}, not {shown(value)}")
     if not low <= value <= high:
-        raise ActionError(f"{name} {value!r} is out of range; allowed {_show(low)} to {_show(high)} {unit}")
-    return value
+        raise ActionError(f"{name} {shown(value)} is out of range; allowed {_show(low)} to {_show(high)} {unit}")
+    return int(value) if whole else as_float
+
+
+def choice(name: str, value: Any, allowed: Sequence[str], what: str = "") -> str:
+    """``value`` checked to be one of ``allowed`` (text; ``what`` names the kind in the message)."""
+    if not isinstance(value, str) or value not in allowed:
+        listed = ", ".join(shown(a, 30)[1:-1] for a in allowed[:30]) or "none"
+        raise ActionError(f"unknown {what or name} {shown(value)}; choose one of {listed}")
+    return str(value)
+
+
+def flag(name: str, value: Any) -> bool:
+    """``value`` checked to be True or False (Python or numpy)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ActionError(f"{name} must be True or False, not {shown(value)}")
+    return bool(value)
+
+
+def sku_index(sim: Any, sku: Any) -> int:
+    """The catalogue index of one of the shop's own SKUs (its code, as text)."""
+    codes = sim.catalog.codes[: sim.catalog.n_own]
+    if not isinstance(sku, str) or sku not in codes:
+        raise ActionError(f"unknown SKU {shown(sku)}; the shop's SKUs are: {', '.join(codes)}")
+    return sim.catalog.index[str(sku)]
+
+
+def keyword_index(sim: Any, keyword: Any) -> int:
+    """The index of one of the scenario's keywords."""
+    words = [k.keyword for k in sim.scenario.keywords]
+    return words.index(choice("keyword", keyword, words))
+
+
+def _tiers(value: Any, most: int = 5) -> list[tuple[float, float]]:
+    """A list of 1 to ``most`` ``(threshold, amount)`` pairs of numbers, yuan."""
+    example = "e.g. [(199, 20), (299, 40)]"
+    if not isinstance(value, (list, tuple)) or not all(
+            isinstance(p, (list, tuple)) and len(p) == 2 for p in value):
+        raise ActionError(f"tiers must be a list of (threshold, amount) pairs in yuan, {example}; not {shown(value)}")
+    if not 1 <= len(value) <= most:
+        raise ActionError(f"give 1 to {most} tiers, not {len(value)}")
+    return [(number("threshold", t, 1, MAX_PRICE, "yuan"), number("amount", a, 1, MAX_PRICE, "yuan"))
+            for t, a in value]
+
+
+# The names the levers were written with (kept for code that imports them).
+_number, _sku_index, _keyword_index = number, sku_index, keyword_index
 
 
 def _show(x: float) -> str:
@@ -72,8 +120,8 @@ class Levers:
 
     def set_price(self, sku: str, price: float) -> None:
         """Set the list price of an own SKU, yuan per unit (0.01 to 100,000)."""
-        o = _sku_index(self, sku)
-        price = float(_number("price", price, 0.01, MAX_PRICE, "yuan per unit"))
+        o = sku_index(self, sku)
+        price = number("price", price, 0.01, MAX_PRICE, "yuan per unit")
         old = float(self.catalog.price[o])
         self.catalog.price[o] = round(price, 2)
         self._changed("set_price", sku, f"{old:.2f} -> {price:.2f} yuan")
@@ -83,8 +131,8 @@ class Levers:
 
         Returns the reorder's id.
         """
-        o = _sku_index(self, sku)
-        qty = int(_number("qty", qty, 1, MAX_REORDER, "units", whole=True))
+        o = sku_index(self, sku)
+        qty = number("qty", qty, 1, MAX_REORDER, "units", whole=True)
         order = self.inventory.place(o, qty, self.env.now)
         self.env.process(self._arrival(order))
         due = self.clock.date(int(order.due // 24))
@@ -97,9 +145,8 @@ class Levers:
         The work costs money now (booked as listing_cost) and raises the listing's quality
         when it goes live some days later (see the scenario's ``listing_work``).
         """
-        o = _sku_index(self, sku)
-        if kind not in LISTING_WORK:
-            raise ActionError(f"unknown listing work {kind!r}; choose one of {', '.join(LISTING_WORK)}")
+        o = sku_index(self, sku)
+        kind = choice("kind", kind, LISTING_WORK, "listing work")
         if (o, kind) in self._listing_in_progress:
             raise ActionError(f"{kind} work on {sku} is already under way; wait until it goes live")
         work = self.scenario.listing_work[kind]
@@ -113,8 +160,9 @@ class Levers:
     def reply_to_review(self, review_id: int) -> None:
         """Answer a published review of the shop (an answered negative review hurts less)."""
         book = self.reviews
-        if isinstance(review_id, bool) or not isinstance(review_id, numbers.Integral):
-            raise ActionError(f"review_id must be a whole number from the reviews table, not {review_id!r}")
+        if not is_number(review_id, whole=True):
+            raise ActionError(f"review_id must be a whole number from the reviews table, not {shown(review_id)}")
+        review_id = int(review_id)
         if not 1 <= review_id <= len(book.ts):
             raise ActionError(f"no published review has id {review_id}; ids run from 1 to {len(book.ts)}"
                               if book.ts else "there are no published reviews yet")
@@ -131,10 +179,10 @@ class Levers:
         ``sku`` is the listing the ad shows (default: the shop's most relevant SKU for the
         keyword). Ads run only while the daily budget (:meth:`set_ad_budget`) lasts.
         """
-        k = _keyword_index(self, keyword)
-        bid = float(_number("bid", bid, 0, MAX_BID, "yuan per click"))
+        k = keyword_index(self, keyword)
+        bid = number("bid", bid, 0, MAX_BID, "yuan per click")
         own = self.relevance[k, : self.catalog.n_own]
-        o = int(np.argmax(own)) if sku is None else _sku_index(self, sku)
+        o = int(np.argmax(own)) if sku is None else sku_index(self, sku)
         if own[o] <= 0:
             matching = [c for c, r in zip(self.catalog.codes, own, strict=False) if r > 0]
             raise ActionError(f"{sku} does not match the keyword {keyword!r}; SKUs that do: {', '.join(matching)}")
@@ -147,15 +195,14 @@ class Levers:
 
     def set_ad_budget(self, daily_budget: float) -> None:
         """Set the paid-search daily budget, yuan (0 to 1,000,000); it refills at midnight."""
-        budget = float(_number("daily_budget", daily_budget, 0, MAX_BUDGET, "yuan per day"))
+        budget = number("daily_budget", daily_budget, 0, MAX_BUDGET, "yuan per day")
         self.ads.campaign.search_budget = round(budget, 2)
         self.ads.search_exhausted = self.ads.spent_search >= budget
         self._changed("set_ad_budget", "paid_search", f"{budget:.2f} yuan per day")
 
     def set_ads_active(self, active: bool) -> None:
         """Switch the paid-search campaign on (True) or off (False) without losing its bids."""
-        if not isinstance(active, bool):
-            raise ActionError(f"active must be True or False, not {active!r}")
+        active = flag("active", active)
         self.ads.campaign.search_active = active
         self._changed("set_ads_active", "paid_search", "on" if active else "off")
 
@@ -164,12 +211,11 @@ class Levers:
         and daily budget (yuan). ``sku`` is the product the banner leads to (default: the best seller)."""
         from shopsim.ads import AUDIENCES
 
-        if audience not in AUDIENCES:
-            raise ActionError(f"unknown audience {audience!r}; choose one of {', '.join(AUDIENCES)}")
-        cpm = float(_number("cpm_bid", cpm_bid, 0, MAX_CPM, "yuan per 1000 impressions"))
-        budget = float(_number("daily_budget", daily_budget, 0, MAX_BUDGET, "yuan per day"))
+        audience = choice("audience", audience, AUDIENCES)
+        cpm = number("cpm_bid", cpm_bid, 0, MAX_CPM, "yuan per 1000 impressions")
+        budget = number("daily_budget", daily_budget, 0, MAX_BUDGET, "yuan per day")
         n = self.catalog.n_own
-        o = int(np.argmax(self.catalog.monthly_sales()[:n])) if sku is None else _sku_index(self, sku)
+        o = int(np.argmax(self.catalog.monthly_sales()[:n])) if sku is None else sku_index(self, sku)
         a = AUDIENCES.index(audience)
         if cpm == 0 or budget == 0:
             self.ads.campaign.display.pop(a, None)
@@ -182,8 +228,8 @@ class Levers:
     def set_affiliate_commission(self, sku: str, rate: float) -> None:
         """Offer affiliates (淘宝客) a commission on an SKU's sales: a share of the paid price
         (0 stops, otherwise 0.05 to 0.3, the platform programme's range)."""
-        o = _sku_index(self, sku)
-        rate = float(_number("rate", rate, 0, MAX_COMMISSION, "of the paid price"))
+        o = sku_index(self, sku)
+        rate = number("rate", rate, 0, MAX_COMMISSION, "of the paid price")
         if 0 < rate < MIN_COMMISSION:
             raise ActionError(f"rate {rate!r} is too small; give 0 (stop) or {MIN_COMMISSION} to {MAX_COMMISSION} "
                               "of the paid price")
@@ -196,8 +242,8 @@ class Levers:
     def discount(self, sku: str, share_off: float, days: int, start_day: int | None = None) -> str:
         """Take ``share_off`` (0.01 to 0.9) off an SKU's list price for ``days`` days (1 to 90),
         from today or from ``start_day``. Returns the promotion id (on orders as promotion_id)."""
-        o = _sku_index(self, sku)
-        share = float(_number("share_off", share_off, 0.01, 0.9, "of the list price"))
+        o = sku_index(self, sku)
+        share = number("share_off", share_off, 0.01, 0.9, "of the list price")
         start, end = self._window(days, start_day)
         pid = self.promotions.next_id("DISC")
         units = float(self.catalog.velocity(7)[o])
@@ -211,17 +257,17 @@ class Levers:
         """A flash sale (秒杀): ``cap`` units (1 to 100,000) at ``price`` (below the list price) for
         ``hours`` hours (1 to 72), starting now or at ``start_hour`` (0-23) of the next day.
         The platform charges its slot fee (promotion_cost) and sends venue traffic."""
-        o = _sku_index(self, sku)
+        o = sku_index(self, sku)
         list_price = float(self.catalog.price[o])
-        price = float(_number("price", price, 0.01, MAX_PRICE, "yuan per unit"))
+        price = number("price", price, 0.01, MAX_PRICE, "yuan per unit")
         if price >= list_price:
             raise ActionError(f"a flash-sale price must be below the list price of {sku} ({list_price:.2f} yuan)")
-        cap = int(_number("cap", cap, 1, 100_000, "units", whole=True))
-        hours = int(_number("hours", hours, 1, 72, "hours", whole=True))
+        cap = number("cap", cap, 1, 100_000, "units", whole=True)
+        hours = number("hours", hours, 1, 72, "hours", whole=True)
         if start_hour is None:
             start = self.env.now
         else:
-            start_hour = int(_number("start_hour", start_hour, 0, 23, "o'clock", whole=True))
+            start_hour = number("start_hour", start_hour, 0, 23, "o'clock", whole=True)
             start = (self.current_day + 1) * 24.0 + start_hour
         pid = self.promotions.next_id("FLASH")
         units = float(self.catalog.velocity(7)[o])
@@ -236,11 +282,11 @@ class Levers:
     def issue_coupon(self, amount: float, threshold: float, quantity: int, days: int) -> str:
         """A store coupon: ``amount`` yuan off orders of at least ``threshold`` yuan, for the first
         ``quantity`` orders (1 to 1,000,000) over the next ``days`` days. Returns its coupon id."""
-        threshold = float(_number("threshold", threshold, 1, MAX_PRICE, "yuan"))
-        amount = float(_number("amount", amount, 1, MAX_PRICE, "yuan"))
+        threshold = number("threshold", threshold, 1, MAX_PRICE, "yuan")
+        amount = number("amount", amount, 1, MAX_PRICE, "yuan")
         if amount >= threshold:
             raise ActionError(f"a coupon of {amount:g} yuan must be smaller than its threshold ({threshold:g} yuan)")
-        quantity = int(_number("quantity", quantity, 1, 1_000_000, "coupons", whole=True))
+        quantity = number("quantity", quantity, 1, 1_000_000, "coupons", whole=True)
         start, end = self._window(days, None)
         pid = self.promotions.next_id("CPN")
         self.promotions.deals.append(BasketDeal(pid, start, end, ((threshold, amount),), quantity, is_coupon=True))
@@ -251,15 +297,8 @@ class Levers:
     def spend_and_save(self, tiers: list[tuple[float, float]], days: int) -> str:
         """满减: money off orders by tier, e.g. ``[(199, 20), (299, 40)]`` (threshold, amount off, yuan;
         thresholds rising, each amount below its threshold), for ``days`` days."""
-        try:
-            pairs = [(float(t), float(a)) for t, a in tiers]
-        except (TypeError, ValueError):
-            raise ActionError(f"tiers must be a list of (threshold, amount) pairs in yuan, not {tiers!r}") from None
-        if not 1 <= len(pairs) <= 5:
-            raise ActionError(f"give 1 to 5 tiers, not {len(pairs)}")
+        pairs = _tiers(tiers)
         for t, a in pairs:
-            _number("threshold", t, 1, MAX_PRICE, "yuan")
-            _number("amount", a, 1, MAX_PRICE, "yuan")
             if a >= t:
                 raise ActionError(f"tier {t:g}: the amount off ({a:g}) must be below its threshold")
         thresholds, amounts = [t for t, _ in pairs], [a for _, a in pairs]
@@ -278,16 +317,16 @@ class Levers:
         platform demands at least the festival's ``min_discount``; pre-sale shoppers wait for that
         price or put down a deposit); pays the enrolment fee now; brings venue traffic on the
         main day. Returns the promotion id."""
-        fest = next((f for f in self.scenario.festivals if f.name == name), None)
-        if fest is None:
-            known = ", ".join(f.name for f in self.scenario.festivals) or "none in this scenario"
-            raise ActionError(f"unknown festival {name!r}; festivals: {known}")
+        names = [f.name for f in self.scenario.festivals]
+        if not names:
+            raise ActionError(f"unknown festival {shown(name)}; this scenario has no festival")
+        fest = self.scenario.festivals[names.index(choice("name", name, names, "festival"))]
         main = self.clock.day_of(fest.main_day)
         if main < self.current_day:
             raise ActionError(f"{name} is over (its main day was {fest.main_day})")
         if name in self.promotions.enrolled:
             raise ActionError(f"the shop is already enrolled in {name}")
-        share = float(_number("discount_share", discount_share, fest.min_discount, 0.9, "of the list price"))
+        share = number("discount_share", discount_share, fest.min_discount, 0.9, "of the list price")
         start, end = main * 24.0, (main + 1) * 24.0
         pid = f"FEST-{name}"
         self.promotions.ids.append(pid)
@@ -310,16 +349,20 @@ class Levers:
         from shopsim.customers import SEGMENTS
         from shopsim.shoppers import SOURCE_CODE
 
-        if segment not in SEGMENTS:
-            raise ActionError(f"unknown segment {segment!r}; choose one of {', '.join(SEGMENTS)}")
-        coupon = bool(coupon_amount)
-        if coupon:
-            amount = float(_number("coupon_amount", coupon_amount, 1, MAX_PRICE, "yuan"))
-            threshold = float(_number("coupon_threshold", coupon_threshold, 0, MAX_PRICE, "yuan"))
-            if threshold and amount >= threshold:
-                raise ActionError(f"a coupon of {amount:g} yuan must be smaller than its threshold "
-                                  f"({threshold:g} yuan)")
-            start, end = self._window(coupon_days, None)
+        segment = choice("segment", segment, SEGMENTS)
+        amount = number("coupon_amount", coupon_amount, 0, MAX_PRICE, "yuan (0 = no coupon)")
+        threshold = number("coupon_threshold", coupon_threshold, 0, MAX_PRICE, "yuan")
+        start, end = self._window(coupon_days, None, "coupon_days")
+        coupon = amount > 0
+        if coupon and amount < 1:
+            raise ActionError(f"coupon_amount {amount:g} is too small; give 0 (no coupon) or 1 to "
+                              f"{_show(MAX_PRICE)} yuan")
+        if not coupon and threshold:
+            raise ActionError("coupon_threshold needs a coupon: give a coupon_amount too, or leave the "
+                              "threshold at 0")
+        if threshold and amount >= threshold:
+            raise ActionError(f"a coupon of {amount:g} yuan must be smaller than its threshold "
+                              f"({threshold:g} yuan)")
         sent, responded = self.crm.send(segment, self.current_day, int(self.env.now), coupon, self.rng("crm"),
                                         np.cumsum(self.catalog.landing_share()), self.clock.hour_weights)
         self.records.cost(self.current_day, "crm_cost", sent * self.scenario.crm.cost_per_message)
@@ -334,18 +377,18 @@ class Levers:
 
     def set_free_shipping_threshold(self, threshold: float) -> None:
         """Orders below ``threshold`` yuan pay shipping (0 = every order ships free, 包邮)."""
-        threshold = float(_number("threshold", threshold, 0, MAX_PRICE, "yuan"))
+        threshold = number("threshold", threshold, 0, MAX_PRICE, "yuan")
         self.promotions.free_shipping_threshold = threshold
         self._changed("set_free_shipping_threshold", "shop",
                       f"free shipping from {threshold:g} yuan" if threshold else "free shipping on every order")
 
-    def _window(self, days: int, start_day: int | None) -> tuple[float, float]:
-        days = int(_number("days", days, 1, 90, "days", whole=True))
+    def _window(self, days: int, start_day: int | None, name: str = "days") -> tuple[float, float]:
+        days = number(name, days, 1, 90, "days", whole=True)
         if start_day is None:
             start = self.env.now
         else:
-            start_day = int(_number("start_day", start_day, self.current_day, self.current_day + 365, "(a day number)",
-                                    whole=True))
+            start_day = number("start_day", start_day, self.current_day, self.current_day + 365,
+                               "(a day number)", whole=True)
             start = start_day * 24.0
         return start, (int(start // 24) + days) * 24.0
 

@@ -10,20 +10,17 @@ at once), and becomes an immutable :class:`Scenario`. Variants are made with
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from shopsim import calendar
-from shopsim.errors import ScenarioError
-from shopsim.schema import parse, reference, spec
+from shopsim import scenario_files as files
+from shopsim.errors import ScenarioError, shown
+from shopsim.schema import LAST_DATE, parse, reference, spec
 
 #: Where shoppers come from. Organic ``search`` (per keyword), ``direct`` visits of shop
 #: followers, ``returning`` past buyers coming back through their orders page, and the
@@ -39,7 +36,6 @@ EVENT_KINDS = (
     "rival_ad_surge",
 )
 LISTING_WORK = ("title", "main_image", "detail_page")
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -473,76 +469,149 @@ EVENT_FIELDS: dict[str, dict[str, str]] = {
                        "days": "days it lasts"},
 }
 
-_MERGE_KEYS = {"skus": "sku", "keywords": "keyword", "rivals": "shop", "offers": "sku"}
+
+def _items(data: Any, key: str) -> list[Mapping[str, Any]]:
+    """The mappings of a list in raw data (anything else counts as an empty item)."""
+    value = data.get(key) if isinstance(data, Mapping) else None
+    return [i if isinstance(i, Mapping) else {} for i in value] if isinstance(value, list) else []
+
+
+def _text(item: Mapping[str, Any], key: str) -> str | None:
+    value = item.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _reference_problems(data: Any) -> list[str]:
+    """Names that must match: SKU codes, keywords, shops and the timeline's targets.
+
+    Read from the raw data, so these problems are reported together with the field problems
+    (a scenario with a bad price and an unknown SKU shows both at once).
+    """
+    if not isinstance(data, Mapping):
+        return []
+    problems: list[str] = []
+    skus, rivals = _items(data, "skus"), _items(data, "rivals")
+    own = [_text(s, "sku") for s in skus]
+    offers = [(i, j, o) for i, r in enumerate(rivals) for j, o in enumerate(_items(r, "offers"))]
+    rival = [_text(o, "sku") for _, _, o in offers]
+    paths = [f"skus[{i}].sku" for i in range(len(own))] + [f"rivals[{i}].offers[{j}].sku" for i, j, _ in offers]
+    seen: set[str] = set()
+    for where, code in zip(paths, own + rival, strict=True):
+        if code is None:
+            continue
+        if not _ID.match(code):
+            problems.append(f"{where}: {shown(code)} is not a SKU code; use letters, digits, - _ .")
+        if code in seen:
+            problems.append(f"{where}: SKU {shown(code)} appears twice; SKU codes must be unique")
+        seen.add(code)
+    for i, s in enumerate(skus):
+        price, cost = s.get("price"), s.get("cost")
+        if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (price, cost)) and 0 < price <= cost:
+            problems.append(f"skus[{i}].price: {price:g} is not above the cost {cost:g}; "
+                            "a list price must leave a margin")
+    keywords = _items(data, "keywords")
+    words = [_text(k, "keyword") for k in keywords]
+    for i, k in enumerate(keywords):
+        if words[i] is not None and words.count(words[i]) > 1:
+            problems.append(f"keywords[{i}].keyword: {shown(words[i])} appears twice")
+        relevance = k.get("relevance")
+        if not isinstance(relevance, Mapping):
+            continue
+        for code in relevance:
+            if isinstance(code, str) and code not in seen:
+                problems.append(f"keywords[{i}].relevance.{code}: unknown SKU; known: {_known(seen)}")
+        if own and not any(code in own for code in relevance):
+            problems.append(f"keywords[{i}].relevance: matches none of the shop's own SKUs")
+    relevant = {c for k in keywords if isinstance(k.get("relevance"), Mapping) for c in k["relevance"]}
+    for i, code in enumerate(own):
+        if code is not None and keywords and code not in relevant:
+            problems.append(f"skus[{i}]: {code} matches no keyword, so search never shows it; "
+                            "add it to a keyword's relevance")
+    shop_name = _text(data.get("shop") or {}, "name") if isinstance(data.get("shop"), Mapping) else Shop().name
+    shops = [_text(r, "shop") for r in rivals]
+    for i, r in enumerate(rivals):
+        bids = r.get("ad_bids")
+        for word in bids if isinstance(bids, Mapping) else ():
+            if isinstance(word, str) and word not in words:
+                problems.append(f"rivals[{i}].ad_bids.{word}: unknown keyword; known: {_known(words)}")
+        if shops[i] is not None and (shops.count(shops[i]) > 1 or shops[i] == shop_name):
+            problems.append(f"rivals[{i}].shop: {shown(shops[i])} is not a unique shop name")
+    for i, j, o in offers:
+        watches = _text(o, "watches")
+        if watches is not None and watches not in own:
+            problems.append(f"rivals[{i}].offers[{j}].watches: {shown(watches)} is not an own SKU; "
+                            f"known: {_known(own)}")
+    pools = {"own": own, "rival": rival, "rival shop": shops}
+    for i, ev in enumerate(_items(data, "timeline")):
+        kind, target = _text(ev, "kind"), _text(ev, "target")
+        what = EVENT_FIELDS.get(kind or "", {}).get("target")
+        if what is None or target is None:
+            continue
+        pool = pools["rival shop" if what.startswith("rival shop") else "rival" if what.startswith("rival") else "own"]
+        if target not in pool:
+            article = "an" if what.startswith("own") else "a"
+            problems.append(f"timeline[{i}].target: {shown(target)} is not {article} {what}; known: {_known(pool)}")
+    return problems
+
+
+def _known(names: Iterable[str | None]) -> str:
+    """A short list of known names for a message."""
+    found = sorted({n for n in names if n is not None})
+    text = ", ".join(shown(n, 30)[1:-1] for n in found[:20]) + (f" and {len(found) - 20} more" if len(found) > 20 else "")
+    return text or "none"
 
 
 def _cross_check(sc: Scenario) -> list[str]:
+    """Consistency of a scenario whose fields and names are each valid: margins, shapes, the
+    dates of the run, its events and festivals, and what the rivals' strategies need."""
     problems: list[str] = []
-    own = [s.sku for s in sc.skus]
-    rival = [o.sku for _, o in sc.rival_offers]
-    paths = [f"skus[{i}].sku" for i in range(len(own))] + [
-        f"rivals[{i}].offers[{j}].sku" for i, r in enumerate(sc.rivals) for j in range(len(r.offers))]
-    seen: set[str] = set()
-    for where, code in zip(paths, own + rival, strict=True):
-        if not _ID.match(code):
-            problems.append(f"{where}: {code!r} is not a SKU code; use letters, digits, - _ .")
-        if code in seen:
-            problems.append(f"{where}: SKU {code!r} appears twice; SKU codes must be unique")
-        seen.add(code)
-    for i, s in enumerate(sc.skus):
-        if s.price <= s.cost:
-            problems.append(f"skus[{i}].price: {s.price:g} is not above the cost {s.cost:g}; "
-                            "a list price must leave a margin")
-    words = [k.keyword for k in sc.keywords]
-    for i, k in enumerate(sc.keywords):
-        if words.count(k.keyword) > 1:
-            problems.append(f"keywords[{i}].keyword: {k.keyword!r} appears twice")
-        for code in k.relevance:
-            if code not in seen:
-                problems.append(f"keywords[{i}].relevance.{code}: unknown SKU; known: {', '.join(sorted(seen))}")
-        if not any(code in own for code in k.relevance):
-            problems.append(f"keywords[{i}].relevance: matches none of the shop's own SKUs")
-    for i, s in enumerate(sc.skus):
-        if not any(s.sku in k.relevance for k in sc.keywords):
-            problems.append(f"skus[{i}]: {s.sku} matches no keyword, so search never shows it; "
-                            "add it to a keyword's relevance")
-    for i, r in enumerate(sc.rivals):
-        for word in r.ad_bids:
-            if word not in words:
-                problems.append(f"rivals[{i}].ad_bids.{word}: unknown keyword; known: {', '.join(words)}")
-    shops = [r.shop for r in sc.rivals]
-    for i, r in enumerate(sc.rivals):
-        if shops.count(r.shop) > 1 or r.shop == sc.shop.name:
-            problems.append(f"rivals[{i}].shop: {r.shop!r} is not a unique shop name")
     if sum(sc.traffic.hour_shape) <= 0 or sum(sc.traffic.weekday_shape) <= 0:
         problems.append("traffic: hour_shape and weekday_shape need at least one positive value")
     for i, ev in enumerate(sc.timeline):
-        problems += _check_event(i, ev, own, rival, shops)
-    return problems + _check_rival_moves(sc, own)
+        problems += _check_event(i, ev, sc.days)
+    return problems + _check_dates(sc) + _check_rival_moves(sc)
+
+
+def _check_dates(sc: Scenario) -> list[str]:
+    """The run stays within the supported dates; each festival touches the run."""
+    problems: list[str] = []
+    last = sc.start + dt.timedelta(days=sc.days - 1)
+    if last > LAST_DATE:
+        problems.append(f"days: a run of {sc.days} days from {sc.start} ends on {last}, after the last supported "
+                        f"day {LAST_DATE}; start earlier or run fewer days")
+    run = f"{sc.start} to {min(last, LAST_DATE)}"
+    names = [f.name for f in sc.festivals]
+    for i, f in enumerate(sc.festivals):
+        if names.count(f.name) > 1:
+            problems.append(f"festivals[{i}].name: {shown(f.name)} appears twice; enrol_festival finds a festival "
+                            "by its name")
+        if sum(f.main_day_hour_shape) <= 0:
+            problems.append(f"festivals[{i}].main_day_hour_shape: needs at least one positive value")
+        main = (f.main_day - sc.start).days
+        if main + f.slump_days < 0 or main - f.presale_days > sc.days - 1:
+            problems.append(f"festivals[{i}].main_day: {f.name} ({f.main_day}, with its pre-sale and slump) "
+                            f"falls outside the run ({run}); move it into the run, lengthen `days`, or remove it")
+    return problems
 
 
 #: Timeline kinds whose value is a price or a multiplier, so it must be above 0.
 _POSITIVE_VALUE = ("rival_price", "rival_flash_sale", "rival_affiliate_push", "rival_ad_surge")
 
 
-def _check_event(i: int, ev: TimelineEvent, own: list[str], rival: list[str], shops: list[str]) -> list[str]:
+def _check_event(i: int, ev: TimelineEvent, days: int) -> list[str]:
     path = f"timeline[{i}]"
     needs = EVENT_FIELDS[ev.kind]
     problems = [f"{path}.{field}: is required for kind {ev.kind} ({what})"
                 for field, what in needs.items() if getattr(ev, field) is None]
-    if "target" in needs and ev.target is not None:
-        what = needs["target"]
-        pool = shops if what.startswith("rival shop") else rival if what.startswith("rival") else own
-        if ev.target not in pool:
-            article = "an" if what.startswith("own") else "a"
-            problems.append(f"{path}.target: {ev.target!r} is not {article} {what}; "
-                            f"known: {', '.join(pool) or 'none'}")
     if ev.kind in _POSITIVE_VALUE and ev.value is not None and ev.value <= 0:
         problems.append(f"{path}.value: {'a price' if 'price' in needs['value'] else 'a multiplier'} must be above 0")
+    if ev.day >= days:
+        problems.append(f"{path}.day: day {ev.day} is after the run's last day ({days - 1}; days: {days}); "
+                        "an event outside the run never happens: lengthen `days` or move the event")
     return problems
 
 
-def _check_rival_moves(sc: Scenario, own: list[str]) -> list[str]:
+def _check_rival_moves(sc: Scenario) -> list[str]:
     """Strategies have what they need; hidden offers are listed once, and nothing happens to them before."""
     problems: list[str] = []
     listed_at: dict[str, tuple[int, int]] = {}
@@ -555,9 +624,6 @@ def _check_rival_moves(sc: Scenario, own: list[str]) -> list[str]:
         if r.strategy == "ad_aggressor" and not any(b > 0 for b in r.ad_bids.values()):
             problems.append(f"rivals[{i}].strategy: an ad_aggressor raises its ad_bids, but {r.shop} bids on no keyword")
         for j, o in enumerate(r.offers):
-            if o.watches is not None and o.watches not in own:
-                problems.append(f"rivals[{i}].offers[{j}].watches: {o.watches!r} is not an own SKU; "
-                                f"known: {', '.join(own)}")
             if o.hidden and o.sku not in listed_at:
                 problems.append(f"rivals[{i}].offers[{j}].hidden: {o.sku} is hidden but no rival_new_listing "
                                 "event in the timeline lists it")
@@ -566,7 +632,7 @@ def _check_rival_moves(sc: Scenario, own: list[str]) -> list[str]:
     for i, ev in enumerate(sc.timeline):
         if ev.kind == "rival_new_listing":
             if ev.target is not None and ev.target not in hidden:
-                problems.append(f"timeline[{i}].target: {ev.target!r} is listed from the start; only an offer "
+                problems.append(f"timeline[{i}].target: {shown(ev.target)} is listed from the start; only an offer "
                                 "with hidden: true can be newly listed")
         elif ev.kind.startswith("rival_") and ev.target in listed_at and (ev.day, ev.hour) <= listed_at[ev.target]:
             day, hour = listed_at[ev.target]
@@ -584,39 +650,60 @@ def from_dict(data: Mapping[str, Any], source: str = "scenario") -> Scenario:
     Raises
     ------
     ScenarioError
-        Listing every problem found, each with its field path.
+        Listing every problem found (fields, cross-references and dates in one pass), each
+        with its field path.
     """
-    scenario, problems = parse(Scenario, data)
-    if scenario is not None and not problems:
-        problems += _cross_check(scenario)
+    scenario, problems = _validate(data)
     if problems:
         raise ScenarioError(problems, source)
     return scenario
 
 
+def _validate(data: Any) -> tuple[Scenario | None, list[str]]:
+    scenario, problems = parse(Scenario, data)
+    problems += _reference_problems(data)
+    if scenario is not None:
+        problems += _cross_check(scenario)
+    return scenario, problems
+
+
 def bundled() -> dict[str, str]:
     """Bundled scenario names and their one-line descriptions."""
     out = {}
-    for path in sorted(_preset_dir().iterdir()):
-        if path.name.endswith(".yaml"):
-            raw = _read_yaml(path, path.stem)
-            out[path.stem] = str(raw.get("description", ""))
+    for name in files.presets():
+        raw = files.read(files.preset_dir() / f"{name}.yaml", name)
+        out[name] = str(raw.get("description", ""))
     return out
 
 
-def load_scenario(name_or_path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
+def load_scenario(name_or_path: str | Path, overrides: Iterable[str] = (),
+                  root: str | Path | None = None) -> Scenario:
     """Load a bundled scenario by name, or a YAML file by path.
 
     Parameters
     ----------
     name_or_path:
-        ``"baseline"`` (see :func:`bundled`) or a path to a ``.yaml`` file.
+        ``"baseline"`` (see :func:`bundled`) or a path to a ``.yaml``/``.yml`` file.
     overrides:
-        ``"path.to.field=VALUE"`` strings applied before validation (see :func:`with_overrides`).
+        ``"path.to.field=VALUE"`` strings applied after ``extends`` and before validation:
+        ``skus.TEE-01.price=79`` (list items by id or index), ``days=10``; VALUE is read as
+        YAML (``[1, 2]``, ``2026-06-01``), falling back to text.
+    root:
+        The folder ``extends:`` paths must stay in (default: the folder of the file loaded).
+
+    Raises
+    ------
+    ScenarioError
+        Every problem, each reported against the file (or ``--set`` override) it is in, with
+        that file's own list indices.
     """
-    raw, source = _resolve(name_or_path, chain=())
-    raw = _apply_overrides(raw, overrides, source)
-    return from_dict(raw, source)
+    layered, source = files.resolve(name_or_path, root)
+    files.apply_overrides(layered, overrides, source)
+    scenario, problems = _validate(layered.data)
+    if problems:
+        located = [layered.locate(p, source) for p in problems]
+        raise ScenarioError([p for _, p in located], source, [s for s, _ in located])
+    return scenario
 
 
 def with_overrides(scenario_name: str | Path, overrides: Iterable[str]) -> Scenario:
@@ -624,132 +711,7 @@ def with_overrides(scenario_name: str | Path, overrides: Iterable[str]) -> Scena
     return load_scenario(scenario_name, overrides)
 
 
-def _preset_dir() -> Path:
-    return Path(str(resources.files("shopsim") / "scenarios"))
-
-
-def _read_yaml(path: Path, source: str) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError([f"cannot read the file: {exc.strerror}"], source) from None
-    try:
-        data = yaml.load(text, Loader=_YAML_LOADER)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ScenarioError([f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"], source) from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ScenarioError([f"the file must hold a mapping of scenario keys, not a {type(data).__name__}"],
-                            source)
-    return data
-
-
-def _resolve(name_or_path: str | Path, chain: tuple[str, ...]) -> tuple[dict[str, Any], str]:
-    text = str(name_or_path)
-    preset = _preset_dir() / f"{text}.yaml"
-    if preset.is_file() and "/" not in text and not text.endswith((".yaml", ".yml")):
-        path, source = preset, text
-    else:
-        path, source = Path(text), text
-        if not path.is_file():
-            known = ", ".join(bundled())
-            raise ScenarioError([f"no such file or bundled scenario; bundled: {known}"], source)
-    identity = str(path.resolve())
-    if identity in chain:
-        raise ScenarioError([f"extends: loops back to {source} (a file cannot extend itself, even indirectly)"],
-                            source)
-    raw = _read_yaml(path, source)
-    parent = raw.pop("extends", None)
-    if parent is None:
-        return raw, source
-    if not isinstance(parent, str):
-        raise ScenarioError([f"extends: {parent!r} is not a scenario name or file"], source)
-    is_preset = "/" not in parent and (_preset_dir() / f"{parent}.yaml").is_file()
-    if not is_preset and not Path(parent).is_absolute():
-        parent = str(path.parent / parent)
-    base, _ = _resolve(parent, chain + (identity,))
-    return merge(base, raw), source
-
-
-def merge(base: Any, over: Any, key: str = "") -> Any:
-    """Deep-merge ``over`` onto ``base``: mappings merge, keyed lists merge by id, others replace.
-
-    Lists of SKUs, keywords, rivals and rival offers merge item by item on their id
-    (``sku``, ``keyword``, ``shop``): an item with a known id overrides that item, a new id
-    is appended. Every other list (the timeline, shapes) replaces the parent's.
-    """
-    if isinstance(base, dict) and isinstance(over, dict):
-        out = copy.deepcopy(base)
-        for k, v in over.items():
-            out[k] = merge(base[k], v, k) if k in base else copy.deepcopy(v)
-        return out
-    id_key = _MERGE_KEYS.get(key)
-    if id_key and isinstance(base, list) and isinstance(over, list) and all(
-            isinstance(i, dict) and id_key in i for i in base + over):
-        out = [copy.deepcopy(i) for i in base]
-        index = {i[id_key]: n for n, i in enumerate(out)}
-        for item in over:
-            if item[id_key] in index:
-                n = index[item[id_key]]
-                out[n] = merge(out[n], item)
-            else:
-                out.append(copy.deepcopy(item))
-        return out
-    return copy.deepcopy(over)
-
-
-def _apply_overrides(raw: dict[str, Any], overrides: Iterable[str], source: str) -> dict[str, Any]:
-    out = copy.deepcopy(raw)
-    problems = []
-    for text in overrides:
-        path, sep, value_text = text.partition("=")
-        if not sep or not path.strip():
-            problems.append(f"--set {text!r}: write path.to.field=VALUE, e.g. skus.TEE-01.price=79")
-            continue
-        try:
-            value = yaml.safe_load(value_text) if value_text.strip() else ""
-        except yaml.YAMLError:
-            value = value_text
-        problem = _set_path(out, path.strip().split("."), value)
-        if problem:
-            problems.append(f"--set {path}: {problem}")
-    if problems:
-        raise ScenarioError(problems, source)
-    return out
-
-
-def _set_path(node: Any, parts: list[str], value: Any) -> str | None:
-    for depth, part in enumerate(parts):
-        last = depth == len(parts) - 1
-        if isinstance(node, list):
-            node_list = node
-            found = _list_item(node_list, part)
-            if found is None:
-                return f"{part!r} is neither an index (0-{len(node_list) - 1}) nor an id in that list"
-            if last:
-                node_list[found] = value
-                return None
-            node = node_list[found]
-        elif isinstance(node, dict):
-            if last:
-                node[part] = value
-                return None
-            node = node.setdefault(part, {})
-        else:
-            return f"{'.'.join(parts[:depth])} is a value, not a section"
-    return None
-
-
-def _list_item(items: list[Any], part: str) -> int | None:
-    if part.isdigit():
-        return int(part) if int(part) < len(items) else None
-    for n, item in enumerate(items):
-        if isinstance(item, dict) and part in (item.get("sku"), item.get("keyword"), item.get("shop")):
-            return n
-    return None
+merge = files.merge
 
 
 def reference_markdown() -> str:

@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import types
 import typing
 from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from shopsim.errors import shown
 
 _MISSING = dataclasses.MISSING
+#: The calendar days a scenario may use: real dates in this range (the simulator's clock,
+#: Asia/Shanghai at UTC+8, and the tables' timestamps are exact over it).
+FIRST_DATE, LAST_DATE = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+#: Days are calendar days in this timezone; a date-time with another offset is read in it.
+TIMEZONE = ZoneInfo("Asia/Shanghai")
+_DATE_LIKE = re.compile(r"^\s*\d{1,4}-\d{1,2}-\d{1,2}\s*$")
 
 
 def spec(
@@ -60,7 +70,7 @@ def _type_name(tp: Any) -> str:
     if dataclasses.is_dataclass(tp):
         return "mapping"
     return {str: "text", int: "whole number", float: "number", bool: "true/false",
-            dt.date: "date (YYYY-MM-DD)"}.get(tp, str(tp))
+            dt.date: f"date (YYYY-MM-DD, {FIRST_DATE} to {LAST_DATE})"}.get(tp, str(tp))
 
 
 def _range_text(meta: Mapping[str, Any]) -> str:
@@ -100,40 +110,54 @@ class _Parser:
         want = _type_name(tp)
         if tp is bool:
             if not isinstance(data, bool):
-                return self.fail(path, f"{data!r} is not {want}")
+                return self.fail(path, f"{shown(data)} is not {want}")
             return data
         if tp in (int, float):
-            ok = isinstance(data, int) and not isinstance(data, bool)
-            if tp is float:
-                ok = ok or isinstance(data, float)
-            if not ok:
-                return self.fail(path, f"{data!r} is not a {want}")
-            if data != data:  # NaN
-                return self.fail(path, f"NaN is not allowed; give a {want}")
-            lo, hi = meta.get("min"), meta.get("max")
-            if (lo is not None and data < lo) or (hi is not None and data > hi):
-                unit = f" {meta['unit']}" if meta.get("unit") else ""
-                return self.fail(path, f"{data!r} is out of range; allowed {_range_text(meta)}{unit}")
-            return tp(data)
+            return self.number(tp, data, path, meta)
         if tp is dt.date:
-            if isinstance(data, dt.datetime):
-                data = data.date()
-            if isinstance(data, str):
-                try:
-                    data = dt.date.fromisoformat(data)
-                except ValueError:
-                    return self.fail(path, f"{data!r} is not a date; write YYYY-MM-DD")
-            if not isinstance(data, dt.date):
-                return self.fail(path, f"{data!r} is not a date; write YYYY-MM-DD")
-            return data
+            return self.date(data, path)
         if tp is str:
             if not isinstance(data, str) or not data.strip():
-                return self.fail(path, f"{data!r} is not a non-empty text")
+                return self.fail(path, f"{shown(data)} is not a non-empty text{_quote_hint(data)}")
             choices = meta.get("choices")
             if choices and data not in choices:
-                return self.fail(path, f"{data!r} is not allowed; choose one of {', '.join(choices)}")
+                return self.fail(path, f"{shown(data)} is not allowed; choose one of {', '.join(choices)}")
             return data
         raise TypeError(f"schema: unsupported field type {tp!r} at {path}")
+
+    def number(self, tp: type, data: Any, path: str, meta: Mapping[str, Any]) -> Any:
+        want = _type_name(tp)
+        ok = isinstance(data, int) and not isinstance(data, bool)
+        if tp is float:
+            ok = ok or isinstance(data, float)
+        if not ok:
+            whole = " (no decimals)" if tp is int and isinstance(data, float) else ""
+            return self.fail(path, f"{shown(data)} is not a {want}{whole}")
+        if data != data:  # NaN
+            return self.fail(path, f"NaN is not allowed; give a {want}")
+        lo, hi = meta.get("min"), meta.get("max")
+        if (lo is not None and data < lo) or (hi is not None and data > hi):
+            unit = f" {meta['unit']}" if meta.get("unit") else ""
+            return self.fail(path, f"{shown(data)} is out of range; allowed {_range_text(meta)}{unit}")
+        return tp(data)
+
+    def date(self, data: Any, path: str) -> Any:
+        """A real calendar day from FIRST_DATE to LAST_DATE (a date-time is read in Asia/Shanghai)."""
+        allowed = f"write YYYY-MM-DD, a real day from {FIRST_DATE} to {LAST_DATE}"
+        if isinstance(data, str) and _DATE_LIKE.match(data):
+            try:
+                y, m, d = (int(x) for x in data.strip().split("-"))
+                data = dt.date(y, m, d)
+            except ValueError:
+                return self.fail(path, f"{shown(data)} is not a real calendar day; {allowed}")
+        elif isinstance(data, dt.datetime):
+            data = (data.astimezone(TIMEZONE) if data.tzinfo is not None else data).date()
+        if not isinstance(data, dt.date):
+            return self.fail(path, f"{shown(data)} is not a date; {allowed} (days are Asia/Shanghai "
+                                   "calendar days; no time or timezone)")
+        if not FIRST_DATE <= data <= LAST_DATE:
+            return self.fail(path, f"{data} is outside the supported dates; {allowed}")
+        return data
 
     def sequence(self, item: Any, data: Any, path: str, meta: Mapping[str, Any]) -> Any:
         if not isinstance(data, (list, tuple)):
@@ -153,7 +177,7 @@ class _Parser:
         out = {}
         for key, v in data.items():
             if not isinstance(key, str):
-                self.fail(path, f"key {key!r} is not text")
+                self.fail(path, f"key {shown(key)} is not text{_quote_hint(key)}")
                 continue
             if allowed and key not in allowed:
                 self.fail(f"{path}.{key}", f"unknown key; allowed: {', '.join(allowed)}")
@@ -186,6 +210,16 @@ class _Parser:
             return cls(**values)
         except TypeError:
             return None
+
+
+def _quote_hint(data: Any) -> str:
+    """A hint for YAML that read a name as a number, a date or true/false (``name: 618``)."""
+    if isinstance(data, bool):
+        return "; YAML reads yes/no/on/off/true/false as true/false: put text in quotes ('yes')"
+    if isinstance(data, (int, float, dt.date)):
+        kind = "a date" if isinstance(data, dt.date) else "a number"
+        return f"; YAML read {shown(data)} as {kind}: put it in quotes ('{shown(data)}') to use it as text"
+    return ""
 
 
 def _fill_mapping(field: dataclasses.Field, value: Any) -> Any:

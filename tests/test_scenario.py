@@ -59,7 +59,7 @@ def test_unknown_bundled_name_lists_the_known_ones():
 
 
 def test_loading_by_path_equals_loading_by_name():
-    path = scenario_mod._preset_dir() / "baseline.yaml"
+    path = scenario_mod.files.preset_dir() / "baseline.yaml"
     assert shopsim.load_scenario(path) == shopsim.load_scenario("baseline")
 
 

@@ -14,6 +14,7 @@ for "not given" (the lever's default, e.g. "the most relevant SKU"); it becomes 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -24,6 +25,7 @@ from shopsim.errors import ActionError
 from shopsim.operator import OperatorView
 from shopsim.reviews import NEGATIVE_STARS
 from shopsim.scenario import LISTING_WORK
+from shopsim.simulation import Simulation
 
 #: The tabs the forms are grouped in, in order.
 GROUPS = ("Products", "Paid traffic", "Promotions", "Customers")
@@ -232,16 +234,24 @@ def parse_tiers(text: Any) -> list[tuple[float, float]]:
 
 
 def arguments(form: Form, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The lever's keyword arguments from a form's values (``""`` choices become ``None``)."""
+    """The lever's keyword arguments from a form's values (``""`` choices become ``None``).
+
+    A field left empty that the lever needs (a SKU, an audience ...) is an ActionError naming it."""
     args: dict[str, Any] = {}
+    required = {name for name, p in inspect.signature(getattr(Simulation, form.key)).parameters.items()
+                if p.default is inspect.Parameter.empty and name != "self"}
     for field in form.fields:
         value = values.get(field.name)
-        if field.kind == "choice" and isinstance(value, str) and value == NOT_GIVEN:
+        if field.kind == "choice" and (value is None or isinstance(value, str) and value == NOT_GIVEN):
             if form.key == "reply_to_review":
                 raise ActionError("choose a review to answer first (there are no unanswered reviews)")
             if form.key == "enrol_festival":
                 raise ActionError("this scenario has no festival to enrol in")
+            if field.name in required:
+                raise ActionError(f"choose a {field.label} first")
             continue  # not given: the lever's own default
+        if value is None and field.name in required:
+            raise ActionError(f"fill in {field.label} first")
         if field.kind == "text" and form.key == "spend_and_save":
             value = parse_tiers(value)
         args[field.name] = value
