@@ -1,5 +1,5 @@
 """Console step: one click of "Run one day" on ``baseline`` (a simulated day plus the refresh);
-target at most 150 ms (DESIGN 5).
+target at most 150 ms (docs/architecture.md, quality bars).
 
 What is timed (wall clock), per step::
 

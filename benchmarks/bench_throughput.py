@@ -1,6 +1,6 @@
 """Throughput and memory: ``high_traffic`` for a year; sessions per second and bytes per session.
 
-Targets (DESIGN 5): at least 300,000 simulated sessions per second (aim 1,000,000) and at
+Targets (docs/architecture.md, quality bars): at least 300,000 simulated sessions per second (aim 1,000,000) and at
 most 150 bytes of peak memory per session.
 
 Speed. Each repeat runs in a fresh Python process (so every run starts from the same empty

@@ -1,6 +1,6 @@
 """The naive peer: the shop's funnel as one SimPy process per visitor (the model the engine must beat).
 
-DESIGN 2.2: shoppers are not one SimPy process each in the engine; this module is the
+docs/architecture.md: shoppers are not one SimPy process each in the engine; this module is the
 straightforward model that does make them one process each, kept so the speed-up can be
 measured (``bench_vs_naive.py``). It is a fair peer, written the way a careful developer
 would write a per-visitor model, with no sleeps and no needless work:

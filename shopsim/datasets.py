@@ -18,18 +18,20 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from shopsim.errors import ShopsimError
+from shopsim.errors import ShopsimError, shown
 from shopsim.scenario import load_scenario
+from shopsim.scenario_files import presets, read
 from shopsim.simulation import TABLES, simulate
 
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 _RECIPE_KEYS = {"scenario", "seed", "days", "tables", "lesson", "description", "set"}
 
 
@@ -60,11 +62,14 @@ def names(root: Path | None = None) -> list[str]:
 
 
 def recipe(name: str, root: Path | None = None) -> Recipe:
-    """Read and check a dataset's ``dataset.yaml``."""
+    """Read and check a dataset's ``dataset.yaml`` (``name`` is a folder name inside the datasets folder)."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ShopsimError(f"{shown(name)} is not a dataset name (letters, digits, _ and -); "
+                           f"datasets are: {', '.join(names(root)) or 'none'}")
     path = (root or folder()) / name / "dataset.yaml"
     if not path.is_file():
         raise ShopsimError(f"no dataset {name!r}; datasets are: {', '.join(names(root)) or 'none'}")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = read(path, str(path))
     unknown = set(data) - _RECIPE_KEYS
     if unknown:
         raise ShopsimError(f"{path}: unknown keys {', '.join(sorted(unknown))}; "
@@ -74,6 +79,9 @@ def recipe(name: str, root: Path | None = None) -> Recipe:
     if bad or "scenario" not in data or not isinstance(data.get("seed"), int):
         raise ShopsimError(f"{path}: needs scenario, an integer seed and tables from {', '.join(TABLES)}"
                            + (f" (unknown: {', '.join(bad)})" if bad else ""))
+    if data["scenario"] not in presets():
+        raise ShopsimError(f"{path}: scenario {shown(data['scenario'])} is not a bundled scenario; "
+                           f"bundled: {', '.join(presets())}")
     return Recipe(name, str(data["scenario"]), int(data["seed"]), data.get("days"), tables,
                   str(data.get("lesson", "")), str(data.get("description", "")), tuple(data.get("set") or ()))
 

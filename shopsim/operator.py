@@ -436,7 +436,7 @@ class OperatorView:
 
     @property
     def tables(self) -> Any:
-        """The shop's tables up to now (see DESIGN's data contract)."""
+        """The shop's tables up to now (see docs/data-dictionary.md)."""
         return self._sim.tables
 
     @property

@@ -150,7 +150,7 @@ class Simulation(Levers):
 
     @property
     def tables(self) -> Mapping[str, pd.DataFrame]:
-        """The shop's tables (DESIGN 2.5), built on first access after each run."""
+        """The shop's tables (docs/data-dictionary.md), built on first access after each run."""
         return _Tables(self)
 
     def _state_key(self) -> tuple[int, ...]:

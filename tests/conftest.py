@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import HealthCheck, settings
 
 import shopsim
 from shopsim import scenario as scenario_mod
+
+#: Hypothesis profiles. "ci" (the default) gives property tests that do not fix their own
+#: ``max_examples`` 500 cases each; run longer locally with ``pytest --hypothesis-profile long``
+#: (20,000 cases) or set SHOPSIM_HYPOTHESIS_PROFILE.
+settings.register_profile("ci", max_examples=500, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
+                                                 HealthCheck.data_too_large, HealthCheck.filter_too_much])
+settings.register_profile("long", settings.get_profile("ci"), max_examples=20_000)
+settings.load_profile(os.environ.get("SHOPSIM_HYPOTHESIS_PROFILE", "ci"))
 
 TINY = {
     "name": "tiny",

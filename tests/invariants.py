@@ -1,6 +1,6 @@
 """Invariants every simulation run must satisfy, as one reusable check.
 
-``check_invariants(sim)`` asserts the data contract (DESIGN 2.5: required columns and dtypes)
+``check_invariants(sim)`` asserts the data contract (docs/data-dictionary.md: required columns and dtypes)
 and the bookkeeping that must add up on any run, whatever the scenario, seed or actions:
 stock never negative and carried from day to day, no sale beyond stock, units in the
 inventory table equal to the order lines, every yuan of the P&L traced to the orders and the
@@ -23,7 +23,7 @@ import pandas.testing as pdt
 
 import shopsim
 
-#: DESIGN 2.5: the columns each table must have (more are welcome).
+#: docs/data-dictionary.md: the columns each table must have (more are welcome).
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "sessions": ("session_id", "ts", "customer_id", "is_new_customer", "device", "source", "keyword",
                  "landing_sku", "bounced", "added_to_cart", "ordered", "order_id"),

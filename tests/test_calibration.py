@@ -1,4 +1,4 @@
-"""The bundled ``baseline`` lands in every range of CALIBRATION.md that this engine covers.
+"""The bundled ``baseline`` lands in every range of docs/calibration.md that this engine covers.
 
 Measured on the tables the run produces (never on the model's parameters), over three seeds.
 The rows that need an operator's action live beside their mechanism: paid-search click-through

@@ -322,7 +322,7 @@ def test_every_rival_move_in_one_run_keeps_the_books_and_is_reproducible():
         {"day": 4, "hour": 6, "kind": "rival_stockout", "target": "R", "days": 1},
         {"day": 6, "hour": 15, "kind": "rival_restock", "target": "R2", "value": 50},
     ]
-    sc = tiny_market("undercutter", offers=[NEW_TEE], relevance={"tee": {"R2": 0.9}}, timeline=timeline,
+    sc = tiny_market("undercutter", offers=[NEW_TEE], relevance={"tee": {"R2": 0.9}}, timeline=timeline, days=7,
               rival={"ad_bids": {"tee": 0.8, "nice tee": 0.5}})
     runs = [stepped(sc, 5, [(2, {}), (3, {"A": 52}), (3, {"B": 70})]) for _ in range(2)]
     check_invariants(runs[0])

@@ -274,18 +274,19 @@ def test_extends_chains(tmp_path, parent_file):
     _write(tmp_path / "child.yaml", "extends: parent.yaml\nname: child\ndays: 9\n")
     grandchild = _write(sub / "grandchild.yaml", "extends: ../child.yaml\nname: grandchild\n"
                                                   "skus:\n  - {sku: B, initial_stock: 7}\n")
-    sc = shopsim.load_scenario(grandchild)
+    sc = shopsim.load_scenario(grandchild, root=tmp_path)  # its parent sits above its own folder
     assert (sc.name, sc.days, sc.sku("B").initial_stock) == ("grandchild", 9, 7)
     assert sc.sku("A") == shopsim.load_scenario(parent_file).sku("A")
 
 
-def test_extends_problems_name_the_merged_paths(tmp_path, parent_file):
+def test_extends_problems_name_the_file_and_its_own_paths(tmp_path, parent_file):
     child = _write(tmp_path / "child.yaml", "extends: parent.yaml\nname: c\nskus:\n  - {sku: A, price: 10}\n"
                    "  - {sku: C, name: c, category: tees, cost: 5, price: 9, initial_stock: 1}\n")
     with pytest.raises(ScenarioError) as info:
         shopsim.load_scenario(child)
     assert_problem(info.value.problems, "skus[0].price", "not above the cost 20")
-    assert_problem(info.value.problems, "skus[2]", "matches no keyword")
+    assert_problem(info.value.problems, "skus[1]", "matches no keyword")  # C is the child's skus[1]
+    assert set(info.value.sources) == {str(child)}
     assert str(child) in str(info.value)
 
 

@@ -1,4 +1,4 @@
-"""The console's lever forms: one form per lever of DESIGN 2.4, as plain data.
+"""The console's lever forms: one form per lever (docs/architecture.md, levers), as plain data.
 
 A form is what an operator fills in before pressing a lever's button: a few fields (a SKU
 to pick, a price to type ...) and the lever it calls. The view draws a widget per field; the
@@ -248,10 +248,8 @@ def arguments(form: Form, values: Mapping[str, Any]) -> dict[str, Any]:
             if form.key == "enrol_festival":
                 raise ActionError("this scenario has no festival to enrol in")
             if field.name in required:
-                raise ActionError(f"choose a {field.label} first")
+                raise ActionError(f"choose the {field.label} first")
             continue  # not given: the lever's own default
-        if value is None and field.name in required:
-            raise ActionError(f"fill in {field.label} first")
         if field.kind == "text" and form.key == "spend_and_save":
             value = parse_tiers(value)
         args[field.name] = value

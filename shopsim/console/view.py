@@ -115,7 +115,7 @@ class _FormView:
 
 
 class Console:
-    """The operator console (DESIGN 3.4): run the shop day by day and pull every lever.
+    """The operator console (docs/console.md): run the shop day by day and pull every lever.
 
     Parameters
     ----------

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from shopsim.errors import ShopsimError
 from shopsim.grading.batch import FAILED, BatchError, Outcome, grade_batch
 from shopsim.grading.build import BuildError, Course, build_course, build_lesson
 from shopsim.grading.gradebook import Gradebook, GradebookError
@@ -55,7 +56,17 @@ def _guarded(name: str, handler: Callable[[argparse.Namespace], int]) -> Callabl
 
 
 def _course_build(args: argparse.Namespace) -> int:
-    root = Path(args.course) if args.course else default_course()
+    if args.course:
+        root = Path(args.course)
+    elif args.check and args.root is None:
+        root = default_course()
+    else:  # writing: only into a project's course/ folder, never the installed package's
+        from shopsim.cli import project_folder
+
+        try:
+            root = project_folder(args.root, "course", "course build")
+        except ShopsimError as exc:
+            raise BuildError(str(exc)) from None
     report = build_course(root, check=args.check)
     for orphan in report.orphans:
         print(f"{_shown(orphan)}: student copy without a master in {_shown(root / 'source')}")
@@ -127,6 +138,8 @@ def register(subparsers: Any) -> None:
     b.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 and name every student copy that differs from its master")
     b.add_argument("--course", help="course folder with source/ and lessons/ (default: ./course)")
+    b.add_argument("--root", help="project folder holding course/ (default: the current folder; the "
+                                  "build never writes into the installed package)")
     b.set_defaults(func=_guarded("course build", _course_build))
 
     g = subparsers.add_parser("grade", help="grade a lesson's submissions into a gradebook")
