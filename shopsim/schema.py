@@ -180,9 +180,9 @@ class _Parser:
                 self.fail(path, f"key {shown(key)} is not text{_quote_hint(key)}")
                 continue
             if allowed and key not in allowed:
-                self.fail(f"{path}.{key}", f"unknown key; allowed: {', '.join(allowed)}")
+                self.fail(_join(path, key), f"unknown key; allowed: {', '.join(allowed)}")
                 continue
-            out[key] = self.value(value_tp, v, f"{path}.{key}", meta)
+            out[key] = self.value(value_tp, v, _join(path, key), meta)
         return types.MappingProxyType(out)
 
     def record(self, cls: type, data: Any, path: str) -> Any:
@@ -237,6 +237,7 @@ def _optional(tp: Any) -> bool:
 
 
 def _join(path: str, name: str) -> str:
+    name = name if len(name) <= 40 else name[:37] + "..."  # a key a user wrote, echoed short
     return f"{path}.{name}" if path else name
 
 

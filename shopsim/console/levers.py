@@ -206,12 +206,26 @@ def flash_price(list_price: float) -> float:
     return float(max(round(list_price * 0.8), 1))
 
 
-#: When a field changes, other fields that follow it: (form, field) -> f(sim, new value) -> {field: value}.
+def _follow_price(sim: Any, sku: Any) -> dict[str, Any]:
+    return {"price": OperatorView(sim).prices().get(sku) if isinstance(sku, str) else None}
+
+
+def _follow_flash_price(sim: Any, sku: Any) -> dict[str, Any]:
+    price = OperatorView(sim).prices().get(sku) if isinstance(sku, str) else None
+    return {"price": None if price is None else flash_price(price)}
+
+
+def _follow_festival(sim: Any, name: Any) -> dict[str, Any]:
+    found = [f["min_discount"] for f in OperatorView(sim).festivals() if isinstance(name, str) and f["name"] == name]
+    return {"discount_share": found[0] if found else None}
+
+
+#: When a field changes, other fields that follow it: (form, field) -> f(sim, new value) -> {field: value}
+#: (a value of None leaves the field as it is; whatever was typed, a follower never fails).
 FOLLOW: Mapping[tuple[str, str], Callable[[Any, Any], dict[str, Any]]] = {
-    ("set_price", "sku"): lambda sim, sku: {"price": OperatorView(sim).prices().get(sku)},
-    ("flash_sale", "sku"): lambda sim, sku: {"price": flash_price(OperatorView(sim).prices().get(sku, 1.0))},
-    ("enrol_festival", "name"): lambda sim, name: {"discount_share": next(
-        (f["min_discount"] for f in OperatorView(sim).festivals() if f["name"] == name), 0.2)},
+    ("set_price", "sku"): _follow_price,
+    ("flash_sale", "sku"): _follow_flash_price,
+    ("enrol_festival", "name"): _follow_festival,
 }
 
 _TIER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[:：]\s*(\d+(?:\.\d+)?)\s*$")
