@@ -14,6 +14,8 @@ from collections.abc import Iterable
 SHOWN_CHARS = 40
 #: Longest single problem line, in characters (anything longer is cut with "...").
 PROBLEM_CHARS = 300
+#: Longest lever error message, in characters.
+ACTION_CHARS = 1000
 #: A message lists problems until it reaches this many characters, then counts the rest.
 MESSAGE_CHARS = 1500
 
@@ -89,8 +91,8 @@ class ActionError(ShopsimError, ValueError):
     """An operator action (a lever) was called with a value it cannot take.
 
     The simulation is left exactly as it was before the call. The message is cut to
-    ``PROBLEM_CHARS`` characters.
+    ``ACTION_CHARS`` characters.
     """
 
     def __init__(self, message: str) -> None:
-        super().__init__(_cut(str(message)))
+        super().__init__(_cut(str(message), ACTION_CHARS))

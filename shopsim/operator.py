@@ -8,20 +8,16 @@ every applied action is written to the ``events`` table. The levers are methods 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from shopsim.errors import ActionError, shown
 from shopsim.promotions import BasketDeal, Discount
 from shopsim.scenario import LISTING_WORK
-
-if TYPE_CHECKING:
-    import datetime as dt
-
-
 
 MAX_PRICE = 100_000.0  # yuan per unit
 MAX_REORDER = 1_000_000  # units
@@ -78,6 +74,21 @@ def flag(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise ActionError(f"{name} must be True or False, not {shown(value)}")
     return bool(value)
+
+
+def calendar_day(name: str, value: Any, first: dt.date, last: dt.date) -> dt.date:
+    """``value`` checked to be a calendar day (a ``datetime.date``, not a date-time, or
+    ``"YYYY-MM-DD"``) from ``first`` to ``last``."""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value.strip()) if len(value.strip()) == 10 else value
+        except ValueError:
+            raise ActionError(f"{name} {shown(value)} is not a real calendar day; write YYYY-MM-DD") from None
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        raise ActionError(f"{name} must be a date (YYYY-MM-DD), not {shown(value)}")
+    if not first <= value <= last:
+        raise ActionError(f"{name} {value} is out of range; allowed {first} to {last}")
+    return value
 
 
 def sku_index(sim: Any, sku: Any) -> int:

@@ -420,3 +420,41 @@ def test_the_calibration_targets_are_documented_with_their_sources():
 def test_the_overrides_api_is_documented():
     text = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
     assert "load_scenario(" in text and "overrides" in text and "shopsim validate" in text and "--set" in text
+
+
+# -- the validators other levers build on ------------------------------------------------------------
+def test_the_lever_validators():
+    import datetime as dt
+
+    from shopsim import operator as op
+
+    assert op.number("x", np.int64(3), 0, 5, "units", whole=True) == 3
+    assert isinstance(op.number("x", np.float32(2.5), 0, 5, "yuan"), float)
+    for bad in (True, np.bool_(False), "3", b"3", decimal.Decimal(3), fractions.Fraction(3), np.array(3), None, 3j):
+        with pytest.raises(ActionError, match="x must be a number"):
+            op.number("x", bad, 0, 5, "yuan")
+    with pytest.raises(ActionError, match=r"\(no decimals\)"):
+        op.number("x", 3.0, 0, 5, "units", whole=True)
+    with pytest.raises(ActionError, match="out of range; allowed 0 to 5 yuan"):
+        op.number("x", 10**400, 0, 5, "yuan")
+    assert op.choice("segment", "followers", ("followers", "past_buyers")) == "followers"
+    with pytest.raises(ActionError, match="unknown segment"):
+        op.choice("segment", np.array(["followers"]), ("followers",))
+    assert op.flag("on", np.bool_(True)) is True
+    with pytest.raises(ActionError, match="True or False"):
+        op.flag("on", 1)
+    first, last = dt.date(2026, 3, 1), dt.date(2026, 3, 31)
+    assert op.calendar_day("day", "2026-03-05", first, last) == dt.date(2026, 3, 5)
+    for bad, words in (("2026-02-30", "not a real calendar day"), (dt.datetime(2026, 3, 5), "must be a date"),
+                       ("2026-04-01", "out of range"), (20260305, "must be a date")):
+        with pytest.raises(ActionError, match=words):
+            op.calendar_day("day", bad, first, last)
+
+
+def test_a_python_datetime_is_read_in_shanghai(tiny_dict):
+    import datetime as dt
+
+    tiny_dict["start"] = dt.datetime(2026, 3, 1, 20, 0, tzinfo=dt.UTC)  # 04:00 on 2 March in Shanghai
+    assert str(shopsim.scenario.from_dict(tiny_dict).start) == "2026-03-02"
+    tiny_dict["start"] = dt.date(2026, 3, 2)
+    assert str(shopsim.scenario.from_dict(tiny_dict).start) == "2026-03-02"
