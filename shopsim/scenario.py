@@ -20,7 +20,7 @@ from typing import Any
 from shopsim import calendar
 from shopsim import scenario_files as files
 from shopsim.errors import ScenarioError, shown
-from shopsim.schema import LAST_DATE, parse, reference, spec
+from shopsim.schema import LAST_DATE, field_path, parse, reference, spec
 
 #: Where shoppers come from. Organic ``search`` (per keyword), ``direct`` visits of shop
 #: followers, ``returning`` past buyers coming back through their orders page, and the
@@ -519,7 +519,7 @@ def _reference_problems(data: Any) -> list[str]:
             continue
         for code in relevance:
             if isinstance(code, str) and code not in seen:
-                problems.append(f"keywords[{i}].relevance.{code}: unknown SKU; known: {_known(seen)}")
+                problems.append(f"{field_path(f'keywords[{i}].relevance', code)}: unknown SKU; known: {_known(seen)}")
         if own and not any(code in own for code in relevance):
             problems.append(f"keywords[{i}].relevance: matches none of the shop's own SKUs")
     relevant = {c for k in keywords if isinstance(k.get("relevance"), Mapping) for c in k["relevance"]}
@@ -533,7 +533,7 @@ def _reference_problems(data: Any) -> list[str]:
         bids = r.get("ad_bids")
         for word in bids if isinstance(bids, Mapping) else ():
             if isinstance(word, str) and word not in words:
-                problems.append(f"rivals[{i}].ad_bids.{word}: unknown keyword; known: {_known(words)}")
+                problems.append(f"{field_path(f'rivals[{i}].ad_bids', word)}: unknown keyword; known: {_known(words)}")
         if shops[i] is not None and (shops.count(shops[i]) > 1 or shops[i] == shop_name):
             problems.append(f"rivals[{i}].shop: {shown(shops[i])} is not a unique shop name")
     for i, j, o in offers:

@@ -180,9 +180,9 @@ class _Parser:
                 self.fail(path, f"key {shown(key)} is not text{_quote_hint(key)}")
                 continue
             if allowed and key not in allowed:
-                self.fail(_join(path, key), f"unknown key; allowed: {', '.join(allowed)}")
+                self.fail(field_path(path, key), f"unknown key; allowed: {', '.join(allowed)}")
                 continue
-            out[key] = self.value(value_tp, v, _join(path, key), meta)
+            out[key] = self.value(value_tp, v, field_path(path, key), meta)
         return types.MappingProxyType(out)
 
     def record(self, cls: type, data: Any, path: str) -> Any:
@@ -195,10 +195,10 @@ class _Parser:
         before = len(self.problems)
         for key in data:
             if key not in fields:
-                self.fail(_join(path, str(key)), f"unknown key; allowed: {', '.join(fields)}")
+                self.fail(field_path(path, str(key)), f"unknown key; allowed: {', '.join(fields)}")
         values = {}
         for name, field in fields.items():
-            sub = _join(path, name)
+            sub = field_path(path, name)
             if name in data:
                 values[name] = self.value(hints[name], data[name], sub, field.metadata)
                 values[name] = _fill_mapping(field, values[name])
@@ -236,7 +236,8 @@ def _optional(tp: Any) -> bool:
     return type(None) in typing.get_args(tp)
 
 
-def _join(path: str, name: str) -> str:
+def field_path(path: str, name: str) -> str:
+    """``path.name``, with a long ``name`` (a key a user wrote) cut to 40 characters."""
     name = name if len(name) <= 40 else name[:37] + "..."  # a key a user wrote, echoed short
     return f"{path}.{name}" if path else name
 
