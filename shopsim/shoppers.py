@@ -25,9 +25,12 @@ import numpy as np
 
 from shopsim.catalog import Catalog
 from shopsim.customers import CustomerBase
+from shopsim.errors import ShopsimError
 from shopsim.scenario import SOURCES, Scenario
 
 SOURCE_CODE = {s: i for i, s in enumerate(SOURCES)}
+#: Most sessions one hour may bring (each session is a row; beyond this a run would exhaust memory).
+MAX_SESSIONS_PER_HOUR = 2_000_000
 
 
 def _logit(p: float) -> float:
@@ -264,7 +267,13 @@ class Shoppers:
         """Sessions of groups ``first:last`` plus the ``returning`` visitors (in
         ``visitor_groups`` if given, else returning buyers spread like followers), sorted by
         time: (offset s, group, customer, uniforms, pages)."""
-        counts = rng.poisson(g.rate[first:last] * weight)
+        rates = g.rate[first:last] * weight
+        expected = float(rates.sum())
+        if not expected <= MAX_SESSIONS_PER_HOUR:  # also NaN
+            raise ShopsimError(f"about {expected:,.0f} sessions would arrive in one hour; the simulator handles "
+                               f"at most {MAX_SESSIONS_PER_HOUR:,} an hour: lower the keywords' daily_searches "
+                               "or the traffic multipliers (festivals, traffic_shock)")
+        counts = rng.poisson(rates)
         arrived = first + np.repeat(np.arange(last - first), counts)
         if visitor_groups is None:
             landing = np.searchsorted(g.landing_cdf, rng.random(len(returning)) * g.landing_cdf[-1])

@@ -458,3 +458,11 @@ def test_a_python_datetime_is_read_in_shanghai(tiny_dict):
     assert str(shopsim.scenario.from_dict(tiny_dict).start) == "2026-03-02"
     tiny_dict["start"] = dt.date(2026, 3, 2)
     assert str(shopsim.scenario.from_dict(tiny_dict).start) == "2026-03-02"
+
+
+def test_traffic_beyond_what_a_run_can_hold_is_one_clear_error(tiny_dict):
+    tiny_dict["keywords"][0]["daily_searches"] = 1e8
+    tiny_dict["timeline"] = [{"day": 0, "hour": 1, "kind": "traffic_shock", "value": 1e8, "days": 1}]
+    sim = shopsim.Simulation(shopsim.scenario.from_dict(tiny_dict), seed=1)
+    with pytest.raises(shopsim.ShopsimError, match="sessions would arrive in one hour; the simulator handles at most"):
+        sim.run(1)
