@@ -473,7 +473,7 @@ EVENT_FIELDS: dict[str, dict[str, str]] = {
 def _items(data: Any, key: str) -> list[Mapping[str, Any]]:
     """The mappings of a list in raw data (anything else counts as an empty item)."""
     value = data.get(key) if isinstance(data, Mapping) else None
-    return [i if isinstance(i, Mapping) else {} for i in value] if isinstance(value, list) else []
+    return [i if isinstance(i, Mapping) else {} for i in value] if isinstance(value, (list, tuple)) else []
 
 
 def _text(item: Mapping[str, Any], key: str) -> str | None:
@@ -527,7 +527,8 @@ def _reference_problems(data: Any) -> list[str]:
         if code is not None and keywords and code not in relevant:
             problems.append(f"skus[{i}]: {code} matches no keyword, so search never shows it; "
                             "add it to a keyword's relevance")
-    shop_name = _text(data.get("shop") or {}, "name") if isinstance(data.get("shop"), Mapping) else Shop().name
+    shop = data.get("shop")
+    shop_name = (_text(shop, "name") if isinstance(shop, Mapping) else None) or Shop().name
     shops = [_text(r, "shop") for r in rivals]
     for i, r in enumerate(rivals):
         bids = r.get("ad_bids")
