@@ -268,7 +268,7 @@ def resolve(name_or_path: str | Path, root: str | Path | None = None) -> tuple[L
 
 def _top(name_or_path: str | Path) -> tuple[Path, str]:
     text = str(name_or_path)
-    if isinstance(name_or_path, str) and _NAME.match(text):
+    if _NAME.match(text):
         preset = preset_dir() / f"{text}.yaml"
         if preset.is_file():
             return preset, text
