@@ -256,7 +256,7 @@ def resolve(name_or_path: str | Path, root: str | Path | None = None) -> tuple[L
             break
         path, source = _parent(parent, path, source, confine)
     data, first = chain.pop()
-    layered = Layered(copy.deepcopy(data), {(): (first, ())})
+    layered = Layered(data, {(): (first, ())})  # freshly read: nobody else holds it
     while chain:
         over, over_source = chain.pop()
         placed: list[tuple[Where, Where]] = []
@@ -346,9 +346,11 @@ def _fresh(value: Any, placed: list[tuple[Where, Where]] | None, at: Where, src:
 def apply_overrides(layered: Layered, overrides: Iterable[str], source: str) -> None:
     """Apply ``path.to.field=VALUE`` strings to ``layered`` (in place); one :class:`ScenarioError`
     lists every override that cannot be applied, and then nothing is changed."""
-    if isinstance(overrides, (str, bytes)):
-        raise ScenarioError([f"overrides must be a list of 'path=VALUE' strings, not one text {shown(overrides)}"],
-                            source)
+    if isinstance(overrides, (str, bytes)) or not isinstance(overrides, Iterable):
+        raise ScenarioError([f"overrides must be a list of 'path=VALUE' strings, not {shown(overrides)}"], source)
+    overrides = list(overrides)
+    if not overrides:
+        return
     data = copy.deepcopy(layered.data)
     problems: list[str] = []
     placed: list[tuple[Where, str]] = []

@@ -193,6 +193,7 @@ def test_bad_overrides_are_one_scenario_error(override, words):
 
 def test_overrides_must_be_a_list_of_texts():
     assert "a list of 'path=VALUE' strings" in problems("baseline", "days=3")
+    assert "a list of 'path=VALUE' strings" in problems("baseline", 3)
     assert "write a text path.to.field=VALUE" in problems("baseline", [3])
 
 
