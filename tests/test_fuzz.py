@@ -10,10 +10,12 @@ Scenarios are tiny and runs one day, so each test takes a few tens of seconds.
 
 from __future__ import annotations
 
+import atexit
 import copy
 import decimal
 import fractions
 import inspect
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -52,6 +54,7 @@ def _fuzz_base() -> dict:
 BASE = _fuzz_base()
 BASE_TEXT = yaml.safe_dump(BASE, sort_keys=False, allow_unicode=True)
 FOLDER = Path(tempfile.mkdtemp(prefix="shopsim-fuzz-"))
+atexit.register(shutil.rmtree, FOLDER, True)
 BASE_FILE = FOLDER / "base.yaml"
 BASE_FILE.write_text(BASE_TEXT, encoding="utf-8")
 
