@@ -29,7 +29,7 @@ from shopsim.calendar import Clock, FestivalCalendar
 from shopsim.catalog import Catalog
 from shopsim.competitors import Rivals
 from shopsim.customers import CrmDesk, CustomerBase
-from shopsim.errors import ActionError, ShopsimError
+from shopsim.errors import ActionError, ShopsimError, shown
 from shopsim.inventory import Inventory, Reorder
 from shopsim.operator import Levers, OperatorView
 from shopsim.promotions import Promotions
@@ -64,6 +64,8 @@ class Simulation(Levers):
     def __init__(self, scenario: Scenario | str | Path, seed: int, policy: Policy | None = None) -> None:
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ActionError(f"seed must be a whole number of 0 or more, not {seed!r}")
+        if policy is not None and not callable(policy):
+            raise ActionError(f"policy must be a function f(view) called each morning, not {shown(policy)}")
         sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         self.scenario, self.seed, self.policy = sc, int(seed), policy
         self._streams: dict[str, np.random.Generator] = {}

@@ -467,3 +467,8 @@ def test_traffic_beyond_what_a_run_can_hold_is_one_clear_error(tiny_dict):
     sim = shopsim.Simulation(shopsim.scenario.from_dict(tiny_dict), seed=1)
     with pytest.raises(shopsim.ShopsimError, match="sessions would arrive in one hour; the simulator handles at most"):
         sim.run(1)
+
+
+def test_a_policy_that_is_not_a_function(tiny):
+    with pytest.raises(ActionError, match="policy must be a function"):
+        shopsim.Simulation(tiny, seed=1, policy=5)
