@@ -78,12 +78,12 @@ def _exits(view):
 
 
 @pytest.mark.parametrize("policy, status, reason", [
-    (_raises, "error", "seed 1: the policy raised KeyError: 'TEE-CLASSIC'"),
-    (_hangs, "timeout", "seed 1: still running after 1.5 s"),
-    (_exits, "crashed", "seed 1: the policy ended the process (exit code 4)"),
+    (_raises, "error", "seed 1, day 0: the policy raised KeyError: 'TEE-CLASSIC'"),
+    (_hangs, "timeout", "seed 1, day 0: still running after 5 s"),
+    (_exits, "crashed", "seed 1, day 0: the policy ended the process (exit code 4)"),
 ])
 def test_a_failing_policy_scores_zero_with_the_reason(tiny_module, policy, status, reason):
-    result = evaluate_policy(policy, tiny_module, SEEDS, days=DAYS, timeout=1.5, references=["do_nothing"])
+    result = evaluate_policy(policy, tiny_module, SEEDS, days=DAYS, timeout=5, references=["do_nothing"])
     assert (result.status, result.score) == (status, 0.0)
     assert reason in result.reason
     assert result.table["points"].eq(0).all() and result.table["profit"].isna().all()
