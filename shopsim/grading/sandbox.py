@@ -243,7 +243,9 @@ def _bwrap_argv(workdir: Path, limits: Limits, readonly: Sequence[Path], env: Ma
         path = Path(path).resolve()
         if path != usr and usr not in path.parents:
             args += ["--ro-bind", str(path), str(path)]
-    args += ["--bind", str(workdir), INSIDE, "--chdir", INSIDE]
+    args += ["--bind", str(workdir), INSIDE, "--chdir", INSIDE,
+             "--size", str(limits.file_mb * 1024 * 1024), "--tmpfs", "/dev/shm",
+             "--remount-ro", "/dev", "--remount-ro", "/"]  # only /sandbox, /tmp and /dev/shm are writable
     for key, value in {"HOME": INSIDE, "TMPDIR": "/tmp", "PATH": "/usr/local/bin:/usr/bin:/bin", **env}.items():
         args += ["--setenv", key, value]
     return args + ["--", "prlimit", *limits.prlimit(), "--"]
