@@ -325,7 +325,8 @@ class Sandbox:
         self.sandboxed = ok
         if not ok and not self.unsafe:
             raise SandboxUnavailable(f"refusing to run untrusted code without a sandbox: {why}. "
-                                     "Install bubblewrap, or accept the risk with --unsafe-no-sandbox")
+                                     "Install bubblewrap, or accept the risk with --unsafe-no-sandbox "
+                                     "(unsafe=True in Python)")
         self.workdir = Path(self.workdir)
 
     @property
@@ -404,7 +405,7 @@ def _alive(pid: int) -> bool:
 
 
 def sweep_stale(root: Path | None = None) -> int:
-    """Remove the work folders of grader processes that no longer run (killed batches); return how many."""
+    """Remove the work folders (and empty control groups) of graders that no longer run; return how many folders."""
     root = root or Path(tempfile.gettempdir()) / WORK_ROOT
     removed = 0
     for folder in root.glob("*-*") if root.is_dir() else []:
@@ -412,6 +413,12 @@ def sweep_stale(root: Path | None = None) -> int:
         if pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
             removed += 1
+    for groups in _PidsGroup.ROOTS if os.getuid() == 0 else ():
+        for group in groups.glob("shopsim-*-*"):
+            pid = group.name.split("-")[1]
+            if pid.isdigit() and not _alive(int(pid)):
+                with contextlib.suppress(OSError):
+                    group.rmdir()
     return removed
 
 
