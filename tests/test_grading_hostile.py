@@ -488,3 +488,32 @@ def test_hidden_tests_never_reach_the_sandbox(monkeypatch, tmp_path):
     assert seen and hidden
     assert all(name not in everything for name in hidden)
     assert all(src not in everything for src in lesson.tests.values())
+
+
+def test_a_killed_batch_leaves_no_process_and_a_rerun_completes(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    mark = f"shopsim-killed-{uuid.uuid4().hex[:12]}"
+    source = f'import subprocess\nsubprocess.Popen(["sh", "-c", "sleep 300 # {mark}"])\nwhile True:\n    pass'
+    (tmp_path / "stuck.ipynb").write_text(json.dumps(_with_cell("blank", source, {})), encoding="utf-8")
+    cmd = [sys.executable, "-m", "shopsim.grading.cli", "grade", str(MASTER), str(tmp_path / "stuck.ipynb"),
+           "--gradebook", str(tmp_path / "g.db"), "--timeout", "120", "--no-progress"]
+    grader = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not _alive(mark) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert _alive(mark), "the stuck notebook never started"
+    grader.send_signal(signal.SIGKILL)
+    grader.wait()
+    time.sleep(1.0)
+    assert _alive(mark) == []
+    root = Path(tempfile.gettempdir()) / sandbox.WORK_ROOT
+    left = list(root.glob(f"{grader.pid}-*"))
+    assert all(not (p / "job.json").exists() or "test_case" not in (p / "job.json").read_text() for p in left)
+    rerun = subprocess.run([*cmd[:-3], "--timeout", "5", "--no-progress"], capture_output=True, text=True,
+                           timeout=300)
+    assert rerun.returncode == 0 and "timeout" in rerun.stdout and "0/7" in rerun.stdout
+    assert list(root.glob(f"{grader.pid}-*")) == []  # swept by the rerun
+    assert _alive(mark) == []
