@@ -202,6 +202,8 @@ def test_the_runner_reports_usage():
 def test_students_protected_cells_are_found_by_source(lesson):
     nb = json.loads((SUBMISSIONS / "correct.ipynb").read_text(encoding="utf-8"))
     assert batch.tampering(nb, lesson) == []
+    odd = {**nb, "metadata": {"otter": ["not", "a", "mapping"]}}
+    assert batch.tampering(odd, lesson) == ["changed the notebook's stored checks (metadata)"]
     for cell in nb["cells"]:
         cell["id"] = "renumbered"  # an editor may renumber ids: sources still match
     assert batch.tampering(nb, lesson) == []

@@ -214,7 +214,8 @@ def tampering(nb: dict[str, Any], lesson: Lesson) -> list[str]:
         what = "edited" if cell_id in by_id else "deleted"
         found.append(f"{what} the protected cell `{source.splitlines()[-1]}`")
     public = lesson.student["metadata"]["otter"]["tests"]
-    if nb.get("metadata", {}).get("otter", {}).get("tests") != public:
+    otter = nb.get("metadata", {}).get("otter")
+    if not isinstance(otter, dict) or otter.get("tests") != public:
         found.append("changed the notebook's stored checks (metadata)")
     return found
 
