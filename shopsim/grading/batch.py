@@ -62,7 +62,7 @@ MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 MAX_CELLS, MAX_DEPTH = 5_000, 64
 #: Two submissions whose own code is at least this similar (0-1) are flagged near-identical.
 NEAR_IDENTICAL = 0.92
-#: Code shorter than this (characters, comments and spaces removed) is never compared.
+#: Code shorter than this (characters, runs of spaces counted as one) is never compared.
 MIN_COMPARED = 120
 #: Files the runner writes that the grader reads back, and their size cap (bytes).
 SMALL_FILE_BYTES = 64 * 1024
@@ -230,11 +230,14 @@ def metadata_flags(sub: Submission) -> list[str]:
 
 
 def _own_code(sub: Submission, lesson: Lesson) -> str:
-    """The code a trainee wrote: code cells not in the student copy, comments and spaces removed."""
+    """The code a trainee wrote: code cells not in the student copy, runs of spaces made one.
+
+    Comments stay: two trainees rarely write the same comments, copies keep them.
+    """
     given = {_source(c) for c in lesson.student["cells"] if c.get("cell_type") == "code"}
     cells = [_source(c) for c in (sub.notebook or {}).get("cells", []) if c.get("cell_type") == "code"]
     text = "\n".join(s for s in cells if s not in given)
-    return re.sub(r"\s+", " ", re.sub(r"#[^\n]*", "", text)).strip()
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def similarity_flags(subs: Sequence[Submission], lesson: Lesson) -> dict[int, list[str]]:
