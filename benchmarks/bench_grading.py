@@ -5,9 +5,10 @@ What is timed (wall clock), exactly what an instructor runs::
     shopsim grade LESSON s01.ipynb ... s30.ipynb --gradebook grades.db --csv grades.csv --jobs 2
 
 in a fresh Python process pinned to 2 CPUs (``sched_setaffinity``; its workers inherit it):
-interpreter start, building the lesson from its master with ``otter assign``, one grading
-process per submission (each runs the whole notebook and its hidden checks), the SQLite
-gradebook and the CSV export. The submissions cycle through the sample answers of the
+interpreter start, building the lesson from its master with ``otter assign``, one bubblewrap
+sandbox per submission (each runs the whole notebook and writes its answers out as data),
+the hidden checks run by the grader on those answers, the SQLite gradebook and the CSV
+export. The submissions cycle through the sample answers of the
 example lesson (correct, wrong, blank) under 30 trainee names.
 
 Default lesson: the example lesson in ``tests/fixtures/course`` (the course's real lessons
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
           f"pinned to CPUs {cpus or 'all'}")
     print(c.machine_note())
     print(timings.line())
-    graded = summary[-3] if len(summary) >= 3 else ""
+    graded = next((line for line in summary if " graded" in line and line[:1].isdigit()), "")
     print(f"per submission: {timings.median / args.submissions:.2f} s of wall time ({graded})")
     ok = c.verdict(f"batch-grade {args.submissions} submissions on 2 cores, median", timings.median,
                    TARGET_SECONDS, at_most=True, unit="s", fmt=",.1f")

@@ -54,3 +54,10 @@ ensure_chromium() {
         _apt_install chromium fonts-noto-cjk
     fi
 }
+
+ensure_bwrap() {
+    # bubblewrap: the sandbox `shopsim grade` and the capstone run trainees' code in.
+    if ! command -v bwrap >/dev/null 2>&1; then
+        _apt_install bubblewrap
+    fi
+}

@@ -6,6 +6,8 @@ import signal
 import socket
 import subprocess
 import sys
+import time
+import urllib.error
 import urllib.request
 
 import nbformat
@@ -78,12 +80,17 @@ def test_shopsim_console_serves_the_page_on_127_0_0_1_and_stops_cleanly_on_ctrl_
     family: list[psutil.Process] = []
     try:
         first = proc.stdout.readline()
-        assert first.strip() == f"The shopsim console (baseline, seed 7) is at http://127.0.0.1:{port}/"
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120) as response:
+        url = first.strip().rsplit(" ", 1)[-1]
+        assert first.startswith(f"The shopsim console (baseline, seed 7) is at http://127.0.0.1:{port}/?token=")
+        assert len(url.split("token=", 1)[1]) >= 24
+        with urllib.request.urlopen(url, timeout=120) as response:
             assert response.status == 200
             page = response.read().decode()
         family = psutil.Process(proc.pid).children(recursive=True)  # Voilà and the console's kernel
         assert len(family) >= 2
+        refused = _status(f"http://127.0.0.1:{port}/")  # no token: a login page, no kernel
+        rebound = _status(url, host=f"evil.example:{port}")  # another site's name for 127.0.0.1
+        assert len(psutil.Process(proc.pid).children(recursive=True)) == len(family)
         alive = [p for p in family if p.is_running()]
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         out, err = proc.communicate(timeout=60)
@@ -105,3 +112,29 @@ def test_shopsim_console_serves_the_page_on_127_0_0_1_and_stops_cleanly_on_ctrl_
     for outside in ('src="http', "src='http", 'href="http', "href='http", "cdn.", "unpkg.com", 'import("http'):
         assert outside not in page, f"the page links outside 127.0.0.1: {outside}"
     assert not left, f"left behind: {left}"
+    assert refused in (302, 401, 403) and rebound == 403
+
+
+def test_an_idle_kernel_with_no_page_connected_is_culled():
+    with serve.VoilaServer("baseline", 1, cull_after=2) as server:
+        with urllib.request.urlopen(server.url, timeout=120) as response:
+            assert response.status == 200  # rendering started a kernel; no browser connects to it
+        voila = psutil.Process(server.proc.pid)
+        deadline = time.monotonic() + 60
+        while voila.children(recursive=True) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert voila.children(recursive=True) == []
+
+
+def _status(url: str, host: str | None = None) -> int:
+    """The HTTP status of a GET (redirects not followed)."""
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+    try:
+        with urllib.request.build_opener(NoRedirect).open(request, timeout=60) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code

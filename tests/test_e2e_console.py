@@ -192,8 +192,8 @@ def test_shopsim_console_serves_it_with_voila_offline(tmp_path, browser):
     family = []
     try:
         line = proc.stdout.readline()
-        assert f"http://127.0.0.1:{port}/" in line, line
-        page.goto(f"http://127.0.0.1:{port}/")
+        assert f"http://127.0.0.1:{port}/?token=" in line, line
+        page.goto(line.strip().rsplit(" ", 1)[-1])  # the printed address, with its token
         page.wait_for_function("document.querySelectorAll('.shopsim-tile').length === 7", timeout=WAIT_MS)
         family = _family(proc)
         for day in (8, 15):  # two weeks: the first bad reviews (差评) of the month are in the second

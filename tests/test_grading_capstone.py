@@ -78,12 +78,12 @@ def _exits(view):
 
 
 @pytest.mark.parametrize("policy, status, reason", [
-    (_raises, "error", "seed 1: the policy raised KeyError: 'TEE-CLASSIC'"),
-    (_hangs, "timeout", "seed 1: still running after 1.5 s"),
-    (_exits, "crashed", "seed 1: the policy ended the process (exit code 4)"),
+    (_raises, "error", "seed 1, day 0: the policy raised KeyError: 'TEE-CLASSIC'"),
+    (_hangs, "timeout", "seed 1, day 0: still running after 5 s"),
+    (_exits, "crashed", "seed 1, day 0: the policy ended the process (exit code 4)"),
 ])
 def test_a_failing_policy_scores_zero_with_the_reason(tiny_module, policy, status, reason):
-    result = evaluate_policy(policy, tiny_module, SEEDS, days=DAYS, timeout=1.5, references=["do_nothing"])
+    result = evaluate_policy(policy, tiny_module, SEEDS, days=DAYS, timeout=5, references=["do_nothing"])
     assert (result.status, result.score) == (status, 0.0)
     assert reason in result.reason
     assert result.table["points"].eq(0).all() and result.table["profit"].isna().all()
@@ -105,3 +105,122 @@ def test_points_per_seed():
     assert capstone._points(200.0, 100.0) == 1.0
     assert capstone._points(0.0, 100.0) == 0.0
     assert capstone._points(-50.0, -100.0) == 0.75
+
+
+# Hostile policies: none may score more than the honest policy it amounts to.
+
+def _edit_costs_through_the_view(view):
+    view._sim.catalog.cost[:] = 0
+
+
+def _hunt_the_simulation(view):
+    import gc
+
+    for obj in gc.get_objects():
+        if type(obj).__name__ in ("Simulation", "Catalog"):
+            obj.cost[:] = 0 if hasattr(obj, "cost") else obj.catalog.cost.fill(0)
+
+
+def _abuse_the_channel(view):
+    view._ask({"act": ["__setattr__", ["price", 0], {}]})
+    view._ask({"act": ["set_price", [], {"self": None, "sku": view.skus[0], "price": 1}]})
+    view._ask({"read": "__class__", "name": ""})
+    view._ask({"read": "table", "name": "../../truth"})
+
+
+def _bad_actions(view):
+    view.set_price("NO-SUCH-SKU", 10.0)
+    view.set_price(view.skus[0], -5)
+    view.set_price(view.skus[0], float("inf"))
+    view.reorder(view.skus[0], 0)
+    view.discount(view.skus[0], 2.5, days=3)
+
+
+def _flood(view):
+    for _ in range(2000):
+        view.set_price(view.skus[0], view.prices()[view.skus[0]])
+
+
+def _forge_frames(view):
+    import contextlib
+    import os
+
+    for fd in range(3, 20):
+        with contextlib.suppress(OSError):
+            os.write(fd, b"\x00\x00\x00\x05[1,2]" + b"\x7f\xff\xff\xff")
+
+
+def _kill_the_parent(view):
+    import os
+
+    os.kill(os.getppid(), 9)
+
+
+def _read_the_gradebook(view):
+    return open("/work/main/grades.db", "rb").read()
+
+
+def _cut_prices_with_one_bad_action(view):
+    cut_prices(view)
+    if view.day == 0:
+        view.set_price("NO-SUCH-SKU", 1.0)
+
+
+@pytest.mark.parametrize("policy, honest", [
+    (_edit_costs_through_the_view, "fails"), (_hunt_the_simulation, "do_nothing"),
+    (_abuse_the_channel, "do_nothing"), (_bad_actions, "do_nothing"), (_flood, "do_nothing"),
+    (_forge_frames, "fails"), (_kill_the_parent, "do_nothing"), (_read_the_gradebook, "fails"),
+])
+def test_hostile_policies_earn_no_more_than_their_honest_score(tiny_module, do_nothing_result, policy, honest):
+    result = evaluate_policy(policy, tiny_module, SEEDS, days=DAYS, timeout=20, references=["do_nothing"])
+    ceiling = 0.0 if honest == "fails" else do_nothing_result.score
+    assert result.score <= ceiling, (result.status, result.reason)
+    if honest == "fails":
+        assert result.status != "ok" and "seed 1, day 0" in result.reason and result.report.startswith("seed 1")
+
+
+def test_one_bad_action_is_refused_and_recorded_and_does_not_zero_the_seed(tiny_module):
+    honest = evaluate_policy(cut_prices, tiny_module, SEEDS, days=DAYS, references=["do_nothing"])
+    mixed = evaluate_policy(_cut_prices_with_one_bad_action, tiny_module, SEEDS, days=DAYS, references=["do_nothing"])
+    assert mixed.status == "ok" and mixed.score == honest.score > 0
+    assert list(mixed.refusals["seed"]) == list(SEEDS) and set(mixed.refusals["day"]) == {0}
+    assert mixed.refusals["reason"].str.contains("NO-SUCH-SKU").all()
+
+
+def test_floods_of_actions_are_cut_at_the_daily_cap(tiny_module):
+    from shopsim.grading import policy_host
+
+    result = evaluate_policy(_flood, tiny_module, [1], days=1, references=["do_nothing"])
+    assert result.status == "ok" and len(result.refusals) == 2000 - policy_host.MAX_ACTIONS
+
+
+def test_a_failure_report_names_seed_day_and_traceback(tiny_module):
+    def fails_on_day_2(view):
+        if view.day == 2:
+            raise RuntimeError("out of ideas")
+
+    result = evaluate_policy(fails_on_day_2, tiny_module, [5], days=DAYS, references=["do_nothing"])
+    assert result.reason == "seed 5, day 2: the policy raised RuntimeError: out of ideas"
+    assert "Traceback" in result.report and "fails_on_day_2" in result.report
+
+
+def test_the_sandboxed_policy_sees_what_the_real_view_shows(tiny_module):
+    """Through the sandbox, the rule-based reference earns exactly what it earns in-process."""
+    from shopsim.policies import rule_based
+
+    run = capstone.evaluate_seed(rule_based, tiny_module, 2, DAYS, timeout=60)
+    assert run.status == "ok" and run.refusals == ()
+    assert run.profit == capstone.reference_profit("rule_based", tiny_module, 2, DAYS)
+
+
+def test_reference_runs_are_cached(tiny_module, monkeypatch):
+    capstone.reference_profit("do_nothing", tiny_module, 9, 2)
+    monkeypatch.setattr(capstone.shopsim, "simulate", lambda *a, **k: pytest.fail("ran the reference again"))
+    assert capstone.reference_profit("do_nothing", tiny_module, 9, 2) == capstone.reference_profit(
+        "do_nothing", tiny_module, 9, 2)
+
+
+def test_a_policy_given_as_source_text(tiny_module):
+    source = "def policy(view):\n    if view.day == 0:\n        view.set_price(view.skus[0], 1.0)\n"
+    result = evaluate_policy(source, tiny_module, [1], days=2, references=["do_nothing"])
+    assert result.status == "ok" and len(result.refusals) == 0

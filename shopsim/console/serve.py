@@ -2,7 +2,11 @@
 
 Writes a one-cell notebook that shows ``Console(scenario, seed)`` into a temporary folder,
 starts Voilà on it on 127.0.0.1, prints the address, and stops (Voilà, its kernel and the
-folder) on Ctrl-C. Nothing is fetched from the internet: Voilà's pages come from the
+folder) on Ctrl-C. The address carries a fresh token (as JupyterLab's does): a request
+without it is sent to a login page and starts no kernel. Requests addressed to another Host
+than 127.0.0.1/localhost are refused (:mod:`shopsim.console.voila_app`), and a kernel left
+idle without a page connected is shut down after :data:`CULL_AFTER` seconds.
+Nothing is fetched from the internet: Voilà's pages come from the
 installed packages, and the page template here (Voilà's ``lab`` template without its links
 to font and diagram CDNs) references none.
 
@@ -16,6 +20,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -32,6 +37,8 @@ from shopsim.scenario import load_scenario
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8866  # Voilà's own default
+#: Seconds a console kernel may sit idle with no page connected before it is shut down.
+CULL_AFTER = 600
 TEMPLATE = "shopsim"
 _TEMPLATE_FILES = {
     "conf.json": json.dumps({"base_template": "lab"}),
@@ -128,21 +135,27 @@ class VoilaServer:
         Port to listen on (default: 8866 when free, else any free port).
     """
 
-    def __init__(self, scenario: str = "baseline", seed: int = 1, port: int | None = None) -> None:
+    def __init__(self, scenario: str = "baseline", seed: int = 1, port: int | None = None,
+                 cull_after: int = CULL_AFTER) -> None:
         if importlib.util.find_spec("voila") is None:
             raise ShopsimError("Voilà is not installed; install the course extras: pip install 'shopsim[course]'")
         load_scenario(scenario)  # a bad name or file fails here, in one clear message
         self.scenario, self.seed = scenario, seed
         self.port = port or free_port(DEFAULT_PORT)
-        self.url = f"http://{HOST}:{self.port}/"
+        self.token = secrets.token_urlsafe(24)
+        self.cull_after = cull_after
+        self.url = f"http://{HOST}:{self.port}/?token={self.token}"
         self.proc: subprocess.Popen | None = None
         self._dir: tempfile.TemporaryDirectory | None = None
 
     def command(self, notebook: Path) -> list[str]:
         """The Voilà command line."""
-        return [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={self.port}",
-                f"--Voila.ip={HOST}", "--Voila.port_retries=0", f"--template={TEMPLATE}", "--theme=light",
-                "--show_tracebacks=False"]
+        cull = [f"--MappingKernelManager.cull_idle_timeout={self.cull_after}",
+                f"--MappingKernelManager.cull_interval={max(1, min(60, self.cull_after // 2))}",
+                "--MappingKernelManager.cull_connected=False"]
+        return [sys.executable, "-m", "shopsim.console.voila_app", str(notebook), "--no-browser",
+                f"--port={self.port}", f"--Voila.ip={HOST}", "--Voila.port_retries=0", f"--template={TEMPLATE}",
+                "--theme=light", "--show_tracebacks=False", f"--Voila.token={self.token}", *cull]
 
     def start(self, timeout: float = 60.0) -> VoilaServer:
         """Start Voilà and wait until it accepts connections."""

@@ -7,7 +7,9 @@ The picture::
        public + hidden tests)                                               in its metadata, progress cell)
             |                                                                         |
             +---- hidden tests ---->  shopsim grade LESSON SUBMISSIONS...  <----------+
-                                      (one process per submission, time limit)
+                                      (each notebook runs in a bubblewrap sandbox and
+                                       writes its answers out as data; the checks run
+                                       here, outside it)
                                               |
                                       gradebook (SQLite) + CSV
 
@@ -19,12 +21,16 @@ Modules:
 - :mod:`~shopsim.grading.questions`: otter's test-file format, parsed and run.
 - :mod:`~shopsim.grading.lesson_progress`: :func:`progress`, the trainee's summary.
 - :mod:`~shopsim.grading.build`: ``shopsim course build [--check]``.
+- :mod:`~shopsim.grading.sandbox`: the bubblewrap sandbox untrusted code runs in.
+- :mod:`~shopsim.grading.answers`: answers as data (JSON, Parquet) out of the sandbox.
 - :mod:`~shopsim.grading.runner`, :mod:`~shopsim.grading.batch`, :mod:`~shopsim.grading.gradebook`:
   ``shopsim grade``.
-- :mod:`~shopsim.grading.capstone`: :func:`evaluate_policy` for the capstone.
+- :mod:`~shopsim.grading.capstone`, :mod:`~shopsim.grading.policy_host`: :func:`evaluate_policy`
+  for the capstone (the policy sandboxed, the simulation here).
 - :mod:`~shopsim.grading.cli`: the ``grade`` and ``course`` subcommands.
 
-See ``docs/authoring.md`` for writing a lesson and grading a cohort.
+See ``docs/authoring.md`` for writing a lesson and grading a cohort, and its section "How
+grading is protected".
 """
 
 from shopsim.grading import checks, feedback, reference

@@ -1,9 +1,16 @@
 """Capstone evaluation: a trainee's policy against the reference policies over several seeds.
 
-Each run of the trainee's policy happens in a forked child process with a time limit, so a
-policy that loops forever, exits the interpreter or crashes costs at most ``timeout``
-seconds and never hangs the notebook or the grader. The reference policies are looked up
-by name in :mod:`shopsim.policies` (those that exist are used).
+The simulation always runs here, in the trusted process. The trainee's policy runs in its
+own sandboxed process (:mod:`~shopsim.grading.sandbox`, :mod:`~shopsim.grading.policy_host`):
+each morning it receives a read-only snapshot of what an operator sees and returns a list of
+actions, which the simulator applies through the levers, refusing bad ones with a recorded
+reason (a refused action does not fail the seed). No object of the simulator is reachable
+from the policy, so it cannot change costs, stock or the books. A policy that loops forever,
+exits or crashes costs at most ``timeout`` seconds per seed; the report names the seed, the
+simulated day and the traceback. The reference policies are looked up by name in
+:mod:`shopsim.policies` (those that exist are used) and run once per (scenario, seed, days)
+per process (:func:`reference_profit`). :func:`evaluate_seed` is one sandboxed run, for
+callers that spread seeds over workers.
 
 Score (0 to 100). For each seed and each reference policy, the trainee earns
 ``clip(0.5 + (profit - reference_profit) / (2 * max(|reference_profit|, 1 yuan)), 0, 1)``:
@@ -14,9 +21,18 @@ or ends the process scores 0, with the reason.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import hashlib
 import html
-import multiprocessing
-import warnings
+import json
+import os
+import pickle
+import select
+import struct
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +43,13 @@ import pandas as pd
 
 import shopsim
 from shopsim import policies
+from shopsim.errors import ShopsimError
+from shopsim.grading import policy_host, sandbox
+from shopsim.operator import OperatorView
 
 REFERENCES: tuple[str, ...] = ("do_nothing", "rule_based")
+#: What the sandboxed policy process runs (not ``-m``: the package imports the module first).
+HOST_MAIN = "import sys; from shopsim.grading.policy_host import main; sys.exit(main())"
 
 
 @dataclass(frozen=True)
@@ -37,6 +58,8 @@ class Evaluation:
 
     ``table`` has one row per seed: ``seed``, ``profit`` (the trainee's net profit, yuan),
     one column of net profit per reference policy (yuan) and ``points`` (0 to 1).
+    ``refusals`` lists the actions the simulator refused (seed, day, action, reason);
+    ``report`` names the seed and day a failing policy failed on, with its traceback.
     """
 
     table: pd.DataFrame
@@ -44,6 +67,9 @@ class Evaluation:
     status: str
     reason: str
     references: tuple[str, ...]
+    refusals: pd.DataFrame = dataclasses.field(default_factory=lambda: pd.DataFrame(
+        columns=["seed", "day", "action", "reason"]))
+    report: str = ""
 
     def __repr__(self) -> str:
         head = f"capstone score {self.score:.1f} / 100 ({self.status}{': ' + self.reason if self.reason else ''})"
@@ -55,46 +81,209 @@ class Evaluation:
         return f"<p><strong>{head}</strong></p>" + self.table.to_html(index=False, float_format=lambda x: f"{x:,.2f}")
 
 
-def _child(policy: Callable[..., Any] | None, scenario: Any, days: int | None, seed: int, conn: Any) -> None:
-    """Run one simulation in the child process and send back ("ok", profit) or ("error", why)."""
-    try:
-        sim = shopsim.simulate(scenario, days=days, seed=seed, policy=policy)
-        conn.send(("ok", float(sim.tables["pnl"]["net_profit"].sum())))
-    except BaseException as exc:  # the trainee's policy: anything it raises is the reason
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
-    finally:
-        conn.close()
+class _PolicyFailed(Exception):
+    """The sandboxed policy raised, ended, or ran out of time (``status``, ``reason``, ``detail``)."""
+
+    def __init__(self, status: str, reason: str, detail: str = "") -> None:
+        super().__init__(status, reason, detail)  # SimPy re-raises a copy made from the args
+        self.status, self.reason, self.detail = status, reason, detail
 
 
-def _run_isolated(policy: Callable[..., Any] | None, scenario: Any, days: int | None, seed: int,
-                  timeout: float) -> tuple[str, float, str]:
-    """(status, profit in yuan, reason) of one run in a forked child with a time limit."""
-    ctx = multiprocessing.get_context("fork")
-    receive, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(policy, scenario, days, seed, send), daemon=True)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
-        proc.start()
-    send.close()
-    try:
-        if not receive.poll(timeout):
-            if proc.is_alive():
-                return "timeout", np.nan, f"seed {seed}: still running after {timeout:g} s (an endless loop?)"
-            proc.join(1)
-            return "crashed", np.nan, f"seed {seed}: the policy ended the process (exit code {proc.exitcode})"
+@dataclass(frozen=True)
+class SeedRun:
+    """One run of a trainee's policy: ``profit`` (yuan, NaN when it failed), how it ended, refusals.
+
+    ``day`` is the simulated day the run failed on (``None`` when it did not), ``detail`` the
+    policy's traceback or its last output; ``refusals`` lists (day, action, reason) of the
+    actions the simulator refused.
+    """
+
+    seed: int
+    profit: float
+    status: str
+    reason: str
+    day: int | None = None
+    detail: str = ""
+    refusals: tuple[tuple[int, str, str], ...] = ()
+
+
+class _Host:
+    """The sandboxed policy process of one run and the frames exchanged with it."""
+
+    def __init__(self, box: sandbox.Sandbox, policy: tuple[str, Any], deadline: float) -> None:
+        import shopsim as package
+
+        env = {"PYTHONPATH": str(Path(package.__file__).resolve().parents[1]), "PYTHONHASHSEED": "0",
+               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg",
+               "PYTHONDONTWRITEBYTECODE": "1"}
+        self.box, self.deadline = box, deadline
+        self.proc = box.start([sys.executable, "-c", HOST_MAIN], env, stdin=subprocess.PIPE)
+        self.errors = sandbox._Capped(self.proc.stderr, box.limits.output_kb * 1024)
+        self.buffer = b""
+        self.send(pickle.dumps(policy))
+
+    def send(self, body: bytes) -> None:
         try:
-            kind, value = receive.recv()
-        except EOFError:
-            proc.join(1)
-            return "crashed", np.nan, f"seed {seed}: the policy ended the process (exit code {proc.exitcode})"
-        if kind == "ok":
-            return "ok", float(value), ""
-        return "error", np.nan, f"seed {seed}: the policy raised {value}"
+            self.proc.stdin.write(struct.pack(">I", len(body)) + body)  # type: ignore[union-attr]
+            self.proc.stdin.flush()  # type: ignore[union-attr]
+        except (BrokenPipeError, OSError):
+            pass  # the host has ended: the next read says how
+
+    def _read(self, size: int) -> bytes:
+        fd = self.proc.stdout.fileno()  # type: ignore[union-attr]
+        while len(self.buffer) < size:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                raise TimeoutError
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                raise EOFError
+            self.buffer += chunk
+        body, self.buffer = self.buffer[:size], self.buffer[size:]
+        return body
+
+    def receive(self) -> dict[str, Any]:
+        size = struct.unpack(">I", self._read(4))[0]
+        if size > policy_host.MAX_MESSAGE:
+            raise ValueError(f"the policy sent a message of {size} bytes")
+        message = json.loads(self._read(size))
+        if not isinstance(message, dict):
+            raise ValueError("the policy sent something other than actions")
+        return message
+
+    def close(self) -> str:
+        """End the host (and all it started); return the end of what it printed."""
+        self.box.stop(self.proc)
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(OSError):
+                pipe.close()  # type: ignore[union-attr]
+        return self.errors.text(1.0)[-2000:]
+
+
+def _apply(view: Any, action: Any, refusals: list[tuple[int, str, str]]) -> Any:
+    """Apply one action through the levers; refuse (and record) a bad one. Returns the lever's result."""
+    day = view.day
+    shown = json.dumps(action)[:200] if _jsonable(action) else repr(action)[:200]
+    if (not isinstance(action, list) or len(action) != 3 or action[0] not in OperatorView.LEVERS
+            or not isinstance(action[1], list) or not isinstance(action[2], dict)):
+        refusals.append((day, shown, f"not an action: [lever, args, kwargs] with a lever of "
+                                     f"{', '.join(OperatorView.LEVERS)}"))
+        return None
+    name, args, kwargs = action
+    try:
+        return getattr(view, name)(*args, **kwargs)
+    except (ShopsimError, TypeError, ValueError, KeyError, IndexError) as exc:
+        refusals.append((day, shown, f"{type(exc).__name__}: {exc}"[:300]))
+        return None
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def policy_payload(policy: Callable[..., Any] | str) -> tuple[str, Any]:
+    """What the sandbox receives of a policy: source text, or the function pickled by value."""
+    if isinstance(policy, str):
+        return "source", policy
+    import importlib
+
+    import cloudpickle
+
+    module = importlib.import_module(policy.__module__) if getattr(policy, "__module__", None) else None
+    by_value = module is not None and not module.__name__.startswith("shopsim") and module.__name__ != "__main__"
+    if by_value:
+        cloudpickle.register_pickle_by_value(module)
+    try:
+        return "pickle", cloudpickle.dumps(policy)
     finally:
-        if proc.is_alive():
-            proc.kill()
-        proc.join(5)
-        receive.close()
+        if by_value:
+            cloudpickle.unregister_pickle_by_value(module)
+
+
+def evaluate_seed(policy: Callable[..., Any] | str, scenario: shopsim.Scenario, seed: int, days: int | None, *,
+                  timeout: float = 60.0, limits: sandbox.Limits | None = None, unsafe: bool = False) -> SeedRun:
+    """Run ``policy`` in a sandboxed process on one seed; the simulation stays in this process.
+
+    Each morning the policy gets a snapshot (:class:`~shopsim.grading.policy_host.PolicyView`)
+    and returns actions that the simulator applies, refusing bad ones with a reason. A policy
+    that raises, ends its process or runs past ``timeout`` seconds (the whole run) fails the
+    seed, with the day and the traceback.
+    """
+    refusals: list[tuple[int, str, str]] = []
+    deadline = time.monotonic() + timeout
+    with sandbox.workspace("policy") as work:
+        box = sandbox.Sandbox(work, limits=limits or sandbox.Limits(), unsafe=unsafe)
+        host = _Host(box, policy_payload(policy), deadline)
+        state = {"day": 0}
+
+        def proxy(view: OperatorView) -> None:
+            state["day"] = view.day
+            host.send(pickle.dumps(view.day))
+            acts = reads = 0
+            while True:
+                try:
+                    message = host.receive()
+                except TimeoutError:
+                    raise _PolicyFailed("timeout", f"still running after {timeout:g} s (an endless loop?)") from None
+                except EOFError:
+                    host.proc.wait()
+                    raise _PolicyFailed("crashed", f"the policy ended the process "
+                                        f"(exit code {host.proc.returncode})") from None
+                except (ValueError, json.JSONDecodeError, RecursionError) as exc:
+                    raise _PolicyFailed("error", f"the policy broke the protocol ({exc})") from None
+                if "read" in message:
+                    reads += 1
+                    if reads > policy_host.MAX_READS:
+                        raise _PolicyFailed("error", f"the policy read more than {policy_host.MAX_READS} "
+                                            "times in one morning")
+                    try:
+                        answer = policy_host.read(view, str(message["read"]), str(message.get("name", "")))
+                    except (KeyError, TypeError):
+                        answer = None
+                    host.send(pickle.dumps(answer))
+                elif "act" in message:
+                    acts += 1
+                    if acts > policy_host.MAX_ACTIONS:
+                        refusals.append((view.day, "another action", f"at most {policy_host.MAX_ACTIONS} a day"))
+                        host.send(pickle.dumps(None))
+                        continue
+                    host.send(pickle.dumps(_apply(view, message["act"], refusals)))
+                elif "error" in message:
+                    text = str(message["error"])[-4000:]
+                    last = text.strip().splitlines()[-1] if text.strip() else "an error"
+                    raise _PolicyFailed("error", f"the policy raised {last}", text)
+                else:
+                    return
+
+        try:
+            sim = shopsim.simulate(scenario, days=days, seed=seed, policy=proxy)
+        except _PolicyFailed as failed:
+            output = host.close()
+            detail = failed.detail or output
+            return SeedRun(seed, np.nan, failed.status, f"seed {seed}, day {state['day']}: {failed.reason}",
+                           state["day"], detail, tuple(refusals))
+        host.close()
+        return SeedRun(seed, float(sim.tables["pnl"]["net_profit"].sum()), "ok", "", None, "", tuple(refusals))
+
+
+_REFERENCE_CACHE: dict[tuple[str, int, int | None, str], float] = {}
+
+
+def reference_profit(name: str, scenario: shopsim.Scenario, seed: int, days: int | None) -> float:
+    """Net profit (yuan) of a reference policy, run once per (scenario, seed, days) and cached."""
+    key = (hashlib.sha256(repr(scenario).encode()).hexdigest(), int(seed), days, name)
+    if key not in _REFERENCE_CACHE:
+        ref = getattr(policies, name)
+        _REFERENCE_CACHE[key] = float(shopsim.simulate(scenario, days=days, seed=int(seed), policy=ref)
+                                      .tables["pnl"]["net_profit"].sum())
+    return _REFERENCE_CACHE[key]
 
 
 def _reference_policies(names: Iterable[str]) -> dict[str, Callable[..., Any]]:
@@ -108,15 +297,17 @@ def _points(profit: float, reference: float) -> float:
     return float(np.clip(0.5 + (profit - reference) / (2 * max(abs(reference), 1.0)), 0.0, 1.0))
 
 
-def evaluate_policy(policy: Callable[..., Any], scenario: shopsim.Scenario | str | Path = "baseline",
+def evaluate_policy(policy: Callable[..., Any] | str, scenario: shopsim.Scenario | str | Path = "baseline",
                     seeds: Sequence[int] = (1, 2, 3), *, days: int | None = None, timeout: float = 60.0,
-                    references: Sequence[str] = REFERENCES) -> Evaluation:
+                    references: Sequence[str] = REFERENCES, limits: sandbox.Limits | None = None,
+                    unsafe: bool = False) -> Evaluation:
     """Simulate ``policy`` on ``scenario`` for each seed and score it against the references.
 
     Parameters
     ----------
     policy:
-        The trainee's ``f(view)``, called each simulated morning.
+        The trainee's ``f(view)``, called each simulated morning in a sandboxed process, or
+        source text defining ``policy(view)``.
     scenario:
         A scenario, a bundled scenario's name or a YAML path.
     seeds:
@@ -127,6 +318,10 @@ def evaluate_policy(policy: Callable[..., Any], scenario: shopsim.Scenario | str
         Seconds allowed for one run of the trainee's policy (one seed).
     references:
         Names of reference policies in :mod:`shopsim.policies`; missing ones are skipped.
+    limits:
+        Resource limits of the policy's sandbox.
+    unsafe:
+        Run the policy without a sandbox where ``bwrap`` is missing (else that is refused).
 
     Returns
     -------
@@ -134,7 +329,7 @@ def evaluate_policy(policy: Callable[..., Any], scenario: shopsim.Scenario | str
         The per-seed profit table (yuan), the score (0 to 100), a status (``ok``, ``error``,
         ``timeout`` or ``crashed``) and the reason when it is not ``ok``.
     """
-    if not callable(policy):
+    if not callable(policy) and not isinstance(policy, str):
         raise TypeError(f"policy must be a function f(view), not {type(policy).__name__}")
     seeds = list(seeds)
     if not seeds or any(isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 0 for s in seeds):
@@ -143,14 +338,18 @@ def evaluate_policy(policy: Callable[..., Any], scenario: shopsim.Scenario | str
         raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
     sc = scenario if isinstance(scenario, shopsim.Scenario) else shopsim.load_scenario(scenario)
     refs = _reference_policies(references)
-    rows, status, reason = [], "ok", ""
+    rows, status, reason, report = [], "ok", "", ""
+    refusals: list[tuple[int, int, str, str]] = []
     for seed in seeds:
         row: dict[str, Any] = {"seed": int(seed), "profit": np.nan}
-        for name, ref in refs.items():
-            row[name] = float(shopsim.simulate(sc, days=days, seed=int(seed), policy=ref)
-                              .tables["pnl"]["net_profit"].sum())
+        for name in refs:
+            row[name] = reference_profit(name, sc, int(seed), days)
         if status == "ok":
-            status, row["profit"], reason = _run_isolated(policy, sc, days, int(seed), timeout)
+            run = evaluate_seed(policy, sc, int(seed), days, timeout=timeout, limits=limits, unsafe=unsafe)
+            status, row["profit"], reason = run.status, run.profit, run.reason
+            refusals += [(int(seed), *r) for r in run.refusals]
+            if run.status != "ok":
+                report = f"seed {seed}, day {run.day}:\n{run.detail}".strip()
         rows.append(row)
     table = pd.DataFrame(rows)
     if status == "ok":
@@ -159,4 +358,5 @@ def evaluate_policy(policy: Callable[..., Any], scenario: shopsim.Scenario | str
     else:
         table["points"] = 0.0
         score = 0.0
-    return Evaluation(table, score, status, reason, tuple(refs))
+    return Evaluation(table, score, status, reason, tuple(refs),
+                      pd.DataFrame(refusals, columns=["seed", "day", "action", "reason"]), report)

@@ -5,6 +5,7 @@
     shopsim course build [--course DIR] [--check]
     shopsim grade LESSON SUBMISSION.ipynb... [--gradebook grades.db] [--csv grades.csv]
                   [--jobs N] [--timeout S] [--course DIR] [--no-progress]
+                  [--roster roster.csv] [--memory-mb M] [--unsafe-no-sandbox]
 
 ``shopsim.cli`` adds them with :func:`register`; ``python -m shopsim.grading.cli ...`` runs
 them without it. Every error is one line on stderr and exit code 2, never a traceback;
@@ -21,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from shopsim.errors import ShopsimError
-from shopsim.grading.batch import FAILED, BatchError, Outcome, grade_batch
+from shopsim.grading import sandbox
+from shopsim.grading.batch import FAILED, BatchError, Outcome, grade_batch, read_roster
 from shopsim.grading.build import BuildError, Course, build_course, build_lesson
 from shopsim.grading.gradebook import Gradebook, GradebookError
 
@@ -98,15 +100,23 @@ def _positive(kind: type) -> Callable[[str], Any]:
     return parse
 
 
-def _summary(outcomes: list[Outcome]) -> str:
+def _summary(outcomes: list[Outcome], unsafe: bool) -> str:
     width = max((len(o.submission.trainee) for o in outcomes), default=7)
     lines = [f"{'trainee':<{width}}  {'points':>9}  status       reason"]
     for o in outcomes:
         pts = f"{o.points:g}/{o.max_points:g}"
         lines.append(f"{o.submission.trainee:<{width}}  {pts:>9}  {o.status:<11}  {o.reason}".rstrip())
+        lines += [f"{'':<{width}}  {'':>9}  flag         {flag}" for flag in o.flags]
     failed = sum(o.status in FAILED for o in outcomes)
     lines.append(f"{len(outcomes)} submission{'s' if len(outcomes) != 1 else ''} graded"
-                 + (f", {failed} could not be run to the end (scored 0)" if failed else ""))
+                 + (f", {failed} could not be run to the end (graded on the answers given before; "
+                    "invalid ones score 0)" if failed else ""))
+    flagged = sum(bool(o.flags) for o in outcomes)
+    if flagged:
+        lines.append(f"{flagged} submission{'s' if flagged != 1 else ''} flagged for a look")
+    if unsafe and not sandbox.available()[0]:
+        lines.append("WARNING: --unsafe-no-sandbox: notebooks ran WITHOUT a sandbox (recorded with each grade); "
+                     f"{sandbox.available()[1]}")
     return "\n".join(lines)
 
 
@@ -114,14 +124,16 @@ def _grade(args: argparse.Namespace) -> int:
     course = Course(Path(args.course) if args.course else default_course())
     master = course.master(args.lesson)
     book = Gradebook(Path(args.gradebook))
+    roster = read_roster(Path(args.roster)) if args.roster else None
     lesson = build_lesson(master)
     from tqdm import tqdm
 
     with tqdm(total=len(args.submissions), unit="notebook", desc=f"grading {lesson.name}", file=sys.stderr,
               disable=args.no_progress, leave=False) as bar:
         outcomes = grade_batch(lesson, [Path(p) for p in args.submissions], book, jobs=args.jobs,
-                               timeout=args.timeout, on_done=lambda _: bar.update(1))
-    print(_summary(outcomes))
+                               timeout=args.timeout, on_done=lambda _: bar.update(1), roster=roster,
+                               limits=sandbox.Limits(memory_mb=args.memory_mb), unsafe=args.unsafe_no_sandbox)
+    print(_summary(outcomes, args.unsafe_no_sandbox))
     print(f"gradebook: {_shown(book.path)}")
     if args.csv:
         rows = book.export_csv(Path(args.csv))
@@ -152,6 +164,13 @@ def register(subparsers: Any) -> None:
                    help="seconds allowed per submission (default 120)")
     g.add_argument("--course", help="course folder with source/ (default: ./course)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument("--roster", help="CSV with columns file,trainee naming each submission's trainee "
+                   "(default: the trainee's name is taken from the file name)")
+    g.add_argument("--memory-mb", type=_positive(int), default=sandbox.Limits().memory_mb,
+                   help=f"memory (address space) per submission, MiB (default {sandbox.Limits().memory_mb})")
+    g.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="where bubblewrap is missing, run notebooks without a sandbox anyway (they can read "
+                        "and change your files); printed in the summary and stored with each grade")
     g.set_defaults(func=_guarded("grade", _grade))
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from shopsim import reports
+from shopsim.grading.answers import Unreadable
 
 #: KPI name -> the function in :mod:`shopsim.reports` that defines it.
 KPI_DEFINITIONS: dict[str, Callable[..., Any]] = {
@@ -50,6 +51,8 @@ def describe(value: Any) -> str:
     """A short description of a trainee's answer that names its kind and size, for messages."""
     if value is Ellipsis:
         return "still `...` (the placeholder)"
+    if isinstance(value, Unreadable):
+        return value.what
     if value is None:
         return "None (nothing)"
     if isinstance(value, bool | np.bool_):

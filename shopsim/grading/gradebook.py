@@ -3,7 +3,13 @@
 One row per trainee x lesson x question::
 
     trainee, lesson, question, points, max_points, graded_at (UTC, ISO 8601),
-    submission_hash (sha256 of the submitted file), status, reason, feedback
+    submission_hash (sha256 of the submitted file), status, reason, feedback,
+    flags (what an instructor should look at: metadata naming another trainee, byte- or
+    near-identical submissions; ``; ``-separated), sandbox (``bwrap``, or ``none
+    (--unsafe-no-sandbox)`` when the notebook ran unconfined; empty when it did not run)
+
+Only the grading process opens the gradebook: submissions run in sandboxes that cannot see it.
+A gradebook made before ``flags`` and ``sandbox`` existed gets the two columns on opening.
 
 Recording a submission replaces every row of that trainee and lesson in one transaction, so
 re-grading never duplicates rows and an interrupted batch never leaves half a submission.
@@ -30,6 +36,8 @@ CREATE TABLE IF NOT EXISTS grades (
     status TEXT NOT NULL,
     reason TEXT NOT NULL DEFAULT '',
     feedback TEXT NOT NULL DEFAULT '',
+    flags TEXT NOT NULL DEFAULT '',
+    sandbox TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (trainee, lesson, question)
 )
 """
@@ -53,6 +61,8 @@ class Grade:
     status: str
     reason: str = ""
     feedback: str = ""
+    flags: str = ""
+    sandbox: str = ""
 
 
 COLUMNS = tuple(f.name for f in fields(Grade))
@@ -71,6 +81,10 @@ class Gradebook:
             with self._connect() as conn:
                 conn.execute(SCHEMA)
                 have = [r[1] for r in conn.execute("PRAGMA table_info(grades)")]
+                if tuple(have) == COLUMNS[: len(have)] and len(have) >= COLUMNS.index("feedback") + 1:
+                    for name in COLUMNS[len(have):]:  # an older gradebook: add the new columns
+                        conn.execute(f"ALTER TABLE grades ADD COLUMN {name} TEXT NOT NULL DEFAULT ''")
+                    have = list(COLUMNS)
         except sqlite3.DatabaseError as exc:
             raise GradebookError(f"{self.path} is not a shopsim gradebook (SQLite said: {exc})") from None
         if tuple(have) != COLUMNS:

@@ -1,17 +1,19 @@
-"""Grade one submission inside its own process (the batch grader starts one per notebook).
+"""Execute one submission inside the sandbox and write its answers out as data.
 
-Usage (internal; ``shopsim grade`` runs it)::
+Usage (internal; ``shopsim grade`` runs it in :mod:`~shopsim.grading.sandbox`)::
 
     python -m shopsim.grading.runner JOB.json
 
-JOB.json names the submission, the trusted material (every question's tests, including
-hidden ones, and the protected cells' sources) and where to write the result. The runner
-executes the submission's code cells in order in an IPython shell of this process (errors
-are recorded and execution goes on, as in a notebook), skipping the protected cells
-(otter's set-up and ``grader.check`` cells, the progress cell), then runs the trusted tests
-against the notebook's variables and writes the result JSON. Before each cell it writes the
-cell's number to the progress file, so the batch grader can say where a notebook hung,
-exited or crashed. The batch grader enforces the time limit by killing this process.
+JOB.json names the submission (a copy in the work folder), the answers folder, the progress
+file, the protected cells to skip (otter's set-up and ``grader.check`` cells, the progress
+cell: all public, from the student copy) and the names of the answer variables. It holds no
+test and no solution: the checks run in the trusted grader afterwards, on the answers.
+
+The code cells run in order in an IPython shell (errors are recorded and execution goes
+on, as in a notebook). Before each cell its number goes to the progress file; after each
+cell every answer variable is written to the answers folder (:func:`answers.dump_all`), so
+an ``exit()``, a crash or the time limit late in the notebook keeps the answers given
+before it. Nothing this process writes is trusted: it is the submission's own process.
 """
 
 from __future__ import annotations
@@ -19,22 +21,25 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import sys
+import types
 from pathlib import Path
 from typing import Any
 
-from shopsim.grading import questions
+from shopsim.grading import answers
+
+#: Names IPython puts in a notebook's globals; never answers.
+_SHELL_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython", "grader"})
 
 
 class _GraderStand_in:  # noqa: N801 - named for what a trainee sees in a traceback
-    """Replaces ``otter.Notebook`` while grading: trusted tests run afterwards, not here."""
+    """Replaces ``otter.Notebook`` while grading: the trusted checks run later, outside."""
 
     def check(self, *args: Any, **kwargs: Any) -> None:
-        """Do nothing (the grader runs the trusted tests after the notebook)."""
+        """Do nothing (the grader runs the trusted checks after the notebook)."""
 
     def check_all(self, *args: Any, **kwargs: Any) -> None:
-        """Do nothing (the grader runs the trusted tests after the notebook)."""
+        """Do nothing (the grader runs the trusted checks after the notebook)."""
 
 
 def _shell(workdir: Path) -> Any:
@@ -66,45 +71,37 @@ def _error_text(result: Any) -> str | None:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-def execute(cells: list[dict[str, Any]], skip: set[str], workdir: Path, progress_file: Path) -> tuple[Any, list]:
-    """Run the code cells in order; return the shell and a list of (cell number, error text)."""
+def answer_names(env: dict[str, Any], wanted: list[str], everything: bool) -> list[str]:
+    """The variables to write out: ``wanted``, or (``everything``) every plain global of the notebook."""
+    if not everything:
+        return wanted
+    return [n for n, v in env.items() if not n.startswith("_") and n not in _SHELL_NAMES
+            and not isinstance(v, types.ModuleType | types.FunctionType | type)] + wanted
+
+
+def execute(cells: list[dict[str, Any]], job: dict[str, Any], workdir: Path) -> list[tuple[int, str]]:
+    """Run the code cells in order, writing the answers after each; return (cell number, error text)."""
     shell = _shell(workdir)
+    out, progress = Path(job["answers"]), Path(job["progress_file"])
+    out.mkdir(exist_ok=True)
+    skip, wanted, everything = set(job["skip"]), list(job["names"]), bool(job.get("everything"))
     errors: list[tuple[int, str]] = []
-    sink = io.StringIO()
     for number, cell in enumerate(cells, start=1):
-        if cell.get("cell_type") != "code":
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)
         if source in skip or not source.strip():
             continue
-        progress_file.write_text(str(number), encoding="utf-8")
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        progress.write_text(str(number), encoding="utf-8")
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             result = shell.run_cell(source, store_history=False)
-        sink.seek(0)
-        sink.truncate()
         text = _error_text(result)
         if text is not None:
             errors.append((number, text))
-    progress_file.write_text("tests", encoding="utf-8")
-    return shell, errors
-
-
-def grade(job: dict[str, Any]) -> dict[str, Any]:
-    """Execute the submission named in ``job`` and run its trusted tests; return the result."""
-    workdir = Path(job["workdir"])
-    nb = json.loads(Path(job["submission"]).read_text(encoding="utf-8"))
-    os.chdir(workdir)
-    shell, errors = execute(nb.get("cells", []), set(job["skip"]), workdir, Path(job["progress_file"]))
-    env = shell.user_ns
-    results = []
-    for name, source in job["tests"].items():
-        question = questions.parse(source, f"question {name}")
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            outcome = questions.run(question, env)
-        results.append({"question": name, "points": outcome.points, "max_points": outcome.possible,
-                        "status": outcome.status, "feedback": outcome.feedback})
-    return {"cell_errors": [{"cell": n, "error": e} for n, e in errors], "questions": results}
+        answers.dump_all(out, shell.user_ns, answer_names(shell.user_ns, wanted, everything))
+    progress.write_text("done", encoding="utf-8")
+    return errors
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,11 +111,11 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m shopsim.grading.runner JOB.json", file=sys.stderr)
         return 2
     job = json.loads(Path(args[0]).read_text(encoding="utf-8"))
-    result = grade(job)
-    out = Path(job["result"])
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result), encoding="utf-8")
-    tmp.replace(out)
+    workdir = Path(args[0]).parent
+    nb = json.loads(Path(job["submission"]).read_text(encoding="utf-8"))
+    errors = execute(nb.get("cells", []), job, workdir)
+    (workdir / "cell_errors.json").write_text(json.dumps([{"cell": n, "error": e} for n, e in errors]),
+                                              encoding="utf-8")
     return 0
 
 
