@@ -543,7 +543,12 @@ def _reference_problems(data: Any) -> list[str]:
             problems.append(f"rivals[{i}].offers[{j}].watches: {shown(watches)} is not an own SKU; "
                             f"known: {_known(own)}")
     pools = {"own": own, "rival": rival, "rival shop": shops}
+    days = data.get("days", Scenario.__dataclass_fields__["days"].default)
     for i, ev in enumerate(_items(data, "timeline")):
+        day = ev.get("day")
+        if _whole(days) and _whole(day) and 0 <= days <= day:
+            problems.append(f"timeline[{i}].day: day {day} is after the run's last day ({days - 1}; days: {days}); "
+                            "an event outside the run never happens: lengthen `days` or move the event")
         kind, target = _text(ev, "kind"), _text(ev, "target")
         what = EVENT_FIELDS.get(kind or "", {}).get("target")
         if what is None or target is None:
@@ -553,6 +558,10 @@ def _reference_problems(data: Any) -> list[str]:
             article = "an" if what.startswith("own") else "a"
             problems.append(f"timeline[{i}].target: {shown(target)} is not {article} {what}; known: {_known(pool)}")
     return problems
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _known(names: Iterable[str | None]) -> str:
@@ -569,7 +578,7 @@ def _cross_check(sc: Scenario) -> list[str]:
     if sum(sc.traffic.hour_shape) <= 0 or sum(sc.traffic.weekday_shape) <= 0:
         problems.append("traffic: hour_shape and weekday_shape need at least one positive value")
     for i, ev in enumerate(sc.timeline):
-        problems += _check_event(i, ev, sc.days)
+        problems += _check_event(i, ev)
     return problems + _check_dates(sc) + _check_rival_moves(sc)
 
 
@@ -599,16 +608,13 @@ def _check_dates(sc: Scenario) -> list[str]:
 _POSITIVE_VALUE = ("rival_price", "rival_flash_sale", "rival_affiliate_push", "rival_ad_surge")
 
 
-def _check_event(i: int, ev: TimelineEvent, days: int) -> list[str]:
+def _check_event(i: int, ev: TimelineEvent) -> list[str]:
     path = f"timeline[{i}]"
     needs = EVENT_FIELDS[ev.kind]
     problems = [f"{path}.{field}: is required for kind {ev.kind} ({what})"
                 for field, what in needs.items() if getattr(ev, field) is None]
     if ev.kind in _POSITIVE_VALUE and ev.value is not None and ev.value <= 0:
         problems.append(f"{path}.value: {'a price' if 'price' in needs['value'] else 'a multiplier'} must be above 0")
-    if ev.day >= days:
-        problems.append(f"{path}.day: day {ev.day} is after the run's last day ({days - 1}; days: {days}); "
-                        "an event outside the run never happens: lengthen `days` or move the event")
     return problems
 
 

@@ -164,6 +164,9 @@ def test_an_event_after_the_run_is_an_error(tiny_dict):
     tiny_dict.update(days=30, timeline=[{"day": 99, "kind": "traffic_shock", "value": 2, "days": 1}])
     with pytest.raises(ScenarioError, match=r"timeline\[0\].day: day 99 is after the run's last day \(29"):
         shopsim.scenario.from_dict(tiny_dict)
+    tiny_dict["skus"][0]["cost"] = "cheap"  # reported together with a field problem
+    problems = pytest.raises(ScenarioError, shopsim.scenario.from_dict, tiny_dict).value.problems
+    assert [p.split(":")[0] for p in problems] == ["skus[0].cost", "timeline[0].day"]
 
 
 @pytest.mark.parametrize("main_day, ok", [("2026-09-01", False), ("2026-01-01", False), ("2026-03-07", True),
