@@ -30,6 +30,6 @@ See ``docs/authoring.md`` for writing a lesson and grading a cohort.
 from shopsim.grading import checks, feedback, reference
 from shopsim.grading.capstone import evaluate_policy
 from shopsim.grading.checks import CheckFailed
-from shopsim.grading.lesson_progress import Progress, progress
+from shopsim.grading.lesson_progress import Grader, Progress, progress
 
-__all__ = ["CheckFailed", "Progress", "checks", "evaluate_policy", "feedback", "progress", "reference"]
+__all__ = ["CheckFailed", "Grader", "Progress", "checks", "evaluate_policy", "feedback", "progress", "reference"]

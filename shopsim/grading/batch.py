@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shopsim.grading import feedback
 from shopsim.grading.build import Lesson
 from shopsim.grading.gradebook import Grade, Gradebook
 
@@ -188,6 +189,7 @@ def _run_one(submission: Submission, lesson: Lesson, order: list[str], timeout: 
     """(status, reason, runner result) of one submission run in its own process session."""
     with tempfile.TemporaryDirectory(prefix="shopsim-grade-") as tmp:
         workdir = Path(tmp)
+        lesson.provide_files(workdir)  # the lesson's support files, where its notebook runs
         job = _job_file(workdir, submission, lesson, order)
         env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0", IPYTHONDIR=str(workdir / ".ipython"))
         proc = subprocess.Popen([sys.executable, "-m", "shopsim.grading.runner", str(job)], cwd=workdir, env=env,
@@ -200,7 +202,7 @@ def _run_one(submission: Submission, lesson: Lesson, order: list[str], timeout: 
             except subprocess.TimeoutExpired:
                 procs.kill(proc)
                 proc.communicate()  # reap it and close its pipe
-                where = _where(workdir)
+                where = _where(workdir, submission.notebook)
                 return "timeout", f"still running after {timeout:g} s{where} (an endless loop?)", None
         finally:
             procs.kill(proc)  # whatever the notebook started and left running goes too
@@ -208,7 +210,7 @@ def _run_one(submission: Submission, lesson: Lesson, order: list[str], timeout: 
         result_file = workdir / "result.json"
         if proc.returncode == 0 and result_file.is_file():
             return "graded", "", json.loads(result_file.read_text(encoding="utf-8"))
-        where = _where(workdir)
+        where = _where(workdir, submission.notebook)
         if proc.returncode < 0:
             name = signal.Signals(-proc.returncode).name
             return "crashed", f"the notebook crashed the grading process ({name}){where}", None
@@ -217,12 +219,12 @@ def _run_one(submission: Submission, lesson: Lesson, order: list[str], timeout: 
         return "exited", f"the notebook ended the grading process (exit code {proc.returncode}){where}{detail}", None
 
 
-def _where(workdir: Path) -> str:
+def _where(workdir: Path, nb: dict[str, Any] | None) -> str:
     try:
         at = (workdir / "at_cell").read_text(encoding="utf-8").strip()
     except OSError:
         return ""
-    return " while running the checks" if at == "tests" else f" in cell {at}"
+    return " while running the checks" if at == "tests" else f" {feedback.place(nb or {}, int(at))}"
 
 
 def _outcome(sub: Submission, lesson: Lesson, order: list[str], maxima: dict[str, float], graded_at: str,
@@ -239,7 +241,7 @@ def _outcome(sub: Submission, lesson: Lesson, order: list[str], maxima: dict[str
         status = "cell_errors" if status == "graded" else status
         first = errors[0]
         notes.append(f"{len(errors)} cell{'s' if len(errors) > 1 else ''} raised an error "
-                     f"(first: cell {first['cell']}, {first['error']})")
+                     f"(first {feedback.place(sub.notebook or {}, first['cell'])}: {first['error']})")
     reason = "; ".join(notes)
     by_name = {r["question"]: r for r in result["questions"]}
     grades = [Grade(sub.trainee, lesson.name, q, float(by_name[q]["points"]), maxima[q], graded_at, sub.digest,
