@@ -20,7 +20,8 @@ def _cell(kind: str, source: str) -> dict:
 
 
 def _master(config: str, *, read: str = "plan.csv") -> dict:
-    hidden = ("# HIDDEN\ndef test_units_value(units):\n    import pandas as pd\n\n    from shopsim.grading import checks\n\n"
+    hidden = ("# HIDDEN\ndef test_units_value(units):\n    import pandas as pd\n\n"
+              "    from shopsim.grading import checks\n\n"
               f"    plan = pd.read_csv({read!r})\n"
               "    checks.number(units, plan['units'].sum(), name='units', unit='units', hint='Add up the plan.')\n\n\n"
               "test_units_value(units)")
