@@ -158,7 +158,7 @@ def statistics_text(stats: pd.DataFrame) -> str:
         lines.append(f"{r.question}: mean {r.mean:.2f} of {r.max_points:g}, right {r.share_right:.0%} "
                      f"of {r.trainees}")
         for answer, hint, n in r.common_wrong:
-            lines.append(f"    {n} x {answer or '(no answer)'}: {hint}")
+            lines.append(f"    {n} x {answer}: {hint}" if answer else f"    {n} x {hint}")
     return "\n".join(lines)
 
 
