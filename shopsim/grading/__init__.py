@@ -9,7 +9,7 @@ The picture::
             +---- hidden tests ---->  shopsim grade LESSON SUBMISSIONS...  <----------+
                                       (one process per submission, time limit)
                                               |
-                                      gradebook (SQLite) + CSV
+                                      gradebook (SQLite, history) -> HTML reports, LMS CSV, statistics
 
 Modules:
 
@@ -17,12 +17,16 @@ Modules:
 - :mod:`~shopsim.grading.feedback`: operator-terms messages, KPI definitions, typical mistakes.
 - :mod:`~shopsim.grading.reference`: cached reference runs hidden checks compute answers from.
 - :mod:`~shopsim.grading.questions`: otter's test-file format, parsed and run.
-- :mod:`~shopsim.grading.lesson_progress`: :func:`progress`, the trainee's summary.
-- :mod:`~shopsim.grading.build`: ``shopsim course build [--check]``.
+- :mod:`~shopsim.grading.lesson_progress`: :class:`Grader` (``grader.check("q")`` in a lesson)
+  and :func:`progress`, the trainee's summary.
+- :mod:`~shopsim.grading.answer_key`: the sealed answer key that lets practice lessons check
+  values without the answers in the notebook.
+- :mod:`~shopsim.grading.build`: ``shopsim course build [--check]`` (modes, support files).
 - :mod:`~shopsim.grading.runner`, :mod:`~shopsim.grading.batch`, :mod:`~shopsim.grading.gradebook`:
   ``shopsim grade``.
+- :mod:`~shopsim.grading.report`: per-trainee HTML reports, the LMS CSV, per-question statistics.
 - :mod:`~shopsim.grading.capstone`: :func:`evaluate_policy` for the capstone.
-- :mod:`~shopsim.grading.cli`: the ``grade`` and ``course`` subcommands.
+- :mod:`~shopsim.grading.cli`: the ``grade``, ``gradebook`` and ``course`` subcommands.
 
 See ``docs/authoring.md`` for writing a lesson and grading a cohort.
 """
