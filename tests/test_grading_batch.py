@@ -17,7 +17,7 @@ from shopsim.grading.gradebook import COLUMNS, Grade, Gradebook, GradebookError
 FIXTURES = Path(__file__).parent / "fixtures"
 MASTER = FIXTURES / "course" / "source" / "ex-daily-report.ipynb"
 SUBMISSIONS = FIXTURES / "course" / "submissions"
-TIMEOUT = 8.0  # seconds per submission: short, so the hanging sample costs little
+TIMEOUT = 20.0  # seconds per submission: short, so the hanging sample costs little (a loaded machine needs ~10)
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,7 @@ def cohort(tmp_path_factory):
     book = root / "grades.db"
     args = ["grade", "ex-daily-report", *sorted(map(str, subs.glob("*.ipynb"))), "--course", str(FIXTURE),
             "--gradebook", str(book), "--lms", str(root / "lms.csv"), "--due", DUE, "--times", str(root / "times.csv"),
-            "--timeout", "10", "--jobs", "2", "--no-progress"]
+            "--timeout", "25", "--jobs", "2", "--no-progress"]
     code = cli.main(args)
     return root, book, code
 

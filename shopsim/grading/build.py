@@ -54,6 +54,11 @@ PROGRESS_SOURCE = "import shopsim.grading\n\nshopsim.grading.progress(grader)"
 INIT_SOURCE = 'import shopsim.grading\n\ngrader = shopsim.grading.Grader("{filename}")'
 KERNEL = "python3"
 MODES = ("practice", "exam")
+PROGRESS_TEXT = {
+    "practice": "Run the next cell at any time to see which exercises are right so far, with your points.",
+    "exam": "Run the next cell at any time to see which exercises have an answer of the right form; the values "
+            "are checked when your instructor grades.",
+}
 #: Seconds the master may take to run when its answer key is made.
 RECORD_TIMEOUT = 600
 
@@ -272,7 +277,7 @@ def _cell_ids(cells: list[dict[str, Any]]) -> None:
         cell["id"] = digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"
 
 
-def _normalise(nb: dict[str, Any]) -> dict[str, Any]:
+def _normalise(nb: dict[str, Any], mode: str) -> dict[str, Any]:
     """The student copy without anything run-dependent, with the progress cell appended."""
     nb = copy.deepcopy(nb)
     for cell in nb["cells"]:
@@ -281,8 +286,7 @@ def _normalise(nb: dict[str, Any]) -> dict[str, Any]:
             cell["outputs"], cell["execution_count"] = [], None
         cell.get("metadata", {}).pop("execution", None)
     nb["cells"] += [
-        {"cell_type": "markdown", "metadata": {}, "source": "## Your progress\n\nRun the next cell at any time to "
-         "see which exercises pass their checks (the final grade also runs hidden checks)."},
+        {"cell_type": "markdown", "metadata": {}, "source": "## Your progress\n\n" + PROGRESS_TEXT[mode]},
         {"cell_type": "code", "execution_count": None, "outputs": [], "source": PROGRESS_SOURCE,
          "metadata": {"deletable": False, "editable": False, "tags": [PROGRESS_TAG]}},
     ]
@@ -330,7 +334,7 @@ def build_lesson(master: Path) -> Lesson:
         except questions.TestFormatError as exc:
             raise BuildError(str(exc)) from None
     key = run_master(master, nb, tests, files)["key"]
-    student = _normalise(_for_trainees(student, master.name, own["mode"], key))
+    student = _normalise(_for_trainees(student, master.name, own["mode"], key), own["mode"])
     protected = {c["id"]: c["source"] for c in student["cells"]
                  if c["cell_type"] == "code" and c.get("metadata", {}).get("editable") is False}
     return Lesson(master.stem, master.name, student, dumps(student), tests, protected, files, own["mode"])

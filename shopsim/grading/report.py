@@ -28,6 +28,7 @@ from shopsim.grading.gradebook import Grade, Gradebook, GradebookError, Handed, 
 
 _WRONG = re.compile(r"^`(?P<name>[^`]+)` = (?P<answer>.+?) is not (?:right yet|the best answer)[.:]?\s*(?P<hint>.*)$",
                     re.DOTALL)
+_UNANSWERED = re.compile(r"is not (answered|defined) yet")
 #: Zone in which deadlines without a zone are read (the course's stores run on Beijing time).
 COURSE_ZONE = "Asia/Shanghai"
 
@@ -136,17 +137,20 @@ def wrong_answer(feedback: str) -> tuple[str, str]:
 
 
 def statistics(book: Gradebook, lesson: str, *, top: int = 3) -> pd.DataFrame:
-    """Per question: ``max_points``, ``mean`` points, ``share_right``, ``trainees``, and ``common_wrong``:
-    the ``top`` most common wrong answers as (answer, hint, count), most common first."""
+    """Per question: ``max_points``, ``mean`` points, ``share_right``, ``trainees``, ``no_answer`` (left
+    blank, or the run never got there), and ``common_wrong``: the ``top`` most common wrong answers
+    as (answer, hint, count), most common first (form problems count, with their message)."""
     rows = _lesson_rows(book, lesson)
     out = []
     for _, q in _questions(book, rows):
         these = [g for g in rows if g.question == q]
-        wrong = Counter(wrong_answer(g.feedback) for g in these if g.points < g.max_points and g.feedback)
+        missed = [g for g in these if g.points < g.max_points]
+        blank = [g for g in missed if not g.feedback or _UNANSWERED.search(g.feedback)]
+        wrong = Counter(wrong_answer(g.feedback) for g in missed if g not in blank)
         out.append({"question": q, "max_points": these[0].max_points,
                     "mean": sum(g.points for g in these) / len(these),
                     "share_right": sum(g.points >= g.max_points for g in these) / len(these),
-                    "trainees": len(these),
+                    "trainees": len(these), "no_answer": len(blank),
                     "common_wrong": [(a, h, n) for (a, h), n in wrong.most_common(top)]})
     return pd.DataFrame(out)
 
@@ -156,7 +160,7 @@ def statistics_text(stats: pd.DataFrame) -> str:
     lines = []
     for r in stats.itertuples():
         lines.append(f"{r.question}: mean {r.mean:.2f} of {r.max_points:g}, right {r.share_right:.0%} "
-                     f"of {r.trainees}")
+                     f"of {r.trainees}, no answer {r.no_answer}")
         for answer, hint, n in r.common_wrong:
             lines.append(f"    {n} x {answer}: {hint}" if answer else f"    {n} x {hint}")
     return "\n".join(lines)
