@@ -117,3 +117,11 @@ def test_malformed_test_files_are_reported():
     nb["metadata"]["otter"]["tests"] = ["not", "a", "mapping"]
     with pytest.raises(questions.TestFormatError, match="not a mapping"):
         questions.from_notebook(nb)
+
+
+def test_a_renamed_copy_of_the_lesson_still_finds_its_checks(tmp_path):
+    from shopsim.grading import Grader
+
+    (tmp_path / "Copy of ex-daily-report.ipynb").write_text(STUDENT.read_text(encoding="utf-8"), encoding="utf-8")
+    checked = Grader(tmp_path / "ex-daily-report.ipynb").check("cause", {"cause": "c"})
+    assert checked.result.passed

@@ -120,7 +120,22 @@ def progress(grader: Any = None, env: Mapping[str, Any] | None = None) -> Progre
     return Progress(path.stem, tuple(questions.run(q, env, include_hidden=False) for q in found), _mode(nb))
 
 
+def _renamed(path: Path) -> Path:
+    """``path``, or the notebook beside it that holds the same lesson (a trainee renamed or copied it)."""
+    if path.is_file():
+        return path
+    for candidate in sorted(path.parent.glob("*.ipynb")):
+        try:
+            meta = json.loads(candidate.read_text(encoding="utf-8")).get("metadata", {})
+        except (OSError, ValueError):
+            continue
+        if isinstance(meta, dict) and meta.get("otter", {}).get("assignment_name") == path.stem:
+            return candidate
+    return path
+
+
 def _read(path: Path) -> dict[str, Any]:
+    path = _renamed(path)
     try:
         return dict(json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError:
