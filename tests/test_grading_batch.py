@@ -52,11 +52,11 @@ def test_every_submission_gets_one_row_per_question(graded):
 @pytest.mark.parametrize("trainee, status, points, reason", [
     ("correct", "graded", 7, ""),
     ("blank", "graded", 0, ""),
-    ("wrong", "cell_errors", 1.5, "KeyError: 'visitors'"),
-    ("hanging", "timeout", 2, f"still running after {TIMEOUT:g} s in cell"),
-    ("exiting", "exited", 4, "exit code 3) in cell"),
+    ("wrong", "cell_errors", 0, "(first in your answer to exercise `best_days`: KeyError: 'visitors')"),
+    ("hanging", "timeout", 2, f"still running after {TIMEOUT:g} s in your answer to exercise `aov`"),
+    ("exiting", "exited", 4, "exit code 3) in your answer to exercise `best_days`"),
     ("crashing", "crashed", 2, "SIGSEGV"),
-    ("tampered", "tampered", 6, 'deleted the protected cell `grader.check("cause")`'),
+    ("tampered", "tampered", 5, 'deleted the protected cell `grader.check("cause")`'),
     ("broken", "invalid", 0, "not a notebook"),
 ])
 def test_status_points_and_reason(graded, trainee, status, points, reason):
@@ -71,7 +71,8 @@ def test_feedback_is_recorded_in_operator_terms(graded):
     assert "percentage" in rows["conversion"].feedback
     assert "not per unit sold" in rows["aov"].feedback
     assert "not defined" in rows["best_days"].feedback
-    assert rows["cause"].points == 0.5  # a valid option (public check) but the wrong one (hidden check)
+    assert rows["cause"].points == 0  # a valid option (form, worth 0) but the wrong one (value)
+    assert "percentage" in rows["conversion"].feedback and "not right" not in rows["conversion"].feedback  # gated
     blank = {r.question: r for r in graded[0].rows() if r.trainee == "blank"}
     assert all("not answered yet" in r.feedback for r in blank.values())
 
@@ -80,7 +81,7 @@ def test_tampered_notebooks_are_graded_with_the_trusted_checks(graded):
     outcome = graded[1]["tampered"]
     assert "edited the protected cell" in outcome.reason and "stored checks" in outcome.reason
     aov = next(g for g in outcome.grades if g.question == "aov")
-    assert aov.points == 1  # its edited check cell set aov = 999: the hidden check still catches it
+    assert aov.points == 0  # its edited check cell set aov = 999: the hidden check still catches it
 
 
 def test_regrading_replaces_rows_instead_of_duplicating_them(lesson, tmp_path):

@@ -28,7 +28,7 @@ def test_blank_lesson_shows_every_exercise_not_answered():
     assert list(p.table["exercise"]) == ["conversion", "aov", "best_days", "cause"]  # notebook order
     assert list(p.table["status"]) == ["not answered"] * 4
     assert (p.points, p.possible) == (0, 7)
-    assert "0 of 4 exercises pass" in repr(p) and "0 of 7 points" in repr(p)
+    assert "0 of 4 exercises right" in repr(p) and "0 of 7 points" in repr(p)
 
 
 def test_answered_lesson_passes_its_public_checks(answers):
@@ -46,6 +46,10 @@ def test_wrong_answers_get_feedback_and_partial_points(answers):
     assert "not one of the options" in table.loc["cause", "feedback"]
     assert "'gmv'" in table.loc["best_days", "feedback"]
     assert "percentage" in repr(p)
+    answers.update(conversion=answers["daily"]["buyers"].sum() / answers["daily"]["uv"].sum() * 1.5, cause="a")
+    table = progress(STUDENT, answers).table.set_index("exercise")
+    assert "not right yet" in table.loc["conversion", "feedback"] and table.loc["conversion", "points"] == 0
+    assert "which factor of the formula did not move" in table.loc["cause", "feedback"]
 
 
 def test_progress_reads_the_callers_globals_and_grader():
@@ -55,7 +59,8 @@ def test_progress_reads_the_callers_globals_and_grader():
     namespace = {"progress": progress, "grader": Grader(), "conversion": 0.02, "aov": ..., "best_days": ...,
                  "cause": ...}
     exec("result = progress()", namespace)  # as a notebook cell would call it
-    assert namespace["result"].table.set_index("exercise").loc["conversion", "status"] == "passed"
+    row = namespace["result"].table.set_index("exercise").loc["conversion"]
+    assert row["status"] == "needs work" and "not right yet" in row["feedback"]  # a rate, but not the right one
 
 
 def test_progress_without_a_notebook_says_what_it_needs(tmp_path):
@@ -74,13 +79,23 @@ def test_an_exception_inside_a_check_is_feedback_not_a_crash():
               "@test_case(points=None, hidden=False)\ndef test_a(x):\n    return 1 / x\n"
               "@test_case(points=2, hidden=True)\ndef test_b(env):\n    assert env['x'] > 5, 'too small'\n")
     q = questions.parse(source)
-    assert [c.points for c in q.cases] == [1.0, 2.0] and q.possible == 3
+    assert [c.points for c in q.cases] == [0.0, 3.0] and q.possible == 3  # form is worth 0: its point moves
     result = questions.run(q, {"x": 0})
     assert not result.passed and result.points == 0 and result.status == "needs work"
-    assert "ZeroDivisionError" in result.feedback and "too small" in result.feedback
+    assert "ZeroDivisionError" in result.feedback and "too small" not in result.feedback  # the form gates
+    assert [c.kind for c in result.cases] == ["error", questions.GATED]
+    assert "too small" in questions.run(q, {"x": 1}).feedback
     assert questions.run(q, {"x": 10}).points == 3
     public_only = questions.run(q, {"x": 1}, include_hidden=False)
-    assert (public_only.points, public_only.possible) == (1, 1)
+    assert (public_only.points, public_only.possible, public_only.passed) == (0, 3, True)
+
+
+def test_a_check_that_fails_by_itself_is_the_instructors_problem():
+    source = ("name = 'q'\npoints = 1\n@test_case(hidden=True)\ndef test_a(x):\n"
+              "    open('a-file-the-lesson-forgot.csv')\n")
+    result = questions.run(questions.parse(source), {"x": 1})
+    assert result.status == "check error" and "instructor" in result.feedback
+    assert result.cases[0].kind == questions.CHECK_ERROR
 
 
 @pytest.mark.parametrize("total, declared, resolved", [
@@ -102,3 +117,11 @@ def test_malformed_test_files_are_reported():
     nb["metadata"]["otter"]["tests"] = ["not", "a", "mapping"]
     with pytest.raises(questions.TestFormatError, match="not a mapping"):
         questions.from_notebook(nb)
+
+
+def test_a_renamed_copy_of_the_lesson_still_finds_its_checks(tmp_path):
+    from shopsim.grading import Grader
+
+    (tmp_path / "Copy of ex-daily-report.ipynb").write_text(STUDENT.read_text(encoding="utf-8"), encoding="utf-8")
+    checked = Grader(tmp_path / "ex-daily-report.ipynb").check("cause", {"cause": "c"})
+    assert checked.result.passed

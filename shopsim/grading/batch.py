@@ -21,7 +21,7 @@ instructor's copy, never from a submission), then for each submission:
 
 Statuses: ``graded``, ``cell_errors`` (some cells raised), ``tampered``, ``timeout``,
 ``exited``, ``crashed`` (all graded on the answers recorded) and ``invalid`` (scored 0).
-``reason`` says what happened and where (the cell number). ``flags`` name what an
+``reason`` says what happened and where (named by the exercise). ``flags`` name what an
 instructor should look at: metadata naming another trainee, byte-identical or
 near-identical submissions.
 
@@ -35,6 +35,7 @@ submission is flagged.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import difflib
@@ -43,6 +44,7 @@ import io
 import json
 import re
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -50,7 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shopsim.grading import answers, questions, sandbox
+from shopsim.grading import answers, feedback, questions, sandbox
 from shopsim.grading.build import Lesson
 from shopsim.grading.gradebook import Grade, Gradebook
 
@@ -321,6 +323,10 @@ def _run_one(sub: Submission, lesson: Lesson, names: tuple[list[str], bool], set
     with sandbox.workspace("grade") as work:
         box = sandbox.Sandbox(work, limits=settings.limits, unsafe=settings.unsafe)
         inside = box.inside
+        lesson.provide_files(work)  # the lesson's support files, beside the notebook (read-only)
+        for name in lesson.files:
+            if (work / name).is_file():
+                (work / name).chmod(0o444)
         (work / "submission.ipynb").write_bytes(sub.data)
         job = {"submission": str(inside / "submission.ipynb"), "answers": str(inside / "answers"),
                "progress_file": str(inside / "at_cell"), "skip": sorted(set(lesson.protected.values())),
@@ -348,9 +354,12 @@ def _listed(folder: Path) -> list[str]:
     return sorted({p.name.split(".", 1)[0] for p in folder.glob("*.json") if p.name.count(".") == 1})[:10_000]
 
 
-def _ending(result: sandbox.Result, at: str, timeout: float) -> tuple[str, str]:
-    """(status, reason) of how the sandboxed run ended; ``graded`` when it ran to the end."""
-    where = "" if not at.isdigit() else f" in cell {at}"
+def _ending(result: sandbox.Result, at: str, timeout: float, nb: Mapping[str, Any]) -> tuple[str, str]:
+    """(status, reason) of how the sandboxed run ended; ``graded`` when it ran to the end.
+
+    The place is named by the exercise (:func:`feedback.place`), not by a cell number.
+    """
+    where = "" if not at.isdigit() else f" {feedback.place(nb, int(at))}"
     kept = " (graded on the answers given before)" if where else ""
     if result.timed_out:
         return "timeout", f"still running after {timeout:g} s{where} (an endless loop?){kept}"
@@ -368,14 +377,33 @@ def _ending(result: sandbox.Result, at: str, timeout: float) -> tuple[str, str]:
     return "graded", ""
 
 
-def _check(lesson_questions: Sequence[questions.Question], found: Mapping[str, Any]) -> dict[str, Any]:
-    """Run every question's checks (in this trusted process) on the answers; points capped per question."""
+def _place(nb: Mapping[str, Any], cell: object) -> str:
+    """Where cell ``cell`` (a number the sandbox wrote, untrusted) is, in words a trainee can find."""
+    return feedback.place(nb, cell) if isinstance(cell, int) and not isinstance(cell, bool) else "in a cell"
+
+
+#: Checks run one submission at a time: they run in a folder of their own (the working directory
+#: is the process's) and their output is silenced (so is sys.stdout).
+_CHECKING = threading.Lock()
+
+
+def _check(lesson: Lesson, lesson_questions: Sequence[questions.Question],
+           found: Mapping[str, Any]) -> dict[str, Any]:
+    """Run every question's checks (in this trusted process) on the answers; points capped per question.
+
+    Points follow :mod:`questions` (form cases worth 0 and gating the value cases), capped at
+    the question's maximum. The checks run in a fresh folder holding the lesson's support files
+    (a trusted copy, not the sandbox's), so a check may read them as the notebook does.
+    """
     results = {}
-    for q in lesson_questions:
-        with _quiet():
-            outcome = questions.run(q, found)
-        points = min(max(float(outcome.points), 0.0), q.possible)
-        results[q.name] = (points, outcome.feedback)
+    with _CHECKING, tempfile.TemporaryDirectory(prefix="shopsim-check-") as folder:
+        lesson.provide_files(Path(folder))
+        with contextlib.chdir(folder):
+            for q in lesson_questions:
+                with _quiet():
+                    outcome = questions.run(q, found)
+                points = min(max(float(outcome.points), 0.0), q.possible)
+                results[q.name] = (points, outcome.feedback)
     return results
 
 
@@ -411,7 +439,7 @@ def _grade_one(sub: Submission, lesson: Lesson, lesson_questions: Sequence[quest
         return _outcome(sub, lesson, lesson_questions, graded_at, "invalid", sub.problem, None, flags, "")
     result, found, at, errors = _run_one(sub, lesson, names, settings, procs)
     where = "bwrap" if result.sandboxed else "none (--unsafe-no-sandbox)"
-    status, reason = _ending(result, at, settings.timeout)
+    status, reason = _ending(result, at, settings.timeout, sub.notebook)
     notes = [reason] if reason else []
     tampered = tampering(sub.notebook, lesson)
     if tampered:
@@ -421,9 +449,9 @@ def _grade_one(sub: Submission, lesson: Lesson, lesson_questions: Sequence[quest
         status = "cell_errors" if status == "graded" else status
         first = errors[0]
         notes.append(f"{len(errors)} cell{'s' if len(errors) > 1 else ''} raised an error "
-                     f"(first: cell {first.get('cell')}, {str(first.get('error'))[:300]})")
+                     f"(first {_place(sub.notebook, first.get('cell'))}: {str(first.get('error'))[:300]})")
     outcome = _outcome(sub, lesson, lesson_questions, graded_at, status, "; ".join(notes),
-                       _check(lesson_questions, found), flags, where)
+                       _check(lesson, lesson_questions, found), flags, where)
     outcome.output = (result.stdout + result.stderr)[-4000:]
     return outcome
 

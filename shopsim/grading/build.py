@@ -8,7 +8,18 @@ derived from the cells' content, a progress cell appended, JSON written with sor
 ``build_course(..., check=True)`` writes nothing and reports every copy that differs.
 
 Authors only need ``name:`` in the master's ``# ASSIGNMENT CONFIG`` cell (or no config cell
-at all); the settings shopsim relies on are filled in here (:data:`FORCED_CONFIG`).
+at all); the settings shopsim relies on are filled in here (:data:`FORCED_CONFIG`). Two keys
+are shopsim's own:
+
+- ``mode: practice`` (the default) or ``mode: exam``. A practice copy checks values at once
+  against a sealed answer key (:mod:`shopsim.grading.answer_key`); an exam copy checks the
+  form only, and values are known when the instructor grades.
+- ``files: [serum.yaml, prices.csv]``: support files next to the master that the lesson
+  reads. They are copied next to the student copy, given to every graded submission, and
+  present when the master runs to make its answer key.
+
+Building also runs the master's own solution against its hidden checks, in a process of
+its own: a check that fails there is the instructor's problem and stops the build.
 """
 
 from __future__ import annotations
@@ -18,6 +29,9 @@ import copy
 import hashlib
 import json
 import logging
+import os
+import subprocess
+import sys
 import tempfile
 import warnings
 from collections.abc import Iterator
@@ -27,7 +41,7 @@ from typing import Any
 
 import yaml
 
-from shopsim.grading import questions
+from shopsim.grading import answer_key, questions
 
 #: Assignment settings shopsim needs, whatever the master says: tests stored in notebook
 #: metadata in otter's exception-based format, no autograder zip, no export cell.
@@ -37,7 +51,16 @@ FORCED_CONFIG: dict[str, Any] = {
 }
 PROGRESS_TAG = "shopsim-progress"
 PROGRESS_SOURCE = "import shopsim.grading\n\nshopsim.grading.progress(grader)"
+INIT_SOURCE = 'import shopsim.grading\n\ngrader = shopsim.grading.Grader("{filename}")'
 KERNEL = "python3"
+MODES = ("practice", "exam")
+PROGRESS_TEXT = {
+    "practice": "Run the next cell at any time to see which exercises are right so far, with your points.",
+    "exam": "Run the next cell at any time to see which exercises have an answer of the right form; the values "
+            "are checked when your instructor grades.",
+}
+#: Seconds the master may take to run when its answer key is made.
+RECORD_TIMEOUT = 600
 
 
 class BuildError(ValueError):
@@ -50,7 +73,8 @@ class Lesson:
 
     ``student`` is the normalised student notebook (as JSON data), ``text`` its file content,
     ``tests`` every question's test file source including hidden tests (question -> source),
-    ``protected`` the student copy's cells a trainee must not change (cell id -> source).
+    ``protected`` the student copy's cells a trainee must not change (cell id -> source),
+    ``files`` the support files (name -> bytes), ``mode`` ``practice`` or ``exam``.
     """
 
     name: str
@@ -59,6 +83,13 @@ class Lesson:
     text: str
     tests: dict[str, str]
     protected: dict[str, str]
+    files: dict[str, bytes] = field(default_factory=dict)
+    mode: str = "practice"
+
+    def provide_files(self, folder: Path) -> None:
+        """Write the lesson's support files into ``folder`` (where a notebook of it runs)."""
+        for name, data in self.files.items():
+            (folder / name).write_bytes(data)
 
     def questions(self) -> list[questions.Question]:
         """Every question with all its test cases (public and hidden), in notebook order."""
@@ -134,8 +165,8 @@ def _source(cell: dict[str, Any]) -> str:
     return "".join(src) if isinstance(src, list) else src
 
 
-def _with_forced_config(nb: dict[str, Any], name: str) -> dict[str, Any]:
-    """The master with its ``# ASSIGNMENT CONFIG`` cell set to :data:`FORCED_CONFIG`."""
+def _with_forced_config(nb: dict[str, Any], name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The master with its ``# ASSIGNMENT CONFIG`` cell set to :data:`FORCED_CONFIG`, and shopsim's own keys."""
     nb = copy.deepcopy(nb)
     config: dict[str, Any] = {"name": name}
     cells = nb["cells"]
@@ -152,9 +183,80 @@ def _with_forced_config(nb: dict[str, Any], name: str) -> dict[str, Any]:
         if (config.get("tests") or {}).get("ok_format"):
             raise BuildError("tests in OK (doctest) format are not supported; write test cells as functions")
         del cells[at]
+    own = {"mode": config.pop("mode", "practice"), "files": config.pop("files", None) or []}
+    if own["mode"] not in MODES:
+        raise BuildError(f"mode: {own['mode']!r} is not a lesson mode; use one of {', '.join(MODES)}")
+    if not isinstance(own["files"], list) or not all(isinstance(f, str) for f in own["files"]):
+        raise BuildError("files: must be a list of file names next to the master, e.g. [serum.yaml]")
     config.update(FORCED_CONFIG)
     text = "# ASSIGNMENT CONFIG\n" + yaml.safe_dump(config, sort_keys=True)
     cells.insert(0, {"cell_type": "raw", "id": "shopsim-config", "metadata": {}, "source": text})
+    return nb, own
+
+
+#: Names the grader writes in a submission's work folder (:mod:`shopsim.grading.batch`): no support file may take them.
+RESERVED_NAMES = frozenset({"submission.ipynb", "job.json", "answers", "at_cell", "cell_errors.json"})
+
+
+def _support_files(master: Path, names: list[str]) -> dict[str, bytes]:
+    """The support files a master lists, read from its folder (plain names only)."""
+    out = {}
+    for name in names:
+        if Path(name).name != name or name.startswith("."):
+            raise BuildError(f"{master.name}: files: {name!r} must be a plain file name in {master.parent}")
+        if name in RESERVED_NAMES:
+            raise BuildError(f"{master.name}: files: {name!r} is a name the grader uses in the work folder; "
+                             f"rename it (not one of {', '.join(sorted(RESERVED_NAMES))})")
+        try:
+            out[name] = (master.parent / name).read_bytes()
+        except OSError as exc:
+            raise BuildError(f"{master.name}: files: cannot read {name} next to the master "
+                             f"({exc.strerror or exc})") from None
+    return out
+
+
+def run_master(master: Path, nb: dict[str, Any], tests: dict[str, str], files: dict[str, bytes], *,
+               reveal: bool = False) -> dict[str, Any]:
+    """Run the master in a process of its own; return ``{"key": sealed answer key}`` (question -> specs).
+
+    With ``reveal`` the result also holds ``"expected"``: the plain expected values per
+    question (for tests; never written into a student copy).
+    """
+    with tempfile.TemporaryDirectory(prefix="shopsim-key-") as tmp:
+        work = Path(tmp)
+        for name, data in files.items():
+            (work / name).write_bytes(data)
+        (work / "master.json").write_text(json.dumps(nb), encoding="utf-8")
+        job = {"master": str(work / "master.json"), "workdir": str(work), "lesson": master.stem, "tests": tests,
+               "result": str(work / "key.json"), "reveal": reveal}
+        (work / "job.json").write_text(json.dumps(job), encoding="utf-8")
+        env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0", IPYTHONDIR=str(work / ".ipython"))
+        try:
+            run = subprocess.run([sys.executable, "-m", "shopsim.grading.answer_key", str(work / "job.json")],
+                                 cwd=work, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                                 timeout=RECORD_TIMEOUT, check=False)
+        except subprocess.TimeoutExpired:
+            raise BuildError(f"{master}: the master did not finish within {RECORD_TIMEOUT} s") from None
+        if run.returncode != 0 or not (work / "key.json").is_file():
+            tail = run.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
+            raise BuildError(f"{master}: running the master to check its solution failed: {tail[0]}")
+        result = json.loads((work / "key.json").read_text(encoding="utf-8"))
+    if "error" in result:
+        raise BuildError(f"{master}: {result['error']} (the instructor's problem, not a trainee's)")
+    return dict(result)
+
+
+def _for_trainees(nb: dict[str, Any], filename: str, mode: str, key: dict[str, Any]) -> dict[str, Any]:
+    """The student copy with shopsim's check call, the sealed value cases (practice) and the mode."""
+    nb = copy.deepcopy(nb)
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code" and _source(cell).lstrip().startswith("# Initialize Otter"):
+            cell["source"] = INIT_SOURCE.format(filename=filename)
+    tests = nb["metadata"]["otter"]["tests"]
+    if mode == "practice":
+        for q in tests:
+            tests[q] = tests[q].rstrip("\n") + "\n\n" + answer_key.value_case(key[q])
+    nb["metadata"]["shopsim"] = {"mode": mode}
     return nb
 
 
@@ -182,7 +284,7 @@ def _cell_ids(cells: list[dict[str, Any]]) -> None:
         cell["id"] = digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"
 
 
-def _normalise(nb: dict[str, Any]) -> dict[str, Any]:
+def _normalise(nb: dict[str, Any], mode: str) -> dict[str, Any]:
     """The student copy without anything run-dependent, with the progress cell appended."""
     nb = copy.deepcopy(nb)
     for cell in nb["cells"]:
@@ -191,8 +293,7 @@ def _normalise(nb: dict[str, Any]) -> dict[str, Any]:
             cell["outputs"], cell["execution_count"] = [], None
         cell.get("metadata", {}).pop("execution", None)
     nb["cells"] += [
-        {"cell_type": "markdown", "metadata": {}, "source": "## Your progress\n\nRun the next cell at any time to "
-         "see which exercises pass their checks (the final grade also runs hidden checks)."},
+        {"cell_type": "markdown", "metadata": {}, "source": "## Your progress\n\n" + PROGRESS_TEXT[mode]},
         {"cell_type": "code", "execution_count": None, "outputs": [], "source": PROGRESS_SOURCE,
          "metadata": {"deletable": False, "editable": False, "tags": [PROGRESS_TAG]}},
     ]
@@ -216,11 +317,13 @@ def build_lesson(master: Path) -> Lesson:
     kernel = nb.get("metadata", {}).get("kernelspec", {}).get("name")
     if kernel != KERNEL:
         raise BuildError(f"{master}: uses the kernel {kernel!r}; every notebook must use {KERNEL!r}")
+    configured, own = _with_forced_config(nb, master.stem)
+    files = _support_files(master, own["files"])
     with tempfile.TemporaryDirectory(prefix="shopsim-build-") as tmp:
         scratch = Path(tmp)
         staged = scratch / "master" / master.name
         staged.parent.mkdir()
-        staged.write_text(dumps(_with_forced_config(nb, master.stem)), encoding="utf-8")
+        staged.write_text(dumps(configured), encoding="utf-8")
         with _quiet_scratch(scratch), warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             try:
@@ -229,7 +332,6 @@ def build_lesson(master: Path) -> Lesson:
                 raise BuildError(f"{master}: otter assign failed: {type(exc).__name__}: {exc}") from None
         student = json.loads((scratch / "out" / "student" / master.name).read_text(encoding="utf-8"))
         graded = json.loads((scratch / "out" / "autograder" / master.name).read_text(encoding="utf-8"))
-    student = _normalise(student)
     tests = dict(graded.get("metadata", {}).get("otter", {}).get("tests", {}))
     if not tests:
         raise BuildError(f"{master}: has no graded questions (no BEGIN QUESTION ... BEGIN TESTS blocks)")
@@ -238,9 +340,11 @@ def build_lesson(master: Path) -> Lesson:
             questions.parse(source, f"{master.name}: question {name}")
         except questions.TestFormatError as exc:
             raise BuildError(str(exc)) from None
+    key = run_master(master, nb, tests, files)["key"]
+    student = _normalise(_for_trainees(student, master.name, own["mode"], key), own["mode"])
     protected = {c["id"]: c["source"] for c in student["cells"]
                  if c["cell_type"] == "code" and c.get("metadata", {}).get("editable") is False}
-    return Lesson(master.stem, master.name, student, dumps(student), tests, protected)
+    return Lesson(master.stem, master.name, student, dumps(student), tests, protected, files, own["mode"])
 
 
 def build_course(root: Path, *, check: bool = False) -> BuildReport:
@@ -254,17 +358,24 @@ def build_course(root: Path, *, check: bool = False) -> BuildReport:
         raise BuildError(f"{root} is not a course folder: it has no source/ folder of lesson masters")
     report = BuildReport()
     masters = course.masters()
+    claimed: dict[str, tuple[str, bytes]] = {}
     for master in masters:
         lesson = build_lesson(master)
-        target = course.lessons / lesson.filename
-        current = target.read_text(encoding="utf-8") if target.is_file() else None
-        if current == lesson.text:
-            continue
-        report.differing.append(target)
-        if not check:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(lesson.text, encoding="utf-8")
-            report.written.append(target)
+        wanted = {lesson.filename: lesson.text.encode("utf-8"), **lesson.files}
+        for name, data in lesson.files.items():
+            owner, held = claimed.setdefault(name, (lesson.name, data))
+            if held != data:
+                raise BuildError(f"support file {name} differs between the lessons {owner} and {lesson.name}, "
+                                 "but both copies would land in the same folder; give each its own name")
+        for name, data in wanted.items():
+            target = course.lessons / name
+            if target.is_file() and target.read_bytes() == data:
+                continue
+            report.differing.append(target)
+            if not check:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+                report.written.append(target)
     names = {m.name for m in masters}
     if course.lessons.is_dir():
         report.orphans = sorted(p for p in course.lessons.glob("*.ipynb") if p.name not in names)

@@ -15,14 +15,24 @@ one, they test the value (hidden checks)::
 
 Tolerances are relative (``rel=0.01`` is 1 %). Unanswered placeholders (``...``, ``None``),
 wrong types, NaN and empty tables each get their own message.
+
+Inside :func:`recording`, every value check (one given an expected value) is also written
+down with its arguments and whether it passed; ``course build`` records the hidden checks
+this way on the master's own solution to make the sealed answer key of practice lessons
+(:mod:`shopsim.grading.answer_key`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
+import inspect
 import math
 import numbers
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -49,6 +59,67 @@ class CheckFailed(AssertionError):
 
 def _close(a: float, b: float, rel: float) -> bool:
     return math.isclose(a, b, rel_tol=rel, abs_tol=max(rel * 1e-9, 1e-12))
+
+
+def _close_any(x: float, expected: float | Sequence[float], rel: float) -> bool:
+    """Whether ``x`` is within ``rel`` of the expected value (or of any one of several accepted values)."""
+    return any(_close(x, float(e), rel) for e in _accepted(expected))
+
+
+def _accepted(expected: float | Sequence[float]) -> list[float]:
+    if isinstance(expected, str) or not isinstance(expected, Iterable):
+        return [float(expected)]
+    return [float(e) for e in expected]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One value check seen inside :func:`recording`: its kind, its arguments, whether it passed."""
+
+    kind: str
+    arguments: dict[str, Any]
+    passed: bool
+
+
+_RECORDER: contextvars.ContextVar[list[Recorded] | None] = contextvars.ContextVar("shopsim_checks", default=None)
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[Recorded]]:
+    """Write down every value check called inside the block (checks still run as usual)."""
+    calls: list[Recorded] = []
+    token = _RECORDER.set(calls)
+    try:
+        yield calls
+    finally:
+        _RECORDER.reset(token)
+
+
+def _recorded(kind: str, expected: str) -> Callable[[_F], _F]:
+    """Record calls of a check that give ``expected`` (checks it calls itself are not recorded)."""
+    def decorate(func: _F) -> _F:
+        signature = inspect.signature(func)
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            calls = _RECORDER.get()
+            if calls is None:
+                return func(*args, **kwargs)
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            token = _RECORDER.set(None)
+            passed = False
+            try:
+                out = func(*args, **kwargs)
+                passed = True
+                return out
+            finally:
+                _RECORDER.reset(token)
+                if bound.arguments.get(expected) is not None:
+                    calls.append(Recorded(kind, dict(bound.arguments), passed))
+        return wrapper  # type: ignore[return-value]
+    return decorate
 
 
 def answer(env: Mapping[str, Any], name: str) -> Any:
@@ -91,7 +162,8 @@ def _scalar(value: Any, name: str) -> float:
     return x
 
 
-def number(value: Any, expected: float | None = None, *, name: str, rel: float = 0.01, unit: str = "",
+@_recorded("number", "expected")
+def number(value: Any, expected: float | Sequence[float] | None = None, *, name: str, rel: float = 0.01, unit: str = "",
            between: tuple[float, float] | None = None, whole: bool = False,
            mistakes: Mapping[str, float] | None = None, hint: str | None = None) -> None:
     """Check one number: an amount (yuan), a count, a ratio.
@@ -101,7 +173,8 @@ def number(value: Any, expected: float | None = None, *, name: str, rel: float =
     value:
         The trainee's answer.
     expected:
-        The right value; ``None`` checks form and sense only.
+        The right value, or a list of values that all count as right (e.g. two days a reader
+        cannot tell apart); ``None`` checks form and sense only.
     name:
         The variable's name as the trainee sees it.
     rel:
@@ -126,20 +199,39 @@ def number(value: Any, expected: float | None = None, *, name: str, rel: float =
         raise CheckFailed(f"`{name}` = {feedback.format_number(x)}{unit_s} is not plausible here: it should lie "
                           f"between {between[0]:g} and {between[1]:g}{unit_s}. Check which columns you used.",
                           WRONG_VALUE)
-    if expected is None or _close(x, float(expected), rel):
+    if expected is None or _close_any(x, expected, rel):
         return
-    _wrong(x, float(expected), name, rel, mistakes, hint)
+    _wrong(x, expected, name, rel, mistakes, hint)
 
 
-def _wrong(x: float, expected: float, name: str, rel: float, mistakes: Mapping[str, float] | None,
-           hint: str | None) -> None:
-    known = feedback.matching_mistake(x, expected, mistakes, rel, _close)
+def wrong_value_message(name: str, shown: str, known: str | None, hint: str | None) -> str:
+    """The message for a wrong value: the known mistake's hint if it matched, else the general hint."""
     if known:
-        raise CheckFailed(f"`{name}` = {feedback.format_number(x)} is not right yet: {known}.", WRONG_VALUE)
-    extra = f" {hint}" if hint else ""
-    raise CheckFailed(f"`{name}` = {feedback.format_number(x)} is not right yet.{extra}", WRONG_VALUE)
+        return f"`{name}` = {shown} is not right yet: {known}."
+    return f"`{name}` = {shown} is not right yet.{' ' + hint if hint else ''}"
 
 
+def _wrong(x: float, expected: float | Sequence[float], name: str, rel: float,
+           mistakes: Mapping[str, float] | None, hint: str | None) -> None:
+    known = None
+    for e in _accepted(expected):
+        known = known or feedback.matching_mistake(x, e, mistakes, rel, _close)
+    raise CheckFailed(wrong_value_message(name, feedback.format_number(x), known, hint), WRONG_VALUE)
+
+
+def percent_message(name: str, x: float) -> str:
+    """The message for a rate given as a percentage (2.3 where 0.023 is meant)."""
+    return (f"`{name}` = {feedback.format_number(x)} looks like a percentage. Give the rate as a share of 1 "
+            "instead (2.3 % is written 0.023).")
+
+
+def not_a_rate_message(name: str, x: float) -> str:
+    """The message for a rate outside 0..1 that is not a percentage either."""
+    return (f"`{name}` = {feedback.format_number(x)} cannot be a rate: a rate is a share between 0 and 1. "
+            "Check that you divide the part by the whole, not the other way round.")
+
+
+@_recorded("rate", "expected")
 def rate(value: Any, expected: float | None = None, *, name: str, rel: float = 0.01, percent: str = "hint",
          mistakes: Mapping[str, float] | None = None, hint: str | None = None) -> None:
     """Check a rate (conversion, bounce, ...) given as a share of 1, e.g. 0.023 for 2.3 %.
@@ -156,11 +248,9 @@ def rate(value: Any, expected: float | None = None, *, name: str, rel: float = 0
     if looks_percent and percent == "accept":
         x = x / 100
     elif looks_percent:
-        raise CheckFailed(f"`{name}` = {feedback.format_number(x)} looks like a percentage. Give the rate as a share "
-                          "of 1 instead (2.3 % is written 0.023).", FORMAT)
+        raise CheckFailed(percent_message(name, x), FORMAT)
     if not 0 <= x <= 1:
-        raise CheckFailed(f"`{name}` = {feedback.format_number(x)} cannot be a rate: a rate is a share between 0 "
-                          "and 1. Check that you divide the part by the whole, not the other way round.", WRONG_VALUE)
+        raise CheckFailed(not_a_rate_message(name, x), WRONG_VALUE)
     if expected is None or _close(x, float(expected), rel):
         return
     _wrong(x, float(expected), name, rel, mistakes, hint)
@@ -191,18 +281,34 @@ def _index_as_columns(df: pd.DataFrame, wanted: Iterable[str]) -> pd.DataFrame:
     return df.reset_index(level=names) if names else df
 
 
-def _comparable(col: pd.Series, like: pd.Series) -> pd.Series:
-    """``col`` converted to the kind of ``like`` (numbers, dates, text), so dtype does not matter."""
-    if pd.api.types.is_bool_dtype(like):
+def kind_of(col: pd.Series) -> str:
+    """How a column's values compare: ``bool``, ``number``, ``datetime`` or ``text``."""
+    if pd.api.types.is_bool_dtype(col):
+        return "bool"
+    if pd.api.types.is_numeric_dtype(col):
+        return "number"
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return "datetime"
+    return "text"
+
+
+def comparable(col: pd.Series, kind: str) -> pd.Series:
+    """``col`` converted to ``kind`` (see :func:`kind_of`), so that dtype does not matter."""
+    if kind == "bool":
         return col
-    if pd.api.types.is_numeric_dtype(like):
+    if kind == "number":
         return pd.to_numeric(col, errors="coerce").astype(float)
-    if pd.api.types.is_datetime64_any_dtype(like):
+    if kind == "datetime":
         out = pd.to_datetime(col, errors="coerce")
-        if getattr(out.dt, "tz", None) is not None and getattr(like.dt, "tz", None) is None:
+        if getattr(out.dt, "tz", None) is not None:
             out = out.dt.tz_localize(None)
         return out.astype("datetime64[ns]")
     return col.astype(str)
+
+
+def _comparable(col: pd.Series, like: pd.Series) -> pd.Series:
+    """``col`` converted to the kind of ``like`` (numbers, dates, text), so dtype does not matter."""
+    return comparable(col, kind_of(like))
 
 
 def _equal(a: pd.Series, b: pd.Series, rel: float) -> np.ndarray:
@@ -219,6 +325,7 @@ def _equal(a: pd.Series, b: pd.Series, rel: float) -> np.ndarray:
     return np.array([(pd.isna(p) and pd.isna(q)) or p == q for p, q in zip(x, y, strict=True)], dtype=bool)
 
 
+@_recorded("frame", "expected")
 def frame(value: Any, expected: pd.DataFrame, *, name: str, rel: float = 1e-6, check_row_order: bool = False,
           check_dtype: bool = False, sort_by: list[str] | None = None,
           mistakes: Mapping[str, pd.DataFrame] | None = None, hint: str | None = None) -> None:
@@ -232,8 +339,8 @@ def frame(value: Any, expected: pd.DataFrame, *, name: str, rel: float = 1e-6, c
     cols = list(expected.columns)
     got = columns(value, cols, name=name)
     if len(got) != len(expected):
-        raise CheckFailed(f"`{name}` has {len(got)} row{'s' if len(got) != 1 else ''}, but the answer has "
-                          f"{len(expected)}. Check the filter or the grouping.", WRONG_VALUE)
+        _known_frame_mistake(value, name, rel, check_row_order, sort_by, mistakes)
+        raise CheckFailed(rows_message(name, len(got), len(expected)), WRONG_VALUE)
     if check_dtype:
         for c in cols:
             if got[c].dtype != expected[c].dtype:
@@ -250,17 +357,29 @@ def frame(value: Any, expected: pd.DataFrame, *, name: str, rel: float = 1e-6, c
     problems = _column_problems(got, exp, rel)
     if not problems:
         return
+    _known_frame_mistake(value, name, rel, check_row_order, sort_by, mistakes)
+    c, bad = problems[0]
+    order = "" if check_row_order else " (row order does not matter)"
+    extra = f" {hint}" if hint else ""
+    raise CheckFailed(f"`{name}` is not right yet: column {c!r} differs from the answer in {bad} of {len(exp)} "
+                      f"row{'s' if len(exp) != 1 else ''}{order}.{extra}", WRONG_VALUE)
+
+
+def rows_message(name: str, got: int, expected: int) -> str:
+    """The message for a table with the wrong number of rows."""
+    return (f"`{name}` has {got} row{'s' if got != 1 else ''}, but the answer has {expected}. "
+            "Check the filter or the grouping.")
+
+
+def _known_frame_mistake(value: Any, name: str, rel: float, check_row_order: bool, sort_by: list[str] | None,
+                         mistakes: Mapping[str, pd.DataFrame] | None) -> None:
+    """Raise the hint of the first known mistake the table matches (a wrong filter changes the row count too)."""
     for known, wrong in (mistakes or {}).items():
         try:
             frame(value, wrong, name=name, rel=rel, check_row_order=check_row_order, sort_by=sort_by)
         except CheckFailed:
             continue
         raise CheckFailed(f"`{name}` is not right yet: {known}.", WRONG_VALUE)
-    c, bad = problems[0]
-    order = "" if check_row_order else " (row order does not matter)"
-    extra = f" {hint}" if hint else ""
-    raise CheckFailed(f"`{name}` is not right yet: column {c!r} differs from the answer in {bad} of {len(exp)} "
-                      f"row{'s' if len(exp) != 1 else ''}{order}.{extra}", WRONG_VALUE)
 
 
 def _column_problems(got: pd.DataFrame, exp: pd.DataFrame, rel: float) -> list[tuple[str, int]]:
@@ -272,6 +391,7 @@ def _column_problems(got: pd.DataFrame, exp: pd.DataFrame, rel: float) -> list[t
     return out
 
 
+@_recorded("series", "expected")
 def series(value: Any, expected: pd.Series, *, name: str, rel: float = 1e-6, check_order: bool = False,
            check_index: bool = True, hint: str | None = None) -> None:
     """Check a Series against ``expected``, matched by index label (order only with ``check_order``).
@@ -310,32 +430,85 @@ def series(value: Any, expected: pd.Series, *, name: str, rel: float = 1e-6, che
                           f"answer.{extra}", WRONG_VALUE)
 
 
-def _normalise_choice(value: Any) -> str:
+def normalise_choice(value: Any) -> str:
+    """An option as compared: "(B)", "b)" and " b " are all "b"; text options lower-cased."""
     return str(value).strip().strip("().").strip().lower()
 
 
-def choice(value: Any, answer_: str | None = None, *, options: Iterable[str] | Mapping[str, str], name: str,
-           hints: Mapping[str, str] | None = None) -> None:
-    """Check a multiple-choice answer given as an option letter ("b", "B", "(b)", "b)").
+def _letters(options: Iterable[str]) -> bool:
+    return all(len(normalise_choice(k)) == 1 for k in options)
 
-    ``options`` are the letters (``"abcd"``) or a mapping letter -> option text (then the
-    option's text is accepted too). ``hints`` maps a wrong letter to what to reconsider.
-    """
+
+def option_of(value: Any, options: Iterable[str] | Mapping[str, str], name: str) -> str:
+    """The option ``value`` names (normalised), or :class:`CheckFailed` saying what is allowed."""
     answered(value, name)
-    labels = {_normalise_choice(k): _normalise_choice(k) for k in options}
+    labels = {normalise_choice(k): normalise_choice(k) for k in options}
     if isinstance(options, Mapping):
-        labels.update({_normalise_choice(v): _normalise_choice(k) for k, v in options.items()})
-    shown = ", ".join(_normalise_choice(k) for k in options)
+        labels.update({normalise_choice(v): normalise_choice(k) for k, v in options.items()})
+    letters = _letters(options)
+    shown = ", ".join(normalise_choice(k) if letters else repr(str(k)) for k in options)
+    what = "the letter of one option" if letters else "one of the options, as text"
     if not isinstance(value, str):
-        raise CheckFailed(f"`{name}` should be the letter of one option (one of {shown}) in quotes, but it is "
+        raise CheckFailed(f"`{name}` should be {what} (one of {shown}) in quotes, but it is "
                           f"{feedback.describe(value)}.", WRONG_TYPE)
-    got = labels.get(_normalise_choice(value))
+    got = labels.get(normalise_choice(value))
     if got is None:
         raise CheckFailed(f"`{name}` = {value!r} is not one of the options; answer with one of {shown}.", WRONG_TYPE)
-    if answer_ is None or got == _normalise_choice(answer_):
+    return got
+
+
+def choice_message(name: str, value: Any, extra: str) -> str:
+    """The message for a wrong option, with the hint for that option (or the general hint)."""
+    return f"`{name}` = {value!r} is not the best answer.{' ' + extra if extra else ''}"
+
+
+@_recorded("choice", "answer_")
+def choice(value: Any, answer_: str | Iterable[str] | None = None, *, options: Iterable[str] | Mapping[str, str],
+           name: str, hints: Mapping[str, str] | None = None, hint: str | None = None) -> None:
+    """Check a multiple-choice answer given as an option letter ("b", "B", "(b)", "b)").
+
+    ``options`` are the letters (``"abcd"``), a mapping letter -> option text (then the
+    option's text is accepted too) or a list of text options (a keyword, a SKU). ``answer_``
+    is the right option, or several options that all count as right. ``hints`` maps a wrong
+    option to what to reconsider; ``hint`` is said for a wrong option without its own hint.
+    """
+    got = option_of(value, options, name)
+    if answer_ is None:
         return
-    extra = (hints or {}).get(got, "")
-    raise CheckFailed(f"`{name}` = {value!r} is not the best answer.{' ' + extra if extra else ''}", WRONG_VALUE)
+    right = {normalise_choice(answer_)} if isinstance(answer_, str) else {normalise_choice(a) for a in answer_}
+    if got in right:
+        return
+    own = {normalise_choice(k): v for k, v in (hints or {}).items()}
+    raise CheckFailed(choice_message(name, value, own.get(got) or hint or ""), WRONG_VALUE)
+
+
+def day_of(value: Any, name: str) -> pd.Timestamp:
+    """The calendar day ``value`` names ("2026-03-05", a date, a Timestamp), or a clear message."""
+    answered(value, name)
+    when = pd.NaT
+    if not isinstance(value, bool | int | float | np.number):
+        try:
+            when = pd.Timestamp(value)
+        except (TypeError, ValueError, OverflowError):
+            when = pd.NaT
+    if pd.isna(when):
+        raise CheckFailed(f"`{name}` should be a date in quotes, like \"2026-03-05\", but it is "
+                          f"{feedback.describe(value)}.", WRONG_TYPE)
+    return (when.tz_localize(None) if when.tzinfo else when).normalize()
+
+
+@_recorded("day", "expected")
+def day(value: Any, expected: Any = None, *, name: str, mistakes: Mapping[str, Any] | None = None,
+        hint: str | None = None) -> None:
+    """Check a calendar day ("2026-03-20"); the time of day and the time zone are ignored.
+
+    ``mistakes`` maps a hint to the day a known mistake gives.
+    """
+    got = day_of(value, name)
+    if expected is None or got == day_of(expected, "expected"):
+        return
+    known = next((h for h, d in (mistakes or {}).items() if got == day_of(d, "mistake")), None)
+    raise CheckFailed(wrong_value_message(name, repr(value), known, hint), WRONG_VALUE)
 
 
 def call(func: Any, *args: Any, name: str, **kwargs: Any) -> Any:

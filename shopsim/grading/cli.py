@@ -4,12 +4,19 @@
 
     shopsim course build [--course DIR] [--check]
     shopsim grade LESSON SUBMISSION.ipynb... [--gradebook grades.db] [--csv grades.csv]
+                  [--lms wide.csv] [--reports DIR] [--due TIME] [--times times.csv]
                   [--jobs N] [--timeout S] [--course DIR] [--no-progress]
                   [--roster roster.csv] [--memory-mb M] [--unsafe-no-sandbox]
+    shopsim gradebook export FILE.csv [--lesson L] [--long]     (wide: one row per trainee)
+    shopsim gradebook history [--lesson L] [--trainee T]
+    shopsim gradebook remove TRAINEE [--lesson L] [--with-history]
+    shopsim gradebook report LESSON [--out DIR]                 (HTML per trainee)
+    shopsim gradebook stats LESSON
 
 ``shopsim.cli`` adds them with :func:`register`; ``python -m shopsim.grading.cli ...`` runs
 them without it. Every error is one line on stderr and exit code 2, never a traceback;
-``course build --check`` exits 1 when a student copy is out of sync and names it.
+``course build --check`` exits 1 when a student copy is out of sync and names it; ``grade``
+exits 3 when a check failed by itself (a problem of the lesson, not of the trainees).
 """
 
 from __future__ import annotations
@@ -22,10 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from shopsim.errors import ShopsimError
-from shopsim.grading import sandbox
+from shopsim.grading import report, sandbox
 from shopsim.grading.batch import FAILED, BatchError, Outcome, grade_batch, read_roster
 from shopsim.grading.build import BuildError, Course, build_course, build_lesson
 from shopsim.grading.gradebook import Gradebook, GradebookError
+from shopsim.grading.questions import INSTRUCTOR_NOTE
 
 _EXPECTED = (BuildError, BatchError, GradebookError, OSError)
 
@@ -125,19 +133,98 @@ def _grade(args: argparse.Namespace) -> int:
     master = course.master(args.lesson)
     book = Gradebook(Path(args.gradebook))
     roster = read_roster(Path(args.roster)) if args.roster else None
+    due = report.parse_time(args.due, what="--due") if args.due else None
+    times = report.read_times(Path(args.times)) if args.times else {}
     lesson = build_lesson(master)
     from tqdm import tqdm
+
+    def done(outcome: Outcome) -> None:
+        sub = outcome.submission
+        submitted = times.get(sub.trainee) or report.file_time(sub.path)
+        book.record_submission(report.handed_in(sub.trainee, lesson.name, submitted, sub.digest, due))
+        bar.update(1)
 
     with tqdm(total=len(args.submissions), unit="notebook", desc=f"grading {lesson.name}", file=sys.stderr,
               disable=args.no_progress, leave=False) as bar:
         outcomes = grade_batch(lesson, [Path(p) for p in args.submissions], book, jobs=args.jobs,
-                               timeout=args.timeout, on_done=lambda _: bar.update(1), roster=roster,
+                               timeout=args.timeout, on_done=done, roster=roster,
                                limits=sandbox.Limits(memory_mb=args.memory_mb), unsafe=args.unsafe_no_sandbox)
     print(_summary(outcomes, args.unsafe_no_sandbox))
+    late = [h.trainee for h in book.submissions(lesson.name) if h.late and h.trainee in
+            {o.submission.trainee for o in outcomes}]
+    if late:
+        print(f"late (after {report.iso(due) if due else 'the deadline'}): {', '.join(late)}")
     print(f"gradebook: {_shown(book.path)}")
     if args.csv:
         rows = book.export_csv(Path(args.csv))
         print(f"csv: {_shown(Path(args.csv))} ({rows} rows)")
+    if args.lms:
+        n = report.export_wide_csv(book, Path(args.lms), lesson.name)
+        print(f"lms csv: {_shown(Path(args.lms))} ({n} trainees)")
+    folder = Path(args.reports) if args.reports else book.path.parent / "reports" / lesson.name
+    print(f"reports: {_shown(folder)} ({len(report.write_reports(book, lesson.name, folder))} trainees)")
+    broken = sorted({g.question for o in outcomes for g in o.grades if INSTRUCTOR_NOTE in g.feedback})
+    if broken:
+        print(f"shopsim grade: the check of {', '.join(broken)} failed by itself (a missing file or module): "
+              "fix the lesson and grade again; those questions' points say nothing about the trainees",
+              file=sys.stderr)
+        return 3
+    return 0
+
+
+def _book(args: argparse.Namespace) -> Gradebook:
+    path = Path(args.gradebook)
+    if not path.is_file():
+        raise GradebookError(f"no gradebook {path}; grade a lesson first (shopsim grade ... --gradebook {path})")
+    return Gradebook(path)
+
+
+def _export(args: argparse.Namespace) -> int:
+    book = _book(args)
+    if args.long:
+        n = book.export_csv(Path(args.file))
+        print(f"wrote {_shown(Path(args.file))} ({n} rows, one per trainee x lesson x question)")
+    else:
+        n = report.export_wide_csv(book, Path(args.file), args.lesson)
+        print(f"wrote {_shown(Path(args.file))} ({n} trainees, one column per question)")
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    rows = _book(args).history(args.lesson, args.trainee)
+    if not rows:
+        print("no grades recorded for that selection")
+        return 0
+    table: dict[tuple[str, str, str], list[float]] = {}
+    for g in rows:
+        pts = table.setdefault((g.graded_at, g.lesson, g.trainee), [0.0, 0.0])
+        pts[0] += g.points
+        pts[1] += g.max_points
+    print(f"{'graded_at':<26}{'lesson':<22}{'trainee':<16}points")
+    for (at, lesson, trainee), (pts, most) in table.items():
+        print(f"{at:<26}{lesson:<22}{trainee:<16}{pts:g}/{most:g}")
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    n = _book(args).remove(args.trainee, args.lesson, with_history=args.with_history)
+    if n == 0:
+        raise GradebookError(f"no grades for trainee {args.trainee!r}{' in ' + args.lesson if args.lesson else ''}")
+    kept = "" if args.with_history else " (their history is kept; --with-history removes it too)"
+    print(f"removed {n} grade rows of {args.trainee}{kept}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    book = _book(args)
+    folder = Path(args.out) if args.out else book.path.parent / "reports" / args.lesson
+    paths = report.write_reports(book, args.lesson, folder)
+    print(f"wrote {len(paths)} reports to {_shown(folder)}")
+    return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    print(report.statistics_text(report.statistics(_book(args), args.lesson)))
     return 0
 
 
@@ -158,7 +245,14 @@ def register(subparsers: Any) -> None:
     g.add_argument("lesson", help="lesson name or unique prefix (e.g. 01), or a path to a master notebook")
     g.add_argument("submissions", nargs="+", metavar="SUBMISSION.ipynb", help="trainees' notebooks")
     g.add_argument("--gradebook", default="grades.db", help="SQLite gradebook file (default grades.db)")
-    g.add_argument("--csv", help="also export the whole gradebook to this CSV file")
+    g.add_argument("--csv", help="also export the whole gradebook to this CSV file (one row per question)")
+    g.add_argument("--lms", metavar="FILE", help="also write this lesson's grades as a wide CSV for an LMS")
+    g.add_argument("--reports", metavar="DIR", help="folder for the HTML reports (default: reports/LESSON "
+                   "next to the gradebook)")
+    g.add_argument("--due", metavar="TIME", help="deadline, e.g. 2026-04-01T18:00 (Beijing time unless a zone "
+                   "is given); later submissions are flagged late")
+    g.add_argument("--times", metavar="FILE", help="CSV with columns trainee, submitted_at (default: each "
+                   "file's modification time)")
     g.add_argument("--jobs", type=_positive(int), default=2, help="submissions graded at a time (default 2)")
     g.add_argument("--timeout", type=_positive(float), default=120.0,
                    help="seconds allowed per submission (default 120)")
@@ -172,6 +266,35 @@ def register(subparsers: Any) -> None:
                    help="where bubblewrap is missing, run notebooks without a sandbox anyway (they can read "
                         "and change your files); printed in the summary and stored with each grade")
     g.set_defaults(func=_guarded("grade", _grade))
+    _register_gradebook(subparsers)
+
+
+def _register_gradebook(subparsers: Any) -> None:
+    p = subparsers.add_parser("gradebook", help="export, inspect or edit a gradebook without re-grading")
+    p.add_argument("--gradebook", default="grades.db", help="SQLite gradebook file (default grades.db)")
+    sub = p.add_subparsers(dest="gradebook_command", metavar="ACTION")
+    sub.required = True
+    e = sub.add_parser("export", help="write grades as CSV: one row per trainee (default) or per question")
+    e.add_argument("file", help="CSV file to write")
+    e.add_argument("--lesson", help="only this lesson (default: every lesson, columns lesson:question)")
+    e.add_argument("--long", action="store_true", help="one row per trainee x lesson x question")
+    e.set_defaults(func=_guarded("gradebook export", _export))
+    h = sub.add_parser("history", help="every grading recorded, re-grades included")
+    h.add_argument("--lesson")
+    h.add_argument("--trainee")
+    h.set_defaults(func=_guarded("gradebook history", _history))
+    r = sub.add_parser("remove", help="delete a trainee's grades")
+    r.add_argument("trainee")
+    r.add_argument("--lesson", help="only this lesson")
+    r.add_argument("--with-history", action="store_true", help="also delete the trainee's history")
+    r.set_defaults(func=_guarded("gradebook remove", _remove))
+    o = sub.add_parser("report", help="write one HTML feedback report per trainee")
+    o.add_argument("lesson")
+    o.add_argument("--out", metavar="DIR", help="folder (default: reports/LESSON next to the gradebook)")
+    o.set_defaults(func=_guarded("gradebook report", _report))
+    s = sub.add_parser("stats", help="per question: mean, share right, most common wrong answers")
+    s.add_argument("lesson")
+    s.set_defaults(func=_guarded("gradebook stats", _stats))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,6 +19,8 @@ import pandas as pd
 
 from shopsim import reports
 from shopsim.grading.answers import Unreadable
+
+_CHECK = re.compile(r"""\.check\(\s*["']([^"']+)["']\s*\)""")
 
 #: KPI name -> the function in :mod:`shopsim.reports` that defines it.
 KPI_DEFINITIONS: dict[str, Callable[..., Any]] = {
@@ -134,6 +137,32 @@ def kpi_mistakes(kpi: str, daily: pd.DataFrame) -> dict[str, float]:
         revenue = float((daily["roas"].fillna(0.0) * daily["ad_spend"]).sum())
         return {"ROAS is ad revenue over ad spend, not spend over revenue": _safe_ratio(spend, revenue)}
     raise KeyError(f"no list of mistakes for {kpi!r}; known: conversion_rate, aov, roas")
+
+
+def place(nb: Mapping[str, Any], number: int) -> str:
+    """Where cell ``number`` (1-based, every cell counted) of a notebook is, in words a trainee can find.
+
+    JupyterLab shows no cell numbers, and counting would include the text cells, so the place
+    is named by the exercise: "in your answer to exercise `aov`", or "in code cell 4 (before
+    exercise `aov`)" for a cell that is not an answer, counting code cells only.
+    """
+    cells = [c for c in nb.get("cells", []) if isinstance(c, Mapping)]
+    if not 1 <= number <= len(cells):
+        return f"in cell {number}"
+
+    def checked(cell: Mapping[str, Any]) -> str | None:
+        src = cell.get("source", "")
+        src = "".join(src) if isinstance(src, list) else str(src)
+        found = _CHECK.search(src) if cell.get("cell_type") == "code" else None
+        return found.group(1) if found else None
+
+    code = sum(1 for c in cells[:number] if c.get("cell_type") == "code")
+    later = [c for c in cells[number:] if c.get("cell_type") == "code"]
+    if later and checked(later[0]):
+        return f"in your answer to exercise `{checked(later[0])}`"
+    upcoming = next((checked(c) for c in later if checked(c)), None)
+    where = f"before exercise `{upcoming}`" if upcoming else "after the last exercise"
+    return f"in code cell {code} ({where}, counting cells with code only)"
 
 
 def matching_mistake(value: float, expected: float | None, mistakes: Mapping[str, Any] | None, rel: float,

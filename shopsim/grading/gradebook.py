@@ -1,6 +1,6 @@
-"""The gradebook: one SQLite table of grades, written in transactions, exported to CSV.
+"""The gradebook: SQLite tables of grades, written in transactions, exported to CSV.
 
-One row per trainee x lesson x question::
+``grades``: the current grade, one row per trainee x lesson x question::
 
     trainee, lesson, question, points, max_points, graded_at (UTC, ISO 8601),
     submission_hash (sha256 of the submitted file), status, reason, feedback,
@@ -13,6 +13,11 @@ A gradebook made before ``flags`` and ``sandbox`` existed gets the two columns o
 
 Recording a submission replaces every row of that trainee and lesson in one transaction, so
 re-grading never duplicates rows and an interrupted batch never leaves half a submission.
+
+``history``: every row ever recorded (same columns), so a re-grade keeps what the earlier
+grading said. ``submissions``: one row per trainee x lesson with the time the work was
+handed in (``submitted_at``, UTC ISO 8601, from the file or a list the instructor gives),
+the deadline (``due``) and ``late`` (1 when handed in after it).
 """
 
 from __future__ import annotations
@@ -43,6 +48,22 @@ CREATE TABLE IF NOT EXISTS grades (
 """
 
 
+#: Every row ever recorded: the grades table's columns, without its key (a row per grading).
+HISTORY = SCHEMA.replace("EXISTS grades", "EXISTS history").replace(
+    ",\n    PRIMARY KEY (trainee, lesson, question)", "")
+SUBMISSIONS = """
+CREATE TABLE IF NOT EXISTS submissions (
+    trainee TEXT NOT NULL,
+    lesson TEXT NOT NULL,
+    submitted_at TEXT NOT NULL,
+    due TEXT NOT NULL DEFAULT '',
+    late INTEGER NOT NULL DEFAULT 0,
+    submission_hash TEXT NOT NULL,
+    PRIMARY KEY (trainee, lesson)
+)
+"""
+
+
 class GradebookError(RuntimeError):
     """The gradebook file cannot be opened, or is not a shopsim gradebook."""
 
@@ -68,6 +89,18 @@ class Grade:
 COLUMNS = tuple(f.name for f in fields(Grade))
 
 
+@dataclass(frozen=True)
+class Handed:
+    """When a trainee handed a lesson in: ``submitted_at`` and ``due`` (UTC ISO 8601, ``due`` may be empty)."""
+
+    trainee: str
+    lesson: str
+    submitted_at: str
+    due: str
+    late: bool
+    submission_hash: str
+
+
 class Gradebook:
     """A gradebook file (created on first use)."""
 
@@ -80,6 +113,8 @@ class Gradebook:
         try:
             with self._connect() as conn:
                 conn.execute(SCHEMA)
+                conn.execute(HISTORY)
+                conn.execute(SUBMISSIONS)
                 have = [r[1] for r in conn.execute("PRAGMA table_info(grades)")]
                 if tuple(have) == COLUMNS[: len(have)] and len(have) >= COLUMNS.index("feedback") + 1:
                     for name in COLUMNS[len(have):]:  # an older gradebook: add the new columns
@@ -101,30 +136,85 @@ class Gradebook:
             conn.close()
 
     def record(self, grades: Iterable[Grade]) -> None:
-        """Replace the rows of each (trainee, lesson) in ``grades`` by ``grades``, atomically."""
+        """Replace the rows of each (trainee, lesson) in ``grades`` by ``grades``, atomically; keep them in history."""
         rows = list(grades)
+        insert = f"({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
         with self._connect() as conn:
             for trainee, lesson in dict.fromkeys((g.trainee, g.lesson) for g in rows):
                 conn.execute("DELETE FROM grades WHERE trainee = ? AND lesson = ?", (trainee, lesson))
-            conn.executemany(f"INSERT INTO grades ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                             [astuple(g) for g in rows])
+            conn.executemany(f"INSERT INTO grades {insert}", [astuple(g) for g in rows])
+            conn.executemany(f"INSERT INTO history {insert}", [astuple(g) for g in rows])
 
     def rows(self, lesson: str | None = None) -> list[Grade]:
-        """Every row (of one lesson), sorted by lesson, trainee and question."""
-        where, args = ("WHERE lesson = ?", (lesson,)) if lesson is not None else ("", ())
+        """Every current row (of one lesson), sorted by lesson, trainee and question."""
+        return self._select("grades", lesson, None)
+
+    def history(self, lesson: str | None = None, trainee: str | None = None) -> list[Grade]:
+        """Every row ever recorded (of one lesson, one trainee), oldest grading first."""
+        return self._select("history", lesson, trainee, order="graded_at, lesson, trainee, rowid")
+
+    def _select(self, table: str, lesson: str | None, trainee: str | None,
+                order: str = "lesson, trainee, question") -> list[Grade]:
+        where = [(c, v) for c, v in (("lesson", lesson), ("trainee", trainee)) if v is not None]
+        sql = " AND ".join(f"{c} = ?" for c, _ in where)
         with self._connect() as conn:
-            cur = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM grades {where} "
-                               "ORDER BY lesson, trainee, question", args)
+            cur = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM {table} {'WHERE ' + sql if sql else ''} "
+                               f"ORDER BY {order}", tuple(v for _, v in where))
             return [Grade(*r) for r in cur.fetchall()]
 
+    def record_submission(self, handed: Handed) -> None:
+        """Keep when ``handed.trainee`` handed ``handed.lesson`` in (replacing an earlier record)."""
+        with self._connect() as conn:
+            conn.execute("INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?)",
+                         (handed.trainee, handed.lesson, handed.submitted_at, handed.due, int(handed.late),
+                          handed.submission_hash))
+
+    def submissions(self, lesson: str | None = None) -> list[Handed]:
+        """When each trainee handed each lesson in (of one lesson), sorted by lesson and trainee."""
+        where, args = ("WHERE lesson = ?", (lesson,)) if lesson is not None else ("", ())
+        with self._connect() as conn:
+            cur = conn.execute(f"SELECT trainee, lesson, submitted_at, due, late, submission_hash FROM submissions "
+                               f"{where} ORDER BY lesson, trainee", args)
+            return [Handed(t, ls, s, d, bool(late), h) for t, ls, s, d, late, h in cur.fetchall()]
+
+    def remove(self, trainee: str, lesson: str | None = None, *, with_history: bool = False) -> int:
+        """Delete a trainee's current grades (of one lesson); with ``with_history`` their history too.
+
+        Returns the number of current grade rows removed.
+        """
+        where, args = ("trainee = ?" + (" AND lesson = ?" if lesson else ""),
+                       (trainee, lesson) if lesson else (trainee,))
+        with self._connect() as conn:
+            removed = conn.execute(f"DELETE FROM grades WHERE {where}", args).rowcount
+            conn.execute(f"DELETE FROM submissions WHERE {where}", args)
+            if with_history:
+                conn.execute(f"DELETE FROM history WHERE {where}", args)
+        return int(removed)
+
     def export_csv(self, path: Path) -> int:
-        """Write every row to ``path`` as CSV (header first); return the number of rows."""
+        """Write every row to ``path`` as CSV (header first, text made formula-safe); return the number of rows."""
         rows = self.rows()
-        try:
-            with Path(path).open("w", newline="", encoding="utf-8") as f:
-                writer = csv.writer(f)
-                writer.writerow(COLUMNS)
-                writer.writerows(astuple(g) for g in rows)
-        except OSError as exc:
-            raise GradebookError(f"cannot write {path}: {exc.strerror or exc}") from None
+        write_csv(path, COLUMNS, [astuple(g) for g in rows])
         return len(rows)
+
+
+#: A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """``value`` for a CSV cell a spreadsheet or LMS opens: text that could start a formula gets a leading '."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def write_csv(path: Path, header: Iterable[str], rows: Iterable[Iterable[object]]) -> None:
+    """Write a CSV file with every text cell made formula-safe (see :func:`safe_cell`)."""
+    try:
+        with Path(path).open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow([safe_cell(h) for h in header])
+            writer.writerows([safe_cell(v) for v in row] for row in rows)
+    except OSError as exc:
+        raise GradebookError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -23,6 +23,7 @@ import io
 import json
 import sys
 import types
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -79,12 +80,15 @@ def answer_names(env: dict[str, Any], wanted: list[str], everything: bool) -> li
             and not isinstance(v, types.ModuleType | types.FunctionType | type)] + wanted
 
 
-def execute(cells: list[dict[str, Any]], job: dict[str, Any], workdir: Path) -> list[tuple[int, str]]:
-    """Run the code cells in order, writing the answers after each; return (cell number, error text)."""
+def run_cells(cells: list[Any], skip: set[str], workdir: Path, progress_file: Path,
+              after: Callable[[dict[str, Any]], None] | None = None) -> tuple[Any, list[tuple[int, str]]]:
+    """Run the code cells in order; return the shell and a list of (cell number, error text).
+
+    Before each cell its number (1-based, every cell counted) goes to ``progress_file``; after
+    each cell ``after`` is called with the notebook's globals. Cells whose source is in ``skip``
+    are not run. At the end ``progress_file`` says ``done``.
+    """
     shell = _shell(workdir)
-    out, progress = Path(job["answers"]), Path(job["progress_file"])
-    out.mkdir(exist_ok=True)
-    skip, wanted, everything = set(job["skip"]), list(job["names"]), bool(job.get("everything"))
     errors: list[tuple[int, str]] = []
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
@@ -93,14 +97,28 @@ def execute(cells: list[dict[str, Any]], job: dict[str, Any], workdir: Path) -> 
         source = "".join(source) if isinstance(source, list) else str(source)
         if source in skip or not source.strip():
             continue
-        progress.write_text(str(number), encoding="utf-8")
+        progress_file.write_text(str(number), encoding="utf-8")
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             result = shell.run_cell(source, store_history=False)
         text = _error_text(result)
         if text is not None:
             errors.append((number, text))
-        answers.dump_all(out, shell.user_ns, answer_names(shell.user_ns, wanted, everything))
-    progress.write_text("done", encoding="utf-8")
+        if after is not None:
+            after(shell.user_ns)
+    progress_file.write_text("done", encoding="utf-8")
+    return shell, errors
+
+
+def execute(cells: list[dict[str, Any]], job: dict[str, Any], workdir: Path) -> list[tuple[int, str]]:
+    """Run the code cells in order, writing the answers after each; return (cell number, error text)."""
+    out = Path(job["answers"])
+    out.mkdir(exist_ok=True)
+    wanted, everything = list(job["names"]), bool(job.get("everything"))
+
+    def dump(env: dict[str, Any]) -> None:
+        answers.dump_all(out, env, answer_names(env, wanted, everything))
+
+    _, errors = run_cells(cells, set(job["skip"]), workdir, Path(job["progress_file"]), dump)
     return errors
 
 

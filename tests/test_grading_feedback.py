@@ -1,0 +1,244 @@
+"""Feedback that teaches: value checks in the notebook from a sealed key, form worth 0, all wrong scores 0."""
+
+import ast
+import copy
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import shopsim.datasets
+from shopsim.grading import answer_key, build, checks, questions
+from shopsim.grading.batch import grade_batch
+from shopsim.grading.gradebook import Gradebook
+from shopsim.grading.lesson_progress import Grader
+
+REPO = Path(__file__).resolve().parents[1]
+LESSONS = REPO / "course" / "lessons"
+SOURCE = REPO / "course" / "source"
+NAMES = sorted(p.stem for p in SOURCE.glob("*.ipynb"))
+
+
+def _check(lesson: str, question: str, env: dict):
+    return Grader(LESSONS / f"{lesson}.ipynb").check(question, env)
+
+
+def _baseline():
+    return shopsim.datasets.load("baseline_month")
+
+
+def _hero_inventory():
+    inv = _baseline()["inventory"].sort_values("date")
+    return inv[inv["sku"] == "TEE-CLASSIC"]
+
+
+def _daily_cr():
+    daily = shopsim.datasets.load("daily_report_month")["daily"].set_index("date")
+    day = (daily["gmv"] / daily["gmv"].shift(7) - 1).idxmin()
+    return daily["conversion_rate"], day
+
+
+def _hero_funnel():
+    s = _baseline()["sessions"]
+    hero = s[s["landing_sku"] == "TEE-CLASSIC"]
+    return hero["added_to_cart"].sum(), hero["ordered"].sum()
+
+
+def _hero_share(column):
+    data = shopsim.datasets.load("shop_diagnosis")
+    lines = data["order_items"].merge(data["orders"][["order_id", "ts"]], on="order_id")
+    lines = lines[lines["ts"].dt.tz_localize(None).dt.normalize() <= "2026-04-14"]
+    lines = lines.assign(revenue=lines["qty"] * lines["unit_paid_price"])
+    return lines.loc[lines["sku"] == "TEE-CLASSIC", column].sum() / lines[column].sum()
+
+
+# lesson -> (question, right answers, a wrong answer of the right form, words the feedback must use)
+CASES = {
+    "00-operator-role": lambda: ("days_of_stock",
+                                 {"days_of_stock": _hero_inventory()["on_hand_end"].iloc[-1]
+                                  / _hero_inventory()["sold"].tail(7).mean()},
+                                 {"days_of_stock": _hero_inventory()["on_hand_end"].iloc[-1]
+                                  / _hero_inventory()["sold"].tail(7).sum()},
+                                 "units on hand / units sold per day"),
+    "01-daily-report": lambda: ("conversion_change",
+                                {"conversion_change": _daily_cr()[0][_daily_cr()[1]]
+                                 / _daily_cr()[0][_daily_cr()[1] - pd.Timedelta(days=7)] - 1},
+                                {"conversion_change": _daily_cr()[0][_daily_cr()[1]]
+                                 - _daily_cr()[0][_daily_cr()[1] - pd.Timedelta(days=7)]},
+                                "percentage points"),
+    "02-traffic-funnel": lambda: ("hero_abandonment",
+                                  {"hero_abandonment": 1 - _hero_funnel()[1] / _hero_funnel()[0]},
+                                  {"hero_abandonment": _hero_funnel()[1] / _hero_funnel()[0]},
+                                  "the share of carts that were paid"),
+    "03-shop-diagnosis": lambda: ("hero_share", {"hero_share": _hero_share("revenue")},
+                                  {"hero_share": _hero_share("qty")}, "share of the units sold"),
+}
+
+
+@pytest.mark.parametrize("lesson", NAMES)
+def test_a_wrong_answer_gets_value_feedback_in_the_notebook(lesson):
+    question, right, wrong, words = CASES[lesson]()
+    checked = _check(lesson, question, wrong)
+    assert not checked.result.passed and checked.result.status == "needs work"
+    assert words in repr(checked) and f"Exercise `{question}`" in repr(checked)
+    assert "Error at line" not in repr(checked)
+    good = _check(lesson, question, right)
+    assert good.result.passed and good.result.points == good.result.possible > 0, repr(good)
+
+
+def test_choices_get_the_hint_of_the_option_chosen():
+    checked = _check("00-operator-role", "responsible", {"responsible": "c"})
+    assert "customer service" in repr(checked) and checked.result.points == 0
+    rows = {"sessions": "a", "orders": "b", "order_items": "d", "inventory": "e", "market": "f"}
+    checked = _check("00-operator-role", "rows", {"rows": rows})
+    assert 'rows["orders"]' in repr(checked) and "several orders" in repr(checked)
+
+
+def test_a_form_problem_is_said_once_and_gates_the_value():
+    checked = _check("03-shop-diagnosis", "hero_share", {"hero_share": 7.46})
+    text = repr(checked)
+    assert "looks like a percentage" in text and "cannot be a rate" not in text
+    assert [c.kind for c in checked.result.cases] == ["format", questions.GATED]
+
+
+def test_unanswered_and_exam_mode(tmp_path):
+    checked = _check("01-daily-report", "drop_day", {"drop_day": ...})
+    assert checked.result.status == "not answered"
+    nb = json.loads((LESSONS / "01-daily-report.ipynb").read_text(encoding="utf-8"))
+    nb["metadata"]["shopsim"]["mode"] = "exam"
+    for q, src in nb["metadata"]["otter"]["tests"].items():
+        nb["metadata"]["otter"]["tests"][q] = src.split(f"@test_case(name={questions.VALUE_CASE!r}")[0]
+    path = tmp_path / "exam.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    exam = Grader(path).check("drop_day", {"drop_day": "2026-03-10"})
+    assert exam.result.passed and "checked when your instructor grades" in repr(exam)
+
+
+@pytest.fixture(scope="module")
+def revealed() -> dict[str, dict]:
+    out = {}
+    for name in NAMES:
+        master = SOURCE / f"{name}.ipynb"
+        lesson = build.build_lesson(master)
+        nb = json.loads(master.read_text(encoding="utf-8"))
+        out[name] = build.run_master(master, nb, lesson.tests, lesson.files, reveal=True)["expected"]
+    return out
+
+
+def _spellings(value) -> set[str]:
+    if isinstance(value, str):
+        return {value} if len(value) >= 6 else set()
+    x = float(value)
+    if x == int(x) and abs(x) < 1000:
+        return set()  # small whole numbers (a day, an hour) are everywhere in a lesson's text
+    out = {repr(x), f"{x:.6g}", f"{x:.4g}", f"{x:.3f}", f"{x:.2f}"}
+    return {s for s in out if len(s.replace("-", "").replace(".", "").lstrip("0")) >= 3}
+
+
+@pytest.mark.parametrize("lesson", NAMES)
+def test_the_expected_values_are_not_in_the_student_copy(lesson, revealed):
+    nb = json.loads((LESSONS / f"{lesson}.ipynb").read_text(encoding="utf-8"))
+    # text options are shown to the trainee on purpose (the answer is one of them), and a lesson's
+    # text names its tables and SKUs: texts are looked for in the question's own key, numbers everywhere
+    keys = {q: [spec for m in re.findall(r"answer_key\.verify\(env, (.*)\)\n", src)
+                for spec in json.loads(ast.literal_eval(m))]
+            for q, src in nb["metadata"]["otter"]["tests"].items()}
+    assert all(keys.values())
+    all_text = json.dumps(nb, ensure_ascii=False)
+    found = []
+    for question, values in revealed[lesson].items():
+        assert values, question
+        own_key = json.dumps([{k: v for k, v in spec.items() if k != "options"} for spec in keys[question]],
+                             ensure_ascii=False)
+        for value in values:
+            for spelled in _spellings(value):
+                where = own_key if isinstance(value, str) else all_text
+                if re.search(rf"(?<![0-9A-Za-z-]){re.escape(spelled)}(?![0-9A-Za-z-])", where):
+                    found.append((question, spelled))
+    assert not found, found
+
+
+# An all-wrong submission: every answer of the right form, every value wrong.
+ALL_WRONG = {
+    "00-operator-role": {
+        "responsible": 'responsible = "c"',
+        "rows": "rows = {}\n" + "\n".join(f'rows["{t}"] = "b"' for t in
+                                          ["sessions", "orders", "order_items", "inventory", "market"]),
+        "where": "where = {}\n" + "\n".join(f'where["{c}"] = "daily"' for c in
+                                            ["keywords", "sources", "profit", "stock"]),
+        "peak": 'peak = "a"',
+        "days_of_stock": 'inventory = data["inventory"]\nhero = inventory[inventory["sku"] == "TEE-CLASSIC"]\n'
+                         'days_of_stock = hero["on_hand_end"].iloc[-1] / hero["sold"].tail(7).sum()',
+    },
+    "01-daily-report": {
+        "sales": 'orders["date"] = orders["ts"].dt.date\nsales = orders.groupby("date").agg(orders=("order_id", '
+                 '"count"), buyers=("customer_id", "nunique"), gmv=("paid_amount", "max")).reset_index()',
+        "report": 'report = traffic.merge(sales, on="date")\nreport["conversion_rate"] = report["buyers"] / '
+                  'report["uv"]\nreport["aov"] = report["gmv"] / report["orders"]\nreport["bounce_rate"] = '
+                  'report["bounced"] / report["sessions"]',
+        "drop_day": 'drop_day = "2026-03-10"',
+        "conversion_change": "conversion_change = 0.5",
+        "driver": 'driver = "d"',
+        "echo": 'echo = "a"',
+    },
+    "02-traffic-funnel": {
+        "hero_abandonment": "hero_abandonment = 0.5",
+        "device_funnel": 'import pandas as pd\ndevice_funnel = pd.DataFrame({"device": ["app"], "sessions": [1], '
+                         '"carts": [1], "orders": [1], "add_to_cart_rate": [0.5], "cart_abandonment_rate": [0.5]})',
+        "peak_hour": "peak_hour = 4",
+        "weakest_keyword": 'weakest_keyword = sessions["keyword"].cat.categories[0]',
+        "pc_uv_value": "pc_uv_value = 1.5",
+        "followers_matter": 'followers_matter = "a"',
+        "search_leak": 'search_leak = "a"',
+    },
+    "03-shop-diagnosis": {
+        "sku_revenue": 'import pandas as pd\nsku_revenue = pd.DataFrame({"date": ["2026-04-01"], "sku": ["X"], '
+                       '"revenue": [1.0]})',
+        "hero_share": "hero_share = 0.01",
+        "stockout_day": "stockout_day = 2",
+        "rival_sku": 'rival_sku = sorted(market["sku"].astype(str).unique())[0]\nrival_day = 2',
+        "negative_reviews": 'import pandas as pd\nnegative_reviews = pd.DataFrame({"date": ["2026-04-01"], '
+                            '"sku": ["X"], "negative_reviews": [1]})',
+        "review_sku": 'review_sku = "TEE-POLO"\nreview_day = 2',
+        "chinos_reading": 'chinos_reading = "a"',
+    },
+}
+
+
+def _all_wrong(lesson: str) -> dict:
+    nb = json.loads((LESSONS / f"{lesson}.ipynb").read_text(encoding="utf-8"))
+    nb = copy.deepcopy(nb)
+    for cell in nb["cells"]:
+        if "otter_answer_cell" in cell.get("metadata", {}).get("tags", []):
+            first = cell["source"].split(" = ", 1)[0].split("\n")[-1].split("[")[0]
+            first = "sales" if cell["source"].startswith('orders["date"]') else first
+            first = "days_of_stock" if cell["source"].startswith("inventory = ") else first
+            cell["source"] = ALL_WRONG[lesson][first]
+    return nb
+
+
+@pytest.mark.parametrize("lesson", NAMES)
+def test_an_all_wrong_submission_scores_0(lesson, tmp_path):
+    path = tmp_path / f"wrong-{lesson}.ipynb"
+    path.write_text(json.dumps(_all_wrong(lesson)), encoding="utf-8")
+    built = build.build_lesson(SOURCE / f"{lesson}.ipynb")
+    [outcome] = grade_batch(built, [path], Gradebook(tmp_path / "g.db"), jobs=1, timeout=300)
+    assert outcome.status == "graded", outcome.reason
+    assert outcome.max_points > 0 and outcome.points == 0, [(g.question, g.points, g.feedback)
+                                                            for g in outcome.grades]
+    form_failures = [g.question for g in outcome.grades if "should be" in g.feedback]
+    assert not form_failures, form_failures  # every answer had the right form: only values were wrong
+
+
+def test_sealed_numbers_accept_within_the_tolerance_and_never_far_beyond():
+    spec = answer_key.seal(checks.Recorded("number", {"name": "x", "expected": 100.0, "rel": 0.01, "unit": "",
+                                                      "between": None, "whole": False, "mistakes": None,
+                                                      "hint": None}, True), answer_key.salt_for("l", "q", 0))
+    for x in (99.01, 99.5, 100.0, 100.4, 100.99):
+        answer_key.verify({"x": x}, [spec])
+    for x in (97.9, 102.1, -100.0, 0.0):
+        with pytest.raises(checks.CheckFailed, match="not right yet"):
+            answer_key.verify({"x": x}, [spec])
+    assert "100" not in json.dumps(spec)
