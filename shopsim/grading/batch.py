@@ -38,10 +38,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shopsim.grading.build import Lesson
 from shopsim.grading.gradebook import Grade, Gradebook
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 FAILED = ("invalid", "timeout", "exited", "crashed")
 
@@ -247,13 +250,37 @@ def _outcome(sub: Submission, lesson: Lesson, order: list[str], maxima: dict[str
     return Outcome(sub, status, reason, grades)
 
 
+def grade_one(sub: Submission, lesson: Lesson, order: list[str], maxima: dict[str, float], timeout: float,
+              procs: _Processes | None = None) -> Outcome:
+    """Grade one submission (run in its own process session); the same here and on a Dask worker.
+
+    On a worker of another machine the submission's file may not exist: it is then written
+    from the notebook read by the client into a temporary folder first.
+    """
+    graded_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    if sub.notebook is None:
+        return _outcome(sub, lesson, order, maxima, graded_at, "invalid", sub.problem, None, [])
+    tampered = tampering(sub.notebook, lesson)
+    with tempfile.TemporaryDirectory(prefix="shopsim-submission-") as tmp:
+        run_sub = sub
+        if not sub.path.is_file():
+            local = Path(tmp) / sub.path.name
+            local.write_text(json.dumps(sub.notebook), encoding="utf-8")
+            run_sub = Submission(local, sub.trainee, sub.digest, sub.notebook, sub.problem)
+        status, reason, result = _run_one(run_sub, lesson, order, timeout, procs or _Processes())
+    return _outcome(sub, lesson, order, maxima, graded_at, status, reason, result, tampered)
+
+
 def grade_batch(lesson: Lesson, paths: Sequence[Path], gradebook: Gradebook, *, jobs: int = 2,
-                timeout: float = 120.0, on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+                timeout: float = 120.0, on_done: Callable[[Outcome], None] | None = None,
+                client: Client | None = None) -> list[Outcome]:
     """Grade ``paths`` against ``lesson``; record each in ``gradebook`` as soon as it is done.
 
     ``jobs`` submissions run at a time, each limited to ``timeout`` seconds. ``on_done`` is
     called after each submission is recorded (the CLI advances its progress bar there).
-    Returns the outcomes in the order of ``paths``.
+    With a ``dask.distributed`` ``client``, each submission is one task on its workers
+    (``jobs`` is then ignored: the cluster has its own size) and the gradebook is written
+    here as results come back. Returns the outcomes in the order of ``paths``.
     """
     if jobs < 1:
         raise BatchError(f"--jobs must be 1 or more, not {jobs}")
@@ -276,17 +303,14 @@ def grade_batch(lesson: Lesson, paths: Sequence[Path], gradebook: Gradebook, *, 
     questions = lesson.questions()
     order = [q.name for q in questions]
     maxima = {q.name: q.possible for q in questions}
+    if client is not None:
+        return _grade_on_cluster(client, subs, lesson, order, maxima, timeout, gradebook, on_done)
     procs = _Processes()
     outcomes: dict[int, Outcome] = {}
     lock = threading.Lock()
 
     def work(i: int) -> Outcome:
-        sub = subs[i]
-        graded_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        if sub.notebook is None:
-            return _outcome(sub, lesson, order, maxima, graded_at, "invalid", sub.problem, None, [])
-        status, reason, result = _run_one(sub, lesson, order, timeout, procs)
-        return _outcome(sub, lesson, order, maxima, graded_at, status, reason, result, tampering(sub.notebook, lesson))
+        return grade_one(subs[i], lesson, order, maxima, timeout, procs)
 
     pool = ThreadPoolExecutor(max_workers=jobs)
     try:
@@ -303,4 +327,26 @@ def grade_batch(lesson: Lesson, paths: Sequence[Path], gradebook: Gradebook, *, 
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+    return [outcomes[i] for i in range(len(subs))]
+
+
+def _grade_on_cluster(client: Client, subs: list[Submission], lesson: Lesson, order: list[str],
+                      maxima: dict[str, float], timeout: float, gradebook: Gradebook,
+                      on_done: Callable[[Outcome], None] | None) -> list[Outcome]:
+    """Each submission a Dask task; outcomes recorded here as they arrive, in ``subs`` order at the end."""
+    from distributed import as_completed
+
+    shared = client.scatter(lesson, broadcast=True, hash=False)
+    futures = [client.submit(grade_one, sub, shared, order, maxima, timeout, pure=False) for sub in subs]
+    index = {f.key: i for i, f in enumerate(futures)}
+    outcomes: dict[int, Outcome] = {}
+    try:
+        for future in as_completed(futures):
+            outcome = future.result()
+            gradebook.record(outcome.grades)
+            outcomes[index[future.key]] = outcome
+            if on_done is not None:
+                on_done(outcome)
+    finally:
+        client.cancel(futures)
     return [outcomes[i] for i in range(len(subs))]

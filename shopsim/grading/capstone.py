@@ -20,13 +20,16 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 import shopsim
 from shopsim import policies
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 REFERENCES: tuple[str, ...] = ("do_nothing", "rule_based")
 
@@ -108,9 +111,63 @@ def _points(profit: float, reference: float) -> float:
     return float(np.clip(0.5 + (profit - reference) / (2 * max(abs(reference), 1.0)), 0.0, 1.0))
 
 
+def reference_profits(scenario: shopsim.Scenario, seed: int, days: int | None,
+                      references: Sequence[str]) -> dict[str, float]:
+    """Net profit (yuan) of each reference policy on one seed: the same for every trainee, so run once."""
+    return {name: float(shopsim.simulate(scenario, days=days, seed=int(seed), policy=ref)
+                        .tables["pnl"]["net_profit"].sum())
+            for name, ref in _reference_policies(references).items()}
+
+
+def run_policy_seed(policy: Callable[..., Any], scenario: shopsim.Scenario, seed: int, days: int | None,
+                    timeout: float) -> tuple[str, float, str]:
+    """(status, net profit in yuan, reason) of the trainee's policy on one seed, isolated.
+
+    The one place a trainee's code runs; batch and distributed evaluation call it per seed.
+    """
+    return _run_isolated(policy, scenario, days, int(seed), timeout)
+
+
+def check_arguments(policy: Callable[..., Any], seeds: Sequence[int], timeout: float) -> list[int]:
+    """The seeds as ints; TypeError/ValueError on a policy that is not callable, bad seeds or timeout."""
+    if not callable(policy):
+        raise TypeError(f"policy must be a function f(view), not {type(policy).__name__}")
+    seeds = list(seeds)
+    if not seeds or any(isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 0 for s in seeds):
+        raise ValueError(f"seeds must be a non-empty list of whole numbers of 0 or more, not {seeds!r}")
+    if not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    return [int(s) for s in seeds]
+
+
+def score(seeds: Sequence[int], reference_rows: Sequence[dict[str, float]],
+          runs: Sequence[tuple[str, float, str]]) -> Evaluation:
+    """The :class:`Evaluation` from each seed's reference profits and the trainee's runs, in seed order.
+
+    The first run that is not ``ok`` decides the status; the seeds after it count as not run
+    (profit NaN), whether they were run or not, so the result does not depend on how many
+    seeds ran at once.
+    """
+    refs = tuple(reference_rows[0]) if reference_rows else ()
+    rows, status, reason = [], "ok", ""
+    for i, seed in enumerate(seeds):
+        row: dict[str, Any] = {"seed": int(seed), "profit": np.nan, **reference_rows[i]}
+        if status == "ok" and i < len(runs):
+            status, row["profit"], reason = runs[i]
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=["seed", "profit", *refs])
+    if status == "ok":
+        table["points"] = [np.mean([_points(r["profit"], r[n]) for n in refs]) for r in rows]
+        total = round(100.0 * float(table["points"].mean()), 2)
+    else:
+        table["points"] = 0.0
+        total = 0.0
+    return Evaluation(table, total, status, reason, refs)
+
+
 def evaluate_policy(policy: Callable[..., Any], scenario: shopsim.Scenario | str | Path = "baseline",
                     seeds: Sequence[int] = (1, 2, 3), *, days: int | None = None, timeout: float = 60.0,
-                    references: Sequence[str] = REFERENCES) -> Evaluation:
+                    references: Sequence[str] = REFERENCES, client: Client | None = None) -> Evaluation:
     """Simulate ``policy`` on ``scenario`` for each seed and score it against the references.
 
     Parameters
@@ -127,6 +184,11 @@ def evaluate_policy(policy: Callable[..., Any], scenario: shopsim.Scenario | str
         Seconds allowed for one run of the trainee's policy (one seed).
     references:
         Names of reference policies in :mod:`shopsim.policies`; missing ones are skipped.
+    client:
+        A ``dask.distributed`` client: every seed (the trainee's run and the reference runs)
+        becomes a task on its workers; the result equals the run here. None runs here, one
+        seed after another. For a whole cohort, :func:`shopsim.grading.distributed.evaluate_cohort`
+        also shares the reference runs between trainees.
 
     Returns
     -------
@@ -134,29 +196,17 @@ def evaluate_policy(policy: Callable[..., Any], scenario: shopsim.Scenario | str
         The per-seed profit table (yuan), the score (0 to 100), a status (``ok``, ``error``,
         ``timeout`` or ``crashed``) and the reason when it is not ``ok``.
     """
-    if not callable(policy):
-        raise TypeError(f"policy must be a function f(view), not {type(policy).__name__}")
-    seeds = list(seeds)
-    if not seeds or any(isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 0 for s in seeds):
-        raise ValueError(f"seeds must be a non-empty list of whole numbers of 0 or more, not {seeds!r}")
-    if not timeout > 0:
-        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    seeds = check_arguments(policy, seeds, timeout)
     sc = scenario if isinstance(scenario, shopsim.Scenario) else shopsim.load_scenario(scenario)
-    refs = _reference_policies(references)
-    rows, status, reason = [], "ok", ""
+    _reference_policies(references)  # fails early when none exists
+    if client is not None:
+        from shopsim.grading.distributed import evaluate_cohort
+
+        return evaluate_cohort({"policy": policy}, sc, seeds, days=days, timeout=timeout,
+                               references=references, client=client)["policy"]
+    reference_rows, runs = [], []
     for seed in seeds:
-        row: dict[str, Any] = {"seed": int(seed), "profit": np.nan}
-        for name, ref in refs.items():
-            row[name] = float(shopsim.simulate(sc, days=days, seed=int(seed), policy=ref)
-                              .tables["pnl"]["net_profit"].sum())
-        if status == "ok":
-            status, row["profit"], reason = _run_isolated(policy, sc, days, int(seed), timeout)
-        rows.append(row)
-    table = pd.DataFrame(rows)
-    if status == "ok":
-        table["points"] = [np.mean([_points(r["profit"], r[n]) for n in refs]) for r in rows]
-        score = round(100.0 * float(table["points"].mean()), 2)
-    else:
-        table["points"] = 0.0
-        score = 0.0
-    return Evaluation(table, score, status, reason, tuple(refs))
+        reference_rows.append(reference_profits(sc, seed, days, references))
+        if all(status == "ok" for status, _, _ in runs):
+            runs.append(run_policy_seed(policy, sc, seed, days, timeout))
+    return score(seeds, reference_rows, runs)

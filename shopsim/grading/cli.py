@@ -4,7 +4,7 @@
 
     shopsim course build [--course DIR] [--check]
     shopsim grade LESSON SUBMISSION.ipynb... [--gradebook grades.db] [--csv grades.csv]
-                  [--jobs N] [--timeout S] [--course DIR] [--no-progress]
+                  [--jobs N | --scheduler ADDRESS] [--timeout S] [--course DIR] [--no-progress]
 
 ``shopsim.cli`` adds them with :func:`register`; ``python -m shopsim.grading.cli ...`` runs
 them without it. Every error is one line on stderr and exit code 2, never a traceback;
@@ -14,17 +14,19 @@ them without it. Every error is one line on stderr and exit code 2, never a trac
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from shopsim.errors import ShopsimError
 from shopsim.grading.batch import FAILED, BatchError, Outcome, grade_batch
 from shopsim.grading.build import BuildError, Course, build_course, build_lesson
 from shopsim.grading.gradebook import Gradebook, GradebookError
 
-_EXPECTED = (BuildError, BatchError, GradebookError, OSError)
+_EXPECTED = (BuildError, BatchError, GradebookError, ShopsimError, OSError)
 
 
 def default_course() -> Path:
@@ -106,10 +108,16 @@ def _grade(args: argparse.Namespace) -> int:
     lesson = build_lesson(master)
     from tqdm import tqdm
 
-    with tqdm(total=len(args.submissions), unit="notebook", desc=f"grading {lesson.name}", file=sys.stderr,
-              disable=args.no_progress, leave=False) as bar:
+    with contextlib.ExitStack() as stack:
+        client = None
+        if args.scheduler is not None:
+            from shopsim.cluster import connect
+
+            client = stack.enter_context(connect(args.scheduler))
+        bar = stack.enter_context(tqdm(total=len(args.submissions), unit="notebook", desc=f"grading {lesson.name}",
+                                       file=sys.stderr, disable=args.no_progress, leave=False))
         outcomes = grade_batch(lesson, [Path(p) for p in args.submissions], book, jobs=args.jobs,
-                               timeout=args.timeout, on_done=lambda _: bar.update(1))
+                               timeout=args.timeout, on_done=lambda _: bar.update(1), client=client)
     print(_summary(outcomes))
     print(f"gradebook: {_shown(book.path)}")
     if args.csv:
@@ -137,6 +145,8 @@ def register(subparsers: Any) -> None:
     g.add_argument("--jobs", type=_positive(int), default=2, help="submissions graded at a time (default 2)")
     g.add_argument("--timeout", type=_positive(float), default=120.0,
                    help="seconds allowed per submission (default 120)")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="grade on a Dask cluster: its scheduler's tcp://host:port (default: --jobs processes here)")
     g.add_argument("--course", help="course folder with source/ (default: ./course)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     g.set_defaults(func=_guarded("grade", _grade))
