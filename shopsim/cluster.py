@@ -83,15 +83,21 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
 
 
 def run_tasks(client: Client, task: Callable[..., Any], calls: Sequence[tuple[Any, ...]],
-              on_done: Callable[[int], None] | None = None) -> list[Any]:
+              on_done: Callable[[int], None] | None = None, labels: Sequence[str] | None = None) -> list[Any]:
     """Run ``task(*args)`` for each ``args`` in ``calls`` on the cluster; results in call order.
 
-    ``on_done(i)`` is called as call ``i`` finishes (a progress bar). Large arguments shared by
-    many calls (a scenario) should be passed once through ``client.scatter`` by the caller.
+    ``on_done(i)`` is called as call ``i`` finishes (a progress bar). ``labels`` name the tasks
+    (their Dask keys start with the label, as seen on the dashboard and in the task stream).
+    Large arguments shared by many calls (a scenario) should be passed once through
+    ``client.scatter`` by the caller.
     """
+    import uuid
+
     from distributed import as_completed
 
-    futures = [client.submit(task, *args, pure=False) for args in calls]
+    names = labels if labels is not None else [task.__name__] * len(calls)
+    futures = [client.submit(task, *args, key=f"{name}-{uuid.uuid4().hex}") for name, args in zip(names, calls,
+                                                                                                  strict=True)]
     index = {f.key: i for i, f in enumerate(futures)}
     try:
         for future in as_completed(futures):

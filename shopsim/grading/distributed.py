@@ -95,8 +95,10 @@ def evaluate_cohort(policies: Mapping[str, Callable[..., Any]], scenario: shopsi
         shared = client.scatter(sc, broadcast=True, hash=False)
         packed = {name: Packed.of(policy) for name, policy in policies.items()}
         run_calls = [(packed[name], seed, days, timeout) for name in names for seed in seeds]
+        labels = [f"reference-seed{seed}" for seed in seeds] + [f"policy-{name}-seed{seed}" for name in names
+                                                                 for seed in seeds]
         both = run_tasks(client, _task, [("reference", shared, *c) for c in ref_calls]
-                         + [("policy", shared, *c) for c in run_calls], tick)
+                         + [("policy", shared, *c) for c in run_calls], tick, labels)
         reference_rows, runs = both[:len(ref_calls)], both[len(ref_calls):]
     n = len(seeds)
     return {name: capstone.score(seeds, reference_rows, runs[i * n:(i + 1) * n]) for i, name in enumerate(names)}
