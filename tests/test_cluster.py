@@ -5,17 +5,14 @@ arguments, wherever it runs.
 """
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import cloudpickle
 import pandas as pd
 import pytest
-from processes import alive
+from processes import free_port, stop, wait_gone
 
 from shopsim import cluster
 from shopsim import sweep as sw
@@ -129,18 +126,12 @@ def test_batch_grading_on_the_cluster_equals_grading_here(local_client, tmp_path
     assert [o.status for o in there] == ["graded", "cell_errors", "invalid", "exited"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def scheduler_address(tmp_path_factory):
     """`dask scheduler` and two `dask worker` processes on 127.0.0.1; all gone afterwards."""
     import psutil
 
-    port = _free_port()
+    port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     bindir = Path(sys.executable).parent
     env = dict(os.environ, DASK_DISTRIBUTED__WORKER__DAEMON="False",
@@ -163,17 +154,9 @@ def scheduler_address(tmp_path_factory):
     finally:
         tree += [c for p in tree if p.is_running() for c in p.children(recursive=True)]
         for p in procs:
-            os.killpg(p.pid, signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait(5)
-        deadline = time.monotonic() + 10
-        while alive(tree) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not alive(tree), f"left behind: {alive(tree)}"
+            stop(p)
+        left = wait_gone(tree, 10)
+        assert not left, f"left behind: {left}"
 
 
 def _shopsim(*argv):
@@ -212,7 +195,7 @@ def test_a_capstone_on_scheduler_and_worker_processes_equals_the_serial_one(sche
 def test_an_unreachable_scheduler_is_one_line_and_exit_2(monkeypatch):
     done = subprocess.run([sys.executable, "-c", "import shopsim.cluster as c, sys; c.CONNECT_TIMEOUT = 1; "
                            "from shopsim.cli import main; sys.exit(main(sys.argv[1:]))", "sweep", "baseline",
-                           "--seeds", "1", "--scheduler", f"tcp://127.0.0.1:{_free_port()}"],
+                           "--seeds", "1", "--scheduler", f"tcp://127.0.0.1:{free_port()}"],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "cannot reach the Dask scheduler" in done.stderr
     assert "Traceback" not in done.stderr
