@@ -75,3 +75,11 @@ def test_cpu_limits_give_each_user_whole_cores_spread_by_uid(monkeypatch):
     assert shopsim_hub._cores_for(1001, 1) == {1}
     assert shopsim_hub._cores_for(1001, 1.5) == {2, 3}
     assert shopsim_hub._cores_for(1000, None) == set() == shopsim_hub._cores_for(1000, 4)
+
+
+def test_the_course_environment_offers_jupyterlab_in_chinese():
+    from jupyterlab_server.translation_utils import get_language_packs
+
+    packs, problem = get_language_packs("en")
+    assert "zh_CN" in packs and not problem
+    assert packs["zh_CN"]["displayName"] == "Chinese (Simplified, China)"
