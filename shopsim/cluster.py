@@ -77,7 +77,7 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
         return
     n = workers or local_workers()
     with dask.config.set({"distributed.worker.daemon": False, "distributed.logging.distributed": "error"}), \
-            LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+            LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
                          silence_logs=40) as cluster, Client(cluster) as client:
         yield client
 
