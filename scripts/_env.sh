@@ -61,3 +61,55 @@ ensure_bwrap() {
         _apt_install bubblewrap
     fi
 }
+
+# The class-hub test (tests/test_hub.py, marker hub) runs as root and needs configurable-http-proxy
+# in deploy/jupyterhub/node_modules (from npm, by install-proxy.sh) and a Python environment that
+# the test's fresh system users can run: .venv itself when everyone can read it, otherwise
+# /opt/shopsim-hub/venv, built here from Debian's python3 (like TLJH's /opt/tljh/user).
+ensure_hub() {
+    if [ "$(id -u)" != 0 ]; then
+        echo "shopsim: not root, so the JupyterHub test (marker hub) will be skipped" >&2
+        return 0
+    fi
+    command -v useradd >/dev/null 2>&1 || _apt_install passwd
+    command -v npm >/dev/null 2>&1 || _apt_install nodejs npm
+    "$ROOT/deploy/jupyterhub/install-proxy.sh"
+    if _runs_for_everyone "$VENV"; then
+        export SHOPSIM_HUB_USER_ENV="$VENV"
+        return 0
+    fi
+    local env=/opt/shopsim-hub/venv want
+    want="$(cat "$ROOT/pyproject.toml" "$ROOT/requirements/constraints.txt" | sha256sum | cut -c1-16)"
+    if [ "$(cat "$env/.shopsim-installed" 2>/dev/null)" != "$want" ] || ! _runs_for_everyone "$env"; then
+        echo "shopsim: building $env, the environment the hub test's users run (first run takes minutes)" >&2
+        rm -rf "$env"
+        /usr/bin/python3 -m venv "$env" 2>/dev/null || { _apt_install python3-venv; /usr/bin/python3 -m venv "$env"; }
+        if ! "$env/bin/pip" install -q --disable-pip-version-check -c "$ROOT/requirements/constraints.txt" \
+                -e "$ROOT[course,hub]" 2>/dev/null; then
+            # a pin may need a newer Python than Debian's; keep every pin that this Python can install
+            echo "shopsim: some pins need a newer Python than $(/usr/bin/python3 --version); relaxing those" >&2
+            local relaxed="$env/constraints-relaxed.txt"
+            "$env/bin/python" - "$ROOT/requirements/constraints.txt" "$relaxed" <<'PY'
+import subprocess, sys
+src, out = sys.argv[1], sys.argv[2]
+keep = []
+for line in open(src, encoding="utf-8"):
+    pin = line.strip()
+    if not pin or pin.startswith("#"):
+        continue
+    ok = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", "/tmp/shopsim-pin-probe",
+                         pin], capture_output=True).returncode == 0
+    keep.append(pin) if ok else print(f"  relaxed: {pin}", file=sys.stderr)
+open(out, "w", encoding="utf-8").write("\n".join(keep) + "\n")
+PY
+            "$env/bin/pip" install -q --disable-pip-version-check -c "$relaxed" -e "$ROOT[course,hub]"
+        fi
+        echo "$want" > "$env/.shopsim-installed"
+    fi
+    export SHOPSIM_HUB_USER_ENV="$env"
+}
+
+_runs_for_everyone() {
+    (cd / && runuser -u nobody -- env PYTHONPATH="$ROOT" "$1/bin/python" \
+        -c "import jupyterhub, jupyterlab, ipykernel, otter, shopsim") >/dev/null 2>&1
+}

@@ -202,11 +202,12 @@ def _scenario_options(p: argparse.ArgumentParser) -> None:
 
 def _plugins() -> list:
     """Subcommands contributed by other parts of the package: ``grade`` and ``course`` (grading),
-    ``console`` (the operator console served with Voila)."""
+    ``console`` (the operator console served with Voila), ``sweep`` (policies over seeds on Dask)."""
+    from shopsim import sweep_cli
     from shopsim.console import serve as console_serve
     from shopsim.grading import cli as grading_cli
 
-    return [grading_cli.register, console_serve.register]
+    return [grading_cli.register, console_serve.register, sweep_cli.register]
 
 
 def main(argv: list[str] | None = None) -> int:

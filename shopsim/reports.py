@@ -147,3 +147,29 @@ def summary(daily: pd.DataFrame, pnl_table: pd.DataFrame) -> str:
         + f"  = net profit {totals['net_profit']:,.0f}",
     ]
     return "\n".join(lines)
+
+
+#: The columns of :func:`period_totals`, in order.
+PERIOD_COLUMNS = ("net_profit", "revenue", "gmv", "orders", "units", "uv", "buyers", "conversion_rate", "aov",
+                  "bounce_rate", "ad_spend", "roas", "new_customers", "returning_customers")
+
+
+def period_totals(daily: pd.DataFrame, pnl_table: pd.DataFrame, ads: pd.DataFrame) -> dict[str, float]:
+    """One run's totals and KPIs over all its days (the row a sweep writes per seed).
+
+    Money in yuan; counts summed over days (``uv`` and ``buyers`` are visitor-days and
+    buyer-days); rates use the one KPI definitions above on those totals; ``bounce_rate`` is
+    the mean of the days'.
+    """
+    totals = pnl_table.drop(columns="date").sum()
+    sums = {c: float(daily[c].sum()) for c in ("gmv", "orders", "units", "uv", "buyers", "ad_spend",
+                                               "new_customers", "returning_customers")}
+    return {
+        "net_profit": float(totals["net_profit"]), "revenue": float(totals["revenue"]), "gmv": sums["gmv"],
+        "orders": sums["orders"], "units": sums["units"], "uv": sums["uv"], "buyers": sums["buyers"],
+        "conversion_rate": float(conversion_rate(sums["buyers"], sums["uv"])),
+        "aov": float(aov(totals["revenue"], sums["orders"])),
+        "bounce_rate": float(daily["bounce_rate"].mean()),
+        "ad_spend": sums["ad_spend"], "roas": float(roas(float(ads["revenue"].sum()), sums["ad_spend"])),
+        "new_customers": sums["new_customers"], "returning_customers": sums["returning_customers"],
+    }

@@ -50,11 +50,14 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shopsim.grading import answers, feedback, questions, sandbox
 from shopsim.grading.build import Lesson
 from shopsim.grading.gradebook import Grade, Gradebook
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 #: Statuses of a submission that did not run to its end.
 FAILED = ("invalid", "timeout", "exited", "crashed")
@@ -466,13 +469,17 @@ def _failed_outcome(sub: Submission, lesson: Lesson, lesson_questions: Sequence[
 def grade_batch(lesson: Lesson, paths: Sequence[Path], gradebook: Gradebook, *, jobs: int = 2,
                 timeout: float = 120.0, on_done: Callable[[Outcome], None] | None = None,
                 roster: Mapping[str, str] | None = None, limits: sandbox.Limits | None = None,
-                unsafe: bool = False) -> list[Outcome]:
+                unsafe: bool = False, client: Client | None = None) -> list[Outcome]:
     """Grade ``paths`` against ``lesson``; record each in ``gradebook`` as soon as it is done.
 
     ``jobs`` submissions run at a time, each in its own sandbox limited to ``timeout`` seconds
     and ``limits``. ``roster`` maps file names (or paths) to trainees. Without ``bwrap`` the
     batch is refused unless ``unsafe`` (``--unsafe-no-sandbox``). ``on_done`` is called after
-    each submission is recorded. Returns the outcomes in the order of ``paths``.
+    each submission is recorded. With a ``dask.distributed`` ``client`` each submission is one
+    task on its workers (``jobs`` is then ignored: the cluster has its own size): the task runs
+    the notebook in a sandbox on its worker (which needs ``bwrap`` too) and the checks in the
+    worker's process, and the gradebook is written here as results come back. Returns the
+    outcomes in the order of ``paths``.
     """
     if jobs < 1:
         raise BatchError(f"--jobs must be 1 or more, not {jobs}")
@@ -501,15 +508,15 @@ def grade_batch(lesson: Lesson, paths: Sequence[Path], gradebook: Gradebook, *, 
     names = answer_names(lesson_questions)
     settings = Settings(timeout, limits or sandbox.Limits(), unsafe)
     similar = similarity_flags(subs, lesson)
+    flags = [metadata_flags(s) + similar[i] for i, s in enumerate(subs)]
+    if client is not None:
+        calls = [(s, lesson, lesson_questions, names, settings, flags[i]) for i, s in enumerate(subs)]
+        return _grade_on_cluster(client, calls, gradebook, on_done)
     procs = _Processes()
     outcomes: dict[int, Outcome] = {}
 
     def work(i: int) -> Outcome:
-        flags = metadata_flags(subs[i]) + similar[i]
-        try:
-            return _grade_one(subs[i], lesson, lesson_questions, names, settings, procs, flags)
-        except Exception as exc:  # whatever a submission does, the batch goes on
-            return _failed_outcome(subs[i], lesson, lesson_questions, exc, flags)
+        return grade_task(subs[i], lesson, lesson_questions, names, settings, flags[i], procs)
 
     pool = ThreadPoolExecutor(max_workers=jobs)
     try:
@@ -526,3 +533,44 @@ def grade_batch(lesson: Lesson, paths: Sequence[Path], gradebook: Gradebook, *, 
         raise
     pool.shutdown(wait=True)
     return [outcomes[i] for i in range(len(subs))]
+
+
+def grade_task(sub: Submission, lesson: Lesson, lesson_questions: Sequence[questions.Question],
+               names: tuple[list[str], bool], settings: Settings, flags: list[str],
+               procs: _Processes | None = None) -> Outcome:
+    """Grade one submission (sandboxed run, then the checks); the same here and on a Dask worker.
+
+    Whatever the submission does, this returns an outcome (``invalid`` when grading failed).
+    The notebook travels as its bytes (``sub.data``), so the worker needs no access to the file.
+    """
+    try:
+        return _grade_one(sub, lesson, lesson_questions, names, settings, procs or _Processes(), flags)
+    except Exception as exc:  # whatever a submission does, the batch goes on
+        return _failed_outcome(sub, lesson, lesson_questions, exc, flags)
+
+
+def _grade_on_cluster(client: Client, calls: list[tuple[Any, ...]], gradebook: Gradebook,
+                      on_done: Callable[[Outcome], None] | None) -> list[Outcome]:
+    """Each submission a Dask task; outcomes recorded here as they arrive, in ``calls`` order at the end."""
+    from distributed import as_completed
+
+    shared = client.scatter(calls[0][1:4], broadcast=True, hash=False) if calls else None
+    futures = [client.submit(_cluster_task, call[0], shared, call[4], call[5], pure=False) for call in calls]
+    index = {f.key: i for i, f in enumerate(futures)}
+    outcomes: dict[int, Outcome] = {}
+    try:
+        for future in as_completed(futures):
+            outcome = future.result()
+            gradebook.record(outcome.grades)
+            outcomes[index[future.key]] = outcome
+            if on_done is not None:
+                on_done(outcome)
+    finally:
+        client.cancel(futures)
+    return [outcomes[i] for i in range(len(calls))]
+
+
+def _cluster_task(sub: Submission, shared: tuple[Lesson, Sequence[questions.Question], tuple[list[str], bool]],
+                  settings: Settings, flags: list[str]) -> Outcome:
+    lesson, lesson_questions, names = shared
+    return grade_task(sub, lesson, lesson_questions, names, settings, flags)

@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -46,6 +46,9 @@ from shopsim import policies
 from shopsim.errors import ShopsimError
 from shopsim.grading import policy_host, sandbox
 from shopsim.operator import OperatorView
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 REFERENCES: tuple[str, ...] = ("do_nothing", "rule_based")
 #: What the sandboxed policy process runs (not ``-m``: the package imports the module first).
@@ -207,9 +210,13 @@ def policy_payload(policy: Callable[..., Any] | str) -> tuple[str, Any]:
             cloudpickle.unregister_pickle_by_value(module)
 
 
-def evaluate_seed(policy: Callable[..., Any] | str, scenario: shopsim.Scenario, seed: int, days: int | None, *,
-                  timeout: float = 60.0, limits: sandbox.Limits | None = None, unsafe: bool = False) -> SeedRun:
+def evaluate_seed(policy: Callable[..., Any] | str | tuple[str, Any], scenario: shopsim.Scenario, seed: int,
+                  days: int | None, *, timeout: float = 60.0, limits: sandbox.Limits | None = None,
+                  unsafe: bool = False) -> SeedRun:
     """Run ``policy`` in a sandboxed process on one seed; the simulation stays in this process.
+
+    ``policy`` is a function, source text, or the payload :func:`policy_payload` made of one
+    (what a cluster worker receives: it needs no import of the trainee's module).
 
     Each morning the policy gets a snapshot (:class:`~shopsim.grading.policy_host.PolicyView`)
     and returns actions that the simulator applies, refusing bad ones with a reason. A policy
@@ -220,7 +227,7 @@ def evaluate_seed(policy: Callable[..., Any] | str, scenario: shopsim.Scenario, 
     deadline = time.monotonic() + timeout
     with sandbox.workspace("policy") as work:
         box = sandbox.Sandbox(work, limits=limits or sandbox.Limits(), unsafe=unsafe)
-        host = _Host(box, policy_payload(policy), deadline)
+        host = _Host(box, policy if isinstance(policy, tuple) else policy_payload(policy), deadline)
         state = {"day": 0}
 
         def proxy(view: OperatorView) -> None:
@@ -286,6 +293,54 @@ def reference_profit(name: str, scenario: shopsim.Scenario, seed: int, days: int
     return _REFERENCE_CACHE[key]
 
 
+def reference_profits(scenario: shopsim.Scenario, seed: int, days: int | None,
+                      references: Sequence[str]) -> dict[str, float]:
+    """Net profit (yuan) of each reference policy that exists on one seed (:func:`reference_profit`)."""
+    return {name: reference_profit(name, scenario, int(seed), days) for name in _reference_policies(references)}
+
+
+def check_arguments(policy: Callable[..., Any] | str, seeds: Sequence[int], timeout: float) -> list[int]:
+    """The seeds as ints; TypeError/ValueError on a policy that is not callable, bad seeds or timeout."""
+    if not callable(policy) and not isinstance(policy, str):
+        raise TypeError(f"policy must be a function f(view), not {type(policy).__name__}")
+    seeds = list(seeds)
+    if not seeds or any(isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 0 for s in seeds):
+        raise ValueError(f"seeds must be a non-empty list of whole numbers of 0 or more, not {seeds!r}")
+    if not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    return [int(s) for s in seeds]
+
+
+def score(seeds: Sequence[int], reference_rows: Sequence[dict[str, float]], runs: Sequence[SeedRun]) -> Evaluation:
+    """The :class:`Evaluation` from each seed's reference profits and the trainee's runs, in seed order.
+
+    The first run that is not ``ok`` decides the status; the seeds after it count as not run
+    (profit NaN, their refusals dropped), whether they were run or not, so the result does
+    not depend on how many seeds ran at once (serially, or as tasks on a cluster).
+    """
+    refs = tuple(reference_rows[0]) if reference_rows else ()
+    rows, status, reason, report = [], "ok", "", ""
+    refusals: list[tuple[int, int, str, str]] = []
+    for i, seed in enumerate(seeds):
+        row: dict[str, Any] = {"seed": int(seed), "profit": np.nan, **reference_rows[i]}
+        if status == "ok" and i < len(runs):
+            run = runs[i]
+            status, row["profit"], reason = run.status, run.profit, run.reason
+            refusals += [(int(seed), *r) for r in run.refusals]
+            if run.status != "ok":
+                report = f"seed {seed}, day {run.day}:\n{run.detail}".strip()
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=["seed", "profit", *refs])
+    if status == "ok":
+        table["points"] = [np.mean([_points(r["profit"], r[n]) for n in refs]) for r in rows]
+        total = round(100.0 * float(table["points"].mean()), 2)
+    else:
+        table["points"] = 0.0
+        total = 0.0
+    return Evaluation(table, total, status, reason, refs,
+                      pd.DataFrame(refusals, columns=["seed", "day", "action", "reason"]), report)
+
+
 def _reference_policies(names: Iterable[str]) -> dict[str, Callable[..., Any]]:
     found = {n: getattr(policies, n) for n in names if callable(getattr(policies, n, None))}
     if not found:
@@ -300,7 +355,7 @@ def _points(profit: float, reference: float) -> float:
 def evaluate_policy(policy: Callable[..., Any] | str, scenario: shopsim.Scenario | str | Path = "baseline",
                     seeds: Sequence[int] = (1, 2, 3), *, days: int | None = None, timeout: float = 60.0,
                     references: Sequence[str] = REFERENCES, limits: sandbox.Limits | None = None,
-                    unsafe: bool = False) -> Evaluation:
+                    unsafe: bool = False, client: Client | None = None) -> Evaluation:
     """Simulate ``policy`` on ``scenario`` for each seed and score it against the references.
 
     Parameters
@@ -322,6 +377,11 @@ def evaluate_policy(policy: Callable[..., Any] | str, scenario: shopsim.Scenario
         Resource limits of the policy's sandbox.
     unsafe:
         Run the policy without a sandbox where ``bwrap`` is missing (else that is refused).
+    client:
+        A ``dask.distributed`` client: every seed (the trainee's sandboxed run and the reference
+        runs) becomes a task on its workers, each run sandboxed on its worker; the result equals
+        the run here. None runs here, one seed after another. For a whole cohort,
+        :func:`shopsim.grading.distributed.evaluate_cohort` also shares the reference runs.
 
     Returns
     -------
@@ -329,34 +389,17 @@ def evaluate_policy(policy: Callable[..., Any] | str, scenario: shopsim.Scenario
         The per-seed profit table (yuan), the score (0 to 100), a status (``ok``, ``error``,
         ``timeout`` or ``crashed``) and the reason when it is not ``ok``.
     """
-    if not callable(policy) and not isinstance(policy, str):
-        raise TypeError(f"policy must be a function f(view), not {type(policy).__name__}")
-    seeds = list(seeds)
-    if not seeds or any(isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 0 for s in seeds):
-        raise ValueError(f"seeds must be a non-empty list of whole numbers of 0 or more, not {seeds!r}")
-    if not timeout > 0:
-        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    seeds = check_arguments(policy, seeds, timeout)
     sc = scenario if isinstance(scenario, shopsim.Scenario) else shopsim.load_scenario(scenario)
-    refs = _reference_policies(references)
-    rows, status, reason, report = [], "ok", "", ""
-    refusals: list[tuple[int, int, str, str]] = []
+    _reference_policies(references)  # fails early when none exists
+    if client is not None:
+        from shopsim.grading.distributed import evaluate_cohort
+
+        return evaluate_cohort({"policy": policy}, sc, seeds, days=days, timeout=timeout, references=references,
+                               limits=limits, unsafe=unsafe, client=client)["policy"]
+    reference_rows, runs = [], []
     for seed in seeds:
-        row: dict[str, Any] = {"seed": int(seed), "profit": np.nan}
-        for name in refs:
-            row[name] = reference_profit(name, sc, int(seed), days)
-        if status == "ok":
-            run = evaluate_seed(policy, sc, int(seed), days, timeout=timeout, limits=limits, unsafe=unsafe)
-            status, row["profit"], reason = run.status, run.profit, run.reason
-            refusals += [(int(seed), *r) for r in run.refusals]
-            if run.status != "ok":
-                report = f"seed {seed}, day {run.day}:\n{run.detail}".strip()
-        rows.append(row)
-    table = pd.DataFrame(rows)
-    if status == "ok":
-        table["points"] = [np.mean([_points(r["profit"], r[n]) for n in refs]) for r in rows]
-        score = round(100.0 * float(table["points"].mean()), 2)
-    else:
-        table["points"] = 0.0
-        score = 0.0
-    return Evaluation(table, score, status, reason, tuple(refs),
-                      pd.DataFrame(refusals, columns=["seed", "day", "action", "reason"]), report)
+        reference_rows.append(reference_profits(sc, seed, days, references))
+        if all(run.status == "ok" for run in runs):
+            runs.append(evaluate_seed(policy, sc, seed, days, timeout=timeout, limits=limits, unsafe=unsafe))
+    return score(seeds, reference_rows, runs)

@@ -5,7 +5,7 @@
     shopsim course build [--course DIR] [--check]
     shopsim grade LESSON SUBMISSION.ipynb... [--gradebook grades.db] [--csv grades.csv]
                   [--lms wide.csv] [--reports DIR] [--due TIME] [--times times.csv]
-                  [--jobs N] [--timeout S] [--course DIR] [--no-progress]
+                  [--jobs N | --scheduler ADDRESS] [--timeout S] [--course DIR] [--no-progress]
                   [--roster roster.csv] [--memory-mb M] [--unsafe-no-sandbox]
     shopsim gradebook export FILE.csv [--lesson L] [--long]     (wide: one row per trainee)
     shopsim gradebook history [--lesson L] [--trainee T]
@@ -22,6 +22,7 @@ exits 3 when a check failed by itself (a problem of the lesson, not of the train
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -35,7 +36,7 @@ from shopsim.grading.build import BuildError, Course, build_course, build_lesson
 from shopsim.grading.gradebook import Gradebook, GradebookError
 from shopsim.grading.questions import INSTRUCTOR_NOTE
 
-_EXPECTED = (BuildError, BatchError, GradebookError, OSError)
+_EXPECTED = (BuildError, BatchError, GradebookError, ShopsimError, OSError)
 
 
 def default_course() -> Path:
@@ -144,11 +145,18 @@ def _grade(args: argparse.Namespace) -> int:
         book.record_submission(report.handed_in(sub.trainee, lesson.name, submitted, sub.digest, due))
         bar.update(1)
 
-    with tqdm(total=len(args.submissions), unit="notebook", desc=f"grading {lesson.name}", file=sys.stderr,
-              disable=args.no_progress, leave=False) as bar:
+    with contextlib.ExitStack() as stack:
+        client = None
+        if args.scheduler is not None:
+            from shopsim.cluster import connect
+
+            client = stack.enter_context(connect(args.scheduler))
+        bar = stack.enter_context(tqdm(total=len(args.submissions), unit="notebook", desc=f"grading {lesson.name}",
+                                       file=sys.stderr, disable=args.no_progress, leave=False))
         outcomes = grade_batch(lesson, [Path(p) for p in args.submissions], book, jobs=args.jobs,
                                timeout=args.timeout, on_done=done, roster=roster,
-                               limits=sandbox.Limits(memory_mb=args.memory_mb), unsafe=args.unsafe_no_sandbox)
+                               limits=sandbox.Limits(memory_mb=args.memory_mb), unsafe=args.unsafe_no_sandbox,
+                               client=client)
     print(_summary(outcomes, args.unsafe_no_sandbox))
     late = [h.trainee for h in book.submissions(lesson.name) if h.late and h.trainee in
             {o.submission.trainee for o in outcomes}]
@@ -256,6 +264,9 @@ def register(subparsers: Any) -> None:
     g.add_argument("--jobs", type=_positive(int), default=2, help="submissions graded at a time (default 2)")
     g.add_argument("--timeout", type=_positive(float), default=120.0,
                    help="seconds allowed per submission (default 120)")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="grade on a Dask cluster: its scheduler's tcp://host:port; each notebook runs in a sandbox "
+                        "on a worker, which needs bwrap (default: --jobs sandboxes here)")
     g.add_argument("--course", help="course folder with source/ (default: ./course)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     g.add_argument("--roster", help="CSV with columns file,trainee naming each submission's trainee "
