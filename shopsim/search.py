@@ -2,8 +2,9 @@
 
 Rank is earned: the score adds the listing's relevance to the keyword, its recent sales
 velocity, its conversion rate, its rating and its listing quality, and takes a penalty while
-it is sold out. Position decides the click share (position^-decay). Sales raise rank and rank
-raises traffic: the hero-product snowball, and its reverse after a stockout.
+it is sold out and for a high recent refund rate. Position decides the click share
+(position^-decay). Sales raise rank and rank raises traffic: the hero-product snowball, and
+its reverse after a stockout.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def rank_scores(sc: Scenario, catalog: Catalog, relevance: np.ndarray) -> np.nda
         + cfg.rating_weight * catalog.rating()
         + cfg.listing_weight * catalog.listing_quality
         - cfg.sold_out_penalty * sold_out
+        - cfg.refund_rate_weight * catalog.refund_rate
     )
     scores = cfg.relevance_weight * relevance + listing_score[None, :]
     return np.where(relevance > 0, scores, -np.inf)

@@ -34,12 +34,13 @@ from shopsim.inventory import Inventory, Reorder
 from shopsim.operator import Levers, OperatorView
 from shopsim.promotions import Promotions
 from shopsim.records import Recorder
+from shopsim.refunds import RefundBook
 from shopsim.reviews import NEGATIVE_STARS, ReviewBook
 from shopsim.scenario import Scenario, TimelineEvent, load_scenario
 from shopsim.shoppers import Groups, Shoppers, build_groups, offer_appeal, subset
 
 Policy = Callable[[OperatorView], None]
-TABLES = ("sessions", "orders", "order_items", "ads", "inventory", "reviews", "rankings", "market",
+TABLES = ("sessions", "orders", "order_items", "refunds", "ads", "inventory", "reviews", "rankings", "market",
           "events", "costs", "pnl", "daily")
 
 
@@ -77,6 +78,9 @@ class Simulation(Levers):
                                float(np.average(cat.rating()[own], weights=cat.rating_count[own] + 1)),
                                float(cat.monthly_sales()[own].sum() / 30 * sc.reviews.review_share))
         self.inventory = Inventory(cat)
+        self.refunds = RefundBook(sc.returns, cat, sc.reviews.delivery_days)
+        self.refunds.warm_up(self.rng("refunds"), sc.reviews.late_share)
+        self.return_insurance = False
         self.rivals = Rivals(sc, cat)
         self.ads = Ads(sc, cat, self.relevance)
         self.promotions = Promotions(sc, cat)
@@ -188,10 +192,11 @@ class Simulation(Levers):
         self._dsr = self.reviews.close_dsr_day(stars)
         if len(offers):
             self.catalog.add_ratings(offers, stars)
-            for o, r in zip(offers, stars, strict=True):
+            published = self.reviews.ts[len(self.reviews.ts) - len(offers):]
+            for o, r, second in zip(offers, stars, published, strict=True):
                 if r <= NEGATIVE_STARS:
-                    self.records.event(now_s, "platform", "negative_review", self.catalog.codes[o],
-                                       f"{r} stars")
+                    self.records.event(second, "platform", "negative_review", self.catalog.codes[o],
+                                       f"{r} star{'s' if r != 1 else ''}")
         self.inventory.start_day()
         self.ads.start_day()
         self.rivals.morning(self)
@@ -254,7 +259,7 @@ class Simulation(Levers):
         found = self.festivals.phase(self.day)
         if found is None or found[1] != "presale":
             return
-        waiting = np.flatnonzero(d.cart & ~d.ordered)
+        waiting = np.flatnonzero((d.cart | d.submitted) & ~d.ordered)
         pay = waiting[self.rng("festival").random(len(waiting)) < found[0].deposit_share]
         self._deposit_ids.append(d.customer[pay])
         self._deposit_offers.append(landing[pay])
@@ -285,7 +290,8 @@ class Simulation(Levers):
         seen[:n] -= promo.basket_saving(now, self._eff[:n])
         open_, answered = self.reviews.negative_on_page()
         appeal = offer_appeal(sc, cat, seen, open_, answered)
-        appeal[:n] += sc.promotions.promotion_salience * promo.on_promotion(now)
+        appeal[:n] += sc.promotions.promotion_salience * promo.on_promotion(now) * promo.freshness(now)
+        appeal[:n] -= sc.promotions.free_shipping_expectation * (promo.shipping_fee(self._eff[:n]) > 0)
         found = self.festivals.phase(self.current_day)
         cart_factor = promo.dip.copy()
         if found is not None and found[1] == "main":
@@ -296,8 +302,9 @@ class Simulation(Levers):
         pay[:n] += promo.shipping_fee(self._eff[:n])
         paid = self.ads.groups(appeal, self.rivals.ad_presence)
         venue = promo.venue_groups(now, found)
+        insured = sc.returns.insurance_checkout_effect if self.return_insurance else 0.0
         self._groups = build_groups(sc, cat, self.relevance, self._clicks, appeal, pay,
-                                    self.customers.followers.size, paid, venue, cart_factor)
+                                    self.customers.followers.size, paid, venue, cart_factor, insured)
         self._market_dirty = False
 
     def _sell_with_ads(self, d: Any, g: Groups, weight: float, start: int) -> None:
@@ -322,7 +329,7 @@ class Simulation(Levers):
         landing = g.offer[d.group].astype(np.int64)
         sess, offer, qty, main = self.shoppers.baskets(np.flatnonzero(d.ordered), landing[d.ordered])
         if promo.any:
-            qty = promo.top_up(self.rng("promotions"), now, sess, offer, qty, main, self._eff)
+            sess, offer, qty, main = promo.top_up(self.rng("promotions"), now, sess, offer, qty, main, self._eff)
         filled, ran_out = self.inventory.fulfil(d.ts[sess], offer, qty, promo.flash_limits(now) if promo.any else None)
         sold_out = np.zeros(len(d.ts), dtype=bool)
         sold_out[sess[main & (filled == 0)]] = True
@@ -354,20 +361,21 @@ class Simulation(Levers):
         self.records.sessions.append(
             ts=d.ts, customer_id=d.customer, is_new_customer=~d.was_buyer, device=d.pc.astype(np.int8),
             source=g.source[d.group], keyword=g.keyword[d.group], landing_sku=landing.astype(np.int16),
-            bounced=d.bounced, added_to_cart=d.cart, ordered=d.ordered, order_id=order_id, page_views=d.pages)
+            bounced=d.bounced, added_to_cart=d.cart, order_submitted=d.submitted, ordered=d.ordered,
+            order_id=order_id, page_views=d.pages)
         first_session = self.records.session_count - len(d.ts) + 1
         self.records.orders.append(
             order_id=order_id[paying], ts=d.ts[paying], customer_id=d.customer[paying],
             session_id=first_session + paying, source=g.source[d.group[paying]],
             items=np.bincount(position, weights=qty, minlength=len(paying)), gross_amount=money["gross"],
             discount_amount=money["discount"], paid_amount=money["paid"], promotion_id=money["promotion_id"],
-            coupon_id=money["coupon_id"], buyer_shipping=money["buyer_shipping"])
+            coupon_id=money["coupon_id"], buyer_shipping=money["buyer_shipping"], insured=self.return_insurance)
         self.records.order_items.append(
             order_id=line_order, sku=offer.astype(np.int16), qty=qty, unit_list_price=money["unit_list"],
             unit_paid_price=unit_price, unit_cost=cat.cost[offer])
         self._own_visits += np.bincount(landing, minlength=cat.n_own)
         self._own_units += np.bincount(offer, weights=qty, minlength=cat.n_own)
-        self._after_orders(d, paying, line_order, d.ts[sess], offer, unit_price)
+        self._after_orders(d, paying, line_order, d.ts[sess], offer, qty, unit_price, money["unit_list"])
         if self.festivals.festivals:
             self._take_deposits(d, landing)
         per_session = np.zeros(len(d.ts))
@@ -377,17 +385,27 @@ class Simulation(Levers):
     def _saw_sold_out(self, d: Any, who: np.ndarray) -> None:
         """Shoppers who found their item sold out: no cart, no order, a sold-out bounce chance."""
         d.cart[who] = False
+        d.submitted[who] = False
         d.ordered[who] = False
         d.bounced[who] = d.u_bounce[who] < self.scenario.shoppers.sold_out_bounce_rate
         d.pages[who & d.bounced] = 1
 
     def _after_orders(self, d: Any, paying: np.ndarray, line_order: np.ndarray, line_ts: np.ndarray,
-                      offer: np.ndarray, unit_price: np.ndarray) -> None:
-        """Count the slice's orders per customer; keep what the day's close draws from."""
+                      offer: np.ndarray, qty: np.ndarray, unit_price: np.ndarray, unit_list: np.ndarray) -> None:
+        """Count the slice's orders per customer; keep what the day's close draws from; some
+        buyers come back later today for something else (so a buyer may pay two orders)."""
         self.customers.record_orders(d.customer[paying], self.day)
         self._day_buyers.append(d.customer[paying])
         self._day_browsers.append(d.customer[~d.bounced & ~d.ordered])
-        self._day_lines.append((line_order, line_ts, offer, unit_price))
+        self._day_lines.append((line_order, line_ts, offer, qty, unit_price, unit_list,
+                                np.full(len(line_order), self.return_insurance)))
+        hour = int(self.env.now) % 24
+        u = self.rng("repeat").random((2, len(paying)))
+        again = (u[0] < self.scenario.shoppers.second_order_rate) & (hour < 23)
+        later = hour + 1 + (u[1][again] * (23 - hour)).astype(np.int64)
+        who = d.customer[paying][again]
+        for h in np.unique(later):
+            self._returning_by_hour[h] = np.concatenate([self._returning_by_hour[h], who[later == h]])
 
     def settle_rivals(self) -> None:
         """Draw the rivals' sales for the traffic since the last settlement, under the market
@@ -409,16 +427,44 @@ class Simulation(Levers):
         self.customers.follow(np.concatenate([
             buyers[rng.random(len(buyers)) < cfg.customers.follow_after_purchase],
             browsers[rng.random(len(browsers)) < cfg.customers.follow_after_visit]]))
-        order_id, ts, offer, price = (np.concatenate(parts) for parts in zip(*self._day_lines, strict=True))
+        order_id, ts, offer, qty, price, list_price, insured = (np.concatenate(parts)
+                                                                for parts in zip(*self._day_lines, strict=True))
         rr = self.rng("reviews")
         late = rr.random(len(order_id)) < cfg.reviews.late_share
-        self.reviews.draw(rr, order_id, ts, offer, price, cat.reference_price[offer], cat.quality[offer], late)
+        found = self.festivals.phase(self.day)
+        reason, early = self.refunds.draw(self.rng("refunds"), order_id, ts, offer, qty, price, list_price,
+                                          found is not None and found[1] == "main", late, insured)
+        self.reviews.draw(rr, order_id, ts, offer, price, cat.reference_price[offer], cat.quality[offer], late,
+                          np.where(early, -2, reason))
+        self._day_sales = np.bincount(offer, weights=qty * price, minlength=cat.n_own)
+
+    def _settle_refunds(self) -> None:
+        """Refunds completed today: money back, units back on the shelf or written off."""
+        cat, day = self.catalog, self.day
+        done = self.refunds.complete((day + 1) * 86_400)
+        refunded = np.zeros(cat.n_own)
+        if done is not None:
+            offer, qty = done["offer"], done["qty"]
+            cost = qty * cat.cost[offer]
+            back = done["restocked"]
+            self.inventory.restock(offer[back], qty[back])
+            if back.any():
+                self._market_dirty = True
+            if (~back).any():
+                self.records.cost(day, "write_offs", float(cost[~back].sum()))
+            refunded = np.bincount(offer, weights=done["amount"], minlength=cat.n_own)
+            self.records.refunds.append(order_id=done["order_id"], sku=offer.astype(np.int16), qty=qty,
+                                        requested=done["requested"], completed=done["completed"], kind=done["kind"],
+                                        reason=done["reason"], amount=done["amount"], restocked=back,
+                                        return_shipping=done["return_shipping"], goods_cost=cost)
+        self.refunds.close_day(self._day_sales, refunded)
 
     def _close_day(self) -> None:
         cat, inv = self.catalog, self.inventory
         n = cat.n_own
         self.settle_rivals()
         self._close_followers_and_reviews()
+        self._settle_refunds()
         if self.promotions.any:
             self.promotions.close_day(self.day, self._own_units, self._eff)
         units = np.concatenate([self._own_units, self._rival_units])
@@ -426,9 +472,12 @@ class Simulation(Levers):
         cat.close_day(units, visits)
         self.records.inventory.append(
             day=self.day, sku=np.arange(n), on_hand_start=inv.on_hand_start, received=inv.received,
-            sold=inv.sold, lost=inv.lost, on_hand_end=cat.stock[:n].copy(),
+            sold=inv.sold, returned=inv.returned, lost=inv.lost, on_hand_end=cat.stock[:n].copy(),
             stockout_hours=inv.stockout_hours.copy(), on_order=inv.on_order())
         self.records.cost(self.day, "holding_cost", inv.holding_cost(self.scenario.shop.holding_cost_rate))
+        fixed = self.scenario.shop.fixed_costs
+        for item in ("staff", "rent", "software"):
+            self.records.cost(self.day, item, getattr(fixed, item))
         self.records.shop_days.append(day=self.day, followers=self.customers.followers.size, dsr=self._dsr)
         self.records.days_done = self.day + 1
         self._reset_counters()
@@ -443,7 +492,8 @@ class Simulation(Levers):
         self._day_buyers: list[np.ndarray] = [np.empty(0, np.int64)]
         self._day_browsers: list[np.ndarray] = [np.empty(0, np.int64)]
         empty = np.empty(0, np.int64)
-        self._day_lines: list[tuple[np.ndarray, ...]] = [(empty, empty, empty, np.empty(0))]
+        self._day_lines: list[tuple[np.ndarray, ...]] = [(empty, empty, empty, empty, np.empty(0), np.empty(0),
+                                                          np.empty(0, bool))]
 
     # -- SimPy processes for things that happen later ------------------------------------
     def _arrival(self, order: Reorder) -> Iterator[simpy.Event]:
@@ -453,6 +503,12 @@ class Simulation(Levers):
         self.records.event(self.env.now * 3600, "system", "restock_arrived",
                            self.catalog.codes[order.offer], f"{order.qty} units")
         self._market_dirty = True
+
+    def _book_at(self, hour: float, item: str, amount: float) -> Iterator[simpy.Event]:
+        """Book a cost on the day it falls (hour ``hour``), if the run gets there."""
+        yield self.env.timeout(max(hour - self.env.now, 0.0))
+        self.records.cost(int(self.env.now // 24), item, amount)
+        self._version += 1
 
     def _market_change_at(self, hour: float) -> Iterator[simpy.Event]:
         yield self.env.timeout(hour - self.env.now)
@@ -515,7 +571,7 @@ def _build(sim: Simulation, name: str, tables: _Tables) -> pd.DataFrame:
     dates = sim.clock.dates(np.arange(rec.days_done))
     if name == "pnl":
         return reports.pnl(tables["orders"], tables["order_items"], tables["costs"], tables["ads"],
-                           sim.scenario.shop, dates)
+                           sim.scenario.shop, dates, tables["refunds"], sim.scenario.returns.insurance_premium)
     if name == "daily":
         shop = rec.shop_days
         shop_days = pd.DataFrame({"followers": shop.column("followers").astype(np.int64),
