@@ -40,7 +40,7 @@ SHOP_FAULT = (1, 2, 4)
 PRODUCT_REASONS = (0, 1, 2)
 _HOUR, _DAY = 3600.0, 86_400.0
 _NO_REASON_DAYS = 7.0  # a return must be asked for within 7 days of delivery
-_PRIOR_DAYS = 5.0  # days of expected sales behind a listing's refund-rate estimate
+_PRIOR_DAYS = 10.0  # days of expected sales behind a listing's refund-rate estimate
 WARM_UP_DAYS = 21  # days of orders before day 0 whose refunds still arrive
 
 
@@ -53,13 +53,16 @@ class RefundBook:
         The scenario's ``returns`` section.
     catalog:
         The market's listings; ``catalog.refund_rate`` is kept up to date here.
-    delivery_days, late_delay_days:
-        Average days from shipping to delivery, and the extra days of a late parcel.
+    delivery_days, late_share:
+        Average days from shipping to delivery, and the share of parcels that come late.
+    late_delay_days:
+        The extra days of a late parcel.
     """
 
-    def __init__(self, settings: Returns, catalog: Catalog, delivery_days: float, late_delay_days: float = 3.0) -> None:
+    def __init__(self, settings: Returns, catalog: Catalog, delivery_days: float, late_share: float,
+                 late_delay_days: float = 3.0) -> None:
         self.cfg, self.catalog = settings, catalog
-        self.delivery_days, self.late_delay_days = delivery_days, late_delay_days
+        self.delivery_days, self.late_share, self.late_delay_days = delivery_days, late_share, late_delay_days
         by_category = settings.fit_rate_by_category
         self.fit = np.array([by_category.get(c, settings.fit_rate) for c in catalog.categories])[catalog.category]
         self.expected = self.expected_rate()
@@ -87,9 +90,10 @@ class RefundBook:
         return np.clip(p, 0.0, 1.0)
 
     def expected_rate(self) -> np.ndarray:
-        """Chance a line of each listing is refunded at list price, on time, on an ordinary day."""
+        """Chance a line of each listing is refunded at list price on an ordinary day (late parcels
+        at their usual share)."""
         n = self.catalog.n
-        p = self._chances(np.arange(n), np.zeros(n), False, np.zeros(n))
+        p = self._chances(np.arange(n), np.zeros(n), False, np.full(n, self.late_share))
         return 1.0 - np.prod(1.0 - p, axis=1)
 
     # -- drawing -----------------------------------------------------------------------------
@@ -132,7 +136,7 @@ class RefundBook:
         })
         return reason, early
 
-    def warm_up(self, rng: np.random.Generator, late_share: float) -> None:
+    def warm_up(self, rng: np.random.Generator) -> None:
         """Refunds still to come of the orders paid in the weeks before day 0 (no order ids):
         a shop starts with returns on their way, at the rate its listings ordinarily have."""
         cat = self.catalog
@@ -142,7 +146,7 @@ class RefundBook:
         day = np.repeat(np.repeat(np.arange(-WARM_UP_DAYS, 0), n), units)
         ts = ((day + rng.random(len(offer))) * _DAY).astype(np.int64)
         price = cat.price[offer]
-        late = rng.random(len(offer)) < late_share
+        late = rng.random(len(offer)) < self.late_share
         self.draw(rng, np.full(len(offer), -1, np.int64), ts, offer, np.ones(len(offer), np.int64), price, price,
                   False, late, np.zeros(len(offer), bool))
         last = self._pending[-1]

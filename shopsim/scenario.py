@@ -50,7 +50,7 @@ class FixedCosts:
     staff: float = spec(3000.0, min=0, max=1e7, unit="yuan per day",
                         doc="Wages and social insurance of the team (operators, customer service, packers): "
                             "the default is 11 people at about 8,200 yuan a month each")
-    rent: float = spec(700.0, min=0, max=1e7, unit="yuan per day",
+    rent: float = spec(800.0, min=0, max=1e7, unit="yuan per day",
                        doc="Office and warehouse rent (the default: a small office and about 300 m2 of storage)")
     software: float = spec(150.0, min=0, max=1e6, unit="yuan per day",
                            doc="ERP, data tools (生意参谋), design software, phones and utilities")
@@ -192,7 +192,7 @@ class Shoppers:
         {"search": 0.0, "direct": -0.3, "returning": -0.5, "paid_search": 0.1, "display": 0.7,
          "affiliate": 0.0, "crm": -0.2, "venue": 0.2},
         keys=SOURCES, min=-10, max=10, unit="log-odds", doc="Change in bounce log-odds by traffic source")
-    checkout_rate: float = spec(0.32, min=0.01, max=0.99,
+    checkout_rate: float = spec(0.33, min=0.01, max=0.99,
                                 doc="Chance a cart is paid for at the reference price (the rest are abandoned)")
     checkout_price_effect: float = spec(1.0, min=0, max=20, unit="log-odds per log of price ratio",
                                         doc="How much a price above the reference makes a carted shopper hesitate")
@@ -227,7 +227,7 @@ class Search:
     listing_weight: float = spec(1.5, min=0, max=100, doc="Rank score per unit listing quality")
     sold_out_penalty: float = spec(6.0, min=0, max=1000, doc="Rank score lost while a listing is sold out")
     velocity_days: int = spec(7, min=1, max=60, unit="days", doc="Days of sales the ranking looks back at")
-    refund_rate_weight: float = spec(4.0, min=0, max=1000,
+    refund_rate_weight: float = spec(2.0, min=0, max=1000,
                                      doc="Rank score lost per unit of the listing's recent refund rate (refunded "
                                          "amount / sales, last 30 days)")
 

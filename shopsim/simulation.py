@@ -78,8 +78,8 @@ class Simulation(Levers):
                                float(np.average(cat.rating()[own], weights=cat.rating_count[own] + 1)),
                                float(cat.monthly_sales()[own].sum() / 30 * sc.reviews.review_share))
         self.inventory = Inventory(cat)
-        self.refunds = RefundBook(sc.returns, cat, sc.reviews.delivery_days)
-        self.refunds.warm_up(self.rng("refunds"), sc.reviews.late_share)
+        self.refunds = RefundBook(sc.returns, cat, sc.reviews.delivery_days, sc.reviews.late_share)
+        self.refunds.warm_up(self.rng("refunds"))
         self.return_insurance = False
         self.rivals = Rivals(sc, cat)
         self.ads = Ads(sc, cat, self.relevance)
