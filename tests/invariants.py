@@ -429,7 +429,7 @@ def fingerprint(sim: shopsim.Simulation) -> tuple:
     cat = sim.catalog
     return (tuple(np.round(cat.price, 6)), tuple(cat.stock), tuple(np.round(cat.listing_quality, 9)),
             tuple(sim.inventory.on_order()), len(sim.records.events), tuple(sim.reviews.replied),
-            sim.env.now, sim.days_run)
+            sim.env.now, sim.days_run, sim.return_insurance)
 
 
 def assert_rejected_and_untouched(call: Callable[[shopsim.Simulation], object], message: str,
