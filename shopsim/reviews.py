@@ -4,7 +4,7 @@ A share of delivered order lines gets a review. The stars depend on the product'
 on the price paid against what the category usually costs, on late delivery and on a
 return: a buyer who sent the item back for a product reason rates it lower and the tags name
 the reason ("runs small", "not as pictured"); an order refunded before it shipped gets no
-review. Reviews are drawn when the order is paid and published when their time comes; the recent ones sit on the
+review. Reviews are drawn when the order is paid and published in the hour they are due; the recent ones sit on the
 product page, where an unanswered negative review (1-2 stars, 差评) costs conversion until
 the shop replies.
 """
@@ -45,7 +45,8 @@ class ReviewBook:
     def __init__(self, settings: ReviewSettings, n_own: int, visible: int) -> None:
         self.settings = settings
         self.n_own = n_own
-        self._pending: list[dict[str, np.ndarray]] = []
+        self._pending: list[dict[str, np.ndarray]] = []  # drawn, not yet filed by hour
+        self._by_hour: dict[int, list[dict[str, np.ndarray]]] = {}
         self.ts: list[int] = []
         self.order_id: list[int] = []
         self.offer: list[int] = []
@@ -92,14 +93,28 @@ class ReviewBook:
             "pick": rng.random((count, 2)), "overpriced": np.zeros(count, bool), "reason": np.full(count, -1),
         })
 
+    def _file_by_hour(self) -> None:
+        """Sort newly drawn reviews into buckets by the hour they are due (publishing then
+        touches only the hours due, however many reviews wait)."""
+        for chunk in self._pending:
+            hour = chunk["ts"] // 3600
+            order = np.argsort(hour, kind="stable")
+            hours, starts = np.unique(hour[order], return_index=True)
+            for h, part in zip(hours, np.split(order, starts[1:]), strict=True):
+                self._by_hour.setdefault(int(h), []).append({k: v[part] for k, v in chunk.items()})
+        self._pending = []
+
     def publish(self, now: int) -> tuple[np.ndarray, np.ndarray]:
         """Publish every pending review due before ``now`` (seconds); return (offers, stars)."""
-        if not self._pending:
+        self._file_by_hour()
+        due_hours = sorted(h for h in self._by_hour if h <= now // 3600)
+        if not due_hours:
             return np.empty(0, int), np.empty(0, int)
-        pool = {k: np.concatenate([p[k] for p in self._pending]) for k in self._pending[0]}
+        chunks = [c for h in due_hours for c in self._by_hour.pop(h)]
+        pool = {k: np.concatenate([p[k] for p in chunks]) for k in chunks[0]}
         due = pool["ts"] < now
-        later = {k: v[~due] for k, v in pool.items()}
-        self._pending = [later] if len(later["ts"]) else []
+        if not due.all():
+            self._pending.append({k: v[~due] for k, v in pool.items()})
         order = np.argsort(pool["ts"][due], kind="stable")
         out = {k: v[due][order] for k, v in pool.items()}
         for i in range(len(out["ts"])):

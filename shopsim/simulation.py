@@ -187,16 +187,6 @@ class Simulation(Levers):
 
     def _open_day(self) -> None:
         self.day = day = int(self.env.now // 24)
-        now_s = int(self.env.now * 3600)
-        offers, stars = self.reviews.publish(now_s)
-        self._dsr = self.reviews.close_dsr_day(stars)
-        if len(offers):
-            self.catalog.add_ratings(offers, stars)
-            published = self.reviews.ts[len(self.reviews.ts) - len(offers):]
-            for o, r, second in zip(offers, stars, published, strict=True):
-                if r <= NEGATIVE_STARS:
-                    self.records.event(second, "platform", "negative_review", self.catalog.codes[o],
-                                       f"{r} star{'s' if r != 1 else ''}")
         self.inventory.start_day()
         self.ads.start_day()
         self.rivals.morning(self)
@@ -278,6 +268,22 @@ class Simulation(Levers):
         else:
             self._sell_with_ads(draw, g, weight, start)
         self.inventory.count_stockout(self.env.now, self.env.now + 1)
+        self._publish_reviews(int((self.env.now + 1) * 3600))
+
+    def _publish_reviews(self, until: int) -> None:
+        """Reviews due before second ``until`` appear: ratings move, a negative one lands on the
+        page (the market regroups) and in the events at the time it appeared."""
+        offers, stars = self.reviews.publish(until)
+        if not len(offers):
+            return
+        self._day_stars.append(stars)
+        self.catalog.add_ratings(offers, stars)
+        published = self.reviews.ts[len(self.reviews.ts) - len(offers):]
+        for o, r, second in zip(offers, stars, published, strict=True):
+            if r <= NEGATIVE_STARS:
+                self.records.event(second, "platform", "negative_review", self.catalog.codes[o],
+                                   f"{r} star{'s' if r != 1 else ''}")
+                self._market_dirty = True
 
     def _regroup(self) -> None:
         """Rebuild today's traffic groups after anything in the market changed."""
@@ -478,7 +484,8 @@ class Simulation(Levers):
         fixed = self.scenario.shop.fixed_costs
         for item in ("staff", "rent", "software"):
             self.records.cost(self.day, item, getattr(fixed, item))
-        self.records.shop_days.append(day=self.day, followers=self.customers.followers.size, dsr=self._dsr)
+        dsr = self.reviews.close_dsr_day(np.concatenate(self._day_stars))
+        self.records.shop_days.append(day=self.day, followers=self.customers.followers.size, dsr=dsr)
         self.records.days_done = self.day + 1
         self._reset_counters()
 
@@ -489,6 +496,7 @@ class Simulation(Levers):
         self._rival_units = np.zeros(n - n_own, dtype=np.int64)
         self._rival_visits = np.zeros(n - n_own, dtype=np.int64)
         self._rival_weight = 0.0
+        self._day_stars: list[np.ndarray] = [np.empty(0, np.int64)]
         self._day_buyers: list[np.ndarray] = [np.empty(0, np.int64)]
         self._day_browsers: list[np.ndarray] = [np.empty(0, np.int64)]
         empty = np.empty(0, np.int64)
