@@ -11,6 +11,7 @@ the shop replies.
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 
 import numpy as np
@@ -47,6 +48,7 @@ class ReviewBook:
         self.n_own = n_own
         self._pending: list[dict[str, np.ndarray]] = []  # drawn, not yet filed by hour
         self._by_hour: dict[int, list[dict[str, np.ndarray]]] = {}
+        self._hours: list[int] = []  # heap of the hours in _by_hour
         self.ts: list[int] = []
         self.order_id: list[int] = []
         self.offer: list[int] = []
@@ -97,24 +99,32 @@ class ReviewBook:
         """Sort newly drawn reviews into buckets by the hour they are due (publishing then
         touches only the hours due, however many reviews wait)."""
         for chunk in self._pending:
+            if not len(chunk["ts"]):
+                continue
             hour = chunk["ts"] // 3600
             order = np.argsort(hour, kind="stable")
             hours, starts = np.unique(hour[order], return_index=True)
-            for h, part in zip(hours, np.split(order, starts[1:]), strict=True):
-                self._by_hour.setdefault(int(h), []).append({k: v[part] for k, v in chunk.items()})
+            for h, part in zip(hours.tolist(), np.split(order, starts[1:]), strict=True):
+                if h not in self._by_hour:
+                    self._by_hour[h] = []
+                    heapq.heappush(self._hours, h)
+                self._by_hour[h].append({k: v[part] for k, v in chunk.items()})
         self._pending = []
 
     def publish(self, now: int) -> tuple[np.ndarray, np.ndarray]:
         """Publish every pending review due before ``now`` (seconds); return (offers, stars)."""
-        self._file_by_hour()
-        due_hours = sorted(h for h in self._by_hour if h <= now // 3600)
-        if not due_hours:
+        if self._pending:
+            self._file_by_hour()
+        chunks = []
+        while self._hours and self._hours[0] < -(-now // 3600):  # hours that begin before now
+            chunks += self._by_hour.pop(heapq.heappop(self._hours))
+        if not chunks:
             return np.empty(0, int), np.empty(0, int)
-        chunks = [c for h in due_hours for c in self._by_hour.pop(h)]
         pool = {k: np.concatenate([p[k] for p in chunks]) for k in chunks[0]}
         due = pool["ts"] < now
-        if not due.all():
-            self._pending.append({k: v[~due] for k, v in pool.items()})
+        if not due.all():  # the rest of an hour that is only partly over
+            self._by_hour[now // 3600] = [{k: v[~due] for k, v in pool.items()}]
+            heapq.heappush(self._hours, now // 3600)
         order = np.argsort(pool["ts"][due], kind="stable")
         out = {k: v[due][order] for k, v in pool.items()}
         for i in range(len(out["ts"])):

@@ -47,10 +47,10 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 class FixedCosts:
     """What the shop costs to run each day whatever it sells (booked every simulated day)."""
 
-    staff: float = spec(3000.0, min=0, max=1e7, unit="yuan per day",
+    staff: float = spec(2800.0, min=0, max=1e7, unit="yuan per day",
                         doc="Wages and social insurance of the team (operators, customer service, packers): "
-                            "the default is 11 people at about 8,200 yuan a month each")
-    rent: float = spec(800.0, min=0, max=1e7, unit="yuan per day",
+                            "the default is 10 people at about 8,400 yuan a month each")
+    rent: float = spec(700.0, min=0, max=1e7, unit="yuan per day",
                        doc="Office and warehouse rent (the default: a small office and about 300 m2 of storage)")
     software: float = spec(150.0, min=0, max=1e6, unit="yuan per day",
                            doc="ERP, data tools (生意参谋), design software, phones and utilities")
@@ -204,7 +204,7 @@ class Shoppers:
                                     "adding it to the cart; they go straight to the order page")
     pay_share: float = spec(0.88, min=0.05, max=1,
                             doc="Share of submitted orders that are paid (the rest stay unpaid, 下单未付款)")
-    second_order_rate: float = spec(0.25, min=0, max=1,
+    second_order_rate: float = spec(0.1, min=0, max=1,
                                     doc="Chance a buyer comes back later the same day (through their orders page) to "
                                         "look for something else, so one buyer may pay two orders")
 
@@ -336,7 +336,7 @@ class PromotionSettings:
     flash_sale_fee: float = spec(300.0, min=0, max=1e6, unit="yuan", doc="Platform fee for a flash-sale slot (秒杀)")
     flash_sale_venue_visits: float = spec(250.0, min=0, max=1e7, unit="visits per hour",
                                           doc="Venue traffic a flash sale brings while it runs")
-    free_shipping_expectation: float = spec(0.35, min=0, max=10, unit="utility",
+    free_shipping_expectation: float = spec(0.55, min=0, max=10, unit="utility",
                                             doc="Appeal a listing loses when a one-item order would pay shipping: "
                                                 "apparel shoppers expect free shipping (包邮) and rivals give it")
     fatigue_days: float = spec(10.0, min=0.5, max=3650, unit="days",
@@ -370,7 +370,7 @@ class Returns:
     discount_effect: float = spec(0.3, min=0, max=10, unit="chance per unit of discount",
                                   doc="Extra change-of-mind chance per share off the list price (deep discounts buy "
                                       "on impulse)")
-    festival_effect: float = spec(0.08, min=0, max=1,
+    festival_effect: float = spec(0.13, min=0, max=1,
                                   doc="Extra change-of-mind chance of an order paid on a festival's main day (the "
                                       "post-festival return wave)")
     late_rate: float = spec(0.25, min=0, max=1, doc="Chance a late delivery is refunded")

@@ -24,10 +24,17 @@ def relevance_matrix(sc: Scenario, catalog: Catalog) -> np.ndarray:
     return rel
 
 
-def rank_scores(sc: Scenario, catalog: Catalog, relevance: np.ndarray) -> np.ndarray:
-    """Ranking score of each listing for each keyword; ``-inf`` where it does not show."""
+def rank_scores(sc: Scenario, catalog: Catalog, relevance: np.ndarray,
+                mostly_out: np.ndarray | None = None) -> np.ndarray:
+    """Ranking score of each listing for each keyword; ``-inf`` where it does not show.
+
+    A listing counts as sold out when it has no stock, or (``mostly_out``, per listing) when it
+    was sold out most of yesterday: a few returned units on the shelf do not fool the platform.
+    """
     cfg = sc.search
     sold_out = catalog.stock <= 0
+    if mostly_out is not None:
+        sold_out = sold_out | mostly_out
     listing_score = (
         cfg.velocity_weight * np.log1p(catalog.velocity(cfg.velocity_days))
         + cfg.conversion_weight * catalog.conversion(cfg.velocity_days)

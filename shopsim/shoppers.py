@@ -263,7 +263,7 @@ class Shoppers:
         sh = self.sc.shoppers
         chance = g.cart[group, was_buyer.view(np.int8)]
         chose = ~bounced & (u[1] < chance)
-        cart = chose & (u[1] >= chance * sh.buy_now_share)  # the rest press buy-now
+        cart = chose & (u[1] < chance * (1.0 - sh.buy_now_share))  # the rest press buy-now
         pay = g.checkout[group]
         submitted = chose & (u[2] < np.minimum(pay / sh.pay_share, 1.0))
         ordered = chose & (u[2] < pay)

@@ -104,6 +104,8 @@ class Simulation(Levers):
         self._listing_in_progress: set[tuple[int, str]] = set()
         self._shocks: list[tuple[float, float, float]] = []
         self._returning_by_hour: list[np.ndarray] = []
+        self._second_visits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._mostly_out = np.zeros(cat.n, dtype=bool)  # listings sold out 12 hours or more yesterday
         self._next_order_id = 1
         self._tables: dict[str, tuple[tuple[int, ...], pd.DataFrame]] = {}
         self._reset_counters()
@@ -197,12 +199,13 @@ class Simulation(Levers):
         ret = self.customers.returning_today(day, self.rng("returning"))
         hours = self.rng("returning").choice(24, size=len(ret), p=self.clock.hour_weights / 24)
         self._returning_by_hour = [ret[hours == h] for h in range(24)]
+        self._second_visits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._market_dirty = True
         if self.policy is not None:
             self.policy(OperatorView(self))
 
     def _rank(self, day: int) -> None:
-        scores = search.rank_scores(self.scenario, self.catalog, self.relevance)
+        scores = search.rank_scores(self.scenario, self.catalog, self.relevance, self._mostly_out)
         pos = self._positions = search.positions(scores)
         k, o = np.nonzero(pos)
         self.records.rankings.append(day=day, keyword=k, offer=o, organic_position=pos[k, o])
@@ -232,8 +235,13 @@ class Simulation(Levers):
             self._deposit_ids, self._deposit_offers = [], []
 
     def _injected(self, g: Groups, hour: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """Visitors this hour that no arrival rate makes: deposit holders and CRM responders."""
+        """Visitors this hour that no arrival rate makes: buyers back the same day, deposit holders
+        and CRM responders (drawn from the bought channels' stream, so organic shoppers' draws
+        stay where they were)."""
         parts = []
+        if hour in self._second_visits:  # buyers back for a second look (through their orders page)
+            ids, offers = self._second_visits.pop(hour)
+            parts.append((ids, g.returning_group[offers]))
         if hour in self._deposits_by_hour:
             ids, offers = self._deposits_by_hour[hour]
             parts.append((ids, g.returning_group[offers]))
@@ -406,12 +414,18 @@ class Simulation(Levers):
         self._day_lines.append((line_order, line_ts, offer, qty, unit_price, unit_list,
                                 np.full(len(line_order), self.return_insurance)))
         hour = int(self.env.now) % 24
-        u = self.rng("repeat").random((2, len(paying)))
+        u = self.rng("repeat").random((3, len(paying)))
         again = (u[0] < self.scenario.shoppers.second_order_rate) & (hour < 23)
+        if not again.any():
+            return
         later = hour + 1 + (u[1][again] * (23 - hour)).astype(np.int64)
         who = d.customer[paying][again]
+        cdf = np.cumsum(self.catalog.landing_share())
+        lands = np.minimum(np.searchsorted(cdf, u[2][again] * cdf[-1], side="right"), len(cdf) - 1)
         for h in np.unique(later):
-            self._returning_by_hour[h] = np.concatenate([self._returning_by_hour[h], who[later == h]])
+            ids, offers = self._second_visits.get(int(h), (who[:0], lands[:0]))
+            self._second_visits[int(h)] = (np.concatenate([ids, who[later == h]]),
+                                           np.concatenate([offers, lands[later == h]]))
 
     def settle_rivals(self) -> None:
         """Draw the rivals' sales for the traffic since the last settlement, under the market
@@ -484,6 +498,7 @@ class Simulation(Levers):
         fixed = self.scenario.shop.fixed_costs
         for item in ("staff", "rent", "software"):
             self.records.cost(self.day, item, getattr(fixed, item))
+        self._mostly_out[:n] = inv.stockout_hours >= 12
         dsr = self.reviews.close_dsr_day(np.concatenate(self._day_stars))
         self.records.shop_days.append(day=self.day, followers=self.customers.followers.size, dsr=dsr)
         self.records.days_done = self.day + 1

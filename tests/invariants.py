@@ -60,11 +60,26 @@ BOOLEAN = ("is_new_customer", "bounced", "added_to_cart", "order_submitted", "or
 PNL_NOT_COSTS = ("date", "gross_sales", "discounts", "revenue", "returned_cogs", "contribution", "net_profit")
 FIXED = ("staff", "rent", "software")
 CENT = 0.01 + 1e-6  # yuan: tables round money to the fen
+#: A scenario's ``returns`` with no refunds at all, so no unit comes back on the shelf (for
+#: tests that count stock exactly).
+NO_RETURNS = {"fit_rate": 0, "fit_rate_by_category": {}, "quality_rate": 0, "description_rate": 0, "impulse_rate": 0,
+              "discount_effect": 0, "festival_effect": 0, "late_rate": 0}
 
 
 def local_day(ts: pd.Series) -> pd.Series:
     """Calendar day (naive midnight, Asia/Shanghai) of tz-aware timestamps."""
     return ts.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None).dt.normalize()
+
+
+def without_second_visits(sessions: pd.DataFrame) -> pd.DataFrame:
+    """Sessions without the visits of buyers who came back the same day after paying (they
+    exist because of a purchase, so a lever that changes purchases changes them too; every
+    other shopper arrives the same way in same-seed runs). Index reset."""
+    day = local_day(sessions["ts"])
+    paid = sessions.loc[sessions["ordered"]].groupby([day[sessions["ordered"]], "customer_id"])["ts"].min()
+    first = pd.Series(list(zip(day, sessions["customer_id"], strict=True)), index=sessions.index).map(paid)
+    second = (sessions["source"] == "returning") & first.notna() & (sessions["ts"] > first)
+    return sessions.loc[~second].reset_index(drop=True)
 
 
 def tables_of(sim: shopsim.Simulation) -> dict[str, pd.DataFrame]:

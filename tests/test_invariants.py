@@ -9,7 +9,7 @@ from __future__ import annotations
 import types
 
 import pytest
-from invariants import check_invariants, tables_of
+from invariants import NO_RETURNS, check_invariants, tables_of
 
 import shopsim
 
@@ -22,11 +22,6 @@ BUSY_TIMELINE = [
     {"day": 3, "hour": 6, "kind": "supply_delay", "target": "A", "days": 1},
     {"day": 6, "hour": 15, "kind": "rival_restock", "target": "R", "value": 500},
 ]
-
-
-#: No refunds at all, so refunded units never come back on the shelf (for exact stock counts).
-NO_RETURNS = {"fit_rate": 0, "fit_rate_by_category": {}, "quality_rate": 0, "description_rate": 0, "impulse_rate": 0,
-              "discount_effect": 0, "festival_effect": 0, "late_rate": 0}
 
 
 @pytest.fixture(scope="module")
