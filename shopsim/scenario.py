@@ -247,7 +247,7 @@ class Reviews:
     late_share: float = spec(0.04, min=0, max=1, doc="Share of orders delivered later than promised")
     late_delivery_effect: float = spec(1.8, min=0, max=4, unit="stars", doc="Stars lost when delivery is late")
     rating_noise: float = spec(0.7, min=0, max=5, unit="stars", doc="Spread of one buyer's rating around the expectation")
-    returned_effect: float = spec(1.2, min=0, max=4, unit="stars",
+    returned_effect: float = spec(0.8, min=0, max=4, unit="stars",
                                   doc="Stars lost when the buyer sent the item back for a product reason (fit, "
                                       "quality, not as pictured); the review's tags name the reason")
 
@@ -336,7 +336,7 @@ class PromotionSettings:
     flash_sale_fee: float = spec(300.0, min=0, max=1e6, unit="yuan", doc="Platform fee for a flash-sale slot (秒杀)")
     flash_sale_venue_visits: float = spec(250.0, min=0, max=1e7, unit="visits per hour",
                                           doc="Venue traffic a flash sale brings while it runs")
-    free_shipping_expectation: float = spec(0.55, min=0, max=10, unit="utility",
+    free_shipping_expectation: float = spec(0.7, min=0, max=10, unit="utility",
                                             doc="Appeal a listing loses when a one-item order would pay shipping: "
                                                 "apparel shoppers expect free shipping (包邮) and rivals give it")
     fatigue_days: float = spec(10.0, min=0.5, max=3650, unit="days",

@@ -351,6 +351,7 @@ class Simulation(Levers):
             sold_out |= (landing == o) & (d.ts > second) & ~d.ordered
             if cat.stock[o] == 0:
                 self.records.event(second, "system", "stockout", cat.codes[o], "sold out")
+                self._market_dirty = True  # the next slices' shoppers see it sold out
         if sold_out.any():
             self._saw_sold_out(d, sold_out)
             back = (filled > 0) & sold_out[sess]

@@ -451,7 +451,8 @@ def test_review_crisis_plants_a_burst_on_the_hero_and_a_quiet_quality_problem():
     bad = sim.tables["events"].query("kind == 'negative_review' and target == 'TEE-CLASSIC'")
     assert len(bad) >= 15
     reviews = sim.tables["reviews"]
-    mean = reviews.groupby(reviews["sku"].astype(str))["rating"].mean()
+    stars = reviews.groupby(reviews["sku"].astype(str))["rating"].agg(["mean", "size"])
+    mean = stars.loc[stars["size"] >= 10, "mean"]  # a handful of reviews is no signal either way
     assert mean["TEE-OVERSIZE"] < 4.0 < mean.drop(["TEE-OVERSIZE", "TEE-CLASSIC"]).min()
 
 
