@@ -27,6 +27,9 @@ class Catalog:
     stock: units on hand. quality, listing_quality: 0-1.
     rating_sum, rating_count: stars summed over reviews, and the review count.
     reference_price: the price shoppers consider fair for each offer, yuan per unit.
+    refund_rate: each listing's recent refund rate (refunded amount / sales over the last
+    ``returns.window_days``; rivals: what the causes of returns give them), kept by
+    :mod:`shopsim.refunds`; search ranking reads it.
     """
 
     def __init__(self, sc: Scenario) -> None:
@@ -55,6 +58,7 @@ class Catalog:
         self.visits_history = self.units_history / _PRIOR_CONVERSION
         self.reference_price = np.array([s.price if s.reference_price is None else s.reference_price
                                          for s in items], dtype=float)
+        self.refund_rate = np.zeros(self.n)
 
     @property
     def n(self) -> int:

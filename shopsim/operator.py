@@ -284,7 +284,7 @@ class Levers:
         units = float(self.catalog.velocity(7)[o])
         self.promotions.discounts.append(Discount(pid, start, start + hours, o, flash_price=round(price, 2), cap=cap,
                                                   units_before=units))
-        self.records.cost(int(start // 24), "promotion_cost", self.scenario.promotions.flash_sale_fee)
+        self.env.process(self._book_at(start, "promotion_cost", self.scenario.promotions.flash_sale_fee))
         self._promotion_changes(start, start + hours)
         self._changed("flash_sale", sku, f"{pid}: {cap} units at {price:.2f} yuan, {self._when(start)} for "
                       f"{hours} h", market=start <= self.env.now)
@@ -393,6 +393,17 @@ class Levers:
         self._changed("set_free_shipping_threshold", "shop",
                       f"free shipping from {threshold:g} yuan" if threshold else "free shipping on every order")
 
+    def set_return_insurance(self, on: bool) -> None:
+        """Offer return-shipping insurance (运费险) on every order (True) or stop (False).
+
+        While on, each paid order costs the premium (``returns.insurance_premium``, booked as
+        return_insurance), shoppers pay a little more readily, and the insurer pays every
+        return's courier; while off, the shop pays the courier of returns that are its fault.
+        """
+        self.return_insurance = flag("on", on)
+        premium = self.scenario.returns.insurance_premium
+        self._changed("set_return_insurance", "shop", f"on, {premium:.2f} yuan per order" if on else "off")
+
     def _window(self, days: int, start_day: int | None, name: str = "days") -> tuple[float, float]:
         days = number(name, days, 1, 90, "days", whole=True)
         if start_day is None:
@@ -430,7 +441,8 @@ class OperatorView:
 
     LEVERS = ("set_price", "reorder", "improve_listing", "reply_to_review", "set_keyword_bid", "set_ad_budget",
               "set_ads_active", "set_display", "set_affiliate_commission", "discount", "flash_sale",
-              "issue_coupon", "spend_and_save", "set_free_shipping_threshold", "enrol_festival", "send_crm")
+              "issue_coupon", "spend_and_save", "set_free_shipping_threshold", "enrol_festival", "send_crm",
+              "set_return_insurance")
 
     def __init__(self, sim: Any) -> None:
         self._sim = sim

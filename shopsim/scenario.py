@@ -40,6 +40,19 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class FixedCosts:
+    """What the shop costs to run each day whatever it sells (booked every simulated day)."""
+
+    staff: float = spec(2800.0, min=0, max=1e7, unit="yuan per day",
+                        doc="Wages and social insurance of the team (operators, customer service, packers): "
+                            "the default is 10 people at about 8,400 yuan a month each")
+    rent: float = spec(700.0, min=0, max=1e7, unit="yuan per day",
+                       doc="Office and warehouse rent (the default: a small office and about 300 m2 of storage)")
+    software: float = spec(150.0, min=0, max=1e6, unit="yuan per day",
+                           doc="ERP, data tools (生意参谋), design software, phones and utilities")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Shop:
     """The trainee's shop: money rules of the platform and the shop's fixed costs."""
 
@@ -52,6 +65,14 @@ class Shop:
                                     doc="Cost of keeping one unit in the warehouse for a day")
     dsr_window_days: int = spec(90, min=7, max=365, unit="days",
                                 doc="Reviews averaged into the shop's detailed seller rating (DSR)")
+    payment_fee_rate: float = spec(0.006, min=0, max=0.1, unit="share of paid revenue",
+                                   doc="Payment processing fee (支付宝 fee) on every paid order")
+    packaging_per_order: float = spec(2.0, min=0, max=100, unit="yuan per order",
+                                      doc="Mailer bag, tissue, tag and card of one parcel")
+    affiliate_service_fee_rate: float = spec(0.1, min=0, max=1, unit="share of the affiliate commission",
+                                             doc="The affiliate platform's own service fee (淘宝客技术服务费) on "
+                                                 "every commission paid")
+    fixed_costs: FixedCosts = spec(FixedCosts(), doc="Staff, rent and software, per day")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -167,13 +188,21 @@ class Shoppers:
         {"search": 0.0, "direct": -0.3, "returning": -0.5, "paid_search": 0.1, "display": 0.7,
          "affiliate": 0.0, "crm": -0.2, "venue": 0.2},
         keys=SOURCES, min=-10, max=10, unit="log-odds", doc="Change in bounce log-odds by traffic source")
-    checkout_rate: float = spec(0.32, min=0.01, max=0.99,
+    checkout_rate: float = spec(0.33, min=0.01, max=0.99,
                                 doc="Chance a cart is paid for at the reference price (the rest are abandoned)")
     checkout_price_effect: float = spec(1.0, min=0, max=20, unit="log-odds per log of price ratio",
                                         doc="How much a price above the reference makes a carted shopper hesitate")
     extra_units: float = spec(0.15, min=0, max=10, unit="units", doc="Average extra units of the same SKU in an order")
     cross_sell_rate: float = spec(0.08, min=0, max=1,
                                   doc="Chance an order also takes another SKU of the same category")
+    buy_now_share: float = spec(0.15, min=0, max=1,
+                                doc="Share of shoppers who choose a product and press buy-now (立即购买) instead of "
+                                    "adding it to the cart; they go straight to the order page")
+    pay_share: float = spec(0.88, min=0.05, max=1,
+                            doc="Share of submitted orders that are paid (the rest stay unpaid, 下单未付款)")
+    second_order_rate: float = spec(0.1, min=0, max=1,
+                                    doc="Chance a buyer comes back later the same day (through their orders page) to "
+                                        "look for something else, so one buyer may pay two orders")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -194,6 +223,9 @@ class Search:
     listing_weight: float = spec(1.5, min=0, max=100, doc="Rank score per unit listing quality")
     sold_out_penalty: float = spec(6.0, min=0, max=1000, doc="Rank score lost while a listing is sold out")
     velocity_days: int = spec(7, min=1, max=60, unit="days", doc="Days of sales the ranking looks back at")
+    refund_rate_weight: float = spec(2.0, min=0, max=1000,
+                                     doc="Rank score lost per unit of the listing's recent refund rate (refunded "
+                                         "amount / sales, last 30 days)")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -211,6 +243,9 @@ class Reviews:
     late_share: float = spec(0.04, min=0, max=1, doc="Share of orders delivered later than promised")
     late_delivery_effect: float = spec(1.8, min=0, max=4, unit="stars", doc="Stars lost when delivery is late")
     rating_noise: float = spec(0.7, min=0, max=5, unit="stars", doc="Spread of one buyer's rating around the expectation")
+    returned_effect: float = spec(0.8, min=0, max=4, unit="stars",
+                                  doc="Stars lost when the buyer sent the item back for a product reason (fit, "
+                                      "quality, not as pictured); the review's tags name the reason")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -297,6 +332,64 @@ class PromotionSettings:
     flash_sale_fee: float = spec(300.0, min=0, max=1e6, unit="yuan", doc="Platform fee for a flash-sale slot (秒杀)")
     flash_sale_venue_visits: float = spec(250.0, min=0, max=1e7, unit="visits per hour",
                                           doc="Venue traffic a flash sale brings while it runs")
+    free_shipping_expectation: float = spec(0.7, min=0, max=10, unit="utility",
+                                            doc="Appeal a listing loses when a one-item order would pay shipping: "
+                                                "apparel shoppers expect free shipping (包邮) and rivals give it")
+    fatigue_days: float = spec(10.0, min=0.5, max=3650, unit="days",
+                               doc="Days for a standing promotion's pull (badge and expected saving) to fall by a "
+                                   "factor e: shoppers get used to it")
+    top_up_other_sku: float = spec(0.6, min=0, max=1,
+                                   doc="Chance a shopper topping up to a threshold adds another SKU rather than one "
+                                       "more unit of the same")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Returns:
+    """Refunds and returns (退款/退货) under the 7-day no-reason rule (七天无理由), by cause.
+
+    Each paid order line is refunded with the chance that at least one cause fires; the cause
+    that fired names the reason (see :mod:`shopsim.refunds`).
+    """
+
+    fit_rate: float = spec(0.06, min=0, max=1, doc="Chance a line comes back because it does not fit, for a "
+                                                  "category not in fit_rate_by_category")
+    fit_rate_by_category: Mapping[str, float] = spec(
+        {"tees": 0.05, "shirts": 0.07, "trousers": 0.11}, min=0, max=1,
+        doc="Chance a line comes back because of size or fit, per category (trousers are the hardest to size)")
+    quality_rate: float = spec(0.08, min=0, max=1, unit="per unit of missing quality",
+                               doc="Chance of a 'poor quality' return, times (1 - the product's quality)")
+    description_rate: float = spec(0.01, min=0, max=1,
+                                   doc="Chance of a 'not as pictured' return when the listing is honest")
+    listing_gap_effect: float = spec(0.5, min=0, max=10, unit="chance per unit of listing_quality above quality",
+                                     doc="Extra 'not as pictured' chance when the listing looks better than the product")
+    impulse_rate: float = spec(0.03, min=0, max=1, doc="Chance a buyer changes their mind on an ordinary order")
+    discount_effect: float = spec(0.3, min=0, max=10, unit="chance per unit of discount",
+                                  doc="Extra change-of-mind chance per share off the list price (deep discounts buy "
+                                      "on impulse)")
+    festival_effect: float = spec(0.13, min=0, max=1,
+                                  doc="Extra change-of-mind chance of an order paid on a festival's main day (the "
+                                      "post-festival return wave)")
+    late_rate: float = spec(0.25, min=0, max=1, doc="Chance a late delivery is refunded")
+    cancel_before_shipping: float = spec(0.4, min=0, max=1,
+                                         doc="Share of change-of-mind and late refunds asked before the parcel "
+                                             "ships: refund only (仅退款), nothing comes back")
+    ship_hours: float = spec(20.0, min=1, max=240, unit="hours", doc="Average hours from payment to shipping")
+    request_days: float = spec(2.0, min=0.1, max=7, unit="days",
+                               doc="Average days from delivery to a return request (never after 7 days)")
+    return_transit_days: float = spec(3.0, min=0.1, max=30, unit="days",
+                                      doc="Average days from a return request until the parcel is back and refunded")
+    restock_share: float = spec(0.88, min=0, max=1,
+                                doc="Share of returned units fit to sell again (the rest are written off at cost)")
+    return_shipping_cost: float = spec(12.0, min=0, max=200, unit="yuan per return",
+                                       doc="Courier cost of a return; without return insurance the shop pays it when "
+                                           "the reason is its fault (quality, not as pictured, late)")
+    insurance_premium: float = spec(0.9, min=0, max=100, unit="yuan per order",
+                                    doc="Return-shipping insurance (运费险) premium per paid order while the shop "
+                                        "offers it; the insurer then pays every return's shipping")
+    insurance_checkout_effect: float = spec(0.15, min=0, max=5, unit="log-odds",
+                                            doc="How much insured orders raise the chance a cart is paid")
+    window_days: int = spec(30, min=1, max=60, unit="days",
+                            doc="Days of sales behind a listing's recent refund rate (search and ratings use it)")
 
 
 #: Double 11's main day: traffic piles up in the first hour after midnight, then builds to the evening.
@@ -432,6 +525,7 @@ class Scenario:
     display: Display = spec(Display(), doc="Display ad audiences")
     affiliates: Affiliates = spec(Affiliates(), doc="The affiliate market")
     promotions: PromotionSettings = spec(PromotionSettings(), doc="Shoppers' response to promotions")
+    returns: Returns = spec(Returns(), doc="Refunds and returns by cause")
     festivals: tuple[Festival, ...] = spec([], doc="Platform sales festivals in (or near) the run")
     crm: Crm = spec(Crm(), doc="CRM messages to customer segments")
     customers: Customers = spec(Customers(), doc="The customer base")

@@ -11,7 +11,9 @@ a device and a customer, and runs the funnel:
    compares it with, and buying nothing. Utility = price against the product's reference
    price, rating, review count and displayed sales (both saturating), listing quality,
    negative reviews on the page, the source's intent, trust of a returning buyer;
-3. a shopper who chooses the offer adds it to the cart, then pays or abandons the cart.
+3. a shopper who chooses the offer adds it to the cart, or presses buy-now (立即购买) and
+   skips the cart; then submits an order or abandons; a submitted order is paid or left
+   unpaid (下单未付款).
 
 Rival shops' sales come from the same choice model, in aggregate (no rows per session).
 """
@@ -46,8 +48,9 @@ class Groups:
     """Today's traffic groups: arrays with one entry per (source, keyword, landing SKU).
 
     rate: expected sessions per hour at traffic weight 1. bounce: (groups, 2) chance of a
-    one-page visit on mobile / PC. cart: (groups, 2) chance a browsing visitor adds to cart,
-    new / returning buyer. checkout: chance a cart is paid. landing_share: how followers and
+    one-page visit on mobile / PC. cart: (groups, 2) chance a browsing visitor chooses the
+    product (adds it to the cart or buys it now), new / returning buyer. checkout: chance a
+    chosen product is paid for. landing_share: how followers and
     returning buyers spread over the own SKUs. rival_visits, rival_units: rivals' expected
     listing visits and units sold per hour at traffic weight 1.
     """
@@ -115,14 +118,16 @@ def offer_appeal(sc: Scenario, cat: Catalog, price: np.ndarray,
 
 def build_groups(sc: Scenario, cat: Catalog, relevance: np.ndarray, clicks: np.ndarray,
                  appeal: np.ndarray, price: np.ndarray, followers: int, paid: PaidGroups | None = None,
-                 venue: PaidGroups | None = None, cart_factor: np.ndarray | None = None) -> Groups:
+                 venue: PaidGroups | None = None, cart_factor: np.ndarray | None = None,
+                 checkout_shift: float = 0.0) -> Groups:
     """Split today's traffic into groups and compute their rates and funnel chances.
 
     ``clicks`` is expected clicks per search (keywords x offers) from :mod:`shopsim.search`;
     ``paid`` adds the bought channels' groups (paid search, display, affiliates) after the
     organic ones, so the organic groups keep their numbers; ``venue`` adds promotion venue
     traffic after those. ``price`` is what a carted shopper pays per unit (shipping included);
-    ``cart_factor`` scales own SKUs' cart chances (demand pulled forward by a past promotion).
+    ``cart_factor`` scales own SKUs' cart chances (demand pulled forward by a past promotion);
+    ``checkout_shift`` raises the log-odds of paying (return-shipping insurance).
     """
     sh, n_own = sc.shoppers, cat.n_own
     in_stock = cat.stock > 0
@@ -167,7 +172,7 @@ def build_groups(sc: Scenario, cat: Catalog, relevance: np.ndarray, clicks: np.n
     cart[~stocked] = 0.0
     if cart_factor is not None:
         cart *= cart_factor[offer][:, None]
-    checkout = checkout_chance(sc, price[offer] / cat.reference_price[offer])
+    checkout = checkout_chance(sc, price[offer] / cat.reference_price[offer], checkout_shift)
 
     rival_visits, rival_units = _rival_demand(sc, cat, relevance, clicks, exp_appeal, appeal, price, searches)
     return Groups(source.astype(np.int8), keyword.astype(np.int16), offer.astype(np.int16), rate,
@@ -175,10 +180,11 @@ def build_groups(sc: Scenario, cat: Catalog, relevance: np.ndarray, clicks: np.n
                   rival_visits, rival_units, len(rate) - len(paid.rate), n_ads, len(rate) - n_own + own)
 
 
-def checkout_chance(sc: Scenario, price_ratio: np.ndarray) -> np.ndarray:
-    """Chance a cart is paid, given the price over the product's reference price."""
+def checkout_chance(sc: Scenario, price_ratio: np.ndarray, shift: float = 0.0) -> np.ndarray:
+    """Chance a cart is paid, given the price over the product's reference price (``shift``:
+    extra log-odds, e.g. from return-shipping insurance)."""
     sh = sc.shoppers
-    return _sigmoid(_logit(sh.checkout_rate) - sh.checkout_price_effect * np.log(price_ratio))
+    return _sigmoid(_logit(sh.checkout_rate) + shift - sh.checkout_price_effect * np.log(price_ratio))
 
 
 def _rival_demand(sc: Scenario, cat: Catalog, relevance: np.ndarray, clicks: np.ndarray,
@@ -209,8 +215,9 @@ class SessionDraw:
     was_buyer: np.ndarray   # had bought from the shop before this session
     u_bounce: np.ndarray    # the uniform behind the bounce decision
     bounced: np.ndarray
-    cart: np.ndarray
-    ordered: np.ndarray
+    cart: np.ndarray        # added to the cart (buy-now shoppers skip it)
+    submitted: np.ndarray   # submitted an order (paid or not)
+    ordered: np.ndarray     # paid
     pages: np.ndarray
 
 
@@ -256,10 +263,15 @@ class Shoppers:
         pc = u[3] >= self.sc.traffic.mobile_share
         was_buyer = customers.is_buyer(customer)
         bounced = u[0] < g.bounce[group, pc.view(np.int8)]
-        cart = ~bounced & (u[1] < g.cart[group, was_buyer.view(np.int8)])
-        ordered = cart & (u[2] < g.checkout[group])
+        sh = self.sc.shoppers
+        chance = g.cart[group, was_buyer.view(np.int8)]
+        chose = ~bounced & (u[1] < chance)
+        cart = chose & (u[1] < chance * (1.0 - sh.buy_now_share))  # the rest press buy-now
+        pay = g.checkout[group]
+        submitted = chose & (u[2] < np.minimum(pay / sh.pay_share, 1.0))
+        ordered = chose & (u[2] < pay)
         pages[bounced] = 1
-        return SessionDraw(ts, group, customer, pc, was_buyer, u[0], bounced, cart, ordered, pages)
+        return SessionDraw(ts, group, customer, pc, was_buyer, u[0], bounced, cart, submitted, ordered, pages)
 
     def _part(self, g: Groups, first: int, last: int, weight: float, returning: np.ndarray,
               customers: CustomerBase, rng: np.random.Generator, f: np.random.Generator,

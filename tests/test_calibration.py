@@ -3,7 +3,8 @@
 Measured on the tables the run produces (never on the model's parameters), over three seeds.
 The rows that need an operator's action live beside their mechanism: paid-search click-through
 at the top slot, display click-through, cost per click vs bid and the affiliate commission in
-``tests/test_ads.py``; the Double 11 main day in ``tests/test_festivals.py``.
+``tests/test_ads.py``; the Double 11 main day (GMV and its return wave) in ``tests/test_festivals.py``.
+The money rows of the second table owned here: net margin and the ordinary month's refunds.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ SEEDS = (1, 2, 3)
 def month(request) -> dict[str, pd.DataFrame]:
     sim = shopsim.simulate("baseline", seed=request.param)
     assert sim.days_run == 30
-    return {name: sim.tables[name] for name in ("sessions", "orders", "order_items")}
+    return {name: sim.tables[name] for name in ("sessions", "orders", "order_items", "pnl")}
 
 
 def test_conversion_rate_every_ordinary_day(month):
@@ -47,9 +48,24 @@ def test_add_to_cart_rate(month):
 
 
 def test_cart_abandonment(month):
-    """1 - orders / sessions with a cart add: 60 % - 80 %."""
-    carted = month["sessions"]["added_to_cart"].sum()
-    assert 0.60 <= 1 - len(month["orders"]) / carted <= 0.80
+    """1 - paid orders / sessions with a cart add: 60 % - 80 % (buy-now orders skip the cart, so
+    the orders counted are those of sessions that carted)."""
+    s = month["sessions"]
+    carted = s["added_to_cart"].sum()
+    assert 0.60 <= 1 - (s["added_to_cart"] & s["ordered"]).sum() / carted <= 0.80
+
+
+def test_net_margin(month):
+    """Net profit after every cost (goods, fees, shipping, packaging, refunds, staff and fixed
+    costs, write-offs) / GMV: 4 % - 15 %."""
+    p = month["pnl"]
+    assert 0.04 <= p["net_profit"].sum() / p["revenue"].sum() <= 0.15
+
+
+def test_refunds_of_an_ordinary_month(month):
+    """Refunded amount / GMV, an ordinary month of men's basics: 8 % - 25 %."""
+    p = month["pnl"]
+    assert 0.08 <= p["refunds"].sum() / p["revenue"].sum() <= 0.25
 
 
 def test_hour_of_day(month):

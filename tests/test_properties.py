@@ -184,6 +184,7 @@ ACTIONS = st.one_of(
                         st.lists(st.tuples(st.floats(0, 300), st.floats(0, 50)), max_size=3)),
               st.one_of(NUMBERS, st.integers(0, 5))),
     st.tuples(st.just("set_free_shipping_threshold"), st.one_of(NUMBERS, st.floats(0, 200))),
+    st.tuples(st.just("set_return_insurance"), st.one_of(st.booleans(), NUMBERS)),
     st.tuples(st.just("send_crm"), st.sampled_from(["past_buyers", "lapsed_buyers", "followers", "fans"]),
               st.one_of(st.just(0), NUMBERS, st.floats(0, 30)), st.one_of(st.just(0), NUMBERS, st.floats(0, 100))),
 )

@@ -90,7 +90,9 @@ def test_the_hero_stockout_shows_in_inventory_and_in_gmv(data):
     hero = stock[stock["sku"] == HERO].set_index("date")
     assert (hero.loc[: day - pd.Timedelta(days=1), "stockout_hours"] == 0).all(), "in stock before the problem"
     assert hero.loc[day, "stockout_hours"] > 0, "sold out on the day it happens"
-    assert (hero.loc[day + pd.Timedelta(days=1):, "stockout_hours"] == 24).all(), "stays sold out"
+    # stays sold out: only the few returned units put back each evening are ever on the shelf
+    after_loss = hero.loc[day + pd.Timedelta(days=1):]
+    assert (after_loss["on_hand_end"] <= 10).all() and after_loss["stockout_hours"].mean() >= 12, "stays sold out"
     assert hero.loc[day, "lost"] > 0
     others = stock[(stock["sku"] != HERO) & (stock["stockout_hours"] > 0)]
     assert others.empty, "no other product sells out, so the stockout is one clear story"
@@ -136,7 +138,8 @@ def test_the_review_burst_shows_in_reviews_and_in_that_products_conversion(data)
     assert on_target[day - pd.Timedelta(days=7): day - pd.Timedelta(days=1)].sum() == 0
     per_day = negative.groupby(["date", "sku"], observed=True).size().reset_index(name="n")
     in_burst = (per_day["sku"] == burst.target) & per_day["date"].isin(window.index)
-    assert (per_day.loc[~in_burst, "n"] < 2).all(), "no other product or day looks like a burst"
+    # returned items draw the odd 1-2 star review (two on a busy product's day can happen), never a burst
+    assert (per_day.loc[~in_burst, "n"] < 3).all(), "no other product or day looks like a burst"
     page = _page(data, burst.target)
     before = page.loc[day - pd.Timedelta(days=10): day - pd.Timedelta(days=1), "ordered"].mean()
     after = page.loc[day + pd.Timedelta(days=1): day + pd.Timedelta(days=7), "ordered"].mean()

@@ -25,6 +25,7 @@ _OPERATOR = {
     "set_display": "display ads", "set_affiliate_commission": "affiliate commission", "discount": "discount",
     "flash_sale": "flash sale", "issue_coupon": "coupon", "spend_and_save": "spend and save (满减)",
     "set_free_shipping_threshold": "free shipping", "enrol_festival": "festival enrolment", "send_crm": "CRM",
+    "set_return_insurance": "return insurance",
 }
 
 
