@@ -114,6 +114,7 @@ def daily_report(sessions: pd.DataFrame, orders: pd.DataFrame, order_items: pd.D
         out[c] = out[c].astype(np.int64)
     bounced = s["bounced"].sum().reindex(index, fill_value=0)
     carted = s["added_to_cart"].sum().reindex(index, fill_value=0)
+    out["favourites"] = s["favourited"].sum().reindex(index, fill_value=0).astype(np.int64)
     out["conversion_rate"] = conversion_rate(out["buyers"], out["uv"])
     out["aov"] = aov(out["gmv"], out["orders"])
     out["bounce_rate"] = bounce_rate(bounced, out["sessions"])

@@ -51,18 +51,20 @@ class ReviewBook:
 
     def draw(self, rng: np.random.Generator, order_id: np.ndarray, ts: np.ndarray,
              offer: np.ndarray, paid_price: np.ndarray, reference: np.ndarray,
-             quality: np.ndarray, late: np.ndarray) -> None:
+             quality: np.ndarray, late: np.ndarray, wait: np.ndarray | None = None) -> np.ndarray:
         """Decide which paid order lines get a review, when it appears and its stars.
 
-        ``ts`` is seconds since hour 0; ``paid_price`` and ``reference`` are yuan per unit.
+        ``ts`` is seconds since hour 0; ``paid_price`` and ``reference`` are yuan per unit;
+        ``wait`` is days before the parcel can ship at all (couriers stopped). Returns the
+        stars each line deserved (the expectation its review is drawn around), 1-5.
         """
         cfg = self.settings
         n = len(order_id)
         if n == 0:
-            return
+            return np.empty(0)
         writes = rng.random(n) < cfg.review_share
         delay = rng.exponential(1.0, n) * cfg.delivery_days + rng.exponential(1.0, n) * cfg.review_delay_days
-        delay = delay + late * 3.0
+        delay = delay + late * 3.0 + (0.0 if wait is None else wait)
         mean = (cfg.base_rating + cfg.quality_effect * quality
                 + cfg.value_effect * np.log(reference / paid_price)
                 - cfg.late_delivery_effect * late)
@@ -74,6 +76,7 @@ class ReviewBook:
             "offer": offer[keep], "rating": stars[keep], "late": late[keep],
             "pick": pick[keep], "overpriced": (paid_price > reference * 1.15)[keep],
         })
+        return np.clip(mean, 1.0, 5.0)
 
     def burst(self, rng: np.random.Generator, offer: int, count: int, now: int, days: float = 2.0) -> None:
         """Schedule ``count`` negative reviews on one SKU over the next ``days`` days."""
