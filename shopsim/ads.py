@@ -42,6 +42,7 @@ PREMIUM_AUDIENCES = ("past_visitors", "past_buyers", "followers")
 ALL_AUDIENCES = (*AUDIENCES, "followers")
 CHANNELS = ("paid_search", "display", "affiliate")
 _MIN_INCREMENT = 0.01  # yuan above the next ad rank
+_MIN_SHADE = 0.05  # budget pacing lowers bids to no less than 5 % of what the shop bid
 _QS_SLOPE = 1.6  # quality score = 10 x (1 - exp(-slope x click-through index))
 
 
@@ -294,7 +295,7 @@ class Ads:
                     rival_ads[o - cat.n_own] = True
 
     def _pacing(self) -> float:
-        """The largest bid scale (up to 1) whose expected day's spend fits the budget (匀速投放).
+        """The largest bid scale (0.05 to 1) whose expected day's spend fits the budget (匀速投放).
 
         Without pacing, or when full bids fit, the scale is 1: the shop bids what it said.
         """
@@ -307,11 +308,13 @@ class Ads:
 
         if spend(1.0) <= left:
             return 1.0
-        low, high = 0.0, 1.0
-        for _ in range(12):
+        if spend(_MIN_SHADE) > left:
+            return _MIN_SHADE  # the platform shades no further: the budget will run out
+        low, high = _MIN_SHADE, 1.0
+        for _ in range(10):
             mid = (low + high) / 2
             low, high = (mid, high) if spend(mid) <= left else (low, mid)
-        return max(low, 0.01)
+        return low
 
     def _display_rows(self, rows: list) -> None:
         cfg = self.sc.display

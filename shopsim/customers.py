@@ -138,14 +138,16 @@ class CustomerBase:
             return self.new_ids(n)
         return self.followers.view[(u * self.followers.size).astype(np.int64)]
 
-    def returning_today(self, day: int, rng: np.random.Generator) -> np.ndarray:
-        """Past buyers who come back today through their orders page (one id per visit)."""
+    def returning_today(self, day: int, rng: np.random.Generator, busy: float = 1.0) -> np.ndarray:
+        """Past buyers who come back today through their orders page or the feed (one id per
+        visit); ``busy`` scales the hazard on days the whole platform is busier or quieter (a
+        festival, the New Year)."""
         days = self.log_day.view
         lo = np.searchsorted(days, day - self.window)
         cust = self.log_customer.view[lo:]
         when = days[lo:]
         latest = self.last_order_day.view[cust] == when
-        hazard = self.repeat_rate * np.exp(-(day - when) / self.repeat_decay) * self.hazard_factor(cust)
+        hazard = busy * self.repeat_rate * np.exp(-(day - when) / self.repeat_decay) * self.hazard_factor(cust)
         back = latest & (rng.random(len(cust)) < hazard)
         return cust[back]
 

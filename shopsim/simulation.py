@@ -224,7 +224,8 @@ class Simulation(Levers):
         view = self.rivals.market_view()
         self.records.market.append(day=day, **view)
         self._festival_morning(day)
-        ret = self.customers.returning_today(day, self.rng("returning"))
+        busy = float(np.mean([self.festivals.traffic_factor(day, h) for h in range(24)]))
+        ret = self.customers.returning_today(day, self.rng("returning"), busy * self.seasons.holiday_traffic(day))
         hours = self.rng("returning").choice(24, size=len(ret), p=self.clock.hour_weights / 24)
         self._returning_by_hour = [ret[hours == h] for h in range(24)]
         self._market_dirty = True
@@ -324,7 +325,8 @@ class Simulation(Levers):
         pay[:n] += promo.shipping_fee(self._eff[:n])
         paid = self.ads.groups(appeal, self.rivals.ad_presence)
         venue = promo.venue_groups(now, found)
-        on_sale = (cat.stock > 0) & np.concatenate([np.ones(n, dtype=bool), self.rivals.listed])
+        on_sale = ((cat.stock > 0) & np.concatenate([np.ones(n, dtype=bool), self.rivals.listed])
+                   & (cat.listed_day <= self.current_day))
         feed = feed_clicks(sc, cat, self.current_day, on_sale, self._season_offer)
         intent = np.array([sc.display.audiences[a].intent for a in AUDIENCES] + [0.0])
         hour_rate = self.ads.auction.rate if self.ads.auction is not None else None
