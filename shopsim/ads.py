@@ -107,6 +107,7 @@ class Ads:
         self.auction: Auction | None = None
         self.audience_sizes = np.zeros(len(ALL_AUDIENCES))  # customers in each audience (set each morning)
         self.keyword_demand = np.ones(len(sc.keywords))  # today's seasonal search multiplier per keyword
+        self.offer_demand = np.ones(cat.n)  # today's seasonal demand multiplier per listing (affiliates' shoppers)
         self._field_bids, self._field_qs = self._draw_field()
         self._field_today = [b.copy() for b in self._field_bids]
         n_kw = len(sc.keywords)
@@ -339,7 +340,7 @@ class Ads:
             if rate <= 0 or self.cat.stock[o] <= 0:
                 continue
             visits = (cfg.base_daily_visits / 24.0 * (rate / cfg.reference_commission) ** cfg.commission_elasticity
-                      * np.exp(0.5 * (appeal[o] - np.median(own))))
+                      * np.exp(0.5 * (appeal[o] - np.median(own))) * self.offer_demand[o])
             rows.append({"channel": 2, "key": o, "offer": o, "audience": -1, "bid": rate, "qs": np.nan,
                          "price": np.full(24, rate), "position": np.full(24, np.nan), "impressions": np.zeros(24),
                          "rate": np.full(24, visits)})

@@ -218,7 +218,7 @@ class Simulation(Levers):
         self.ads.start_day()
         self.ads.audience_sizes = self.customers.refresh_audiences(day, self.scenario.display.visitor_days)
         self.ads.keyword_demand = self.seasons.keyword_factor(day)
-        self._season_offer = self.seasons.offer_factor(day)
+        self._season_offer = self.ads.offer_demand = self.seasons.offer_factor(day)
         self.rivals.morning(self)
         self._rank(day)
         view = self.rivals.market_view()
