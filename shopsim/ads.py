@@ -113,6 +113,7 @@ class Ads:
         n_kw = len(sc.keywords)
         self.history_clicks = np.zeros(n_kw)    # the shop's ad clicks per keyword (fading)
         self.history_expected = np.zeros(n_kw)  # clicks an average relevant ad would have had at those slots
+        self._today: tuple[list, np.ndarray] = ([], np.empty(0))  # the auction's competitors and scores, per regroup
 
     @property
     def active(self) -> bool:
@@ -200,8 +201,9 @@ class Ads:
         rows: list[dict] = []
         rival_ads[:] = False
         live = self.campaign.search_active and not self.search_exhausted and self.campaign.search_budget > 0
+        self._today = [self._competitors(k) for k in range(len(self.sc.keywords))], self.quality_scores()
         if live and self.campaign.bids:
-            rows += self._search_rows(self._pacing())
+            rows += self._paced_rows()
         self._presence(rival_ads, live)
         self._display_rows(rows)
         self._affiliate_rows(rows, appeal)
@@ -236,14 +238,14 @@ class Ads:
         """The shop's paid-search groups: per keyword, its ordinary searchers and, for each audience
         with a premium, that audience's searchers, each with per-hour slot, price and clicks."""
         cfg, cat = self.sc.paid_search, self.cat
-        qs_all = self.quality_scores()
+        competitors, qs_all = self._today
         affinity = cfg.audience_search_affinity / self.sc.customers.market_size
         shares = {a: min(0.5, self.audience_sizes[a] * affinity) for a, p in self.campaign.premiums.items() if p > 0}
         rows = []
         for k, (bid, o) in sorted(self.campaign.bids.items()):
             if cat.stock[o] <= 0:
                 continue
-            ranks, _ = self._competitors(k)
+            ranks, _ = competitors[k]
             qs, appeal = float(qs_all[k]), self.click_appeal(k, o)
             hourly = shade * self.campaign.schedule.get(k, np.ones(24))
             searches = self.sc.keywords[k].daily_searches / 24.0 * self.keyword_demand[k]
@@ -279,9 +281,9 @@ class Ads:
         """Which rivals' ads show (with the shop's plain bids, if it is bidding), and which of them
         the shop's ad outranks."""
         cfg, cat = self.sc.paid_search, self.cat
-        qs_all = self.quality_scores()
+        competitors, qs_all = self._today
         for k in range(len(self.sc.keywords)):
-            ranks, owner = self._competitors(k)
+            ranks, owner = competitors[k]
             own = self.campaign.bids.get(k) if live else None
             own_rank = own[0] * float(qs_all[k]) if own and cat.stock[own[1]] > 0 else None
             above = len(ranks) - np.arange(len(ranks))  # slot of each competitor without the shop
@@ -295,27 +297,30 @@ class Ads:
                 if o >= 0 and slot <= cfg.ad_slots:
                     rival_ads[o - cat.n_own] = True
 
-    def _pacing(self) -> float:
-        """The largest bid scale (0.05 to 1) whose expected day's spend fits the budget (匀速投放).
-
-        Without pacing, or when full bids fit, the scale is 1: the shop bids what it said.
-        """
-        if not self.sc.paid_search.pacing:
-            return 1.0
+    def _paced_rows(self) -> list[dict]:
+        """The paid-search groups at the largest bid scale (0.05 to 1) whose expected day's spend
+        fits the budget (匀速投放). Without pacing, or when full bids fit, the scale is 1: the shop
+        bids what it said."""
         left = self.campaign.search_budget - self.spent_search
 
-        def spend(shade: float) -> float:
-            return sum(float((r["price"] * r["rate"] * self.hour_weights).sum()) for r in self._search_rows(shade))
+        def spend(rows: list[dict]) -> float:
+            return sum(float((r["price"] * r["rate"] * self.hour_weights).sum()) for r in rows)
 
-        if spend(1.0) <= left:
-            return 1.0
-        if spend(_MIN_SHADE) > left:
-            return _MIN_SHADE  # the platform shades no further: the budget will run out
-        low, high = _MIN_SHADE, 1.0
+        full = self._search_rows(1.0)
+        if not self.sc.paid_search.pacing or spend(full) <= left:
+            return full
+        lowest = self._search_rows(_MIN_SHADE)
+        if spend(lowest) > left:
+            return lowest  # the platform shades no further: the budget will run out
+        low, high, best = _MIN_SHADE, 1.0, lowest
         for _ in range(10):
             mid = (low + high) / 2
-            low, high = (mid, high) if spend(mid) <= left else (low, mid)
-        return low
+            rows = self._search_rows(mid)
+            if spend(rows) <= left:
+                low, best = mid, rows
+            else:
+                high = mid
+        return best
 
     def _display_rows(self, rows: list) -> None:
         cfg = self.sc.display
