@@ -73,7 +73,7 @@ class Recorder:
         self.skus, self.keywords, self.shops = skus, keywords, shops
         self.sessions = Buffer("ts", "customer_id", "is_new_customer", "device", "source", "keyword",
                                "landing_sku", "bounced", "added_to_cart", "order_submitted", "ordered", "order_id",
-                               "page_views")
+                               "page_views", "favourited")
         self.orders = Buffer("order_id", "ts", "customer_id", "session_id", "source", "items",
                              "gross_amount", "discount_amount", "paid_amount", "promotion_id", "coupon_id",
                              "buyer_shipping", "insured")
@@ -86,8 +86,8 @@ class Recorder:
         self.market = Buffer("day", "offer", "price", "on_promotion", "displayed_sales", "rating",
                              "ad_presence", "in_stock")
         self.shop_days = Buffer("day", "followers", "dsr")
-        self.ads = Buffer("ts", "channel", "keyword", "audience", "sku", "bid", "impressions", "clicks", "spend",
-                          "avg_position", "orders", "revenue")
+        self.ads = Buffer("ts", "channel", "keyword", "audience", "sku", "bid", "quality_score", "impressions",
+                          "clicks", "spend", "avg_position", "orders", "revenue")
         self.events: list[tuple[int, str, str, str, str]] = []
         self.promotion_ids: list[str] = []  # the promotions' own list, shared (codes index it)
         self.costs: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -126,6 +126,7 @@ class Recorder:
             "ordered": np.asarray(b.column("ordered"), dtype=bool),
             "order_id": nullable_int(order_id, order_id < 0),
             "page_views": b.column("page_views").astype(np.int16),
+            "favourited": b.column("favourited"),
         }, copy=False)
 
     def orders_table(self) -> pd.DataFrame:
@@ -246,16 +247,18 @@ class Recorder:
 
     def ads_table(self) -> pd.DataFrame:
         """One row per channel, keyword / audience / SKU and hour with ad activity."""
-        from shopsim.ads import AUDIENCES, CHANNELS
+        from shopsim.ads import ALL_AUDIENCES, CHANNELS
 
         b = self.ads
+        qs = b.column("quality_score").astype(float)
         return pd.DataFrame({
             "ts": self.clock.timestamps(b.column("ts").astype(np.int64)),
             "channel": categorical(b.column("channel"), CHANNELS),
             "keyword": categorical(b.column("keyword"), self.keywords),
-            "audience": categorical(b.column("audience"), AUDIENCES),
+            "audience": categorical(b.column("audience"), ALL_AUDIENCES),
             "sku": categorical(b.column("sku"), self.skus),
             "bid": b.column("bid").astype(float),
+            "quality_score": nullable_int(np.nan_to_num(qs), np.isnan(qs)),
             "impressions": b.column("impressions").astype(np.int64),
             "clicks": b.column("clicks").astype(np.int64),
             "spend": b.column("spend").astype(float),

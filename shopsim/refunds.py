@@ -70,7 +70,7 @@ class RefundBook:
         daily_sales = catalog.monthly_sales()[:n] / 30.0 * catalog.price[:n]
         self.sales_history = np.tile(daily_sales[:, None], (1, w))
         self.refund_history = self.sales_history * self.expected[:n, None]
-        catalog.refund_rate = self.expected.copy()
+        catalog.refund_rate[:] = self.expected  # one array: search and the feed read it
         self._pending: list[dict[str, np.ndarray]] = []
 
     # -- causes ------------------------------------------------------------------------------
@@ -99,11 +99,14 @@ class RefundBook:
     # -- drawing -----------------------------------------------------------------------------
     def draw(self, rng: np.random.Generator, order_id: np.ndarray, ts: np.ndarray, offer: np.ndarray,
              qty: np.ndarray, unit_paid: np.ndarray, unit_list: np.ndarray, main_day: bool,
-             late: np.ndarray, insured: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+             late: np.ndarray, insured: np.ndarray, customer: np.ndarray | None = None,
+             wait: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Decide which of a day's paid order lines will be refunded, why, how and when.
 
         ``ts`` is each line's payment, seconds since hour 0; prices are yuan per unit;
-        ``insured`` marks lines of orders with return-shipping insurance. Returns (reason code
+        ``insured`` marks lines of orders with return-shipping insurance; ``customer`` is each
+        line's buyer (-1 unknown); ``wait`` is days before the parcel can ship at all (couriers
+        stopped for Chinese New Year; every such parcel is also ``late``). Returns (reason code
         per line, -1 when kept; True where the refund is refund-only before shipping).
         """
         n = len(order_id)
@@ -118,7 +121,7 @@ class RefundBook:
         reason = np.where(refunded, (u[1][:, None] > share).sum(axis=1), -1).clip(max=len(REASONS) - 1)
         reason[~refunded] = -1
         early = refunded & np.isin(reason, (3, 4)) & (u[2] < c.cancel_before_shipping)
-        ship = ts + rng.exponential(c.ship_hours, n) * _HOUR
+        ship = ts + rng.exponential(c.ship_hours, n) * _HOUR + (0.0 if wait is None else wait * _DAY)
         delivered = ship + (rng.exponential(self.delivery_days, n) + self.late_delay_days * late) * _DAY
         asked = np.where(early, ts + u[3] * (ship - ts),
                          delivered + np.minimum(rng.exponential(c.request_days, n), _NO_REASON_DAYS) * _DAY)
@@ -127,8 +130,9 @@ class RefundBook:
         sellable = early | (rng.random(n) < c.restock_share)
         pays_courier = ~early & ~insured & np.isin(reason, SHOP_FAULT)
         keep = np.flatnonzero(refunded)
+        buyer = np.full(n, -1, np.int64) if customer is None else customer
         self._pending.append({
-            "order_id": order_id[keep], "offer": offer[keep], "qty": qty[keep],
+            "order_id": order_id[keep], "customer": buyer[keep], "offer": offer[keep], "qty": qty[keep],
             "requested": asked[keep].astype(np.int64), "completed": done[keep].astype(np.int64),
             "kind": (~early[keep]).astype(np.int8), "reason": reason[keep].astype(np.int8),
             "amount": np.round(qty[keep] * unit_paid[keep], 2), "restocked": sellable[keep],

@@ -151,6 +151,7 @@ def daily_report(sessions: pd.DataFrame, orders: pd.DataFrame, order_items: pd.D
     bounced = s["bounced"].sum().reindex(index, fill_value=0)
     carted = s["added_to_cart"].sum().reindex(index, fill_value=0)
     carted_paid = (sessions["added_to_cart"] & sessions["ordered"]).groupby(s_day).sum().reindex(index, fill_value=0)
+    out["favourites"] = s["favourited"].sum().reindex(index, fill_value=0).astype(np.int64)
     out["conversion_rate"] = conversion_rate(out["buyers"], out["uv"])
     out["order_conversion_rate"] = conversion_rate(submitters.nunique().reindex(index, fill_value=0), out["uv"])
     out["aov"] = aov(out["gmv"], out["buyers"])

@@ -59,20 +59,23 @@ class ReviewBook:
 
     def draw(self, rng: np.random.Generator, order_id: np.ndarray, ts: np.ndarray,
              offer: np.ndarray, paid_price: np.ndarray, reference: np.ndarray,
-             quality: np.ndarray, late: np.ndarray, refund: np.ndarray | None = None) -> None:
+             quality: np.ndarray, late: np.ndarray, refund: np.ndarray | None = None,
+             wait: np.ndarray | None = None) -> np.ndarray:
         """Decide which paid order lines get a review, when it appears and its stars.
 
         ``ts`` is seconds since hour 0; ``paid_price`` and ``reference`` are yuan per unit;
-        ``refund`` is each line's refund reason code (-1 kept, -2 refunded before shipping).
+        ``refund`` is each line's refund reason code (-1 kept, -2 refunded before shipping);
+        ``wait`` is days before the parcel can ship at all (couriers stopped). Returns the
+        stars each line deserved (the expectation its review is drawn around), 1-5.
         """
         cfg = self.settings
         n = len(order_id)
         if n == 0:
-            return
+            return np.empty(0)
         refund = np.full(n, -1) if refund is None else refund
         writes = (rng.random(n) < cfg.review_share) & (refund != -2)
         delay = rng.exponential(1.0, n) * cfg.delivery_days + rng.exponential(1.0, n) * cfg.review_delay_days
-        delay = delay + late * 3.0
+        delay = delay + late * 3.0 + (0.0 if wait is None else wait)
         mean = (cfg.base_rating + cfg.quality_effect * quality
                 + cfg.value_effect * np.log(reference / paid_price)
                 - cfg.late_delivery_effect * late
@@ -85,6 +88,7 @@ class ReviewBook:
             "offer": offer[keep], "rating": stars[keep], "late": late[keep],
             "pick": pick[keep], "overpriced": (paid_price > reference * 1.15)[keep], "reason": refund[keep],
         })
+        return np.clip(mean, 1.0, 5.0)
 
     def burst(self, rng: np.random.Generator, offer: int, count: int, now: int, days: float = 2.0) -> None:
         """Schedule ``count`` negative reviews on one SKU over the next ``days`` days."""

@@ -24,12 +24,13 @@ import pandas as pd
 import simpy
 
 from shopsim import reports, search, timeline
-from shopsim.ads import Ads
+from shopsim.ads import AUDIENCES, Ads
 from shopsim.calendar import Clock, FestivalCalendar
 from shopsim.catalog import Catalog
 from shopsim.competitors import Rivals
 from shopsim.customers import CrmDesk, CustomerBase
 from shopsim.errors import ActionError, ShopsimError, shown
+from shopsim.feed import feed_clicks
 from shopsim.inventory import Inventory, Reorder
 from shopsim.operator import Levers, OperatorView
 from shopsim.promotions import Promotions
@@ -37,6 +38,7 @@ from shopsim.records import Recorder
 from shopsim.refunds import RefundBook
 from shopsim.reviews import NEGATIVE_STARS, ReviewBook
 from shopsim.scenario import Scenario, TimelineEvent, load_scenario
+from shopsim.seasons import SeasonCalendar
 from shopsim.shoppers import Groups, Shoppers, build_groups, offer_appeal, subset
 
 Policy = Callable[[OperatorView], None]
@@ -74,6 +76,9 @@ class Simulation(Levers):
         self.catalog = cat = Catalog(sc)
         self.relevance = search.relevance_matrix(sc, cat)
         self.customers = CustomerBase(sc.customers, sc.traffic, self.rng("customers"))
+        self.customers.set_categories(cat.categories)
+        self.seasons = SeasonCalendar(sc, self.clock, cat, self.relevance)
+        self._season_offer = np.ones(cat.n)
         self.reviews = ReviewBook(sc.reviews, cat.n_own, sc.shoppers.visible_reviews)
         own = slice(0, cat.n_own)
         self.reviews.start_dsr(sc.shop.dsr_window_days,
@@ -84,7 +89,7 @@ class Simulation(Levers):
         self.refunds.warm_up(self.rng("refunds"))
         self.return_insurance = False
         self.rivals = Rivals(sc, cat)
-        self.ads = Ads(sc, cat, self.relevance)
+        self.ads = Ads(sc, cat, self.relevance, self.rng("ad_market"), self.clock.hour_weights)
         self.promotions = Promotions(sc, cat)
         self.festivals = FestivalCalendar(self.clock, sc.festivals)
         self.crm = CrmDesk(sc.crm, self.customers)
@@ -111,6 +116,7 @@ class Simulation(Levers):
         self._next_order_id = 1
         self._tables: dict[str, tuple[tuple[int, ...], pd.DataFrame]] = {}
         self._reset_counters()
+        self._inherit_campaign()
         self.env.process(self._hours())
         for event in sc.timeline:
             self.env.process(self._scripted(event))
@@ -178,6 +184,22 @@ class Simulation(Levers):
             "appeal": appeal, "price_sensitivity": sh.price_sensitivity,
         })
 
+    def _inherit_campaign(self) -> None:
+        """Start the scenario's running campaign (bids, budget, affiliate rates) as the levers would."""
+        c, cat = self.scenario.campaign, self.catalog
+        words = [k.keyword for k in self.scenario.keywords]
+        for word, bid in c.keyword_bids.items():
+            k = words.index(word)
+            if bid > 0:
+                self.ads.campaign.bids[k] = (round(bid, 2), int(np.argmax(self.relevance[k, : cat.n_own])))
+        self.ads.campaign.search_budget = c.daily_budget
+        for code, rate in c.affiliate_commission.items():
+            self.ads.campaign.commission[cat.index[code]] = rate
+        if c.keyword_bids or c.affiliate_commission:
+            self.records.event(0, "system", "inherited_campaign", "shop",
+                               f"paid search on {len(c.keyword_bids)} keywords, {c.daily_budget:.0f} yuan a day; "
+                               f"affiliate commission on {len(c.affiliate_commission)} SKUs")
+
     # -- the clock -------------------------------------------------------------------------
     def _hours(self) -> Iterator[simpy.Event]:
         while True:
@@ -193,12 +215,16 @@ class Simulation(Levers):
         self.day = day = int(self.env.now // 24)
         self.inventory.start_day()
         self.ads.start_day()
+        self.ads.audience_sizes = self.customers.refresh_audiences(day, self.scenario.display.visitor_days)
+        self.ads.keyword_demand = self.seasons.keyword_factor(day)
+        self._season_offer = self.ads.offer_demand = self.seasons.offer_factor(day)
         self.rivals.morning(self)
         self._rank(day)
         view = self.rivals.market_view()
         self.records.market.append(day=day, **view)
         self._festival_morning(day)
-        ret = self.customers.returning_today(day, self.rng("returning"))
+        busy = float(np.mean([self.festivals.traffic_factor(day, h) for h in range(24)]))
+        ret = self.customers.returning_today(day, self.rng("returning"), busy * self.seasons.holiday_traffic(day))
         hours = self.rng("returning").choice(24, size=len(ret), p=self.clock.hour_weights / 24)
         self._returning_by_hour = [ret[hours == h] for h in range(24)]
         self._second_visits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -218,7 +244,8 @@ class Simulation(Levers):
         for start, end, factor in self._shocks:
             if start <= now < end:
                 shock *= factor
-        return self.clock.traffic_weight(self.day, hour) * shock * self.festivals.traffic_factor(self.day, hour)
+        return (self.clock.traffic_weight(self.day, hour) * shock * self.festivals.traffic_factor(self.day, hour)
+                * self.seasons.holiday_traffic(self.day))
 
     def _festival_morning(self, day: int) -> None:
         """Announce festival phases; on the main day, deposit holders come back in the first hours."""
@@ -314,13 +341,22 @@ class Simulation(Levers):
             appeal += found[0].main_day_intent
         elif found is not None and found[1] == "presale":
             cart_factor *= found[0].presale_purchase_factor
+        if self.seasons.ships_from(self.current_day) is not None:
+            cart_factor *= sc.spring_festival.checkout_factor
         pay = self._eff.copy()
         pay[:n] += promo.shipping_fee(self._eff[:n])
         paid = self.ads.groups(appeal, self.rivals.ad_presence)
         venue = promo.venue_groups(now, found)
+        on_sale = ((cat.stock > 0) & np.concatenate([np.ones(n, dtype=bool), self.rivals.listed])
+                   & (cat.listed_day <= self.current_day))
+        feed = feed_clicks(sc, cat, self.current_day, on_sale, self._season_offer)
+        intent = np.array([sc.display.audiences[a].intent for a in AUDIENCES] + [0.0])
+        hour_rate = self.ads.auction.rate if self.ads.auction is not None else None
         insured = sc.returns.insurance_checkout_effect if self.return_insurance else 0.0
         self._groups = build_groups(sc, cat, self.relevance, self._clicks, appeal, pay,
-                                    self.customers.followers.size, paid, venue, cart_factor, insured)
+                                    self.customers.followers.size, paid, venue, cart_factor, insured,
+                                    feed=feed, demand=self.ads.keyword_demand, audience_intent=intent,
+                                    ad_hour_rate=hour_rate)
         self._market_dirty = False
 
     def _sell_with_ads(self, d: Any, g: Groups, weight: float, start: int) -> None:
@@ -333,7 +369,7 @@ class Simulation(Levers):
             self.records.event(second, "system", "ad_budget_out", "", message)
             self._market_dirty = True
         paid_amount = self._sell(d, g, start)
-        rows = self.ads.rows(d, g, impressions, paid_amount)
+        rows = self.ads.rows(d, g, impressions, paid_amount, start)
         if rows is not None:
             self.records.ads.append(ts=np.full(len(rows["clicks"]), start, dtype=np.int64), **rows)
 
@@ -379,7 +415,7 @@ class Simulation(Levers):
             ts=d.ts, customer_id=d.customer, is_new_customer=~d.was_buyer, device=d.pc.astype(np.int8),
             source=g.source[d.group], keyword=g.keyword[d.group], landing_sku=landing.astype(np.int16),
             bounced=d.bounced, added_to_cart=d.cart, order_submitted=d.submitted, ordered=d.ordered,
-            order_id=order_id, page_views=d.pages)
+            order_id=order_id, page_views=d.pages, favourited=d.favourited)
         first_session = self.records.session_count - len(d.ts) + 1
         self.records.orders.append(
             order_id=order_id[paying], ts=d.ts[paying], customer_id=d.customer[paying],
@@ -392,7 +428,10 @@ class Simulation(Levers):
             unit_paid_price=unit_price, unit_cost=cat.cost[offer])
         self._own_visits += np.bincount(landing, minlength=cat.n_own)
         self._own_units += np.bincount(offer, weights=qty, minlength=cat.n_own)
-        self._after_orders(d, paying, line_order, d.ts[sess], offer, qty, unit_price, money["unit_list"])
+        self._own_interest += np.bincount(landing, weights=d.favourited.astype(float) + d.cart, minlength=cat.n_own)
+        self.customers.note_visits(d.customer, self.day)
+        self._after_orders(d, paying, line_order, d.ts[sess], offer, qty, unit_price, money["unit_list"],
+                           d.customer[sess])
         if self.festivals.festivals:
             self._take_deposits(d, landing)
         per_session = np.zeros(len(d.ts))
@@ -408,14 +447,15 @@ class Simulation(Levers):
         d.pages[who & d.bounced] = 1
 
     def _after_orders(self, d: Any, paying: np.ndarray, line_order: np.ndarray, line_ts: np.ndarray,
-                      offer: np.ndarray, qty: np.ndarray, unit_price: np.ndarray, unit_list: np.ndarray) -> None:
+                      offer: np.ndarray, qty: np.ndarray, unit_price: np.ndarray, unit_list: np.ndarray,
+                      line_customer: np.ndarray) -> None:
         """Count the slice's orders per customer; keep what the day's close draws from; some
         buyers come back later today for something else (so a buyer may pay two orders)."""
         self.customers.record_orders(d.customer[paying], self.day)
         self._day_buyers.append(d.customer[paying])
         self._day_browsers.append(d.customer[~d.bounced & ~d.ordered])
         self._day_lines.append((line_order, line_ts, offer, qty, unit_price, unit_list,
-                                np.full(len(line_order), self.return_insurance)))
+                                np.full(len(line_order), self.return_insurance), line_customer))
         hour = int(self.env.now) % 24
         u = self.rng("repeat").random((3, len(paying)))
         again = (u[0] < self.scenario.shoppers.second_order_rate) & (hour < 23)
@@ -450,19 +490,26 @@ class Simulation(Levers):
         self.customers.follow(np.concatenate([
             buyers[rng.random(len(buyers)) < cfg.customers.follow_after_purchase],
             browsers[rng.random(len(browsers)) < cfg.customers.follow_after_visit]]))
-        order_id, ts, offer, qty, price, list_price, insured = (np.concatenate(parts)
-                                                                for parts in zip(*self._day_lines, strict=True))
+        order_id, ts, offer, qty, price, list_price, insured, who = (
+            np.concatenate(parts) for parts in zip(*self._day_lines, strict=True))
         rr = self.rng("reviews")
         late = rr.random(len(order_id)) < cfg.reviews.late_share
+        wait = np.zeros(len(order_id))
+        restart = self.seasons.ships_from(self.day)
+        if restart is not None:  # couriers stopped for New Year: every order ships when they start again
+            late[:] = True
+            wait[:] = restart - self.day
         found = self.festivals.phase(self.day)
         reason, early = self.refunds.draw(self.rng("refunds"), order_id, ts, offer, qty, price, list_price,
-                                          found is not None and found[1] == "main", late, insured)
-        self.reviews.draw(rr, order_id, ts, offer, price, cat.reference_price[offer], cat.quality[offer], late,
-                          np.where(early, -2, reason))
+                                          found is not None and found[1] == "main", late, insured, who, wait)
+        stars = self.reviews.draw(rr, order_id, ts, offer, price, cat.reference_price[offer], cat.quality[offer],
+                                  late, np.where(early, -2, reason), wait)
+        self.customers.remember_orders(who, cat.category[offer], stars)
         self._day_sales = np.bincount(offer, weights=qty * price, minlength=cat.n_own)
 
     def _settle_refunds(self) -> None:
-        """Refunds completed today: money back, units back on the shelf or written off."""
+        """Refunds completed today: money back, units back on the shelf or written off; the
+        refunded buyers come back less often."""
         cat, day = self.catalog, self.day
         done = self.refunds.complete((day + 1) * 86_400)
         refunded = np.zeros(cat.n_own)
@@ -480,6 +527,8 @@ class Simulation(Levers):
                                         requested=done["requested"], completed=done["completed"], kind=done["kind"],
                                         reason=done["reason"], amount=done["amount"], restocked=back,
                                         return_shipping=done["return_shipping"], goods_cost=cost)
+            buyers = done["customer"]
+            self.customers.mark_refunded(buyers[buyers >= 0])
         self.refunds.close_day(self._day_sales, refunded)
 
     def _close_day(self) -> None:
@@ -492,7 +541,7 @@ class Simulation(Levers):
             self.promotions.close_day(self.day, self._own_units, self._eff)
         units = np.concatenate([self._own_units, self._rival_units])
         visits = np.concatenate([self._own_visits, self._rival_visits])
-        cat.close_day(units, visits)
+        cat.close_day(units, visits, self._own_interest)
         self.records.inventory.append(
             day=self.day, sku=np.arange(n), on_hand_start=inv.on_hand_start, received=inv.received,
             sold=inv.sold, returned=inv.returned, lost=inv.lost, on_hand_end=cat.stock[:n].copy(),
@@ -511,6 +560,7 @@ class Simulation(Levers):
         n_own, n = self.catalog.n_own, self.catalog.n
         self._own_units = np.zeros(n_own)
         self._own_visits = np.zeros(n_own)
+        self._own_interest = np.zeros(n_own)
         self._rival_units = np.zeros(n - n_own, dtype=np.int64)
         self._rival_visits = np.zeros(n - n_own, dtype=np.int64)
         self._rival_weight = 0.0
@@ -519,7 +569,7 @@ class Simulation(Levers):
         self._day_browsers: list[np.ndarray] = [np.empty(0, np.int64)]
         empty = np.empty(0, np.int64)
         self._day_lines: list[tuple[np.ndarray, ...]] = [(empty, empty, empty, empty, np.empty(0), np.empty(0),
-                                                          np.empty(0, bool))]
+                                                          np.empty(0, bool), empty)]
 
     # -- SimPy processes for things that happen later ------------------------------------
     def _arrival(self, order: Reorder) -> Iterator[simpy.Event]:

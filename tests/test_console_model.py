@@ -344,3 +344,10 @@ def test_a_lever_that_crashes_is_a_message_not_an_exception(model, monkeypatch, 
     result = model.apply("set_price")
     assert not result.ok and "the simulator failed (ZeroDivisionError" in result.message
     assert "set_price failed" in caplog.text
+
+
+def test_the_inherited_campaign_shows_in_the_paid_search_check():
+    model = ConsoleModel("baseline", seed=1)
+    answer = check(model, "Paid search").answer
+    assert "Running: " in answer and "cotton t-shirt 2.10 (质量分 " in answer and "budget" in answer
+    assert "TEE-CLASSIC 10%" in answer

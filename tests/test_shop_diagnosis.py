@@ -102,7 +102,10 @@ def test_the_hero_stockout_shows_in_inventory_and_in_gmv(data):
     assert after < 0.75 * before
 
 
-def test_the_rival_price_cut_shows_in_market_and_costs_our_product_visits_and_rank(data):
+def test_the_rival_price_cut_shows_in_market_and_costs_our_product_search_visits_and_rank(data):
+    """The cut shows in ``market`` at once; it costs our competing product its search position within
+    about a week (the rival's sales build up), and with it the visits search sends. The product's
+    other visits (feed, ads, loyal customers) hold, so lesson 03 reads the visits by source."""
     cut = _event("rival_price")
     day = _date(cut.day)
     market = data["market"]
@@ -114,13 +117,17 @@ def test_the_rival_price_cut_shows_in_market_and_costs_our_product_visits_and_ra
     others = market[market["sku"] != cut.target].groupby("sku", observed=True)["price"].nunique()
     assert (others == 1).all()
     ours, keyword = _competitor(cut.target)
+    s = data["sessions"]
+    search = _page({"sessions": s[s["source"] == "search"]}, ours)
+    week_before = search.loc[day - pd.Timedelta(days=7): day - pd.Timedelta(days=1)]
+    second_week = search.loc[day + pd.Timedelta(days=7): day + pd.Timedelta(days=13)]
+    assert second_week["visits"].mean() < 0.8 * week_before["visits"].mean()
     page = _page(data, ours)
-    week_before = page.loc[day - pd.Timedelta(days=7): day - pd.Timedelta(days=1)]
-    week_after = page.loc[day + pd.Timedelta(days=1): day + pd.Timedelta(days=7)]
-    assert week_after["visits"].mean() < 0.8 * week_before["visits"].mean()
+    assert page.loc[day + pd.Timedelta(days=7):, "ordered"].mean() > 0.7 * page.loc[:day, "ordered"].mean(), (
+        "the visitors who still come buy about as before")
     r = data["rankings"]
     position = r[(r["keyword"] == keyword) & (r["sku"] == ours)].set_index("date")["organic_position"]
-    assert position[day + pd.Timedelta(days=2):].mean() > position[: day - pd.Timedelta(days=1)].mean()
+    assert position[day + pd.Timedelta(days=7):].mean() > position[: day - pd.Timedelta(days=1)].mean()
     rival_sales = market[market["sku"] == cut.target].set_index("date")["displayed_sales"]
     assert rival_sales.iloc[-1] > rival_sales[day]
 
