@@ -808,7 +808,7 @@ def _check_dates(sc: Scenario) -> list[str]:
                             "by its name")
         if sum(f.main_day_hour_shape) <= 0:
             problems.append(f"festivals[{i}].main_day_hour_shape: needs at least one positive value")
-        if f.main_day is None:  # a platform festival not in the calendar: _check_calendar says so
+        if f.main_day is None:  # the platform's next one (_date_festivals), or unknown (_check_calendar)
             continue
         main = (f.main_day - sc.start).days
         if main + f.slump_days < 0 or main - f.presale_days > sc.days - 1:
@@ -908,8 +908,8 @@ def _validate(data: Any) -> tuple[Scenario | None, list[str]]:
     scenario, problems = parse(Scenario, _with_festival_presets(data))
     problems += _reference_problems(data)
     if scenario is not None:
-        scenario = _date_festivals(scenario)
-        problems += _cross_check(scenario)
+        problems += _cross_check(scenario)  # a festival given a date must touch the run
+        scenario = _date_festivals(scenario)  # one left to the platform's calendar need not
     return scenario, problems
 
 
