@@ -290,6 +290,8 @@ class Simulation(Levers):
         pay = waiting[self.rng("festival").random(len(waiting)) < found[0].deposit_share]
         self._deposit_ids.append(d.customer[pay])
         self._deposit_offers.append(landing[pay])
+        # the platform counts a deposit (付定金) as a sale of the listing in its rankings and feed
+        self._own_deposits += np.bincount(landing[pay], minlength=self.catalog.n_own)
 
     def _slice(self, hour: int) -> None:
         if self._market_dirty or self._groups is None:
@@ -539,7 +541,7 @@ class Simulation(Levers):
         self._settle_refunds()
         if self.promotions.any:
             self.promotions.close_day(self.day, self._own_units, self._eff)
-        units = np.concatenate([self._own_units, self._rival_units])
+        units = np.concatenate([self._own_units + self._own_deposits, self._rival_units])
         visits = np.concatenate([self._own_visits, self._rival_visits])
         cat.close_day(units, visits, self._own_interest)
         self.records.inventory.append(
@@ -561,6 +563,7 @@ class Simulation(Levers):
         self._own_units = np.zeros(n_own)
         self._own_visits = np.zeros(n_own)
         self._own_interest = np.zeros(n_own)
+        self._own_deposits = np.zeros(n_own)
         self._rival_units = np.zeros(n - n_own, dtype=np.int64)
         self._rival_visits = np.zeros(n - n_own, dtype=np.int64)
         self._rival_weight = 0.0
