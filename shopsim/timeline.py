@@ -133,6 +133,7 @@ def _traffic_shock(sim: Any, ev: TimelineEvent) -> None:
 def _stock_loss(sim: Any, ev: TimelineEvent) -> None:
     offer = sim.catalog.own(ev.target)
     lost = sim.inventory.lose(offer, int(ev.value), sim.env.now)
+    sim.records.cost(sim.current_day, "write_offs", lost * float(sim.catalog.cost[offer]))
     sim.records.event(_second(sim), "system", "stock_loss", ev.target, f"{lost} units written off")
 
 
