@@ -119,10 +119,6 @@ def _tiers(value: Any, most: int = 5) -> list[tuple[float, float]]:
             for t, a in value]
 
 
-# The names the levers were written with (kept for code that imports them).
-_number, _sku_index, _keyword_index = number, sku_index, keyword_index
-
-
 def _show(x: float) -> str:
     """A limit as an operator reads it: 100,000 rather than 1e+05."""
     return f"{int(x):,}" if float(x).is_integer() else f"{x:,}"
