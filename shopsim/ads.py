@@ -1,18 +1,27 @@
 """Bought traffic: paid search (直通车), display ads (钻展) and affiliates (淘宝客).
 
-- **Paid search.** For every keyword the shop bids on, a generalised second-price auction
-  runs among the shop and the rivals' bids: ad rank = bid x quality, where quality is the
-  listing's relevance and click appeal. The top ranks win the ad slots above the organic
-  results; a click costs the next ad rank down divided by the own quality, plus 0.01 yuan,
-  never more than the bid (the last ad pays the reserve price). Clicks stop when the daily
-  budget runs out; later searchers that day see no ad.
+- **Paid search.** Every keyword has a field of advertisers: the named rivals (their
+  ``ad_bids``) and a crowd of other shops generated from the scenario's per-keyword
+  distribution (how many, median bid, spread, quality-score range), whose bids move a little
+  every day. Ad rank = bid x quality score (质量分, 1-10); the top ``ad_slots`` ranks show. A click
+  costs the next rank down divided by the own quality score, plus 0.01 yuan, never more than
+  the bid (the last ad pays the reserve price). A higher bid climbs past more of the crowd, so
+  there is always more traffic to buy at a higher price, up to the top slot.
+- **Quality score.** 1-10 per keyword, from the ad's own click-through history (clicks over
+  the clicks an average ad gets at the same slots, fading over ``quality_memory_days``) and
+  the keyword's relevance (the platform's starting estimate). A good main image earns
+  clicks, clicks earn quality, quality lowers the price of a click.
+- **Bid schedule (分时折扣)** scales a keyword's bid by hour; **audience premiums (人群溢价)** raise
+  the bids for searchers who are the shop's past visitors, past buyers or followers, and those
+  searchers are drawn from the customer base.
 - **Display.** Impressions per audience: the share won rises as the CPM bid passes the
-  market's clearing price; they cost min(bid, clearing) per thousand and get few clicks.
+  market's clearing price; they cost min(bid, clearing) per thousand. ``past_visitors`` and
+  ``past_buyers`` reach the shop's real past visitors and buyers, who arrive as themselves.
 - **Affiliates.** Promoters send visits to a SKU that pays commission; more commission,
   more visits; commission is paid on the orders they bring, nothing else.
 
-The auction runs when the market is regrouped (each morning and after any change); spend is
-charged per slice, in time order, so a budget can run out at 15:00.
+The auction runs when the market is regrouped (each morning and after any change), for every
+hour's bids; spend is charged per slice, in time order, so a budget can run out at 15:00.
 """
 
 from __future__ import annotations
@@ -25,9 +34,22 @@ from shopsim.catalog import Catalog
 from shopsim.scenario import Scenario
 from shopsim.shoppers import SOURCE_CODE, Groups, PaidGroups, SessionDraw
 
+#: Display audiences (钻展).
 AUDIENCES = ("new_shoppers", "past_visitors", "past_buyers")
+#: Audiences a paid-search premium (人群溢价) can raise the bids for.
+PREMIUM_AUDIENCES = ("past_visitors", "past_buyers", "followers")
+#: Every audience code used in traffic groups and the ads table (display first).
+ALL_AUDIENCES = (*AUDIENCES, "followers")
 CHANNELS = ("paid_search", "display", "affiliate")
 _MIN_INCREMENT = 0.01  # yuan above the next ad rank
+_MIN_SHADE = 0.05  # budget pacing lowers bids to no less than 5 % of what the shop bid
+_QS_SLOPE = 1.6  # quality score = 10 x (1 - exp(-slope x click-through index))
+
+
+def quality_score(ctr_index: np.ndarray | float) -> np.ndarray:
+    """Quality score 1-10 from a click-through index (1 = an average relevant ad)."""
+    raw = 10.0 * (1.0 - np.exp(-_QS_SLOPE * np.asarray(ctr_index, dtype=float)))
+    return np.clip(np.rint(raw), 1, 10)
 
 
 @dataclass
@@ -39,25 +61,42 @@ class Campaign:
     search_active: bool = True
     display: dict[int, tuple[float, float, int]] = field(default_factory=dict)  # audience -> (cpm, budget, offer)
     commission: dict[int, float] = field(default_factory=dict)  # own offer -> commission rate
+    schedule: dict[int, np.ndarray] = field(default_factory=dict)  # keyword -> 24 bid shares by hour
+    premiums: dict[int, float] = field(default_factory=dict)  # ALL_AUDIENCES code -> share added to bids
 
 
 @dataclass
 class Auction:
-    """Today's auction result for the shop's groups (arrays aligned with the paid groups)."""
+    """Today's auction result for the shop's bought groups; per-hour arrays are (24, groups)."""
 
     channel: np.ndarray      # index into CHANNELS
     key: np.ndarray          # keyword (paid search), audience (display) or own offer (affiliate)
-    price: np.ndarray        # yuan per click (search), per impression (display), commission rate (affiliate)
-    position: np.ndarray     # ad slot (search), NaN otherwise
-    impressions: np.ndarray  # expected impressions per hour at traffic weight 1
+    audience: np.ndarray     # ALL_AUDIENCES code of the group's shoppers, -1 anyone
     bid: np.ndarray
+    quality_score: np.ndarray  # paid search: 1-10; NaN otherwise
+    price: np.ndarray        # (24, n) yuan per click (search), per impression (display), commission (affiliate)
+    position: np.ndarray     # (24, n) ad slot (search), NaN otherwise
+    impressions: np.ndarray  # (24, n) expected impressions per hour at traffic weight 1
+    rate: np.ndarray         # (24, n) expected sessions per hour at traffic weight 1
 
 
 class Ads:
-    """The shop's campaigns, the auctions, the budgets and the ad records."""
+    """The shop's campaigns, the auctions, the budgets and the ad records.
 
-    def __init__(self, sc: Scenario, cat: Catalog, relevance: np.ndarray) -> None:
-        self.sc, self.cat, self.relevance = sc, cat, relevance
+    Parameters
+    ----------
+    sc, cat, relevance:
+        The scenario, the catalogue and the keywords x listings relevance.
+    rng:
+        The ``ad_market`` stream: draws the field of other advertisers and their daily bids.
+    hour_weights:
+        Relative traffic by hour (mean 1), for the budget pacing's expected spend.
+    """
+
+    def __init__(self, sc: Scenario, cat: Catalog, relevance: np.ndarray, rng: np.random.Generator,
+                 hour_weights: np.ndarray) -> None:
+        self.sc, self.cat, self.relevance, self.rng = sc, cat, relevance, rng
+        self.hour_weights = np.asarray(hour_weights, dtype=float)
         self.campaign = Campaign()
         self.rival_bids = self._rival_bids()
         self.outranked: set[tuple[int, int]] = set()  # (keyword, rival offer): our ad showed above theirs
@@ -66,6 +105,15 @@ class Ads:
         self.search_exhausted = False
         self.display_exhausted = np.zeros(len(AUDIENCES), dtype=bool)
         self.auction: Auction | None = None
+        self.audience_sizes = np.zeros(len(ALL_AUDIENCES))  # customers in each audience (set each morning)
+        self.keyword_demand = np.ones(len(sc.keywords))  # today's seasonal search multiplier per keyword
+        self.offer_demand = np.ones(cat.n)  # today's seasonal demand multiplier per listing (affiliates' shoppers)
+        self._field_bids, self._field_qs = self._draw_field()
+        self._field_today = [b.copy() for b in self._field_bids]
+        n_kw = len(sc.keywords)
+        self.history_clicks = np.zeros(n_kw)    # the shop's ad clicks per keyword (fading)
+        self.history_expected = np.zeros(n_kw)  # clicks an average relevant ad would have had at those slots
+        self._today: tuple[list, np.ndarray] = ([], np.empty(0))  # the auction's competitors and scores, per regroup
 
     @property
     def active(self) -> bool:
@@ -88,6 +136,19 @@ class Ads:
                     out[k].append((bid, int(best)))
         return out
 
+    def _draw_field(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The other advertisers of every keyword: base bids (yuan per click) and quality scores."""
+        cfg = self.sc.paid_search
+        bids, qs = [], []
+        for kw in self.sc.keywords:
+            n = cfg.field_advertisers if kw.advertisers is None else kw.advertisers
+            median = cfg.field_median_bid if kw.median_bid is None else kw.median_bid
+            u = self.rng.standard_normal(n)
+            bids.append(np.round(median * np.exp(cfg.field_bid_spread * u), 2))
+            low, high = cfg.field_quality
+            qs.append(np.rint(low + (high - low) * self.rng.random(n)))
+        return bids, qs
+
     def set_rival_bids(self, bids: list[list[tuple[float, int]]]) -> None:
         """Replace the rivals' bids (per keyword: (bid yuan per click, rival offer)); rivals'
         strategies and scripted ad surges change them while the simulation runs."""
@@ -98,17 +159,38 @@ class Ads:
         seen, self.outranked = self.outranked, set()
         return seen
 
-    def quality(self, k: int, offer: int) -> float:
-        """Ad quality of a listing for a keyword: relevance x click appeal of its main image."""
+    def click_appeal(self, k: int, offer: int) -> float:
+        """How well a listing's ad draws clicks on a keyword: relevance x click appeal of its main image."""
         appeal = np.exp(self.sc.search.listing_click_effect * (self.cat.listing_quality[offer] - 0.5))
         return float(self.relevance[k, offer] * appeal)
 
+    def quality_scores(self) -> np.ndarray:
+        """The shop's quality score (1-10) on every keyword, for the listing it advertises (or would:
+        its most relevant SKU): its click-through history, starting from the keyword's relevance."""
+        prior = self.sc.paid_search.quality_prior_clicks
+        offers = self._ad_offers()
+        relevance = self.relevance[np.arange(len(offers)), offers]
+        index = (self.history_clicks + prior * relevance) / (self.history_expected + prior)
+        return quality_score(index)
+
+    def _ad_offers(self) -> np.ndarray:
+        own = np.argmax(self.relevance[:, : self.cat.n_own], axis=1)
+        for k, (_, o) in self.campaign.bids.items():
+            own[k] = o
+        return own
+
     def start_day(self) -> None:
-        """Budgets refill at midnight."""
+        """Budgets refill at midnight; the other advertisers' bids move; the click history fades."""
         self.spent_search = 0.0
         self.spent_display[:] = 0.0
         self.search_exhausted = False
         self.display_exhausted[:] = False
+        jitter = self.sc.paid_search.field_daily_jitter
+        self._field_today = [np.round(b * np.exp(jitter * self.rng.standard_normal(len(b))), 2)
+                             for b in self._field_bids]
+        fade = np.exp(-1.0 / self.sc.paid_search.quality_memory_days)
+        self.history_clicks *= fade
+        self.history_expected *= fade
 
     # -- the morning auction / regrouping -----------------------------------------------------
     def groups(self, appeal: np.ndarray, rival_ads: np.ndarray) -> PaidGroups:
@@ -116,68 +198,129 @@ class Ads:
 
         ``rival_ads`` (bool per rival offer) is set to whether each rival won an ad slot.
         """
-        rows: list[tuple[int, int, int, int, float, float, float, float, float]] = []
+        rows: list[dict] = []
         rival_ads[:] = False
-        self._search_rows(rows, rival_ads)
+        live = self.campaign.search_active and not self.search_exhausted and self.campaign.search_budget > 0
+        self._today = [self._competitors(k) for k in range(len(self.sc.keywords))], self.quality_scores()
+        if live and self.campaign.bids:
+            rows += self._paced_rows()
+        self._presence(rival_ads, live)
         self._display_rows(rows)
         self._affiliate_rows(rows, appeal)
         if not rows:
             self.auction = None
             return PaidGroups.none()
-        a = np.array(rows, dtype=float)
-        self.auction = Auction(a[:, 0].astype(int), a[:, 1].astype(int), a[:, 4], a[:, 5], a[:, 6], a[:, 7])
+        col = {name: np.array([r[name] for r in rows]) for name in rows[0]}
+        self.auction = Auction(col["channel"].astype(int), col["key"].astype(int), col["audience"].astype(int),
+                               col["bid"].astype(float), col["qs"].astype(float), col["price"].T, col["position"].T,
+                               col["impressions"].T, col["rate"].T)
         source = np.array([SOURCE_CODE[CHANNELS[c]] for c in self.auction.channel])
         keyword = np.where(self.auction.channel == 0, self.auction.key, -1)
-        return PaidGroups(source, keyword, a[:, 2].astype(int), a[:, 8])
+        return PaidGroups(source, keyword, col["offer"].astype(int), self.auction.rate.mean(axis=0),
+                          self.auction.audience)
 
-    def _search_rows(self, rows: list, rival_ads: np.ndarray) -> None:
-        live = self.campaign.search_active and not self.search_exhausted and self.campaign.search_budget > 0
-        shade = self._pacing() if live else 1.0
-        rows += self._auction(shade if live else None, rival_ads)
+    def _competitors(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Keyword ``k``'s other ad ranks today (bid x quality score), sorted, and which rival offer
+        each belongs to (-1: an advertiser outside the named rivals)."""
+        cat = self.cat
+        rival = [(bid * float(quality_score(self.click_appeal(k, o))), o)
+                 for bid, o in self.rival_bids[k] if cat.stock[o] > 0]
+        ranks = np.concatenate([self._field_today[k] * self._field_qs[k], [r for r, _ in rival]])
+        owner = np.concatenate([np.full(len(self._field_qs[k]), -1), [o for _, o in rival]]).astype(int)
+        order = np.argsort(ranks, kind="stable")
+        return ranks[order], owner[order]
 
-    def _auction(self, shade: float | None, rival_ads: np.ndarray | None = None) -> list[tuple]:
-        """Every keyword's auction with the shop's bids scaled by ``shade`` (None: the shop is out).
+    def _slot(self, ranks: np.ndarray, own_rank: float) -> int:
+        """The slot an ad of rank ``own_rank`` wins (1 = top); ties go to the other advertiser."""
+        return int(len(ranks) - np.searchsorted(ranks, own_rank, side="left")) + 1
 
-        Returns the shop's winning rows: (channel 0, keyword, offer, 0, cpc, slot, impressions
-        per hour, bid, clicks per hour), at traffic weight 1.
-        """
+    def _search_rows(self, shade: float) -> list[dict]:
+        """The shop's paid-search groups: per keyword, its ordinary searchers and, for each audience
+        with a premium, that audience's searchers, each with per-hour slot, price and clicks."""
         cfg, cat = self.sc.paid_search, self.cat
+        competitors, qs_all = self._today
+        affinity = cfg.audience_search_affinity / self.sc.customers.market_size
+        shares = {a: min(0.5, self.audience_sizes[a] * affinity) for a, p in self.campaign.premiums.items() if p > 0}
         rows = []
-        for k, kw in enumerate(self.sc.keywords):
-            entrants = [(bid * self.quality(k, o), bid, o) for bid, o in self.rival_bids[k] if cat.stock[o] > 0]
-            own = self.campaign.bids.get(k)
-            if shade is not None and own and cat.stock[own[1]] > 0:
-                entrants.append((shade * own[0] * self.quality(k, own[1]), shade * own[0], own[1]))
-            entrants.sort(key=lambda e: -e[0])
-            if rival_ads is not None and shade is not None and own:
-                mine = next((s for s, e in enumerate(entrants[: cfg.ad_slots]) if e[2] < cat.n_own), None)
-                if mine is not None:
-                    self.outranked.update((k, e[2]) for e in entrants[mine + 1:])
-            for slot, (_rank, bid, o) in enumerate(entrants[: cfg.ad_slots], start=1):
-                if o >= cat.n_own:
-                    if rival_ads is not None:
-                        rival_ads[o - cat.n_own] = True
-                    continue
-                below = entrants[slot][0] if slot < len(entrants) else 0.0
-                cpc = min(bid, max(cfg.reserve_price, below / self.quality(k, o) + _MIN_INCREMENT))
-                impressions = kw.daily_searches / 24.0
-                clicks = impressions * cfg.top_click_rate * slot ** -cfg.click_decay * self.quality(k, o)
-                rows.append((0, k, o, 0, round(cpc, 2), slot, impressions, own[0], clicks))
+        for k, (bid, o) in sorted(self.campaign.bids.items()):
+            if cat.stock[o] <= 0:
+                continue
+            ranks, _ = competitors[k]
+            qs, appeal = float(qs_all[k]), self.click_appeal(k, o)
+            hourly = shade * self.campaign.schedule.get(k, np.ones(24))
+            searches = self.sc.keywords[k].daily_searches / 24.0 * self.keyword_demand[k]
+            variants = [(-1, 1.0 - sum(shares.values()), 0.0)]
+            variants += [(a, share, self.campaign.premiums[a]) for a, share in shares.items()]
+            for audience, share, premium in variants:
+                row = self._hourly_row(ranks, bid * (1 + premium) * hourly, qs, appeal, searches * share)
+                row.update(channel=0, key=k, offer=o, audience=audience, bid=bid, qs=qs)
+                rows.append(row)
         return rows
 
-    def _pacing(self) -> float:
-        """The largest bid scale (1, 0.95, ... 0.05) whose expected day's spend fits the budget.
+    def _hourly_row(self, ranks: np.ndarray, bids: np.ndarray, qs: float, appeal: float,
+                    searches: float) -> dict:
+        """Slot, price, impressions and clicks per hour for 24 hourly bids on one keyword."""
+        cfg = self.sc.paid_search
+        price, position, impressions, rate = (np.zeros(24) for _ in range(4))
+        position[:] = np.nan
+        for b in np.unique(bids):
+            if b <= 0:
+                continue
+            slot = self._slot(ranks, b * qs)
+            if slot > cfg.ad_slots:
+                continue
+            below = ranks[len(ranks) - slot] if slot <= len(ranks) else 0.0
+            hours = bids == b
+            price[hours] = round(min(b, max(cfg.reserve_price, below / qs + _MIN_INCREMENT)), 2)
+            position[hours] = slot
+            impressions[hours] = searches
+            rate[hours] = searches * cfg.top_click_rate * slot ** -cfg.click_decay * appeal
+        return {"price": price, "position": position, "impressions": impressions, "rate": rate}
 
-        Without pacing, or when even full bids fit, the scale is 1: the shop bids what it said.
-        """
-        if not self.sc.paid_search.pacing:
-            return 1.0
+    def _presence(self, rival_ads: np.ndarray, live: bool) -> None:
+        """Which rivals' ads show (with the shop's plain bids, if it is bidding), and which of them
+        the shop's ad outranks."""
+        cfg, cat = self.sc.paid_search, self.cat
+        competitors, qs_all = self._today
+        for k in range(len(self.sc.keywords)):
+            ranks, owner = competitors[k]
+            own = self.campaign.bids.get(k) if live else None
+            own_rank = own[0] * float(qs_all[k]) if own and cat.stock[own[1]] > 0 else None
+            above = len(ranks) - np.arange(len(ranks))  # slot of each competitor without the shop
+            if own_rank is not None:
+                above = above + (ranks < own_rank)  # those below the shop's ad move down one
+                shown = self._slot(ranks, own_rank) <= cfg.ad_slots
+                if shown:
+                    self.outranked.update((k, int(o)) for o, r in zip(owner, ranks, strict=True)
+                                          if o >= 0 and r < own_rank)
+            for o, slot in zip(owner, above, strict=True):
+                if o >= 0 and slot <= cfg.ad_slots:
+                    rival_ads[o - cat.n_own] = True
+
+    def _paced_rows(self) -> list[dict]:
+        """The paid-search groups at the largest bid scale (0.05 to 1) whose expected day's spend
+        fits the budget (匀速投放). Without pacing, or when full bids fit, the scale is 1: the shop
+        bids what it said."""
         left = self.campaign.search_budget - self.spent_search
-        for shade in np.linspace(1.0, 0.05, 20):
-            spend = sum(r[4] * r[8] * 24.0 for r in self._auction(float(shade)))
-            if spend <= left:
-                return float(shade)
-        return 0.05
+
+        def spend(rows: list[dict]) -> float:
+            return sum(float((r["price"] * r["rate"] * self.hour_weights).sum()) for r in rows)
+
+        full = self._search_rows(1.0)
+        if not self.sc.paid_search.pacing or spend(full) <= left:
+            return full
+        lowest = self._search_rows(_MIN_SHADE)
+        if spend(lowest) > left:
+            return lowest  # the platform shades no further: the budget will run out
+        low, high, best = _MIN_SHADE, 1.0, lowest
+        for _ in range(10):
+            mid = (low + high) / 2
+            rows = self._search_rows(mid)
+            if spend(rows) <= left:
+                low, best = mid, rows
+            else:
+                high = mid
+        return best
 
     def _display_rows(self, rows: list) -> None:
         cfg = self.sc.display
@@ -188,10 +331,12 @@ class Ads:
             aud = cfg.audiences[name]
             if budget <= 0 or cpm <= 0 or self.cat.stock[o] <= 0:
                 continue
+            reach = aud.reach if a == 0 else min(aud.reach, self.audience_sizes[a])
             share = 1.0 / (1.0 + np.exp(-(cpm / aud.clearing_cpm - 1.0) / cfg.win_spread))
-            impressions = aud.reach * cfg.impressions_per_shopper * share / 24.0
-            price = min(cpm, aud.clearing_cpm) / 1000.0
-            rows.append((1, a, o, 0, price, np.nan, impressions, cpm, impressions * aud.click_rate))
+            impressions = reach * cfg.impressions_per_shopper * share / 24.0
+            rows.append({"channel": 1, "key": a, "offer": o, "audience": a, "bid": cpm, "qs": np.nan,
+                         "price": np.full(24, min(cpm, aud.clearing_cpm) / 1000.0), "position": np.full(24, np.nan),
+                         "impressions": np.full(24, impressions), "rate": np.full(24, impressions * aud.click_rate)})
 
     def _affiliate_rows(self, rows: list, appeal: np.ndarray) -> None:
         cfg = self.sc.affiliates
@@ -200,8 +345,10 @@ class Ads:
             if rate <= 0 or self.cat.stock[o] <= 0:
                 continue
             visits = (cfg.base_daily_visits / 24.0 * (rate / cfg.reference_commission) ** cfg.commission_elasticity
-                      * np.exp(0.5 * (appeal[o] - np.median(own))))
-            rows.append((2, o, o, 0, rate, np.nan, 0.0, rate, visits))
+                      * np.exp(0.5 * (appeal[o] - np.median(own))) * self.offer_demand[o])
+            rows.append({"channel": 2, "key": o, "offer": o, "audience": -1, "bid": rate, "qs": np.nan,
+                         "price": np.full(24, rate), "position": np.full(24, np.nan), "impressions": np.zeros(24),
+                         "rate": np.full(24, visits)})
 
     # -- charging a slice ----------------------------------------------------------------------
     def charge(self, d: SessionDraw, g: Groups, weight: float, start: int, rng: np.random.Generator
@@ -216,12 +363,14 @@ class Ads:
         events: list[tuple[int, str]] = []
         if a is None:
             return keep, np.zeros(0), events
+        hour = (start // 3600) % 24
+        price = a.price[hour]
         paid_group = d.group - g.n_organic
         is_paid = (paid_group >= 0) & (paid_group < g.n_ads)
-        impressions = rng.poisson(a.impressions * weight).astype(float)
+        impressions = rng.poisson(a.impressions[hour] * weight).astype(float)
         search = np.flatnonzero(is_paid & (a.channel[np.clip(paid_group, 0, len(a.channel) - 1)] == 0))
         if len(search):
-            cost = np.cumsum(a.price[paid_group[search]])
+            cost = np.cumsum(price[paid_group[search]])
             over = cost > self.campaign.search_budget - self.spent_search + 1e-9
             if over.any():
                 cut = d.ts[search[np.argmax(over)]]
@@ -229,11 +378,11 @@ class Ads:
                 self._cut_impressions(impressions, a.channel == 0, cut - start)
                 self.search_exhausted = True
                 events.append((int(cut), f"paid search budget of {self.campaign.search_budget:.0f} yuan ran out"))
-            self.spent_search += float(a.price[paid_group[search[~over]]].sum())
+            self.spent_search += float(price[paid_group[search[~over]]].sum())
         for row in np.flatnonzero(a.channel == 1):
             aud = a.key[row]
             left = self.campaign.display[aud][1] - self.spent_display[aud]
-            cost = impressions[row] * a.price[row]
+            cost = impressions[row] * price[row]
             if cost > left:
                 fraction = max(left, 0.0) / cost
                 impressions[row] = np.floor(impressions[row] * fraction)
@@ -241,38 +390,53 @@ class Ads:
                 keep[is_paid & (paid_group == row) & (d.ts > cut)] = False
                 self.display_exhausted[aud] = True
                 events.append((int(cut), f"display budget for {AUDIENCES[aud]} ran out"))
-            self.spent_display[aud] += impressions[row] * a.price[row]
+            self.spent_display[aud] += impressions[row] * price[row]
         return keep, impressions, events
 
-    def rows(self, d: SessionDraw, g: Groups, impressions: np.ndarray, paid_amount: np.ndarray
+    def rows(self, d: SessionDraw, g: Groups, impressions: np.ndarray, paid_amount: np.ndarray, start: int
              ) -> dict[str, np.ndarray] | None:
-        """The slice's ``ads`` table rows: one per bought group with impressions or clicks.
+        """The slice's ``ads`` table rows: one per bought group with impressions or clicks; feeds
+        the paid-search click history behind the quality scores.
 
         ``paid_amount`` is yuan paid per session (0 when it did not order).
         """
         a = self.auction
         if a is None:
             return None
+        hour = (start // 3600) % 24
+        price, position = a.price[hour], a.position[hour]
         paid_group = d.group - g.n_organic
         mine = (paid_group >= 0) & (paid_group < g.n_ads)
         n = len(a.channel)
         clicks = np.bincount(paid_group[mine], minlength=n)
         orders = np.bincount(paid_group[mine], weights=d.ordered[mine], minlength=n)
         revenue = np.bincount(paid_group[mine], weights=paid_amount[mine], minlength=n)
-        spend = np.select([a.channel == 0, a.channel == 1], [clicks * a.price, impressions * a.price],
-                          default=revenue * a.price)
+        spend = np.select([a.channel == 0, a.channel == 1], [clicks * price, impressions * price],
+                          default=revenue * price)
+        self._learn(clicks, impressions, position)
         show = (impressions > 0) | (clicks > 0)
         if not show.any():
             return None
         keyword = np.where(a.channel == 0, a.key, -1)
-        audience = np.where(a.channel == 1, a.key, -1)
         sku = np.asarray(g.offer[g.n_organic: g.n_organic + g.n_ads], dtype=np.int64)
         impressions = np.where(a.channel == 2, clicks, impressions)  # an affiliate visit is its own impression
-        return {"channel": a.channel[show], "keyword": keyword[show], "audience": audience[show], "sku": sku[show],
-                "bid": a.bid[show], "impressions": impressions[show].astype(np.int64),
+        return {"channel": a.channel[show], "keyword": keyword[show], "audience": a.audience[show], "sku": sku[show],
+                "bid": a.bid[show], "quality_score": a.quality_score[show],
+                "impressions": impressions[show].astype(np.int64),
                 "clicks": clicks[show].astype(np.int64), "spend": np.round(spend[show], 2),
-                "avg_position": a.position[show], "orders": orders[show].astype(np.int64),
+                "avg_position": position[show], "orders": orders[show].astype(np.int64),
                 "revenue": np.round(revenue[show], 2)}
+
+    def _learn(self, clicks: np.ndarray, impressions: np.ndarray, position: np.ndarray) -> None:
+        """Add the slice's paid-search clicks, and the clicks an average relevant ad would have had
+        at the same slots, to the click history."""
+        a, cfg = self.auction, self.sc.paid_search
+        search = (a.channel == 0) & (impressions > 0)
+        if not search.any():
+            return
+        expected = impressions[search] * cfg.top_click_rate * position[search] ** -cfg.click_decay
+        np.add.at(self.history_clicks, a.key[search], clicks[search])
+        np.add.at(self.history_expected, a.key[search], expected)
 
     @staticmethod
     def _cut_impressions(impressions: np.ndarray, rows: np.ndarray, seconds_in: float) -> None:

@@ -28,6 +28,42 @@ DEFAULT_HOUR_SHAPE: tuple[float, ...] = (
 DEFAULT_WEEKDAY_SHAPE: tuple[float, ...] = (0.95, 0.95, 0.97, 0.98, 1.0, 1.08, 1.07)
 
 
+#: New Year's Day of the Chinese (lunar) calendar, 春节: the holiday week runs from New Year's Eve.
+SPRING_FESTIVAL: dict[int, dt.date] = {
+    2026: dt.date(2026, 2, 17), 2027: dt.date(2027, 2, 6), 2028: dt.date(2028, 1, 26),
+}
+
+#: The platform's sales festivals a scenario can name without a date: (month, day) of the main
+#: day and the settings that differ from a Double 11 (the schema's defaults).
+PLATFORM_FESTIVALS: dict[str, dict[str, object]] = {
+    "double11": {},
+    "618": {"presale_days": 10, "main_day_traffic": 4.5, "presale_traffic": 1.25, "main_day_intent": 0.6,
+            "slump_days": 5, "slump_traffic": 0.8, "min_discount": 0.1, "venue_visits": 70.0},
+    "38": {"presale_days": 3, "main_day_traffic": 2.0, "presale_traffic": 1.1, "presale_purchase_factor": 0.8,
+           "deposit_share": 0.1, "main_day_intent": 0.3, "slump_days": 2, "slump_traffic": 0.9,
+           "min_discount": 0.1, "enrolment_fee": 800.0, "venue_visits": 30.0},
+    "99": {"presale_days": 4, "main_day_traffic": 2.5, "presale_traffic": 1.15, "presale_purchase_factor": 0.75,
+           "deposit_share": 0.15, "main_day_intent": 0.4, "slump_days": 3, "slump_traffic": 0.85,
+           "min_discount": 0.1, "enrolment_fee": 1000.0, "venue_visits": 40.0},
+}
+_FESTIVAL_DAY = {"double11": (11, 11), "618": (6, 18), "38": (3, 8), "99": (9, 9)}
+
+
+def next_platform_day(name: str, start: dt.date) -> dt.date:
+    """The main day of platform festival ``name`` on or after ``start``."""
+    month, day = _FESTIVAL_DAY[name]
+    this_year = dt.date(start.year, month, day)
+    return this_year if this_year >= start else dt.date(start.year + 1, month, day)
+
+
+def season_factor(curve: tuple[float, ...], when: dt.date) -> float:
+    """Demand multiplier of a 12-month curve on a date, interpolated between the middles of months."""
+    position = when.month - 1 + (when.day - 1) / 30.5 - 0.5  # 0.0 = the middle of January
+    low = int(np.floor(position))
+    frac = position - low
+    return float(curve[low % 12] * (1 - frac) + curve[(low + 1) % 12] * frac)
+
+
 class Clock:
     """Converts simulated hours to dates and timestamps for one scenario.
 

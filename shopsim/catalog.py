@@ -15,6 +15,7 @@ from shopsim.scenario import Scenario
 HISTORY_DAYS = 60
 _PRIOR_CLICKS = 200.0  # pseudo-visits behind the conversion estimate of a new listing
 _PRIOR_CONVERSION = 0.02
+_PRIOR_INTEREST_PER_UNIT = 4.0  # favourites and carts per unit sold, before the shop's own history
 
 
 class Catalog:
@@ -27,6 +28,11 @@ class Catalog:
     stock: units on hand. quality, listing_quality: 0-1.
     rating_sum, rating_count: stars summed over reviews, and the review count.
     reference_price: the price shoppers consider fair for each offer, yuan per unit.
+    listed_day: the simulated day each listing went live (negative: before the start).
+    interest_history: favourites plus cart adds (收藏加购) per own listing and day.
+    refund_rate: each listing's recent refund rate (refunded amount / sales over the last
+    ``returns.window_days``; rivals: what the causes of returns give them), kept by
+    :mod:`shopsim.refunds`; search ranking subtracts it and the feed's recommender penalises it.
     """
 
     def __init__(self, sc: Scenario) -> None:
@@ -55,6 +61,9 @@ class Catalog:
         self.visits_history = self.units_history / _PRIOR_CONVERSION
         self.reference_price = np.array([s.price if s.reference_price is None else s.reference_price
                                          for s in items], dtype=float)
+        self.listed_day = -np.array([s.age_days for s in items], dtype=float)
+        self.interest_history = self.units_history[: self.n_own] * _PRIOR_INTEREST_PER_UNIT
+        self.refund_rate = np.zeros(self.n)
 
     @property
     def n(self) -> int:
@@ -94,12 +103,27 @@ class Catalog:
         visits = self.visits_history[:, -days:].sum(axis=1)
         return (units + _PRIOR_CONVERSION * _PRIOR_CLICKS) / (visits + _PRIOR_CLICKS)
 
-    def close_day(self, units: np.ndarray, visits: np.ndarray) -> None:
-        """Push one day's units sold and listing visits per offer into the history."""
+    def interest_rate(self, days: int) -> np.ndarray:
+        """收藏加购 rate per offer over the last ``days`` days: favourites and cart adds per visit.
+
+        Measured for own listings; a rival's is estimated from its units sold (the platform sees
+        it, the shop does not)."""
+        units = self.units_history[:, -days:].sum(axis=1)
+        interest = units * _PRIOR_INTEREST_PER_UNIT
+        interest[: self.n_own] = self.interest_history[:, -days:].sum(axis=1)
+        visits = self.visits_history[:, -days:].sum(axis=1)
+        prior = _PRIOR_CONVERSION * _PRIOR_INTEREST_PER_UNIT
+        return (interest + prior * _PRIOR_CLICKS) / (visits + _PRIOR_CLICKS)
+
+    def close_day(self, units: np.ndarray, visits: np.ndarray, interest: np.ndarray | None = None) -> None:
+        """Push one day's units sold and listing visits per offer (and favourites + cart adds per
+        own listing) into the history."""
         self.units_history = np.roll(self.units_history, -1, axis=1)
         self.visits_history = np.roll(self.visits_history, -1, axis=1)
+        self.interest_history = np.roll(self.interest_history, -1, axis=1)
         self.units_history[:, -1] = units
         self.visits_history[:, -1] = visits
+        self.interest_history[:, -1] = units[: self.n_own] * _PRIOR_INTEREST_PER_UNIT if interest is None else interest
 
     def add_ratings(self, offers: np.ndarray, stars: np.ndarray) -> None:
         """Add published reviews' stars to their offers' ratings."""

@@ -311,6 +311,7 @@ class Rivals:
         stock, relevance, units, visits = self._held.pop(i)
         o = self.first + i
         self.listed[i] = True
+        self.cat.listed_day[o] = sim.current_day + 1  # the recommender picks it up with the next morning's search
         self.cat.stock[o] += stock
         sim.relevance[:, o] = relevance
         self.cat.units_history[o] = units

@@ -2,9 +2,14 @@
 
 Every visitor gets a customer id the first time the shop sees them; a searcher may already be
 known (the chance is the base's size over the niche's market size). A buyer may follow the
-shop and comes back later through their orders page with a chance that decays with the days
-since their last order (the repeat-purchase hazard). ``is_new_customer`` means "has never
-bought from the shop".
+shop and comes back later through their orders page or the recommendation feed with a chance
+(the repeat-purchase hazard) that decays with the days since their last order, is higher for
+categories bought again sooner (``repurchase_by_category``), rises with how well the last order
+served them (the stars it deserved) and falls if it was refunded. ``is_new_customer`` means
+"has never bought from the shop".
+
+The base also keeps the audiences ads can target: past visitors (visited lately, never
+bought), past buyers and followers.
 """
 
 from __future__ import annotations
@@ -74,9 +79,19 @@ class CustomerBase:
         self.followers = Growable("int64", settings.followers * 2)
         self.log_customer = Growable("int64", settings.past_buyers * 2)
         self.log_day = Growable("int32", settings.past_buyers * 2)
+        self.last_visit_day = Growable("int32", start * 2)
+        self.satisfaction = Growable("float32", start * 2)  # stars the last order deserved, minus 4.5
+        self.last_category = Growable("int16", start * 2)  # category of the last order, -1 unknown
+        self.refunded = Growable("bool", start * 2)  # the last order was refunded (set by a refund model)
+        self.category_factor = np.ones(1)
+        self.audiences: list[np.ndarray] = [np.empty(0, np.int64)] * 4
         self.orders.grow(start)
         self.last_order_day.grow(start, -10**6)
         self.is_follower.grow(start, False)
+        self.last_visit_day.grow(start, -10**6)
+        self.satisfaction.grow(start, 0)
+        self.last_category.grow(start, -1)
+        self.refunded.grow(start, False)
         buyers = np.arange(settings.past_buyers)
         days = -rng.integers(1, 366, size=len(buyers)).astype("int32")
         self.orders.view[buyers] = 1 + rng.poisson(0.4, size=len(buyers))
@@ -97,6 +112,10 @@ class CustomerBase:
         self.orders.grow(n)
         self.last_order_day.grow(n, -10**6)
         self.is_follower.grow(n, False)
+        self.last_visit_day.grow(n, -10**6)
+        self.satisfaction.grow(n, 0)
+        self.last_category.grow(n, -1)
+        self.refunded.grow(n, False)
         return np.arange(first, first + n, dtype=np.int64)
 
     def searchers(self, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -119,16 +138,65 @@ class CustomerBase:
             return self.new_ids(n)
         return self.followers.view[(u * self.followers.size).astype(np.int64)]
 
-    def returning_today(self, day: int, rng: np.random.Generator) -> np.ndarray:
-        """Past buyers who come back today through their orders page (one id per visit)."""
+    def returning_today(self, day: int, rng: np.random.Generator, busy: float = 1.0) -> np.ndarray:
+        """Past buyers who come back today through their orders page or the feed (one id per
+        visit); ``busy`` scales the hazard on days the whole platform is busier or quieter (a
+        festival, the New Year)."""
         days = self.log_day.view
         lo = np.searchsorted(days, day - self.window)
         cust = self.log_customer.view[lo:]
         when = days[lo:]
         latest = self.last_order_day.view[cust] == when
-        hazard = self.repeat_rate * np.exp(-(day - when) / self.repeat_decay)
+        hazard = busy * self.repeat_rate * np.exp(-(day - when) / self.repeat_decay) * self.hazard_factor(cust)
         back = latest & (rng.random(len(cust)) < hazard)
         return cust[back]
+
+    def hazard_factor(self, ids: np.ndarray) -> np.ndarray:
+        """Each customer's repurchase hazard relative to an average buyer: the category of the last
+        order, how well it served them, and whether it was refunded."""
+        s = self.settings
+        category = self.last_category.view[ids]
+        factor = np.where(category >= 0, self.category_factor[np.maximum(category, 0)], 1.0)
+        factor = factor * np.exp(s.satisfaction_effect * self.satisfaction.view[ids])
+        return np.where(self.refunded.view[ids], factor * s.refund_return_factor, factor)
+
+    def set_categories(self, categories: list[str]) -> None:
+        """The catalogue's categories (codes of ``last_category``) and their repurchase factors."""
+        by = self.settings.repurchase_by_category
+        self.category_factor = np.array([by.get(c, 1.0) for c in categories])
+
+    def remember_orders(self, ids: np.ndarray, category: np.ndarray, stars: np.ndarray) -> None:
+        """After a day's orders: each buyer's category and the stars the order deserved (1-5)."""
+        self.last_category.view[ids] = category
+        self.satisfaction.view[ids] = stars - 4.5
+        self.refunded.view[ids] = False
+
+    def mark_refunded(self, ids: np.ndarray) -> None:
+        """These customers' last order was refunded (they come back less often)."""
+        self.refunded.view[ids] = True
+
+    def note_visits(self, ids: np.ndarray, day: int) -> None:
+        """These customers visited the shop on ``day``."""
+        self.last_visit_day.view[ids] = day
+
+    def refresh_audiences(self, day: int, visitor_days: int) -> np.ndarray:
+        """Recount the audiences ads can target (see :data:`shopsim.ads.ALL_AUDIENCES`); return their sizes.
+
+        past_visitors visited within ``visitor_days`` and never bought; past_buyers bought; the
+        new_shoppers audience is the platform's, not the shop's (size 0 here)."""
+        buyers = self.orders.view > 0
+        recent = self.last_visit_day.view >= day - visitor_days
+        self.audiences = [np.empty(0, np.int64), np.flatnonzero(recent & ~buyers), np.flatnonzero(buyers),
+                          self.followers.view.copy()]
+        return np.array([len(a) for a in self.audiences], dtype=float)
+
+    def audience_members(self, code: int, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Ids of ``n`` visitors from audience ``code`` (new customers if it is empty)."""
+        u = rng.random(n)  # always n draws, so the stream stays aligned
+        pool = self.audiences[code]
+        if len(pool) == 0:
+            return self.new_ids(n)
+        return pool[(u * len(pool)).astype(np.int64)]
 
     def is_buyer(self, ids: np.ndarray) -> np.ndarray:
         """Whether each customer has bought from the shop before."""

@@ -3,6 +3,7 @@
 Stock is consumed in the order shoppers pay within a time slice, so when it runs out
 mid-slice the later shoppers find the item sold out. A reorder arrives after the SKU's lead
 time (plus any supply delay in force) at 09:00 and is paid for as cost of goods when sold.
+Refunded units that are fit to sell come back on the shelf (``returned``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Inventory:
         self.received = np.zeros(n, dtype=np.int64)
         self.sold = np.zeros(n, dtype=np.int64)
         self.lost = np.zeros(n, dtype=np.int64)
+        self.returned = np.zeros(n, dtype=np.int64)
         self.stockout_hours = np.zeros(n)
 
     def on_order(self) -> np.ndarray:
@@ -135,6 +137,14 @@ class Inventory:
         back = np.bincount(offer, weights=qty, minlength=n_own).astype(np.int64)
         self.catalog.stock[:n_own] += back
         self.sold -= back
+        self.sold_out_since[(back > 0) & (self.catalog.stock[:n_own] > 0)] = np.nan
+
+    def restock(self, offer: np.ndarray, qty: np.ndarray) -> None:
+        """Put refunded units that are fit to sell back on the shelf."""
+        n_own = self.catalog.n_own
+        back = np.bincount(offer, weights=qty, minlength=n_own).astype(np.int64)
+        self.catalog.stock[:n_own] += back
+        self.returned += back
         self.sold_out_since[(back > 0) & (self.catalog.stock[:n_own] > 0)] = np.nan
 
     def count_stockout(self, start: float, end: float) -> None:

@@ -26,6 +26,8 @@ MAX_BID = 99.0  # yuan per click
 MAX_BUDGET = 1_000_000.0  # yuan per day
 MAX_CPM = 1_000.0  # yuan per 1000 impressions
 MIN_COMMISSION, MAX_COMMISSION = 0.05, 0.3  # share of the paid price (Taobao affiliate programme range)
+MIN_BID_SHARE, MAX_BID_SHARE = 0.3, 2.5  # 分时折扣: share of the bid in an hour (the platform's range)
+MAX_PREMIUM = 3.0  # 人群溢价: at most +300 % on the bid
 
 
 # -- validators: every lever argument goes through one of these ---------------------------------
@@ -213,6 +215,44 @@ class Levers:
         self.ads.campaign.search_active = active
         self._changed("set_ads_active", "paid_search", "on" if active else "off")
 
+    def set_bid_schedule(self, keyword: str, shares_by_hour: Any) -> None:
+        """Hourly bid schedule (分时折扣) of a keyword: 24 shares of the bid, hours 00-23, each 0
+        (no ads that hour) or 0.3 to 2.5 (the platform's range); all 1 removes the schedule."""
+        k = keyword_index(self, keyword)
+        if not isinstance(shares_by_hour, (list, tuple, np.ndarray)) or np.ndim(shares_by_hour) != 1:
+            raise ActionError("shares_by_hour must be a list of 24 shares of the bid (hours 00-23), "
+                              f"not {shown(shares_by_hour)}")
+        values = list(shares_by_hour)
+        if len(values) != 24:
+            raise ActionError(f"shares_by_hour needs 24 values (hours 00-23), not {len(values)}")
+        shares = np.array([number(f"shares_by_hour[{h}]", v, 0, MAX_BID_SHARE, "of the bid")
+                           for h, v in enumerate(values)])
+        low = [h for h, v in enumerate(shares) if 0 < v < MIN_BID_SHARE]
+        if low:
+            raise ActionError(f"shares_by_hour[{low[0]}] {shares[low[0]]:g} is too small; give 0 (no ads that hour) "
+                              f"or {MIN_BID_SHARE} to {MAX_BID_SHARE} of the bid")
+        schedule = self.ads.campaign.schedule
+        if (shares == 1).all():
+            schedule.pop(k, None)
+        else:
+            schedule[k] = shares
+        self._changed("set_bid_schedule", keyword, " ".join(f"{v:.0%}" for v in shares))
+
+    def set_audience_premium(self, audience: str, share: float) -> None:
+        """Audience premium (人群溢价) on every paid-search bid for searchers who are the shop's
+        ``past_visitors``, ``past_buyers`` or ``followers``: a share added to the bid (0 removes it,
+        at most 3 = +300 %)."""
+        from shopsim.ads import ALL_AUDIENCES, PREMIUM_AUDIENCES
+
+        audience = choice("audience", audience, PREMIUM_AUDIENCES)
+        share = number("share", share, 0, MAX_PREMIUM, "added to the bid")
+        a = ALL_AUDIENCES.index(audience)
+        if share == 0:
+            self.ads.campaign.premiums.pop(a, None)
+        else:
+            self.ads.campaign.premiums[a] = share
+        self._changed("set_audience_premium", audience, f"+{share:.0%} on paid-search bids")
+
     def set_display(self, audience: str, cpm_bid: float, daily_budget: float, sku: str | None = None) -> None:
         """Buy display ads (钻展) for an audience: CPM bid (yuan per 1000 impressions, 0 stops)
         and daily budget (yuan). ``sku`` is the product the banner leads to (default: the best seller)."""
@@ -280,7 +320,7 @@ class Levers:
         units = float(self.catalog.velocity(7)[o])
         self.promotions.discounts.append(Discount(pid, start, start + hours, o, flash_price=round(price, 2), cap=cap,
                                                   units_before=units))
-        self.records.cost(int(start // 24), "promotion_cost", self.scenario.promotions.flash_sale_fee)
+        self.env.process(self._book_at(start, "promotion_cost", self.scenario.promotions.flash_sale_fee))
         self._promotion_changes(start, start + hours)
         self._changed("flash_sale", sku, f"{pid}: {cap} units at {price:.2f} yuan, {self._when(start)} for "
                       f"{hours} h", market=start <= self.env.now)
@@ -389,6 +429,17 @@ class Levers:
         self._changed("set_free_shipping_threshold", "shop",
                       f"free shipping from {threshold:g} yuan" if threshold else "free shipping on every order")
 
+    def set_return_insurance(self, on: bool) -> None:
+        """Offer return-shipping insurance (运费险) on every order (True) or stop (False).
+
+        While on, each paid order costs the premium (``returns.insurance_premium``, booked as
+        return_insurance), shoppers pay a little more readily, and the insurer pays every
+        return's courier; while off, the shop pays the courier of returns that are its fault.
+        """
+        self.return_insurance = flag("on", on)
+        premium = self.scenario.returns.insurance_premium
+        self._changed("set_return_insurance", "shop", f"on, {premium:.2f} yuan per order" if on else "off")
+
     def _window(self, days: int, start_day: int | None, name: str = "days") -> tuple[float, float]:
         days = number(name, days, 1, 90, "days", whole=True)
         if start_day is None:
@@ -425,8 +476,9 @@ class OperatorView:
     """
 
     LEVERS = ("set_price", "reorder", "improve_listing", "reply_to_review", "set_keyword_bid", "set_ad_budget",
-              "set_ads_active", "set_display", "set_affiliate_commission", "discount", "flash_sale",
-              "issue_coupon", "spend_and_save", "set_free_shipping_threshold", "enrol_festival", "send_crm")
+              "set_ads_active", "set_bid_schedule", "set_audience_premium", "set_display", "set_affiliate_commission",
+              "discount", "flash_sale", "issue_coupon", "spend_and_save", "set_free_shipping_threshold",
+              "enrol_festival", "send_crm", "set_return_insurance")
 
     def __init__(self, sim: Any) -> None:
         self._sim = sim
@@ -473,6 +525,29 @@ class OperatorView:
         words = list(self.keywords())
         return {words[k]: bid for k, (bid, _) in self._sim.ads.campaign.bids.items()}
 
+    def quality_scores(self) -> dict[str, int]:
+        """The shop's paid-search quality score (质量分, 1-10) per keyword, as the platform shows it."""
+        return dict(zip(self.keywords(), (int(q) for q in self._sim.ads.quality_scores()), strict=True))
+
+    def campaign(self) -> dict[str, Any]:
+        """The running bought traffic: paid-search bids (yuan per click), daily budget (yuan), on/off,
+        bid schedules, audience premiums, display buys and affiliate commissions."""
+        from shopsim.ads import ALL_AUDIENCES, AUDIENCES
+
+        sim = self._sim
+        c, words, codes = sim.ads.campaign, list(self.keywords()), sim.catalog.codes
+        return {
+            "keyword_bids": self.keyword_bids(),
+            "ad_skus": {words[k]: codes[o] for k, (_, o) in c.bids.items()},
+            "daily_budget": c.search_budget,
+            "search_active": c.search_active,
+            "bid_schedules": {words[k]: [float(v) for v in s] for k, s in c.schedule.items()},
+            "audience_premiums": {ALL_AUDIENCES[a]: p for a, p in c.premiums.items()},
+            "display": {AUDIENCES[a]: {"cpm_bid": cpm, "daily_budget": b, "sku": codes[o]}
+                        for a, (cpm, b, o) in c.display.items()},
+            "affiliate_commission": {codes[o]: r for o, r in c.commission.items()},
+        }
+
     def festivals(self) -> list[dict]:
         """Upcoming and past festivals: name, main_day, min_discount, enrolled."""
         sim = self._sim
@@ -488,7 +563,8 @@ class OperatorView:
         if name in OperatorView.LEVERS:
             return getattr(self._sim, name)
         raise AttributeError(f"a policy has no {name!r}; it can read date, day, tables, skus, stock(), "
-                             "on_order(), lead_times(), prices(), keywords(), keyword_bids(), festivals() "
+                             "on_order(), lead_times(), prices(), keywords(), keyword_bids(), quality_scores(), "
+                             "campaign(), festivals() "
                              f"and use {', '.join(self.LEVERS)}")
 
 

@@ -4,8 +4,12 @@ free-shipping threshold (包邮), with their price effects and what they do to d
 - A SKU discount or a flash sale changes the price shoppers see (and so their choice); a
   flash sale also brings venue traffic and stops when its quantity cap is sold.
 - Coupons and spend-and-save tiers take money off a basket above a threshold; shoppers just
-  below a threshold often add a unit to reach it, so order value rises.
-- Below the free-shipping threshold the buyer pays shipping, which makes carts hesitate.
+  below a threshold often add one item to reach it (one more unit, or often another SKU that
+  bridges the gap), so order value rises; a gap no single item bridges is left alone.
+- Below the free-shipping threshold the buyer pays shipping, which makes carts hesitate; and
+  apparel shoppers expect free shipping (包邮), so a listing that charges it loses appeal.
+- A standing promotion loses its pull (badge and expected saving) over the days it runs
+  (``fatigue_days``): shoppers get used to it.
 - Shoppers' reference price follows the prices they see (memory ``reference_memory_days``):
   frequent discounting makes the list price look dear. A discount also pulls demand
   forward: part of its extra sales are taken from the following days.
@@ -107,13 +111,29 @@ class Promotions:
         return flag
 
     def basket_saving(self, now: float, unit_price: np.ndarray) -> np.ndarray:
-        """Yuan a one-unit buyer expects to save from today's basket deals, per own offer."""
+        """Yuan a one-unit buyer expects to save from today's basket deals, per own offer
+        (fading as the deal grows old, see :meth:`freshness`)."""
         best = np.zeros(len(unit_price))
         for deal in self.active_deals(now, public=True):
             for threshold, amount in deal.tiers:
                 reach = np.exp(-np.maximum(threshold - unit_price, 0) / unit_price)
-                best = np.maximum(best, amount * reach * self.sc.promotions.top_up_rate)
+                best = np.maximum(best, amount * reach * self.sc.promotions.top_up_rate * self._fresh(deal, now))
         return best
+
+    def _fresh(self, promo: Window, now: float) -> float:
+        """How much of a promotion's pull is left after it has run (now - start) hours."""
+        return float(np.exp(-max(now - promo.start, 0.0) / 24.0 / self.sc.promotions.fatigue_days))
+
+    def freshness(self, now: float) -> np.ndarray:
+        """Per own SKU, the pull left of the freshest promotion badge it shows now (1 = new, 0 = none)."""
+        fresh = np.zeros(self.cat.n_own)
+        _, ids = self.prices(now)
+        for d in self.discounts:
+            if ids[d.offer] == d.promotion_id:
+                fresh[d.offer] = max(fresh[d.offer], self._fresh(d, now))
+        for deal in self.active_deals(now, public=True):
+            fresh = np.maximum(fresh, self._fresh(deal, now))
+        return fresh
 
     def shipping_fee(self, gross: np.ndarray) -> np.ndarray:
         """What each order's buyer pays for shipping, yuan (0 at or above the free threshold)."""
@@ -169,25 +189,60 @@ class Promotions:
 
     # -- pricing a slice's orders --------------------------------------------------------------
     def top_up(self, rng: np.random.Generator, now: float, sess: np.ndarray, offer: np.ndarray,
-               qty: np.ndarray, main: np.ndarray, price: np.ndarray) -> np.ndarray:
-        """Shoppers just below a threshold add units of their main SKU to reach it; new qty."""
-        thresholds = [t for deal in self.active_deals(now, public=True) for t, _ in deal.tiers]
+               qty: np.ndarray, main: np.ndarray, price: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Shoppers just below a threshold add one item to reach it; returns the new lines.
+
+        The chance falls with the gap (relative to the basket) and with the deal's age. A
+        tempted shopper adds another SKU that bridges the gap (``top_up_other_sku``, picked by
+        popularity among those priced at least the gap, the nearer the likelier) or one more
+        unit of the main SKU if that bridges it; if neither does, nothing is added. Lines are
+        (session position, own offer, units, is the landing SKU), in session order.
+        """
+        cfg = self.sc.promotions
+        deals = [(deal, t) for deal in self.active_deals(now, public=True) for t, _ in deal.tiers]
+        fresh = [self._fresh(deal, now) for deal, _ in deals]
         if self.free_shipping_threshold > 0:
-            thresholds.append(self.free_shipping_threshold)
-        if not thresholds or not len(sess):
-            return qty
-        gross = np.bincount(np.searchsorted(np.unique(sess), sess), weights=qty * price[offer])
-        order = np.searchsorted(np.unique(sess), sess)
-        line_gross = gross[order]
-        u = rng.random(len(sess))
+            deals.append((None, self.free_shipping_threshold))
+            fresh.append(1.0)  # the shipping fee saved does not grow stale
+        if not deals or not len(sess):
+            return sess, offer, qty, main
+        orders, line_order = np.unique(sess, return_inverse=True)
+        gross = np.bincount(line_order, weights=qty * price[offer])
+        thresholds, fresh_t = np.array([t for _, t in deals]), np.array(fresh)
+        above = np.where(thresholds[None, :] > gross[:, None], thresholds[None, :], np.inf)
+        nearest = above.argmin(axis=1)
+        gap = above[np.arange(len(orders)), nearest] - gross
+        u = rng.random((3, len(orders)))
+        with np.errstate(invalid="ignore"):
+            tempted = np.isfinite(gap) & (u[0] < cfg.top_up_rate * fresh_t[nearest] * np.exp(-gap / gross))
+        n_own = self.cat.n_own
+        own_price, in_stock = price[:n_own], self.cat.stock[:n_own] > 0
+        popularity = self.cat.landing_share()
+        main_offer = np.zeros(len(orders), dtype=np.int64)
+        main_offer[line_order[main]] = offer[main]
+        add_sess, add_offer, more = [], [], []
+        for i in np.flatnonzero(tempted):
+            same = own_price[main_offer[i]] >= gap[i] and in_stock[main_offer[i]]
+            others = (own_price >= gap[i]) & in_stock
+            others[offer[line_order == i]] = False
+            if others.any() and (u[1][i] < cfg.top_up_other_sku or not same):
+                w = popularity * others * np.exp(-(own_price - gap[i]) / gap[i])
+                add_sess.append(orders[i])
+                add_offer.append(min(int(np.searchsorted(np.cumsum(w), u[2][i] * w.sum(), side="right")), n_own - 1))
+            elif same:
+                more.append(i)
         qty = qty.copy()
-        for t in sorted(thresholds):
-            gap = t - line_gross
-            tempted = main & (gap > 0) & (u < self.sc.promotions.top_up_rate * np.exp(-gap / line_gross))
-            extra = np.ceil(np.maximum(gap, 0) / price[offer]).astype(np.int64)
-            qty[tempted] += extra[tempted]
-            line_gross = line_gross + np.where(tempted, extra * price[offer], 0)
-        return qty
+        if more:
+            qty[main & np.isin(line_order, more)] += 1
+        if not add_sess:
+            return sess, offer, qty, main
+        sess = np.concatenate([sess, np.array(add_sess, dtype=sess.dtype)])
+        offer = np.concatenate([offer, np.array(add_offer, dtype=offer.dtype)])
+        qty = np.concatenate([qty, np.ones(len(add_sess), dtype=qty.dtype)])
+        main = np.concatenate([main, np.zeros(len(add_sess), dtype=bool)])
+        order = np.argsort(sess, kind="stable")
+        return sess[order], offer[order], qty[order], main[order]
 
     def price_orders(self, now: float, order_of_line: np.ndarray, n_orders: int, offer: np.ndarray,
                      qty: np.ndarray, flash_ids: list[str | None], eff: np.ndarray,

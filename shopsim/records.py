@@ -72,19 +72,22 @@ class Recorder:
         self.clock = clock
         self.skus, self.keywords, self.shops = skus, keywords, shops
         self.sessions = Buffer("ts", "customer_id", "is_new_customer", "device", "source", "keyword",
-                               "landing_sku", "bounced", "added_to_cart", "ordered", "order_id", "page_views")
+                               "landing_sku", "bounced", "added_to_cart", "order_submitted", "ordered", "order_id",
+                               "page_views", "favourited")
         self.orders = Buffer("order_id", "ts", "customer_id", "session_id", "source", "items",
                              "gross_amount", "discount_amount", "paid_amount", "promotion_id", "coupon_id",
-                             "buyer_shipping")
+                             "buyer_shipping", "insured")
         self.order_items = Buffer("order_id", "sku", "qty", "unit_list_price", "unit_paid_price", "unit_cost")
-        self.inventory = Buffer("day", "sku", "on_hand_start", "received", "sold", "lost",
+        self.inventory = Buffer("day", "sku", "on_hand_start", "received", "sold", "returned", "lost",
                                 "on_hand_end", "stockout_hours", "on_order")
+        self.refunds = Buffer("order_id", "sku", "qty", "requested", "completed", "kind", "reason", "amount",
+                              "restocked", "return_shipping", "goods_cost")
         self.rankings = Buffer("day", "keyword", "offer", "organic_position")
         self.market = Buffer("day", "offer", "price", "on_promotion", "displayed_sales", "rating",
                              "ad_presence", "in_stock")
         self.shop_days = Buffer("day", "followers", "dsr")
-        self.ads = Buffer("ts", "channel", "keyword", "audience", "sku", "bid", "impressions", "clicks", "spend",
-                          "avg_position", "orders", "revenue")
+        self.ads = Buffer("ts", "channel", "keyword", "audience", "sku", "bid", "quality_score", "impressions",
+                          "clicks", "spend", "avg_position", "orders", "revenue")
         self.events: list[tuple[int, str, str, str, str]] = []
         self.promotion_ids: list[str] = []  # the promotions' own list, shared (codes index it)
         self.costs: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -111,17 +114,19 @@ class Recorder:
         return pd.DataFrame({
             "session_id": np.arange(1, b.rows + 1, dtype=np.int64),
             "ts": self.clock.timestamps(b.column("ts")),
-            "customer_id": b.column("customer_id"),
-            "is_new_customer": b.column("is_new_customer"),
+            "customer_id": np.asarray(b.column("customer_id"), dtype=np.int64),
+            "is_new_customer": np.asarray(b.column("is_new_customer"), dtype=bool),
             "device": categorical(b.column("device"), DEVICES),
             "source": categorical(b.column("source"), SOURCES),
             "keyword": categorical(b.column("keyword"), self.keywords),
             "landing_sku": categorical(b.column("landing_sku"), self.skus),
-            "bounced": b.column("bounced"),
-            "added_to_cart": b.column("added_to_cart"),
-            "ordered": b.column("ordered"),
+            "bounced": np.asarray(b.column("bounced"), dtype=bool),
+            "added_to_cart": np.asarray(b.column("added_to_cart"), dtype=bool),
+            "order_submitted": np.asarray(b.column("order_submitted"), dtype=bool),
+            "ordered": np.asarray(b.column("ordered"), dtype=bool),
             "order_id": nullable_int(order_id, order_id < 0),
             "page_views": b.column("page_views").astype(np.int16),
+            "favourited": b.column("favourited"),
         }, copy=False)
 
     def orders_table(self) -> pd.DataFrame:
@@ -140,6 +145,7 @@ class Recorder:
             "promotion_id": _ids(b.column("promotion_id"), self.promotion_ids),
             "coupon_id": _ids(b.column("coupon_id"), self.promotion_ids),
             "buyer_shipping": b.column("buyer_shipping").astype(float),
+            "insured": b.column("insured").astype(bool),
         }, copy=False)
 
     def order_items_table(self) -> pd.DataFrame:
@@ -159,11 +165,32 @@ class Recorder:
         b = self.inventory
         cols = {"date": self.clock.dates(b.column("day")),
                 "sku": categorical(b.column("sku"), self.skus)}
-        for c in ("on_hand_start", "received", "sold", "lost", "on_hand_end"):
+        for c in ("on_hand_start", "received", "sold", "returned", "lost", "on_hand_end"):
             cols[c] = b.column(c).astype(np.int64)
         cols["stockout_hours"] = np.round(b.column("stockout_hours").astype(float), 3)
         cols["on_order"] = b.column("on_order").astype(np.int64)
         return pd.DataFrame(cols)
+
+    def refunds_table(self) -> pd.DataFrame:
+        """One row per refunded order line (completed refunds), in completion order."""
+        from shopsim.refunds import KINDS, REASONS
+
+        b = self.refunds
+        order_id = b.column("order_id").astype(np.int64)
+        return pd.DataFrame({
+            "refund_id": np.arange(1, b.rows + 1, dtype=np.int64),
+            "order_id": nullable_int(order_id, order_id < 0),
+            "sku": categorical(b.column("sku"), self.skus),
+            "qty": b.column("qty").astype(np.int64),
+            "requested_ts": self.clock.timestamps(b.column("requested").astype(np.int64)),
+            "completed_ts": self.clock.timestamps(b.column("completed").astype(np.int64)),
+            "kind": categorical(b.column("kind"), KINDS),
+            "reason": categorical(b.column("reason"), REASONS),
+            "amount": b.column("amount").astype(float),
+            "restocked": b.column("restocked").astype(bool),
+            "return_shipping": b.column("return_shipping").astype(float),
+            "goods_cost": np.round(b.column("goods_cost").astype(float), 2),
+        })
 
     def rankings_table(self) -> pd.DataFrame:
         """One row per keyword, listing and day: the organic position that morning."""
@@ -207,8 +234,10 @@ class Recorder:
         })
 
     def costs_table(self) -> pd.DataFrame:
-        """One row per day and cost item not tied to an order (holding, listing work ...)."""
-        rows = [(day, item, amount) for day, items in sorted(self.costs.items())
+        """One row per simulated day and cost item not tied to an order (holding, listing work ...).
+
+        A cost the operator incurs between runs belongs to the next day and shows once it runs."""
+        rows = [(day, item, amount) for day, items in sorted(self.costs.items()) if day < self.days_done
                 for item, amount in sorted(items.items())]
         return pd.DataFrame({
             "date": self.clock.dates(np.array([r[0] for r in rows], dtype=np.int64)),
@@ -218,16 +247,18 @@ class Recorder:
 
     def ads_table(self) -> pd.DataFrame:
         """One row per channel, keyword / audience / SKU and hour with ad activity."""
-        from shopsim.ads import AUDIENCES, CHANNELS
+        from shopsim.ads import ALL_AUDIENCES, CHANNELS
 
         b = self.ads
+        qs = b.column("quality_score").astype(float)
         return pd.DataFrame({
             "ts": self.clock.timestamps(b.column("ts").astype(np.int64)),
             "channel": categorical(b.column("channel"), CHANNELS),
             "keyword": categorical(b.column("keyword"), self.keywords),
-            "audience": categorical(b.column("audience"), AUDIENCES),
+            "audience": categorical(b.column("audience"), ALL_AUDIENCES),
             "sku": categorical(b.column("sku"), self.skus),
             "bid": b.column("bid").astype(float),
+            "quality_score": nullable_int(np.nan_to_num(qs), np.isnan(qs)),
             "impressions": b.column("impressions").astype(np.int64),
             "clicks": b.column("clicks").astype(np.int64),
             "spend": b.column("spend").astype(float),

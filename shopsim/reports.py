@@ -1,7 +1,8 @@
 """KPI definitions (the one place they live), the daily report (日报) and the P&L.
 
 Lessons, the console and grading all call these, so "conversion rate" means one thing
-everywhere: buyers / visitors (UV). AOV (客单价 here) is paid revenue / orders.
+everywhere: buyers / visitors (UV). AOV (客单价) follows 生意参谋: paid amount / paying buyers;
+the per-order figure is the average order value (paid amount / orders).
 """
 
 from __future__ import annotations
@@ -11,9 +12,16 @@ import pandas as pd
 
 from shopsim.scenario import Shop
 
-#: P&L cost lines, in the order they are subtracted from revenue (all in yuan).
-COST_LINES = ("cogs", "ad_spend_search", "ad_spend_display", "affiliate_commission", "platform_fee",
-              "shipping", "promotion_cost", "crm_cost", "holding_cost", "listing_cost")
+#: P&L cost lines that vary with the business, in the order they are subtracted (all in yuan);
+#: revenue + returned_cogs - these = contribution.
+VARIABLE_COSTS = ("refunds", "cogs", "ad_spend_search", "ad_spend_display", "affiliate_commission",
+                  "affiliate_service_fee", "platform_fee", "payment_fee", "shipping", "packaging",
+                  "return_shipping", "return_insurance", "promotion_cost", "crm_cost", "holding_cost",
+                  "listing_cost", "write_offs")
+#: The shop's fixed costs per day (scenario ``shop.fixed_costs``): contribution - these = net profit.
+FIXED_COSTS = ("staff", "rent", "software")
+#: Every P&L cost line.
+COST_LINES = VARIABLE_COSTS + FIXED_COSTS
 
 
 def _ratio(num, den):
@@ -29,9 +37,19 @@ def conversion_rate(buyers, uv):
     return _ratio(buyers, uv)
 
 
-def aov(revenue, orders):
-    """Average order value = paid revenue (yuan) / orders."""
+def aov(revenue, buyers):
+    """AOV (客单价) = paid amount (yuan) / paying buyers, as 生意参谋 defines it."""
+    return _ratio(revenue, buyers)
+
+
+def avg_order_value(revenue, orders):
+    """Average order value (笔单价) = paid amount (yuan) / orders."""
     return _ratio(revenue, orders)
+
+
+def refund_rate(refunded, gmv):
+    """Refund rate (退款率, by amount) = refunded amount (yuan) / GMV of the same period."""
+    return _ratio(refunded, gmv)
 
 
 def bounce_rate(bounced_sessions, sessions):
@@ -44,9 +62,10 @@ def add_to_cart_rate(carted_sessions, sessions):
     return _ratio(carted_sessions, sessions)
 
 
-def cart_abandonment_rate(orders, carted_sessions):
-    """Cart abandonment = 1 - orders / sessions with a cart add."""
-    return 1.0 - _ratio(orders, carted_sessions)
+def cart_abandonment_rate(carted_orders, carted_sessions):
+    """Cart abandonment = 1 - paid orders from sessions with a cart add / sessions with a cart add
+    (buy-now orders skip the cart, so they are not counted)."""
+    return 1.0 - _ratio(carted_orders, carted_sessions)
 
 
 def roas(revenue, ad_spend):
@@ -60,10 +79,13 @@ def local_date(ts: pd.Series) -> pd.Series:
 
 
 def pnl(orders: pd.DataFrame, order_items: pd.DataFrame, costs: pd.DataFrame, ads: pd.DataFrame,
-        shop: Shop, dates: pd.DatetimeIndex) -> pd.DataFrame:
-    """Profit and loss per day: every yuan from orders, ads and booked costs.
+        shop: Shop, dates: pd.DatetimeIndex, refunds: pd.DataFrame, insurance_premium: float) -> pd.DataFrame:
+    """Profit and loss per day: every yuan from orders, refunds, ads and booked costs.
 
-    revenue is what buyers paid after discounts; net_profit = revenue - every cost line.
+    Each line is booked on the day it falls: sales on the day paid, refunds (and the cost of
+    the goods that came back, ``returned_cogs``, a credit) on the day refunded, fixed costs
+    every day. revenue is what buyers paid after discounts; contribution = revenue +
+    returned_cogs - every variable cost; net_profit = contribution - staff, rent, software.
     """
     out = pd.DataFrame(index=pd.DatetimeIndex(dates, name="date"))
     day = local_date(orders["ts"])
@@ -77,23 +99,35 @@ def pnl(orders: pd.DataFrame, order_items: pd.DataFrame, costs: pd.DataFrame, ad
     for channel, column in (("paid_search", "ad_spend_search"), ("display", "ad_spend_display"),
                             ("affiliate", "affiliate_commission")):
         out[column] = spend.get(channel, 0.0)
+    out["affiliate_service_fee"] = out["affiliate_commission"].fillna(0.0) * shop.affiliate_service_fee_rate
     out["platform_fee"] = out["revenue"] * shop.platform_fee_rate
+    out["payment_fee"] = out["revenue"] * shop.payment_fee_rate
     shop_pays = (orders["buyer_shipping"] == 0).groupby(day).sum()
     out["shipping"] = shop_pays * shop.shipping_cost_per_order
+    out["packaging"] = by_day.size() * shop.packaging_per_order
+    refunded = refunds.groupby(local_date(refunds["completed_ts"]))
+    out["refunds"] = refunded["amount"].sum()
+    out["returned_cogs"] = refunded["goods_cost"].sum()
+    out["return_shipping"] = refunded["return_shipping"].sum()
+    out["return_insurance"] = orders["insured"].groupby(day).sum() * insurance_premium
     booked = costs.pivot_table(index="date", columns="item", values="amount", aggfunc="sum")
-    for column in ("promotion_cost", "crm_cost", "holding_cost", "listing_cost"):
+    for column in ("promotion_cost", "crm_cost", "holding_cost", "listing_cost", "write_offs", *FIXED_COSTS):
         out[column] = booked.get(column, 0.0)
     out = out.fillna(0.0).round(2)
-    out["net_profit"] = (out["revenue"] - out[list(COST_LINES)].sum(axis=1)).round(2)
+    out = out[["gross_sales", "discounts", "revenue", "returned_cogs", *VARIABLE_COSTS, *FIXED_COSTS]]
+    out.insert(len(out.columns) - len(FIXED_COSTS), "contribution",
+               (out["revenue"] + out["returned_cogs"] - out[list(VARIABLE_COSTS)].sum(axis=1)).round(2))
+    out["net_profit"] = (out["contribution"] - out[list(FIXED_COSTS)].sum(axis=1)).round(2)
     return out.reset_index()
 
 
 def daily_report(sessions: pd.DataFrame, orders: pd.DataFrame, order_items: pd.DataFrame,
                  pnl_table: pd.DataFrame, ads: pd.DataFrame, dates: pd.DatetimeIndex,
                  shop_days: pd.DataFrame) -> pd.DataFrame:
-    """The daily report (日报): one row per day of traffic, funnel, sales, customers and profit.
+    """The daily report (日报): one row per day of traffic, funnel, sales, refunds, customers and profit.
 
     ``shop_days`` holds the shop's end-of-day ``followers`` and ``dsr`` (stars), by date.
+    Refunds are those completed that day (from ``pnl_table``).
     """
     index = pd.DatetimeIndex(dates, name="date")
     s_day = local_date(sessions["ts"])
@@ -104,22 +138,31 @@ def daily_report(sessions: pd.DataFrame, orders: pd.DataFrame, order_items: pd.D
     out["sessions"] = s.size()
     o_day = local_date(orders["ts"])
     o = orders.groupby(o_day)
+    out["submitted_orders"] = s["order_submitted"].sum()
     out["orders"] = o.size()
     out["buyers"] = o["customer_id"].nunique()
+    submitters = sessions.loc[sessions["order_submitted"], "customer_id"].groupby(s_day[sessions["order_submitted"]])
     units = order_items.groupby("order_id")["qty"].sum()
     out["units"] = orders["order_id"].map(units).groupby(o_day).sum()
     out["gmv"] = o["paid_amount"].sum()
     out = out.fillna(0)
-    for c in ("pv", "uv", "sessions", "orders", "buyers", "units"):
+    for c in ("pv", "uv", "sessions", "submitted_orders", "orders", "buyers", "units"):
         out[c] = out[c].astype(np.int64)
     bounced = s["bounced"].sum().reindex(index, fill_value=0)
     carted = s["added_to_cart"].sum().reindex(index, fill_value=0)
+    carted_paid = (sessions["added_to_cart"] & sessions["ordered"]).groupby(s_day).sum().reindex(index, fill_value=0)
+    out["favourites"] = s["favourited"].sum().reindex(index, fill_value=0).astype(np.int64)
     out["conversion_rate"] = conversion_rate(out["buyers"], out["uv"])
-    out["aov"] = aov(out["gmv"], out["orders"])
+    out["order_conversion_rate"] = conversion_rate(submitters.nunique().reindex(index, fill_value=0), out["uv"])
+    out["aov"] = aov(out["gmv"], out["buyers"])
+    out["avg_order_value"] = avg_order_value(out["gmv"], out["orders"])
     out["bounce_rate"] = bounce_rate(bounced, out["sessions"])
     out["add_to_cart_rate"] = add_to_cart_rate(carted, out["sessions"])
-    out["cart_abandonment_rate"] = cart_abandonment_rate(out["orders"], carted)
+    out["cart_abandonment_rate"] = cart_abandonment_rate(carted_paid, carted)
     p = pnl_table.set_index("date").reindex(index)
+    out["refund_amount"] = p["refunds"]
+    out["refund_rate"] = refund_rate(p["refunds"], out["gmv"])
+    out["net_gmv"] = (out["gmv"] - p["refunds"]).round(2)
     out["ad_spend"] = p[["ad_spend_search", "ad_spend_display", "affiliate_commission"]].sum(axis=1)
     ad_revenue = ads.groupby(local_date(ads["ts"]))["revenue"].sum().reindex(index, fill_value=0.0)
     out["roas"] = roas(ad_revenue, out["ad_spend"])
@@ -130,6 +173,7 @@ def daily_report(sessions: pd.DataFrame, orders: pd.DataFrame, order_items: pd.D
     out["followers"] = shop_days["followers"]
     out["dsr"] = shop_days["dsr"]
     out["gross_profit"] = (p["revenue"] - p["cogs"]).round(2)
+    out["contribution"] = p["contribution"]
     out["net_profit"] = p["net_profit"]
     return out.reset_index()
 
@@ -139,11 +183,14 @@ def summary(daily: pd.DataFrame, pnl_table: pd.DataFrame) -> str:
     totals = pnl_table.drop(columns="date").sum()
     uv, buyers, orders = daily["uv"].sum(), daily["buyers"].sum(), daily["orders"].sum()
     lines = [
-        f"days {len(daily)}  |  UV {uv:,}  orders {orders:,}  GMV {daily['gmv'].sum():,.0f} yuan",
-        f"conversion {float(conversion_rate(buyers, uv)):.2%}  AOV {float(aov(totals['revenue'], orders)):.1f} yuan"
-        f"  bounce {daily['bounce_rate'].mean():.1%}",
-        "P&L (yuan): revenue {:,.0f}".format(totals["revenue"])
-        + "".join(f"  - {c} {totals[c]:,.0f}" for c in COST_LINES if totals[c])
+        f"days {len(daily)}  |  UV {uv:,}  orders {orders:,}  GMV {daily['gmv'].sum():,.0f} yuan"
+        f"  refunds {totals['refunds']:,.0f} yuan",
+        f"conversion {float(conversion_rate(buyers, uv)):.2%}  AOV {float(aov(totals['revenue'], buyers)):.1f} yuan"
+        f" per buyer  bounce {daily['bounce_rate'].mean():.1%}",
+        "P&L (yuan): revenue {:,.0f}  + returned_cogs {:,.0f}".format(totals["revenue"], totals["returned_cogs"])
+        + "".join(f"  - {c} {totals[c]:,.0f}" for c in VARIABLE_COSTS if totals[c])
+        + f"  = contribution {totals['contribution']:,.0f}"
+        + "".join(f"  - {c} {totals[c]:,.0f}" for c in FIXED_COSTS if totals[c])
         + f"  = net profit {totals['net_profit']:,.0f}",
     ]
     return "\n".join(lines)

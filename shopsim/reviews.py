@@ -1,14 +1,17 @@
 """Reviews: ratings and tags that buyers leave some days after delivery, replies, and DSR.
 
 A share of delivered order lines gets a review. The stars depend on the product's quality,
-on the price paid against what the category usually costs, and on late delivery. Reviews are
-drawn when the order is paid and published when their time comes; the recent ones sit on the
+on the price paid against what the category usually costs, on late delivery and on a
+return: a buyer who sent the item back for a product reason rates it lower and the tags name
+the reason ("runs small", "not as pictured"); an order refunded before it shipped gets no
+review. Reviews are drawn when the order is paid and published in the hour they are due; the recent ones sit on the
 product page, where an unanswered negative review (1-2 stars, 差评) costs conversion until
 the shop replies.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 
 import numpy as np
@@ -21,6 +24,9 @@ _POSITIVE_TAGS = ("good quality", "true to size", "comfortable", "good value", "
 _NEGATIVE_TAGS = ("poor quality", "runs small", "faded after washing", "not as pictured",
                   "thin fabric", "overpriced")
 _LATE_TAG = "slow delivery"
+#: The tag a returned item's review names, per refund reason (see shopsim.refunds.REASONS).
+_REASON_TAGS = (("runs small", "runs large"), ("poor quality",), ("not as pictured",), (), ())
+_DSR_PRIOR_REVIEWS = 10.0  # weight of yesterday's DSR when the window holds few reviews
 _SECONDS_PER_DAY = 86_400
 
 
@@ -40,7 +46,9 @@ class ReviewBook:
     def __init__(self, settings: ReviewSettings, n_own: int, visible: int) -> None:
         self.settings = settings
         self.n_own = n_own
-        self._pending: list[dict[str, np.ndarray]] = []
+        self._pending: list[dict[str, np.ndarray]] = []  # drawn, not yet filed by hour
+        self._by_hour: dict[int, list[dict[str, np.ndarray]]] = {}
+        self._hours: list[int] = []  # heap of the hours in _by_hour
         self.ts: list[int] = []
         self.order_id: list[int] = []
         self.offer: list[int] = []
@@ -51,29 +59,36 @@ class ReviewBook:
 
     def draw(self, rng: np.random.Generator, order_id: np.ndarray, ts: np.ndarray,
              offer: np.ndarray, paid_price: np.ndarray, reference: np.ndarray,
-             quality: np.ndarray, late: np.ndarray) -> None:
+             quality: np.ndarray, late: np.ndarray, refund: np.ndarray | None = None,
+             wait: np.ndarray | None = None) -> np.ndarray:
         """Decide which paid order lines get a review, when it appears and its stars.
 
-        ``ts`` is seconds since hour 0; ``paid_price`` and ``reference`` are yuan per unit.
+        ``ts`` is seconds since hour 0; ``paid_price`` and ``reference`` are yuan per unit;
+        ``refund`` is each line's refund reason code (-1 kept, -2 refunded before shipping);
+        ``wait`` is days before the parcel can ship at all (couriers stopped). Returns the
+        stars each line deserved (the expectation its review is drawn around), 1-5.
         """
         cfg = self.settings
         n = len(order_id)
         if n == 0:
-            return
-        writes = rng.random(n) < cfg.review_share
+            return np.empty(0)
+        refund = np.full(n, -1) if refund is None else refund
+        writes = (rng.random(n) < cfg.review_share) & (refund != -2)
         delay = rng.exponential(1.0, n) * cfg.delivery_days + rng.exponential(1.0, n) * cfg.review_delay_days
-        delay = delay + late * 3.0
+        delay = delay + late * 3.0 + (0.0 if wait is None else wait)
         mean = (cfg.base_rating + cfg.quality_effect * quality
                 + cfg.value_effect * np.log(reference / paid_price)
-                - cfg.late_delivery_effect * late)
+                - cfg.late_delivery_effect * late
+                - cfg.returned_effect * np.isin(refund, (0, 1, 2)))
         stars = np.clip(np.rint(mean + rng.normal(0.0, cfg.rating_noise, n)), 1, 5).astype(int)
         pick = rng.random((n, 2))
         keep = np.flatnonzero(writes)
         self._pending.append({
             "ts": (ts + delay * _SECONDS_PER_DAY).astype(np.int64)[keep], "order_id": order_id[keep],
             "offer": offer[keep], "rating": stars[keep], "late": late[keep],
-            "pick": pick[keep], "overpriced": (paid_price > reference * 1.15)[keep],
+            "pick": pick[keep], "overpriced": (paid_price > reference * 1.15)[keep], "reason": refund[keep],
         })
+        return np.clip(mean, 1.0, 5.0)
 
     def burst(self, rng: np.random.Generator, offer: int, count: int, now: int, days: float = 2.0) -> None:
         """Schedule ``count`` negative reviews on one SKU over the next ``days`` days."""
@@ -81,17 +96,39 @@ class ReviewBook:
         self._pending.append({
             "ts": t, "order_id": np.full(count, -1), "offer": np.full(count, offer),
             "rating": rng.integers(1, NEGATIVE_STARS + 1, count), "late": np.zeros(count, bool),
-            "pick": rng.random((count, 2)), "overpriced": np.zeros(count, bool),
+            "pick": rng.random((count, 2)), "overpriced": np.zeros(count, bool), "reason": np.full(count, -1),
         })
+
+    def _file_by_hour(self) -> None:
+        """Sort newly drawn reviews into buckets by the hour they are due (publishing then
+        touches only the hours due, however many reviews wait)."""
+        for chunk in self._pending:
+            if not len(chunk["ts"]):
+                continue
+            hour = chunk["ts"] // 3600
+            order = np.argsort(hour, kind="stable")
+            hours, starts = np.unique(hour[order], return_index=True)
+            for h, part in zip(hours.tolist(), np.split(order, starts[1:]), strict=True):
+                if h not in self._by_hour:
+                    self._by_hour[h] = []
+                    heapq.heappush(self._hours, h)
+                self._by_hour[h].append({k: v[part] for k, v in chunk.items()})
+        self._pending = []
 
     def publish(self, now: int) -> tuple[np.ndarray, np.ndarray]:
         """Publish every pending review due before ``now`` (seconds); return (offers, stars)."""
-        if not self._pending:
+        if self._pending:
+            self._file_by_hour()
+        chunks = []
+        while self._hours and self._hours[0] < -(-now // 3600):  # hours that begin before now
+            chunks += self._by_hour.pop(heapq.heappop(self._hours))
+        if not chunks:
             return np.empty(0, int), np.empty(0, int)
-        pool = {k: np.concatenate([p[k] for p in self._pending]) for k in self._pending[0]}
+        pool = {k: np.concatenate([p[k] for p in chunks]) for k in chunks[0]}
         due = pool["ts"] < now
-        later = {k: v[~due] for k, v in pool.items()}
-        self._pending = [later] if len(later["ts"]) else []
+        if not due.all():  # the rest of an hour that is only partly over
+            self._by_hour[now // 3600] = [{k: v[~due] for k, v in pool.items()}]
+            heapq.heappush(self._hours, now // 3600)
         order = np.argsort(pool["ts"][due], kind="stable")
         out = {k: v[due][order] for k, v in pool.items()}
         for i in range(len(out["ts"])):
@@ -100,7 +137,8 @@ class ReviewBook:
             self.order_id.append(int(out["order_id"][i]))
             self.offer.append(int(out["offer"][i]))
             self.rating.append(stars)
-            self.tags.append(_tags(stars, bool(out["late"][i]), bool(out["overpriced"][i]), out["pick"][i]))
+            self.tags.append(_tags(stars, bool(out["late"][i]), bool(out["overpriced"][i]), out["pick"][i],
+                                   int(out["reason"][i])))
             self.replied.append(False)
             self.recent[int(out["offer"][i])].append(len(self.ts) - 1)
         return out["offer"], out["rating"]
@@ -128,21 +166,31 @@ class ReviewBook:
         received per day before the start; that history ages out over ``window_days``.
         """
         self._dsr_days = deque([(stars * per_day, per_day)] * window_days, maxlen=window_days)
+        self._dsr = stars
 
     def close_dsr_day(self, published_stars: np.ndarray) -> float:
-        """Add a day's published stars to the rolling window; return the shop's DSR, stars."""
+        """Add a day's published stars to the rolling window; return the shop's DSR, stars.
+
+        Yesterday's DSR weighs as a few reviews, so a window that holds few reviews (or none,
+        after a long quiet spell) keeps the score it had instead of jumping to one review's
+        stars or to nothing."""
         self._dsr_days.append((float(np.sum(published_stars)), float(len(published_stars))))
         total = sum(s for s, _ in self._dsr_days)
         count = sum(c for _, c in self._dsr_days)
-        return total / count if count else float("nan")
+        self._dsr = (total + _DSR_PRIOR_REVIEWS * self._dsr) / (count + _DSR_PRIOR_REVIEWS)
+        return self._dsr
 
 
-def _tags(stars: int, late: bool, overpriced: bool, pick: np.ndarray) -> str:
-    """One or two tags that fit the stars (and 'slow delivery' when it was late)."""
+def _tags(stars: int, late: bool, overpriced: bool, pick: np.ndarray, reason: int = -1) -> str:
+    """One or two tags that fit the stars, the return's reason first ('runs small' ...), and
+    'slow delivery' when it was late."""
     pool = _POSITIVE_TAGS if stars >= 4 else _NEGATIVE_TAGS
     if stars == 3:
         pool = _POSITIVE_TAGS[:3] + _NEGATIVE_TAGS[:3]
-    tags = [pool[int(pick[0] * len(pool))]]
+    named = _REASON_TAGS[reason] if reason >= 0 else ()
+    if named:
+        pool = tuple(t for t in pool if t not in _POSITIVE_TAGS[:2])  # not "true to size" beside "runs small"
+    tags = [named[int(pick[0] * len(named))]] if named else [pool[int(pick[0] * len(pool))]]
     if stars <= 3 and overpriced:
         tags.append("overpriced")
     elif pick[1] < 0.4:

@@ -25,8 +25,9 @@ from shopsim.schema import LAST_DATE, field_path, parse, reference, spec
 #: Where shoppers come from. Organic ``search`` (per keyword), ``direct`` visits of shop
 #: followers, ``returning`` past buyers coming back through their orders page, and the
 #: channels the operator buys or earns: ``paid_search``, ``display``, ``affiliate``,
-#: ``crm`` messages and festival ``venue`` traffic.
-SOURCES = ("search", "direct", "returning", "paid_search", "display", "affiliate", "crm", "venue")
+#: ``crm`` messages and festival ``venue`` traffic; ``feed`` is the platform's recommendation
+#: feed (手淘首页 / 猜你喜欢), which shows each listing as much as the recommender rewards it.
+SOURCES = ("search", "direct", "returning", "paid_search", "display", "affiliate", "crm", "venue", "feed")
 DEVICES = ("mobile", "pc")
 #: How a rival reacts to the market (see :mod:`shopsim.competitors`).
 RIVAL_STRATEGIES = ("passive", "price_matcher", "undercutter", "festival_discounter", "ad_aggressor")
@@ -37,6 +38,19 @@ EVENT_KINDS = (
 )
 LISTING_WORK = ("title", "main_image", "detail_page")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FixedCosts:
+    """What the shop costs to run each day whatever it sells (booked every simulated day)."""
+
+    staff: float = spec(4200.0, min=0, max=1e7, unit="yuan per day",
+                        doc="Wages and social insurance of the team (operators, an ad specialist, designer, customer "
+                            "service, packers): the default is 15 people at about 8,400 yuan a month each")
+    rent: float = spec(1100.0, min=0, max=1e7, unit="yuan per day",
+                       doc="Office and warehouse rent (the default: a small office and about 500 m2 of storage)")
+    software: float = spec(200.0, min=0, max=1e6, unit="yuan per day",
+                           doc="ERP, data tools (生意参谋), design software, phones and utilities")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -52,6 +66,14 @@ class Shop:
                                     doc="Cost of keeping one unit in the warehouse for a day")
     dsr_window_days: int = spec(90, min=7, max=365, unit="days",
                                 doc="Reviews averaged into the shop's detailed seller rating (DSR)")
+    payment_fee_rate: float = spec(0.006, min=0, max=0.1, unit="share of paid revenue",
+                                   doc="Payment processing fee (支付宝 fee) on every paid order")
+    packaging_per_order: float = spec(2.0, min=0, max=100, unit="yuan per order",
+                                      doc="Mailer bag, tissue, tag and card of one parcel")
+    affiliate_service_fee_rate: float = spec(0.1, min=0, max=1, unit="share of the affiliate commission",
+                                             doc="The affiliate platform's own service fee (淘宝客技术服务费) on "
+                                                 "every commission paid")
+    fixed_costs: FixedCosts = spec(FixedCosts(), doc="Staff, rent and software, per day")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -91,6 +113,10 @@ class Sku:
                               doc="Sales shown on the listing at the start (月销, last 30 days)")
     review_count: int = spec(0, min=0, max=10**8, doc="Reviews the listing has at the start")
     rating: float = spec(4.7, min=1, max=5, unit="stars", doc="Average rating at the start")
+    age_days: int = spec(365, min=0, max=10**5, unit="days",
+                         doc="Days the listing has been live at the start (a new listing gets the feed's freshness boost)")
+    season: str | None = spec(None, doc="Name of its demand curve in `seasons` (default: the curve named like its "
+                                         "category, else flat all year)")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -102,6 +128,13 @@ class Keyword:
                                  unit="searches per day", min=0, max=1e8)
     relevance: Mapping[str, float] = spec(min=0, max=1,
                                           doc="How well each listing (own or rival SKU) matches the keyword; unlisted SKUs do not show")
+    season: str | None = spec(None, doc="Name of its search-volume curve in `seasons` (default: the curve of its "
+                                        "most relevant own SKU)")
+    advertisers: int | None = spec(None, min=0, max=500, unit="advertisers",
+                                   doc="Other advertisers bidding on it besides the named rivals (default: "
+                                       "paid_search.field_advertisers)")
+    median_bid: float | None = spec(None, min=0.01, max=100, unit="yuan per click",
+                                    doc="Median bid of those advertisers (default: paid_search.field_median_bid)")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -112,12 +145,12 @@ class Traffic:
                                          doc="Relative traffic for each hour 00-23 (Asia/Shanghai)")
     weekday_shape: tuple[float, ...] = spec(list(calendar.DEFAULT_WEEKDAY_SHAPE), length=7, min=0, max=100,
                                             doc="Relative traffic Monday to Sunday")
-    mobile_share: float = spec(0.86, min=0, max=1, doc="Share of sessions on a phone (the rest on a PC)")
-    follower_visit_rate: float = spec(0.01, min=0, max=1, unit="visits per follower per day",
+    mobile_share: float = spec(0.93, min=0, max=1, doc="Share of sessions on a phone (the rest on a PC)")
+    follower_visit_rate: float = spec(0.018, min=0, max=1, unit="visits per follower per day",
                                       doc="How often a shop follower visits the shop directly")
-    repeat_visit_rate: float = spec(0.012, min=0, max=1, unit="visits per buyer per day",
+    repeat_visit_rate: float = spec(0.025, min=0, max=1, unit="visits per buyer per day",
                                     doc="Daily chance a buyer comes back right after a purchase (我的淘宝), decaying with time")
-    repeat_decay_days: float = spec(45.0, min=1, max=3650, unit="days",
+    repeat_decay_days: float = spec(120.0, min=1, max=3650, unit="days",
                                     doc="Days for a buyer's return chance to fall by a factor e")
 
 
@@ -155,25 +188,60 @@ class Shoppers:
     visible_reviews: int = spec(20, min=1, max=1000, unit="reviews", doc="Recent reviews a shopper reads on the page")
     landing_preference: float = spec(1.5, min=0, max=20, unit="utility",
                                      doc="Head start of the product the shopper is looking at over the rivals they compare")
-    no_purchase_utility: float = spec(5.7, min=-20, max=30, unit="utility",
+    no_purchase_utility: float = spec(5.74, min=-20, max=30, unit="utility",
                                       doc="Appeal of buying nothing today (higher means fewer carts)")
     returning_bonus: float = spec(0.9, min=0, max=20, unit="utility",
                                   doc="Extra trust of a customer who has bought from the shop before")
     source_intent: Mapping[str, float] = spec(
         {"search": 0.0, "direct": 0.3, "returning": 0.4, "paid_search": 0.0, "display": -1.2,
-         "affiliate": 0.2, "crm": 0.3, "venue": 0.1},
+         "affiliate": 0.2, "crm": 0.3, "venue": 0.1, "feed": -0.3},
         keys=SOURCES, min=-20, max=20, unit="utility", doc="Buying intent of each traffic source")
     source_bounce_shift: Mapping[str, float] = spec(
         {"search": 0.0, "direct": -0.3, "returning": -0.5, "paid_search": 0.1, "display": 0.7,
-         "affiliate": 0.0, "crm": -0.2, "venue": 0.2},
+         "affiliate": 0.0, "crm": -0.2, "venue": 0.2, "feed": 0.3},
         keys=SOURCES, min=-10, max=10, unit="log-odds", doc="Change in bounce log-odds by traffic source")
-    checkout_rate: float = spec(0.32, min=0.01, max=0.99,
+    checkout_rate: float = spec(0.33, min=0.01, max=0.99,
                                 doc="Chance a cart is paid for at the reference price (the rest are abandoned)")
     checkout_price_effect: float = spec(1.0, min=0, max=20, unit="log-odds per log of price ratio",
                                         doc="How much a price above the reference makes a carted shopper hesitate")
     extra_units: float = spec(0.15, min=0, max=10, unit="units", doc="Average extra units of the same SKU in an order")
     cross_sell_rate: float = spec(0.08, min=0, max=1,
                                   doc="Chance an order also takes another SKU of the same category")
+    buy_now_share: float = spec(0.15, min=0, max=1,
+                                doc="Share of shoppers who choose a product and press buy-now (立即购买) instead of "
+                                    "adding it to the cart; they go straight to the order page")
+    pay_share: float = spec(0.88, min=0.05, max=1,
+                            doc="Share of submitted orders that are paid (the rest stay unpaid, 下单未付款)")
+    second_order_rate: float = spec(0.1, min=0, max=1,
+                                    doc="Chance a buyer comes back later the same day (through their orders page) to "
+                                        "look for something else, so one buyer may pay two orders")
+    favourite_per_cart: float = spec(0.6, min=0, max=10,
+                                     doc="Chance a browsing visitor favourites the listing (收藏), as a multiple of "
+                                         "their add-to-cart chance (capped at 0.9)")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Feed:
+    """The recommendation feed (手淘首页 / 猜你喜欢): exposures the platform shares out by its recommender.
+
+    Each listing's share of the niche's daily feed exposures is a softmax of its recommender
+    score: log click-through (its main image), recent conversion, interest (收藏加购: favourites
+    and carts per visit), log sales velocity, a freshness boost for a new listing, and a
+    penalty for a high refund rate. Clicks = exposures x the listing's click-through.
+    """
+
+    daily_exposures: float = spec(45_000.0, min=0, max=1e10, unit="exposures per day",
+                                  doc="Feed exposures of this niche's listings (own and rival) on an ordinary day")
+    click_rate: float = spec(0.05, min=0, max=1, unit="clicks per exposure",
+                             doc="Click-through of a feed card with listing quality 0.5")
+    ctr_weight: float = spec(1.0, min=0, max=20, doc="Recommender score per log of click-through")
+    conversion_weight: float = spec(20.0, min=0, max=1000, doc="Recommender score per unit of conversion (last week)")
+    interest_weight: float = spec(4.0, min=0, max=1000,
+                                  doc="Recommender score per unit of 收藏加购 rate (favourites and carts per visit, last week)")
+    sales_weight: float = spec(0.5, min=0, max=20, doc="Recommender score per log of units sold per day (last week)")
+    freshness_boost: float = spec(1.5, min=0, max=20, doc="Extra score of a brand-new listing (the platform's trial traffic)")
+    freshness_days: float = spec(14.0, min=1, max=365, unit="days", doc="Days for the freshness boost to fall by a factor e")
+    refund_weight: float = spec(4.0, min=0, max=100, doc="Score lost per unit of refund rate (refunded / sold)")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -194,6 +262,9 @@ class Search:
     listing_weight: float = spec(1.5, min=0, max=100, doc="Rank score per unit listing quality")
     sold_out_penalty: float = spec(6.0, min=0, max=1000, doc="Rank score lost while a listing is sold out")
     velocity_days: int = spec(7, min=1, max=60, unit="days", doc="Days of sales the ranking looks back at")
+    refund_rate_weight: float = spec(2.0, min=0, max=1000,
+                                     doc="Rank score lost per unit of the listing's recent refund rate (refunded "
+                                         "amount / sales, last 30 days)")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -211,6 +282,9 @@ class Reviews:
     late_share: float = spec(0.04, min=0, max=1, doc="Share of orders delivered later than promised")
     late_delivery_effect: float = spec(1.8, min=0, max=4, unit="stars", doc="Stars lost when delivery is late")
     rating_noise: float = spec(0.7, min=0, max=5, unit="stars", doc="Spread of one buyer's rating around the expectation")
+    returned_effect: float = spec(0.8, min=0, max=4, unit="stars",
+                                  doc="Stars lost when the buyer sent the item back for a product reason (fit, "
+                                      "quality, not as pictured); the review's tags name the reason")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -223,17 +297,61 @@ class Customers:
     followers: int = spec(9000, min=0, max=10**7, unit="customers", doc="Shop followers at the start (粉丝)")
     follow_after_purchase: float = spec(0.25, min=0, max=1, doc="Chance a buyer follows the shop")
     follow_after_visit: float = spec(0.01, min=0, max=1, doc="Chance a non-bouncing visitor follows the shop")
+    repurchase_by_category: Mapping[str, float] = spec(
+        {}, min=0, max=20, doc="Repurchase hazard multiplier by the category of a buyer's last order (basics are "
+                               "bought again sooner); categories not named use 1")
+    satisfaction_effect: float = spec(0.6, min=0, max=10, unit="log hazard per star",
+                                      doc="How much a buyer's experience of the last order (the stars it deserved: "
+                                          "quality, price paid, late delivery) raises or lowers the repurchase hazard, "
+                                          "around 4.5 stars")
+    refund_return_factor: float = spec(0.4, min=0, max=1,
+                                       doc="Repurchase hazard of a buyer whose last order was refunded, relative to one "
+                                           "whose order was kept")
+    feed_share_of_returns: float = spec(0.35, min=0, max=1,
+                                        doc="Share of past buyers' return visits that come through the recommendation "
+                                            "feed (the rest through their orders page)")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Campaign:
+    """Bought traffic already running when the scenario starts (an inherited campaign), as the levers would set it."""
+
+    keyword_bids: Mapping[str, float] = spec({}, min=0, max=99, unit="yuan per click",
+                                             doc="Paid-search bid per keyword (each ad shows the shop's most relevant SKU)")
+    daily_budget: float = spec(0.0, min=0, max=1e6, unit="yuan per day", doc="Paid-search daily budget")
+    affiliate_commission: Mapping[str, float] = spec({}, min=0.05, max=0.3, unit="share of the paid price",
+                                                     doc="Affiliate commission per own SKU")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SpringFestival:
+    """Chinese New Year (春节): demand dips, couriers stop, orders placed then ship after the holiday.
+
+    The dates (2026-2028) are in :data:`shopsim.calendar.SPRING_FESTIVAL`.
+    """
+
+    traffic: float = spec(0.65, min=0, max=2, doc="Traffic multiplier in the holiday week (New Year's Eve and 6 days after)")
+    days_before: int = spec(3, min=0, max=30, unit="days", doc="Days before New Year's Eve that traffic already falls (half as much)")
+    logistics_stop_before: int = spec(3, min=0, max=30, unit="days",
+                                      doc="Couriers stop this many days before New Year's Day")
+    logistics_stop_after: int = spec(6, min=0, max=30, unit="days", doc="... and start again this many days after it")
+    checkout_factor: float = spec(0.75, min=0, max=1,
+                                  doc="Cart chance while couriers stop (shoppers see 'ships after the holiday'), relative to normal")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class PaidSearch:
-    """The keyword auction (直通车): ad slots above the organic results, their click curve and prices.
+    """The keyword auction (直通车): the field of advertisers, ad slots, their click curve and prices.
 
-    Ad rank = bid x quality (the listing's relevance and click appeal). Each click costs the
-    next ad rank below divided by the own quality, plus 0.01 yuan, never more than the bid.
+    Ad rank = bid x quality score (1-10). Each click costs the next ad rank below divided by the
+    own quality score, plus 0.01 yuan, never more than the bid. Besides the named rivals every
+    keyword has a field of other advertisers: ``field_advertisers`` of them (a keyword may set
+    its own ``advertisers``), bids log-normal around ``field_median_bid`` (or the keyword's
+    ``median_bid``) with sigma ``field_bid_spread``, moving by ``field_daily_jitter`` a day,
+    quality scores uniform over ``field_quality``; drawn from the ``ad_market`` stream.
     """
 
-    ad_slots: int = spec(4, min=1, max=20, doc="Ad slots shown above the organic results")
+    ad_slots: int = spec(8, min=1, max=30, doc="Ad slots on the results pages (top slot first)")
     top_click_rate: float = spec(0.035, min=0, max=1, unit="clicks per search",
                                  doc="Share of searchers who click the top ad (relevant listing of quality 0.5)")
     click_decay: float = spec(0.9, min=0, max=5, doc="Ad click share falls as slot^-decay")
@@ -241,16 +359,39 @@ class PaidSearch:
                                 doc="Lowest price a click can cost (paid by the last ad in the auction)")
     pacing: bool = spec(True, doc="Spread a small budget over the day (匀速投放): the platform lowers the shop's bids "
                                   "until the expected day's spend fits the budget")
+    field_advertisers: int = spec(8, min=0, max=500, unit="advertisers",
+                                  doc="Other advertisers per keyword besides the named rivals (a keyword may override it)")
+    field_median_bid: float = spec(1.2, min=0.01, max=100, unit="yuan per click",
+                                   doc="Median bid of those advertisers (a keyword may override it)")
+    field_bid_spread: float = spec(0.45, min=0, max=5,
+                                   doc="Spread of their bids: log-normal sigma around the median")
+    field_quality: tuple[float, ...] = spec([4.0, 9.0], length=2, min=1, max=10,
+                                            doc="Range of their quality scores (uniform between the two values)")
+    field_daily_jitter: float = spec(0.1, min=0, max=2,
+                                     doc="Day-to-day change of each advertiser's bid (log-normal sigma)")
+    quality_memory_days: float = spec(14.0, min=1, max=365, unit="days",
+                                      doc="Days of the ad's own click history the quality score weighs (older days fade by e)")
+    audience_search_affinity: float = spec(5.0, min=0, max=1000,
+                                           doc="How much more often a member of the shop's audiences (past visitors, "
+                                               "past buyers, followers) searches the niche's keywords than an average "
+                                               "shopper of the market; sets the searchers an audience premium reaches")
+    quality_prior_clicks: float = spec(200.0, min=1, max=1e6, unit="clicks",
+                                       doc="Clicks' worth of the platform's starting estimate of an ad's click-through")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class DisplayAudience:
     """One audience display ads (钻展) can buy."""
 
-    reach: int = spec(doc="Shoppers in the audience who see display placements each day", unit="shoppers", min=0, max=10**9)
+    reach: int = spec(doc="new_shoppers: shoppers who see display placements each day; past_visitors and past_buyers: "
+                          "the most of the shop's own such customers the platform can find (their real number is "
+                          "counted from the customer base)", unit="shoppers", min=0, max=10**9)
     clearing_cpm: float = spec(doc="What other advertisers pay per thousand impressions", unit="yuan per 1000 impressions",
                                min=0.01, max=10000)
     click_rate: float = spec(doc="Share of impressions that are clicked", min=0, max=1)
+    intent: float = spec(0.0, min=-20, max=20, unit="utility",
+                         doc="Buying intent of its clicks, added to the display source's (someone who has seen the "
+                             "shop before knows what they clicked)")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -259,12 +400,14 @@ class Display:
 
     impressions_per_shopper: float = spec(2.0, min=0, max=100, unit="impressions per shopper per day",
                                           doc="Display placements an audience member sees a day")
+    visitor_days: int = spec(30, min=1, max=365, unit="days",
+                             doc="past_visitors: customers who visited the shop within this many days and never bought")
     win_spread: float = spec(0.25, min=0.01, max=10,
                              doc="How sharply the share of impressions won rises as the bid passes the clearing price (relative)")
     audiences: Mapping[str, DisplayAudience] = spec(
         {"new_shoppers": DisplayAudience(reach=400_000, clearing_cpm=12.0, click_rate=0.003),
-         "past_visitors": DisplayAudience(reach=40_000, clearing_cpm=20.0, click_rate=0.006),
-         "past_buyers": DisplayAudience(reach=8_000, clearing_cpm=25.0, click_rate=0.008)},
+         "past_visitors": DisplayAudience(reach=400_000, clearing_cpm=20.0, click_rate=0.006, intent=1.2),
+         "past_buyers": DisplayAudience(reach=400_000, clearing_cpm=25.0, click_rate=0.008, intent=1.0)},
         keys=("new_shoppers", "past_visitors", "past_buyers"), doc="The audiences and their market prices")
 
 
@@ -297,6 +440,64 @@ class PromotionSettings:
     flash_sale_fee: float = spec(300.0, min=0, max=1e6, unit="yuan", doc="Platform fee for a flash-sale slot (秒杀)")
     flash_sale_venue_visits: float = spec(250.0, min=0, max=1e7, unit="visits per hour",
                                           doc="Venue traffic a flash sale brings while it runs")
+    free_shipping_expectation: float = spec(0.7, min=0, max=10, unit="utility",
+                                            doc="Appeal a listing loses when a one-item order would pay shipping: "
+                                                "apparel shoppers expect free shipping (包邮) and rivals give it")
+    fatigue_days: float = spec(10.0, min=0.5, max=3650, unit="days",
+                               doc="Days for a standing promotion's pull (badge and expected saving) to fall by a "
+                                   "factor e: shoppers get used to it")
+    top_up_other_sku: float = spec(0.6, min=0, max=1,
+                                   doc="Chance a shopper topping up to a threshold adds another SKU rather than one "
+                                       "more unit of the same")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Returns:
+    """Refunds and returns (退款/退货) under the 7-day no-reason rule (七天无理由), by cause.
+
+    Each paid order line is refunded with the chance that at least one cause fires; the cause
+    that fired names the reason (see :mod:`shopsim.refunds`).
+    """
+
+    fit_rate: float = spec(0.06, min=0, max=1, doc="Chance a line comes back because it does not fit, for a "
+                                                  "category not in fit_rate_by_category")
+    fit_rate_by_category: Mapping[str, float] = spec(
+        {"tees": 0.05, "shirts": 0.07, "trousers": 0.11}, min=0, max=1,
+        doc="Chance a line comes back because of size or fit, per category (trousers are the hardest to size)")
+    quality_rate: float = spec(0.08, min=0, max=1, unit="per unit of missing quality",
+                               doc="Chance of a 'poor quality' return, times (1 - the product's quality)")
+    description_rate: float = spec(0.01, min=0, max=1,
+                                   doc="Chance of a 'not as pictured' return when the listing is honest")
+    listing_gap_effect: float = spec(0.5, min=0, max=10, unit="chance per unit of listing_quality above quality",
+                                     doc="Extra 'not as pictured' chance when the listing looks better than the product")
+    impulse_rate: float = spec(0.03, min=0, max=1, doc="Chance a buyer changes their mind on an ordinary order")
+    discount_effect: float = spec(0.3, min=0, max=10, unit="chance per unit of discount",
+                                  doc="Extra change-of-mind chance per share off the list price (deep discounts buy "
+                                      "on impulse)")
+    festival_effect: float = spec(0.13, min=0, max=1,
+                                  doc="Extra change-of-mind chance of an order paid on a festival's main day (the "
+                                      "post-festival return wave)")
+    late_rate: float = spec(0.25, min=0, max=1, doc="Chance a late delivery is refunded")
+    cancel_before_shipping: float = spec(0.4, min=0, max=1,
+                                         doc="Share of change-of-mind and late refunds asked before the parcel "
+                                             "ships: refund only (仅退款), nothing comes back")
+    ship_hours: float = spec(20.0, min=1, max=240, unit="hours", doc="Average hours from payment to shipping")
+    request_days: float = spec(2.0, min=0.1, max=7, unit="days",
+                               doc="Average days from delivery to a return request (never after 7 days)")
+    return_transit_days: float = spec(3.0, min=0.1, max=30, unit="days",
+                                      doc="Average days from a return request until the parcel is back and refunded")
+    restock_share: float = spec(0.88, min=0, max=1,
+                                doc="Share of returned units fit to sell again (the rest are written off at cost)")
+    return_shipping_cost: float = spec(12.0, min=0, max=200, unit="yuan per return",
+                                       doc="Courier cost of a return; without return insurance the shop pays it when "
+                                           "the reason is its fault (quality, not as pictured, late)")
+    insurance_premium: float = spec(0.9, min=0, max=100, unit="yuan per order",
+                                    doc="Return-shipping insurance (运费险) premium per paid order while the shop "
+                                        "offers it; the insurer then pays every return's shipping")
+    insurance_checkout_effect: float = spec(0.15, min=0, max=5, unit="log-odds",
+                                            doc="How much insured orders raise the chance a cart is paid")
+    window_days: int = spec(30, min=1, max=60, unit="days",
+                            doc="Days of sales behind a listing's recent refund rate (search and ratings use it)")
 
 
 #: Double 11's main day: traffic piles up in the first hour after midnight, then builds to the evening.
@@ -309,7 +510,8 @@ class Festival:
     """A platform sales festival (大促) such as Double 11 or 618: pre-sale, main day, slump."""
 
     name: str = spec(doc="Festival name, e.g. double11 or 618 (used by enrol_festival)")
-    main_day: dt.date = spec(doc="The main day (e.g. 2026-11-11)")
+    main_day: dt.date | None = spec(None, doc="The main day (e.g. 2026-11-11); a platform festival named double11, "
+                                              "618, 38 or 99 may leave it out: the next one from the start is used")
     presale_days: int = spec(12, min=0, max=60, unit="days", doc="Pre-sale (预售) days before the main day")
     presale_traffic: float = spec(1.4, min=0, max=50, doc="Traffic multiplier during the pre-sale (shoppers browse and cart)")
     presale_purchase_factor: float = spec(0.55, min=0, max=1,
@@ -363,6 +565,8 @@ class RivalOffer:
                                          "(default: the own SKU it shares the most searches with, else its category's best seller)")
     hidden: bool = spec(False, doc="Not listed at the start: a rival_new_listing event lists it; until then it has "
                                    "no search position, no sales and no market rows")
+    age_days: int = spec(365, min=0, max=10**5, unit="days", doc="Days the listing has been live at the start")
+    season: str | None = spec(None, doc="Name of its demand curve in `seasons` (default: its category's, else flat)")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -432,11 +636,18 @@ class Scenario:
     display: Display = spec(Display(), doc="Display ad audiences")
     affiliates: Affiliates = spec(Affiliates(), doc="The affiliate market")
     promotions: PromotionSettings = spec(PromotionSettings(), doc="Shoppers' response to promotions")
+    returns: Returns = spec(Returns(), doc="Refunds and returns by cause")
     festivals: tuple[Festival, ...] = spec([], doc="Platform sales festivals in (or near) the run")
     crm: Crm = spec(Crm(), doc="CRM messages to customer segments")
     customers: Customers = spec(Customers(), doc="The customer base")
     rivals: tuple[Rival, ...] = spec([], doc="Rival shops")
     timeline: tuple[TimelineEvent, ...] = spec([], doc="Scripted events")
+    campaign: Campaign = spec(Campaign(), doc="Bought traffic running from the first day (an inherited campaign)")
+    seasons: Mapping[str, tuple[float, ...]] = spec(
+        {}, min=0, max=20, length=12, doc="Named demand curves: 12 monthly multipliers (January first; days between month "
+                               "middles are interpolated). SKUs, rival offers and keywords name theirs with `season`")
+    feed: Feed = spec(Feed(), doc="The recommendation feed")
+    spring_festival: SpringFestival = spec(SpringFestival(), doc="Chinese New Year")
 
     def sku(self, code: str) -> Sku:
         """The own SKU with this code (KeyError if there is none)."""
@@ -457,7 +668,8 @@ EVENT_FIELDS: dict[str, dict[str, str]] = {
     "rival_stockout": {"target": "rival SKU", "days": "days until the rival restocks"},
     "rival_restock": {"target": "rival SKU", "value": "units that arrive"},
     "supply_delay": {"target": "own SKU", "days": "extra days every open and new reorder takes"},
-    "review_burst": {"target": "own SKU", "value": "negative reviews that appear (1-2 stars)"},
+    "review_burst": {"target": "own SKU", "value": "negative reviews that appear (1-2 stars), spread evenly at "
+                     "random over `days` (default 2) or `hours`"},
     "traffic_shock": {"value": "traffic multiplier (0.5 halves, 2 doubles)", "days": "days it lasts"},
     "stock_loss": {"target": "own SKU", "value": "units lost (damaged in the warehouse)"},
     "rival_flash_sale": {"target": "rival SKU", "value": "flash-sale price (yuan), shown with a promotion flag",
@@ -579,7 +791,7 @@ def _cross_check(sc: Scenario) -> list[str]:
         problems.append("traffic: hour_shape and weekday_shape need at least one positive value")
     for i, ev in enumerate(sc.timeline):
         problems += _check_event(i, ev)
-    return problems + _check_dates(sc) + _check_rival_moves(sc)
+    return problems + _check_dates(sc) + _check_rival_moves(sc) + _check_calendar(sc)
 
 
 def _check_dates(sc: Scenario) -> list[str]:
@@ -597,10 +809,37 @@ def _check_dates(sc: Scenario) -> list[str]:
                             "by its name")
         if sum(f.main_day_hour_shape) <= 0:
             problems.append(f"festivals[{i}].main_day_hour_shape: needs at least one positive value")
+        if f.main_day is None:  # the platform's next one (_date_festivals), or unknown (_check_calendar)
+            continue
         main = (f.main_day - sc.start).days
         if main + f.slump_days < 0 or main - f.presale_days > sc.days - 1:
             problems.append(f"festivals[{i}].main_day: {f.name} ({f.main_day}, with its pre-sale and slump) "
                             f"falls outside the run ({run}); move it into the run, lengthen `days`, or remove it")
+    return problems
+
+
+def _check_calendar(sc: Scenario) -> list[str]:
+    """Seasons named exist, platform festivals without a date are known, the campaign names real things."""
+    problems: list[str] = []
+    own = [s.sku for s in sc.skus]
+    named = [(f"skus[{i}].season", s.season) for i, s in enumerate(sc.skus)]
+    named += [(f"keywords[{i}].season", k.season) for i, k in enumerate(sc.keywords)]
+    named += [(f"rivals[{i}].offers[{j}].season", o.season) for i, r in enumerate(sc.rivals)
+              for j, o in enumerate(r.offers)]
+    for where, name in named:
+        if name is not None and name not in sc.seasons:
+            problems.append(f"{where}: no season {name!r}; seasons: {', '.join(sc.seasons) or 'none defined'}")
+    for i, f in enumerate(sc.festivals):
+        if f.main_day is None and f.name not in calendar.PLATFORM_FESTIVALS:
+            problems.append(f"festivals[{i}].main_day: is required for {f.name!r}; only "
+                            f"{', '.join(calendar.PLATFORM_FESTIVALS)} have a date in the platform calendar")
+    words = [k.keyword for k in sc.keywords]
+    for word in sc.campaign.keyword_bids:
+        if word not in words:
+            problems.append(f"campaign.keyword_bids.{word}: unknown keyword; known: {', '.join(words)}")
+    for code in sc.campaign.affiliate_commission:
+        if code not in own:
+            problems.append(f"campaign.affiliate_commission.{code}: not an own SKU; known: {', '.join(own)}")
     return problems
 
 
@@ -613,6 +852,8 @@ def _check_event(i: int, ev: TimelineEvent) -> list[str]:
     needs = EVENT_FIELDS[ev.kind]
     problems = [f"{path}.{field}: is required for kind {ev.kind} ({what})"
                 for field, what in needs.items() if getattr(ev, field) is None]
+    if ev.kind == "review_burst" and ev.days is not None and ev.hours is not None:
+        problems.append(f"{path}.hours: a review_burst lasts `days` or `hours`, not both")
     if ev.kind in _POSITIVE_VALUE and ev.value is not None and ev.value <= 0:
         problems.append(f"{path}.value: {'a price' if 'price' in needs['value'] else 'a multiplier'} must be above 0")
     return problems
@@ -667,11 +908,36 @@ def from_dict(data: Mapping[str, Any], source: str = "scenario") -> Scenario:
 
 
 def _validate(data: Any) -> tuple[Scenario | None, list[str]]:
-    scenario, problems = parse(Scenario, data)
+    scenario, problems = parse(Scenario, _with_festival_presets(data))
     problems += _reference_problems(data)
     if scenario is not None:
-        problems += _cross_check(scenario)
+        problems += _cross_check(scenario)  # a festival given a date must touch the run
+        scenario = _date_festivals(scenario)  # one left to the platform's calendar need not
     return scenario, problems
+
+
+def _with_festival_presets(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Platform festivals named in the calendar (618, 38, 99, double11) take its settings for keys
+    the scenario leaves out."""
+    festivals = data.get("festivals") if isinstance(data, Mapping) else None
+    if not isinstance(festivals, list):
+        return data
+    filled = [({**calendar.PLATFORM_FESTIVALS[f["name"]], **f}
+               if isinstance(f, Mapping) and isinstance(f.get("name"), str)
+               and f["name"] in calendar.PLATFORM_FESTIVALS else f)
+              for f in festivals]
+    return {**data, "festivals": filled}
+
+
+def _date_festivals(sc: Scenario) -> Scenario:
+    """Give each platform festival without a main day its next date on or after the start
+    (another festival without one is left for :func:`_check_calendar` to report)."""
+    if all(f.main_day is not None or f.name not in calendar.PLATFORM_FESTIVALS for f in sc.festivals):
+        return sc
+    dated = tuple(f if f.main_day is not None or f.name not in calendar.PLATFORM_FESTIVALS else
+                  dataclasses.replace(f, main_day=calendar.next_platform_day(f.name, sc.start))
+                  for f in sc.festivals)
+    return dataclasses.replace(sc, festivals=dated)
 
 
 def bundled() -> dict[str, str]:

@@ -2,8 +2,9 @@
 
 Rank is earned: the score adds the listing's relevance to the keyword, its recent sales
 velocity, its conversion rate, its rating and its listing quality, and takes a penalty while
-it is sold out. Position decides the click share (position^-decay). Sales raise rank and rank
-raises traffic: the hero-product snowball, and its reverse after a stockout.
+it is sold out and for a high recent refund rate. Position decides the click share
+(position^-decay). Sales raise rank and rank raises traffic: the hero-product snowball, and
+its reverse after a stockout.
 """
 
 from __future__ import annotations
@@ -23,16 +24,24 @@ def relevance_matrix(sc: Scenario, catalog: Catalog) -> np.ndarray:
     return rel
 
 
-def rank_scores(sc: Scenario, catalog: Catalog, relevance: np.ndarray) -> np.ndarray:
-    """Ranking score of each listing for each keyword; ``-inf`` where it does not show."""
+def rank_scores(sc: Scenario, catalog: Catalog, relevance: np.ndarray,
+                mostly_out: np.ndarray | None = None) -> np.ndarray:
+    """Ranking score of each listing for each keyword; ``-inf`` where it does not show.
+
+    A listing counts as sold out when it has no stock, or (``mostly_out``, per listing) when it
+    was sold out most of yesterday: a few returned units on the shelf do not fool the platform.
+    """
     cfg = sc.search
     sold_out = catalog.stock <= 0
+    if mostly_out is not None:
+        sold_out = sold_out | mostly_out
     listing_score = (
         cfg.velocity_weight * np.log1p(catalog.velocity(cfg.velocity_days))
         + cfg.conversion_weight * catalog.conversion(cfg.velocity_days)
         + cfg.rating_weight * catalog.rating()
         + cfg.listing_weight * catalog.listing_quality
         - cfg.sold_out_penalty * sold_out
+        - cfg.refund_rate_weight * catalog.refund_rate
     )
     scores = cfg.relevance_weight * relevance + listing_score[None, :]
     return np.where(relevance > 0, scores, -np.inf)

@@ -11,7 +11,9 @@ a device and a customer, and runs the funnel:
    compares it with, and buying nothing. Utility = price against the product's reference
    price, rating, review count and displayed sales (both saturating), listing quality,
    negative reviews on the page, the source's intent, trust of a returning buyer;
-3. a shopper who chooses the offer adds it to the cart, then pays or abandons the cart.
+3. a shopper who chooses the offer adds it to the cart, or presses buy-now (立即购买) and
+   skips the cart; then submits an order or abandons; a submitted order is paid or left
+   unpaid (下单未付款).
 
 Rival shops' sales come from the same choice model, in aggregate (no rows per session).
 """
@@ -46,10 +48,14 @@ class Groups:
     """Today's traffic groups: arrays with one entry per (source, keyword, landing SKU).
 
     rate: expected sessions per hour at traffic weight 1. bounce: (groups, 2) chance of a
-    one-page visit on mobile / PC. cart: (groups, 2) chance a browsing visitor adds to cart,
-    new / returning buyer. checkout: chance a cart is paid. landing_share: how followers and
-    returning buyers spread over the own SKUs. rival_visits, rival_units: rivals' expected
-    listing visits and units sold per hour at traffic weight 1.
+    one-page visit on mobile / PC. cart: (groups, 2) chance a browsing visitor chooses the
+    product (adds it to the cart or buys it now), new / returning buyer. checkout: chance a
+    chosen product is paid for. favourite: chance a browsing visitor favourites the listing
+    (收藏). audience: where a group's shoppers come from (an index of
+    :data:`shopsim.ads.ALL_AUDIENCES`, -1 anyone). landing_share: how followers and returning
+    buyers spread over the own SKUs. rival_visits, rival_units: rivals' expected listing visits
+    and units sold per hour at traffic weight 1. ad_hour_rate: (24, n_ads) the ads' rates by
+    hour (bid schedules), or None.
     """
 
     source: np.ndarray
@@ -59,24 +65,34 @@ class Groups:
     bounce: np.ndarray
     cart: np.ndarray
     checkout: np.ndarray
+    favourite: np.ndarray
+    audience: np.ndarray
     returning_group: np.ndarray
+    feed_group: np.ndarray
     landing_cdf: np.ndarray
     rival_visits: np.ndarray
     rival_units: np.ndarray
     n_organic: int  # groups before this index are organic; the rest are bought channels
     n_ads: int = 0  # the first n_ads bought groups are ads (paid search, display, affiliate); then venue
     crm_group: np.ndarray | None = None  # the CRM group of each own SKU (visitors are injected, rate 0)
+    ad_hour_rate: np.ndarray | None = None
 
 
 @dataclass
 class PaidGroups:
-    """Groups of the bought channels: arrays of source code, keyword (-1 none), own offer and
-    expected sessions per hour at traffic weight 1."""
+    """Groups of the bought channels: arrays of source code, keyword (-1 none), own offer,
+    expected sessions per hour at traffic weight 1 and the audience its shoppers come from
+    (an index of :data:`shopsim.ads.ALL_AUDIENCES`, -1: anyone)."""
 
     source: np.ndarray
     keyword: np.ndarray
     offer: np.ndarray
     rate: np.ndarray
+    audience: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.audience is None:
+            self.audience = np.full(len(self.source), -1, dtype=np.int64)
 
     @classmethod
     def none(cls) -> PaidGroups:
@@ -87,8 +103,7 @@ class PaidGroups:
     @classmethod
     def join(cls, a: PaidGroups, b: PaidGroups) -> PaidGroups:
         """``a``'s groups, then ``b``'s."""
-        return cls(*(np.concatenate([x, y]) for x, y in zip((a.source, a.keyword, a.offer, a.rate),
-                                                                (b.source, b.keyword, b.offer, b.rate), strict=True)))
+        return cls(*(np.concatenate([getattr(a, f.name), getattr(b, f.name)]) for f in dataclasses.fields(cls)))
 
 
 def offer_appeal(sc: Scenario, cat: Catalog, price: np.ndarray,
@@ -115,18 +130,28 @@ def offer_appeal(sc: Scenario, cat: Catalog, price: np.ndarray,
 
 def build_groups(sc: Scenario, cat: Catalog, relevance: np.ndarray, clicks: np.ndarray,
                  appeal: np.ndarray, price: np.ndarray, followers: int, paid: PaidGroups | None = None,
-                 venue: PaidGroups | None = None, cart_factor: np.ndarray | None = None) -> Groups:
+                 venue: PaidGroups | None = None, cart_factor: np.ndarray | None = None,
+                 checkout_shift: float = 0.0, feed: np.ndarray | None = None, demand: np.ndarray | None = None,
+                 audience_intent: np.ndarray | None = None, ad_hour_rate: np.ndarray | None = None) -> Groups:
     """Split today's traffic into groups and compute their rates and funnel chances.
 
     ``clicks`` is expected clicks per search (keywords x offers) from :mod:`shopsim.search`;
-    ``paid`` adds the bought channels' groups (paid search, display, affiliates) after the
-    organic ones, so the organic groups keep their numbers; ``venue`` adds promotion venue
-    traffic after those. ``price`` is what a carted shopper pays per unit (shipping included);
-    ``cart_factor`` scales own SKUs' cart chances (demand pulled forward by a past promotion).
+    ``demand`` scales each keyword's searches (seasons); ``feed`` is expected feed clicks per
+    hour per listing (:mod:`shopsim.feed`). ``paid`` adds the bought channels' groups (paid
+    search, display, affiliates) after the organic ones, so the organic groups keep their
+    numbers; ``venue`` adds promotion venue traffic after those. ``price`` is what a carted
+    shopper pays per unit (shipping included); ``cart_factor`` scales own SKUs' cart chances
+    (demand pulled forward by a past promotion, couriers stopped); ``checkout_shift`` raises
+    the log-odds of paying (return-shipping insurance); ``audience_intent`` adds buying intent
+    by audience (utility per :data:`shopsim.ads.ALL_AUDIENCES` entry) to display groups;
+    ``ad_hour_rate`` is the ads' rates by hour.
     """
     sh, n_own = sc.shoppers, cat.n_own
     in_stock = cat.stock > 0
     searches = np.array([kw.daily_searches for kw in sc.keywords]) / 24.0
+    if demand is not None:
+        searches = searches * demand
+    feed = np.zeros(cat.n) if feed is None else feed
     k_idx, o_idx = np.nonzero(clicks[:, :n_own] > 0)
     own = np.arange(n_own)
     landing = cat.landing_share()
@@ -140,17 +165,22 @@ def build_groups(sc: Scenario, cat: Catalog, relevance: np.ndarray, clicks: np.n
     paid = PaidGroups.join(paid or PaidGroups.none(), venue or PaidGroups.none())
     crm = PaidGroups(np.full(n_own, SOURCE_CODE["crm"]), np.full(n_own, -1), own, np.zeros(n_own))
     paid = PaidGroups.join(paid, crm)
-    source = np.concatenate([np.full(len(k_idx), SOURCE_CODE["search"]),
-                             np.full(n_own, SOURCE_CODE["direct"]),
-                             np.full(n_own, SOURCE_CODE["returning"]), paid.source])
-    keyword = np.concatenate([k_idx, np.full(2 * n_own, -1), paid.keyword])
-    offer = np.concatenate([o_idx, own, own, paid.offer])
+    n_search = len(k_idx)
+    source = np.concatenate([np.full(n_search, SOURCE_CODE["search"]), np.full(n_own, SOURCE_CODE["direct"]),
+                             np.full(n_own, SOURCE_CODE["returning"]), np.full(n_own, SOURCE_CODE["feed"]),
+                             paid.source])
+    keyword = np.concatenate([k_idx, np.full(3 * n_own, -1), paid.keyword])
+    offer = np.concatenate([o_idx, own, own, own, paid.offer])
+    audience = np.concatenate([np.full(n_search + 3 * n_own, -1), paid.audience])
     rate = np.concatenate([searches[k_idx] * clicks[k_idx, o_idx],
                            followers * sc.traffic.follower_visit_rate / 24.0 * landing,
-                           np.zeros(n_own), paid.rate])
+                           np.zeros(n_own), feed[:n_own], paid.rate])
     alternatives = np.where(keyword >= 0, rival_by_keyword[np.maximum(keyword, 0)],
                             rival_by_category[cat.category[offer]])
     intent = np.array([sh.source_intent[s] for s in SOURCES])[source]
+    if audience_intent is not None:
+        intent = intent + np.where((source == SOURCE_CODE["display"]) & (audience >= 0),
+                                   audience_intent[np.maximum(audience, 0)], 0.0)
     bounce_shift = np.array([sh.source_bounce_shift[s] for s in SOURCES])[source]
 
     stocked = in_stock[offer]
@@ -167,24 +197,31 @@ def build_groups(sc: Scenario, cat: Catalog, relevance: np.ndarray, clicks: np.n
     cart[~stocked] = 0.0
     if cart_factor is not None:
         cart *= cart_factor[offer][:, None]
-    checkout = checkout_chance(sc, price[offer] / cat.reference_price[offer])
+    favourite = np.minimum(0.9, sh.favourite_per_cart * cart[:, 0])
+    checkout = checkout_chance(sc, price[offer] / cat.reference_price[offer], checkout_shift)
 
-    rival_visits, rival_units = _rival_demand(sc, cat, relevance, clicks, exp_appeal, appeal, price, searches)
+    rival_visits, rival_units = _rival_demand(sc, cat, relevance, clicks, exp_appeal, appeal, price, searches,
+                                              feed, rival_by_category)
+    n_organic = len(rate) - len(paid.rate)
     return Groups(source.astype(np.int8), keyword.astype(np.int16), offer.astype(np.int16), rate,
-                  bounce, cart, checkout, len(k_idx) + n_own + own, np.cumsum(landing),
-                  rival_visits, rival_units, len(rate) - len(paid.rate), n_ads, len(rate) - n_own + own)
+                  bounce, cart, checkout, favourite, audience.astype(np.int8), n_search + n_own + own,
+                  n_search + 2 * n_own + own, np.cumsum(landing), rival_visits, rival_units, n_organic, n_ads,
+                  len(rate) - n_own + own, ad_hour_rate)
 
 
-def checkout_chance(sc: Scenario, price_ratio: np.ndarray) -> np.ndarray:
-    """Chance a cart is paid, given the price over the product's reference price."""
+def checkout_chance(sc: Scenario, price_ratio: np.ndarray, shift: float = 0.0) -> np.ndarray:
+    """Chance a cart is paid, given the price over the product's reference price (``shift``:
+    extra log-odds, e.g. from return-shipping insurance)."""
     sh = sc.shoppers
-    return _sigmoid(_logit(sh.checkout_rate) - sh.checkout_price_effect * np.log(price_ratio))
+    return _sigmoid(_logit(sh.checkout_rate) + shift - sh.checkout_price_effect * np.log(price_ratio))
 
 
 def _rival_demand(sc: Scenario, cat: Catalog, relevance: np.ndarray, clicks: np.ndarray,
                   exp_appeal: np.ndarray, appeal: np.ndarray, price: np.ndarray,
-                  searches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rivals' expected visits and units per hour (traffic weight 1), by the same choice model."""
+                  searches: np.ndarray, feed: np.ndarray, by_category: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rivals' expected visits and units per hour (traffic weight 1), by the same choice model:
+    their search clicks compare offers matching the keyword; their feed clicks compare the
+    category (the feed's source intent and bounce shift apply)."""
     sh, n_own = sc.shoppers, cat.n_own
     rivals = slice(n_own, None)
     visits_kr = searches[:, None] * clicks[:, rivals]
@@ -195,7 +232,17 @@ def _rival_demand(sc: Scenario, cat: Catalog, relevance: np.ndarray, clicks: np.
     bounce = _sigmoid(_logit(sh.bounce_rate) - sh.listing_bounce_effect * (cat.listing_quality[rivals] - 0.5))
     buy = (1 - bounce) * checkout_chance(sc, price[rivals] / cat.reference_price[rivals])
     units = (visits_kr * choose).sum(axis=0) * buy * (cat.stock[rivals] > 0)
-    return visits_kr.sum(axis=0), units
+    feed_r = feed[rivals]
+    if feed_r.any():
+        intent = sh.source_intent["feed"]
+        own_feed = np.exp(appeal[rivals] + sh.landing_preference + intent)
+        others_cat = (by_category[cat.category[rivals]] - exp_appeal[rivals]) * np.exp(intent)
+        choose_feed = own_feed / (own_feed + np.maximum(others_cat, 0.0) + np.exp(sh.no_purchase_utility))
+        bounce_feed = _sigmoid(_logit(sh.bounce_rate) + sh.source_bounce_shift["feed"]
+                               - sh.listing_bounce_effect * (cat.listing_quality[rivals] - 0.5))
+        buy_feed = (1 - bounce_feed) * checkout_chance(sc, price[rivals] / cat.reference_price[rivals])
+        units = units + feed_r * choose_feed * buy_feed * (cat.stock[rivals] > 0)
+    return visits_kr.sum(axis=0) + feed_r, units
 
 
 @dataclass
@@ -209,9 +256,11 @@ class SessionDraw:
     was_buyer: np.ndarray   # had bought from the shop before this session
     u_bounce: np.ndarray    # the uniform behind the bounce decision
     bounced: np.ndarray
-    cart: np.ndarray
-    ordered: np.ndarray
+    cart: np.ndarray        # added to the cart (buy-now shoppers skip it)
+    submitted: np.ndarray   # submitted an order (paid or not)
+    ordered: np.ndarray     # paid
     pages: np.ndarray
+    favourited: np.ndarray
 
 
 def subset(d: SessionDraw, keep: np.ndarray) -> SessionDraw:
@@ -242,12 +291,13 @@ class Shoppers:
         to pay, CRM responders), draw from ``paid_rng``, so they leave every organic shopper's
         draws as they were.
         """
+        hour = (start // 3600) % 24
         offset, group, customer, u, pages = self._part(g, 0, g.n_organic, weight, returning, customers,
-                                                       self.arrivals, self.funnel)
+                                                       self.arrivals, self.funnel, hour)
         extra = injected is not None and len(injected[0]) > 0
         if (extra or g.rate[g.n_organic:].any()) and paid_rng is not None:
             ids, groups = injected if extra else (returning[:0], None)
-            paid = self._part(g, g.n_organic, len(g.rate), weight, ids, customers, paid_rng, paid_rng, groups)
+            paid = self._part(g, g.n_organic, len(g.rate), weight, ids, customers, paid_rng, paid_rng, hour, groups)
             merged = np.argsort(np.concatenate([offset, paid[0]]), kind="stable")
             mine, theirs = (offset, group, customer, pages), (paid[0], paid[1], paid[2], paid[4])
             offset, group, customer, pages = (np.concatenate([a, b])[merged] for a, b in zip(mine, theirs, strict=True))
@@ -256,18 +306,29 @@ class Shoppers:
         pc = u[3] >= self.sc.traffic.mobile_share
         was_buyer = customers.is_buyer(customer)
         bounced = u[0] < g.bounce[group, pc.view(np.int8)]
-        cart = ~bounced & (u[1] < g.cart[group, was_buyer.view(np.int8)])
-        ordered = cart & (u[2] < g.checkout[group])
+        sh = self.sc.shoppers
+        chance = g.cart[group, was_buyer.view(np.int8)]
+        chose = ~bounced & (u[1] < chance)
+        cart = chose & (u[1] < chance * (1.0 - sh.buy_now_share))  # the rest press buy-now
+        pay = g.checkout[group]
+        submitted = chose & (u[2] < np.minimum(pay / sh.pay_share, 1.0))
+        ordered = chose & (u[2] < pay)
+        favourited = ~bounced & (u[4] < g.favourite[group])
         pages[bounced] = 1
-        return SessionDraw(ts, group, customer, pc, was_buyer, u[0], bounced, cart, ordered, pages)
+        return SessionDraw(ts, group, customer, pc, was_buyer, u[0], bounced, cart, submitted, ordered, pages,
+                           favourited)
 
     def _part(self, g: Groups, first: int, last: int, weight: float, returning: np.ndarray,
-              customers: CustomerBase, rng: np.random.Generator, f: np.random.Generator,
+              customers: CustomerBase, rng: np.random.Generator, f: np.random.Generator, hour: int,
               visitor_groups: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
         """Sessions of groups ``first:last`` plus the ``returning`` visitors (in
-        ``visitor_groups`` if given, else returning buyers spread like followers), sorted by
-        time: (offset s, group, customer, uniforms, pages)."""
-        rates = g.rate[first:last] * weight
+        ``visitor_groups`` if given, else returning buyers spread like followers, some through
+        the feed), sorted by time: (offset s, group, customer, uniforms, pages)."""
+        rate = g.rate[first:last]
+        if g.ad_hour_rate is not None and first == g.n_organic and g.n_ads:
+            rate = rate.copy()
+            rate[: g.n_ads] = g.ad_hour_rate[hour]
+        rates = rate * weight
         expected = float(rates.sum())
         if not expected <= MAX_SESSIONS_PER_HOUR:  # also NaN
             raise ShopsimError(f"about {expected:,.0f} sessions would arrive in one hour; the simulator handles "
@@ -276,23 +337,33 @@ class Shoppers:
         counts = rng.poisson(rates)
         arrived = first + np.repeat(np.arange(last - first), counts)
         if visitor_groups is None:
-            landing = np.searchsorted(g.landing_cdf, rng.random(len(returning)) * g.landing_cdf[-1])
-            visitor_groups = g.returning_group[landing]
+            u_back = rng.random((2, len(returning)))
+            landing = np.searchsorted(g.landing_cdf, u_back[0] * g.landing_cdf[-1])
+            via_feed = u_back[1] < self.sc.customers.feed_share_of_returns
+            visitor_groups = np.where(via_feed, g.feed_group[landing], g.returning_group[landing])
         group = np.concatenate([arrived, visitor_groups])
-        customer = np.concatenate([self._customers(g.source[arrived], customers, rng), returning])
+        customer = np.concatenate([self._customers(g.source[arrived], g.audience[arrived], customers, rng),
+                                   returning])
         n = len(group)
         offset = (rng.random(n) * 3600).astype(np.int16)  # seconds into the hour; int16 sorts by radix
         order = np.argsort(offset, kind="stable")
-        u = f.random((4, n))
+        u = f.random((5, n))
         pages = f.poisson(self._extra_pages, n).astype(np.int16) + 2
         return offset[order], group[order], customer[order], u, pages
 
-    def _customers(self, source: np.ndarray, customers: CustomerBase, rng: np.random.Generator) -> np.ndarray:
-        """Customer id per arriving session: followers for direct visits, else searchers."""
+    def _customers(self, source: np.ndarray, audience: np.ndarray, customers: CustomerBase,
+                   rng: np.random.Generator) -> np.ndarray:
+        """Customer id per arriving session: followers for direct visits, members of the
+        audience for an audience's ads, else searchers (known to the shop or new)."""
         out = np.empty(len(source), dtype=np.int64)
         is_direct = source == SOURCE_CODE["direct"]
+        targeted = audience > 0
+        rest = ~is_direct & ~targeted
         out[is_direct] = customers.follower_visitors(int(is_direct.sum()), rng)
-        out[~is_direct] = customers.searchers(int((~is_direct).sum()), rng)
+        out[rest] = customers.searchers(int(rest.sum()), rng)
+        for a in np.unique(audience[targeted]):
+            who = audience == a
+            out[who] = customers.audience_members(int(a), int(who.sum()), rng)
         return out
 
     def baskets(self, ordering: np.ndarray, main: np.ndarray

@@ -24,22 +24,25 @@ import pandas as pd
 import simpy
 
 from shopsim import reports, search, timeline
-from shopsim.ads import Ads
+from shopsim.ads import AUDIENCES, Ads
 from shopsim.calendar import Clock, FestivalCalendar
 from shopsim.catalog import Catalog
 from shopsim.competitors import Rivals
 from shopsim.customers import CrmDesk, CustomerBase
 from shopsim.errors import ActionError, ShopsimError, shown
+from shopsim.feed import feed_clicks
 from shopsim.inventory import Inventory, Reorder
 from shopsim.operator import Levers, OperatorView
 from shopsim.promotions import Promotions
 from shopsim.records import Recorder
+from shopsim.refunds import RefundBook
 from shopsim.reviews import NEGATIVE_STARS, ReviewBook
 from shopsim.scenario import Scenario, TimelineEvent, load_scenario
+from shopsim.seasons import SeasonCalendar
 from shopsim.shoppers import Groups, Shoppers, build_groups, offer_appeal, subset
 
 Policy = Callable[[OperatorView], None]
-TABLES = ("sessions", "orders", "order_items", "ads", "inventory", "reviews", "rankings", "market",
+TABLES = ("sessions", "orders", "order_items", "refunds", "ads", "inventory", "reviews", "rankings", "market",
           "events", "costs", "pnl", "daily")
 
 
@@ -73,14 +76,20 @@ class Simulation(Levers):
         self.catalog = cat = Catalog(sc)
         self.relevance = search.relevance_matrix(sc, cat)
         self.customers = CustomerBase(sc.customers, sc.traffic, self.rng("customers"))
+        self.customers.set_categories(cat.categories)
+        self.seasons = SeasonCalendar(sc, self.clock, cat, self.relevance)
+        self._season_offer = np.ones(cat.n)
         self.reviews = ReviewBook(sc.reviews, cat.n_own, sc.shoppers.visible_reviews)
         own = slice(0, cat.n_own)
         self.reviews.start_dsr(sc.shop.dsr_window_days,
                                float(np.average(cat.rating()[own], weights=cat.rating_count[own] + 1)),
                                float(cat.monthly_sales()[own].sum() / 30 * sc.reviews.review_share))
         self.inventory = Inventory(cat)
+        self.refunds = RefundBook(sc.returns, cat, sc.reviews.delivery_days, sc.reviews.late_share)
+        self.refunds.warm_up(self.rng("refunds"))
+        self.return_insurance = False
         self.rivals = Rivals(sc, cat)
-        self.ads = Ads(sc, cat, self.relevance)
+        self.ads = Ads(sc, cat, self.relevance, self.rng("ad_market"), self.clock.hour_weights)
         self.promotions = Promotions(sc, cat)
         self.festivals = FestivalCalendar(self.clock, sc.festivals)
         self.crm = CrmDesk(sc.crm, self.customers)
@@ -102,9 +111,12 @@ class Simulation(Levers):
         self._listing_in_progress: set[tuple[int, str]] = set()
         self._shocks: list[tuple[float, float, float]] = []
         self._returning_by_hour: list[np.ndarray] = []
+        self._second_visits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._mostly_out = np.zeros(cat.n, dtype=bool)  # listings sold out 12 hours or more yesterday
         self._next_order_id = 1
         self._tables: dict[str, tuple[tuple[int, ...], pd.DataFrame]] = {}
         self._reset_counters()
+        self._inherit_campaign()
         self.env.process(self._hours())
         for event in sc.timeline:
             self.env.process(self._scripted(event))
@@ -172,6 +184,22 @@ class Simulation(Levers):
             "appeal": appeal, "price_sensitivity": sh.price_sensitivity,
         })
 
+    def _inherit_campaign(self) -> None:
+        """Start the scenario's running campaign (bids, budget, affiliate rates) as the levers would."""
+        c, cat = self.scenario.campaign, self.catalog
+        words = [k.keyword for k in self.scenario.keywords]
+        for word, bid in c.keyword_bids.items():
+            k = words.index(word)
+            if bid > 0:
+                self.ads.campaign.bids[k] = (round(bid, 2), int(np.argmax(self.relevance[k, : cat.n_own])))
+        self.ads.campaign.search_budget = c.daily_budget
+        for code, rate in c.affiliate_commission.items():
+            self.ads.campaign.commission[cat.index[code]] = rate
+        if c.keyword_bids or c.affiliate_commission:
+            self.records.event(0, "system", "inherited_campaign", "shop",
+                               f"paid search on {len(c.keyword_bids)} keywords, {c.daily_budget:.0f} yuan a day; "
+                               f"affiliate commission on {len(c.affiliate_commission)} SKUs")
+
     # -- the clock -------------------------------------------------------------------------
     def _hours(self) -> Iterator[simpy.Event]:
         while True:
@@ -185,31 +213,27 @@ class Simulation(Levers):
 
     def _open_day(self) -> None:
         self.day = day = int(self.env.now // 24)
-        now_s = int(self.env.now * 3600)
-        offers, stars = self.reviews.publish(now_s)
-        self._dsr = self.reviews.close_dsr_day(stars)
-        if len(offers):
-            self.catalog.add_ratings(offers, stars)
-            for o, r in zip(offers, stars, strict=True):
-                if r <= NEGATIVE_STARS:
-                    self.records.event(now_s, "platform", "negative_review", self.catalog.codes[o],
-                                       f"{r} stars")
         self.inventory.start_day()
         self.ads.start_day()
+        self.ads.audience_sizes = self.customers.refresh_audiences(day, self.scenario.display.visitor_days)
+        self.ads.keyword_demand = self.seasons.keyword_factor(day)
+        self._season_offer = self.ads.offer_demand = self.seasons.offer_factor(day)
         self.rivals.morning(self)
         self._rank(day)
         view = self.rivals.market_view()
         self.records.market.append(day=day, **view)
         self._festival_morning(day)
-        ret = self.customers.returning_today(day, self.rng("returning"))
+        busy = float(np.mean([self.festivals.traffic_factor(day, h) for h in range(24)]))
+        ret = self.customers.returning_today(day, self.rng("returning"), busy * self.seasons.holiday_traffic(day))
         hours = self.rng("returning").choice(24, size=len(ret), p=self.clock.hour_weights / 24)
         self._returning_by_hour = [ret[hours == h] for h in range(24)]
+        self._second_visits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._market_dirty = True
         if self.policy is not None:
             self.policy(OperatorView(self))
 
     def _rank(self, day: int) -> None:
-        scores = search.rank_scores(self.scenario, self.catalog, self.relevance)
+        scores = search.rank_scores(self.scenario, self.catalog, self.relevance, self._mostly_out)
         pos = self._positions = search.positions(scores)
         k, o = np.nonzero(pos)
         self.records.rankings.append(day=day, keyword=k, offer=o, organic_position=pos[k, o])
@@ -220,7 +244,8 @@ class Simulation(Levers):
         for start, end, factor in self._shocks:
             if start <= now < end:
                 shock *= factor
-        return self.clock.traffic_weight(self.day, hour) * shock * self.festivals.traffic_factor(self.day, hour)
+        return (self.clock.traffic_weight(self.day, hour) * shock * self.festivals.traffic_factor(self.day, hour)
+                * self.seasons.holiday_traffic(self.day))
 
     def _festival_morning(self, day: int) -> None:
         """Announce festival phases; on the main day, deposit holders come back in the first hours."""
@@ -239,8 +264,13 @@ class Simulation(Levers):
             self._deposit_ids, self._deposit_offers = [], []
 
     def _injected(self, g: Groups, hour: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """Visitors this hour that no arrival rate makes: deposit holders and CRM responders."""
+        """Visitors this hour that no arrival rate makes: buyers back the same day, deposit holders
+        and CRM responders (drawn from the bought channels' stream, so organic shoppers' draws
+        stay where they were)."""
         parts = []
+        if hour in self._second_visits:  # buyers back for a second look (through their orders page)
+            ids, offers = self._second_visits.pop(hour)
+            parts.append((ids, g.returning_group[offers]))
         if hour in self._deposits_by_hour:
             ids, offers = self._deposits_by_hour[hour]
             parts.append((ids, g.returning_group[offers]))
@@ -256,10 +286,12 @@ class Simulation(Levers):
         found = self.festivals.phase(self.day)
         if found is None or found[1] != "presale":
             return
-        waiting = np.flatnonzero(d.cart & ~d.ordered)
+        waiting = np.flatnonzero((d.cart | d.submitted) & ~d.ordered)
         pay = waiting[self.rng("festival").random(len(waiting)) < found[0].deposit_share]
         self._deposit_ids.append(d.customer[pay])
         self._deposit_offers.append(landing[pay])
+        # the platform counts a deposit (付定金) as a sale of the listing in its rankings and feed
+        self._own_deposits += np.bincount(landing[pay], minlength=self.catalog.n_own)
 
     def _slice(self, hour: int) -> None:
         if self._market_dirty or self._groups is None:
@@ -275,6 +307,22 @@ class Simulation(Levers):
         else:
             self._sell_with_ads(draw, g, weight, start)
         self.inventory.count_stockout(self.env.now, self.env.now + 1)
+        self._publish_reviews(int((self.env.now + 1) * 3600))
+
+    def _publish_reviews(self, until: int) -> None:
+        """Reviews due before second ``until`` appear: ratings move, a negative one lands on the
+        page (the market regroups) and in the events at the time it appeared."""
+        offers, stars = self.reviews.publish(until)
+        if not len(offers):
+            return
+        self._day_stars.append(stars)
+        self.catalog.add_ratings(offers, stars)
+        published = self.reviews.ts[len(self.reviews.ts) - len(offers):]
+        for o, r, second in zip(offers, stars, published, strict=True):
+            if r <= NEGATIVE_STARS:
+                self.records.event(second, "platform", "negative_review", self.catalog.codes[o],
+                                   f"{r} star{'s' if r != 1 else ''}")
+                self._market_dirty = True
 
     def _regroup(self) -> None:
         """Rebuild today's traffic groups after anything in the market changed."""
@@ -287,19 +335,30 @@ class Simulation(Levers):
         seen[:n] -= promo.basket_saving(now, self._eff[:n])
         open_, answered = self.reviews.negative_on_page()
         appeal = offer_appeal(sc, cat, seen, open_, answered)
-        appeal[:n] += sc.promotions.promotion_salience * promo.on_promotion(now)
+        appeal[:n] += sc.promotions.promotion_salience * promo.on_promotion(now) * promo.freshness(now)
+        appeal[:n] -= sc.promotions.free_shipping_expectation * (promo.shipping_fee(self._eff[:n]) > 0)
         found = self.festivals.phase(self.current_day)
         cart_factor = promo.dip.copy()
         if found is not None and found[1] == "main":
             appeal += found[0].main_day_intent
         elif found is not None and found[1] == "presale":
             cart_factor *= found[0].presale_purchase_factor
+        if self.seasons.ships_from(self.current_day) is not None:
+            cart_factor *= sc.spring_festival.checkout_factor
         pay = self._eff.copy()
         pay[:n] += promo.shipping_fee(self._eff[:n])
         paid = self.ads.groups(appeal, self.rivals.ad_presence)
         venue = promo.venue_groups(now, found)
+        on_sale = ((cat.stock > 0) & np.concatenate([np.ones(n, dtype=bool), self.rivals.listed])
+                   & (cat.listed_day <= self.current_day))
+        feed = feed_clicks(sc, cat, self.current_day, on_sale, self._season_offer)
+        intent = np.array([sc.display.audiences[a].intent for a in AUDIENCES] + [0.0])
+        hour_rate = self.ads.auction.rate if self.ads.auction is not None else None
+        insured = sc.returns.insurance_checkout_effect if self.return_insurance else 0.0
         self._groups = build_groups(sc, cat, self.relevance, self._clicks, appeal, pay,
-                                    self.customers.followers.size, paid, venue, cart_factor)
+                                    self.customers.followers.size, paid, venue, cart_factor, insured,
+                                    feed=feed, demand=self.ads.keyword_demand, audience_intent=intent,
+                                    ad_hour_rate=hour_rate)
         self._market_dirty = False
 
     def _sell_with_ads(self, d: Any, g: Groups, weight: float, start: int) -> None:
@@ -312,7 +371,7 @@ class Simulation(Levers):
             self.records.event(second, "system", "ad_budget_out", "", message)
             self._market_dirty = True
         paid_amount = self._sell(d, g, start)
-        rows = self.ads.rows(d, g, impressions, paid_amount)
+        rows = self.ads.rows(d, g, impressions, paid_amount, start)
         if rows is not None:
             self.records.ads.append(ts=np.full(len(rows["clicks"]), start, dtype=np.int64), **rows)
 
@@ -324,7 +383,7 @@ class Simulation(Levers):
         landing = g.offer[d.group].astype(np.int64)
         sess, offer, qty, main = self.shoppers.baskets(np.flatnonzero(d.ordered), landing[d.ordered])
         if promo.any:
-            qty = promo.top_up(self.rng("promotions"), now, sess, offer, qty, main, self._eff)
+            sess, offer, qty, main = promo.top_up(self.rng("promotions"), now, sess, offer, qty, main, self._eff)
         filled, ran_out = self.inventory.fulfil(d.ts[sess], offer, qty, promo.flash_limits(now) if promo.any else None)
         sold_out = np.zeros(len(d.ts), dtype=bool)
         sold_out[sess[main & (filled == 0)]] = True
@@ -332,6 +391,7 @@ class Simulation(Levers):
             sold_out |= (landing == o) & (d.ts > second) & ~d.ordered
             if cat.stock[o] == 0:
                 self.records.event(second, "system", "stockout", cat.codes[o], "sold out")
+                self._market_dirty = True  # the next slices' shoppers see it sold out
         if sold_out.any():
             self._saw_sold_out(d, sold_out)
             back = (filled > 0) & sold_out[sess]
@@ -356,20 +416,24 @@ class Simulation(Levers):
         self.records.sessions.append(
             ts=d.ts, customer_id=d.customer, is_new_customer=~d.was_buyer, device=d.pc.astype(np.int8),
             source=g.source[d.group], keyword=g.keyword[d.group], landing_sku=landing.astype(np.int16),
-            bounced=d.bounced, added_to_cart=d.cart, ordered=d.ordered, order_id=order_id, page_views=d.pages)
+            bounced=d.bounced, added_to_cart=d.cart, order_submitted=d.submitted, ordered=d.ordered,
+            order_id=order_id, page_views=d.pages, favourited=d.favourited)
         first_session = self.records.session_count - len(d.ts) + 1
         self.records.orders.append(
             order_id=order_id[paying], ts=d.ts[paying], customer_id=d.customer[paying],
             session_id=first_session + paying, source=g.source[d.group[paying]],
             items=np.bincount(position, weights=qty, minlength=len(paying)), gross_amount=money["gross"],
             discount_amount=money["discount"], paid_amount=money["paid"], promotion_id=money["promotion_id"],
-            coupon_id=money["coupon_id"], buyer_shipping=money["buyer_shipping"])
+            coupon_id=money["coupon_id"], buyer_shipping=money["buyer_shipping"], insured=self.return_insurance)
         self.records.order_items.append(
             order_id=line_order, sku=offer.astype(np.int16), qty=qty, unit_list_price=money["unit_list"],
             unit_paid_price=unit_price, unit_cost=cat.cost[offer])
         self._own_visits += np.bincount(landing, minlength=cat.n_own)
         self._own_units += np.bincount(offer, weights=qty, minlength=cat.n_own)
-        self._after_orders(d, paying, line_order, d.ts[sess], offer, unit_price)
+        self._own_interest += np.bincount(landing, weights=d.favourited.astype(float) + d.cart, minlength=cat.n_own)
+        self.customers.note_visits(d.customer, self.day)
+        self._after_orders(d, paying, line_order, d.ts[sess], offer, qty, unit_price, money["unit_list"],
+                           d.customer[sess])
         if self.festivals.festivals:
             self._take_deposits(d, landing)
         per_session = np.zeros(len(d.ts))
@@ -379,17 +443,34 @@ class Simulation(Levers):
     def _saw_sold_out(self, d: Any, who: np.ndarray) -> None:
         """Shoppers who found their item sold out: no cart, no order, a sold-out bounce chance."""
         d.cart[who] = False
+        d.submitted[who] = False
         d.ordered[who] = False
         d.bounced[who] = d.u_bounce[who] < self.scenario.shoppers.sold_out_bounce_rate
         d.pages[who & d.bounced] = 1
 
     def _after_orders(self, d: Any, paying: np.ndarray, line_order: np.ndarray, line_ts: np.ndarray,
-                      offer: np.ndarray, unit_price: np.ndarray) -> None:
-        """Count the slice's orders per customer; keep what the day's close draws from."""
+                      offer: np.ndarray, qty: np.ndarray, unit_price: np.ndarray, unit_list: np.ndarray,
+                      line_customer: np.ndarray) -> None:
+        """Count the slice's orders per customer; keep what the day's close draws from; some
+        buyers come back later today for something else (so a buyer may pay two orders)."""
         self.customers.record_orders(d.customer[paying], self.day)
         self._day_buyers.append(d.customer[paying])
         self._day_browsers.append(d.customer[~d.bounced & ~d.ordered])
-        self._day_lines.append((line_order, line_ts, offer, unit_price))
+        self._day_lines.append((line_order, line_ts, offer, qty, unit_price, unit_list,
+                                np.full(len(line_order), self.return_insurance), line_customer))
+        hour = int(self.env.now) % 24
+        u = self.rng("repeat").random((3, len(paying)))
+        again = (u[0] < self.scenario.shoppers.second_order_rate) & (hour < 23)
+        if not again.any():
+            return
+        later = hour + 1 + (u[1][again] * (23 - hour)).astype(np.int64)
+        who = d.customer[paying][again]
+        cdf = np.cumsum(self.catalog.landing_share())
+        lands = np.minimum(np.searchsorted(cdf, u[2][again] * cdf[-1], side="right"), len(cdf) - 1)
+        for h in np.unique(later):
+            ids, offers = self._second_visits.get(int(h), (who[:0], lands[:0]))
+            self._second_visits[int(h)] = (np.concatenate([ids, who[later == h]]),
+                                           np.concatenate([offers, lands[later == h]]))
 
     def settle_rivals(self) -> None:
         """Draw the rivals' sales for the traffic since the last settlement, under the market
@@ -411,27 +492,69 @@ class Simulation(Levers):
         self.customers.follow(np.concatenate([
             buyers[rng.random(len(buyers)) < cfg.customers.follow_after_purchase],
             browsers[rng.random(len(browsers)) < cfg.customers.follow_after_visit]]))
-        order_id, ts, offer, price = (np.concatenate(parts) for parts in zip(*self._day_lines, strict=True))
+        order_id, ts, offer, qty, price, list_price, insured, who = (
+            np.concatenate(parts) for parts in zip(*self._day_lines, strict=True))
         rr = self.rng("reviews")
         late = rr.random(len(order_id)) < cfg.reviews.late_share
-        self.reviews.draw(rr, order_id, ts, offer, price, cat.reference_price[offer], cat.quality[offer], late)
+        wait = np.zeros(len(order_id))
+        restart = self.seasons.ships_from(self.day)
+        if restart is not None:  # couriers stopped for New Year: every order ships when they start again
+            late[:] = True
+            wait[:] = restart - self.day
+        found = self.festivals.phase(self.day)
+        reason, early = self.refunds.draw(self.rng("refunds"), order_id, ts, offer, qty, price, list_price,
+                                          found is not None and found[1] == "main", late, insured, who, wait)
+        stars = self.reviews.draw(rr, order_id, ts, offer, price, cat.reference_price[offer], cat.quality[offer],
+                                  late, np.where(early, -2, reason), wait)
+        self.customers.remember_orders(who, cat.category[offer], stars)
+        self._day_sales = np.bincount(offer, weights=qty * price, minlength=cat.n_own)
+
+    def _settle_refunds(self) -> None:
+        """Refunds completed today: money back, units back on the shelf or written off; the
+        refunded buyers come back less often."""
+        cat, day = self.catalog, self.day
+        done = self.refunds.complete((day + 1) * 86_400)
+        refunded = np.zeros(cat.n_own)
+        if done is not None:
+            offer, qty = done["offer"], done["qty"]
+            cost = qty * cat.cost[offer]
+            back = done["restocked"]
+            self.inventory.restock(offer[back], qty[back])
+            if back.any():
+                self._market_dirty = True
+            if (~back).any():
+                self.records.cost(day, "write_offs", float(cost[~back].sum()))
+            refunded = np.bincount(offer, weights=done["amount"], minlength=cat.n_own)
+            self.records.refunds.append(order_id=done["order_id"], sku=offer.astype(np.int16), qty=qty,
+                                        requested=done["requested"], completed=done["completed"], kind=done["kind"],
+                                        reason=done["reason"], amount=done["amount"], restocked=back,
+                                        return_shipping=done["return_shipping"], goods_cost=cost)
+            buyers = done["customer"]
+            self.customers.mark_refunded(buyers[buyers >= 0])
+        self.refunds.close_day(self._day_sales, refunded)
 
     def _close_day(self) -> None:
         cat, inv = self.catalog, self.inventory
         n = cat.n_own
         self.settle_rivals()
         self._close_followers_and_reviews()
+        self._settle_refunds()
         if self.promotions.any:
             self.promotions.close_day(self.day, self._own_units, self._eff)
-        units = np.concatenate([self._own_units, self._rival_units])
+        units = np.concatenate([self._own_units + self._own_deposits, self._rival_units])
         visits = np.concatenate([self._own_visits, self._rival_visits])
-        cat.close_day(units, visits)
+        cat.close_day(units, visits, self._own_interest)
         self.records.inventory.append(
             day=self.day, sku=np.arange(n), on_hand_start=inv.on_hand_start, received=inv.received,
-            sold=inv.sold, lost=inv.lost, on_hand_end=cat.stock[:n].copy(),
+            sold=inv.sold, returned=inv.returned, lost=inv.lost, on_hand_end=cat.stock[:n].copy(),
             stockout_hours=inv.stockout_hours.copy(), on_order=inv.on_order())
         self.records.cost(self.day, "holding_cost", inv.holding_cost(self.scenario.shop.holding_cost_rate))
-        self.records.shop_days.append(day=self.day, followers=self.customers.followers.size, dsr=self._dsr)
+        fixed = self.scenario.shop.fixed_costs
+        for item in ("staff", "rent", "software"):
+            self.records.cost(self.day, item, getattr(fixed, item))
+        self._mostly_out[:n] = inv.stockout_hours >= 12
+        dsr = self.reviews.close_dsr_day(np.concatenate(self._day_stars))
+        self.records.shop_days.append(day=self.day, followers=self.customers.followers.size, dsr=dsr)
         self.records.days_done = self.day + 1
         self._reset_counters()
 
@@ -439,13 +562,17 @@ class Simulation(Levers):
         n_own, n = self.catalog.n_own, self.catalog.n
         self._own_units = np.zeros(n_own)
         self._own_visits = np.zeros(n_own)
+        self._own_interest = np.zeros(n_own)
+        self._own_deposits = np.zeros(n_own)
         self._rival_units = np.zeros(n - n_own, dtype=np.int64)
         self._rival_visits = np.zeros(n - n_own, dtype=np.int64)
         self._rival_weight = 0.0
+        self._day_stars: list[np.ndarray] = [np.empty(0, np.int64)]
         self._day_buyers: list[np.ndarray] = [np.empty(0, np.int64)]
         self._day_browsers: list[np.ndarray] = [np.empty(0, np.int64)]
         empty = np.empty(0, np.int64)
-        self._day_lines: list[tuple[np.ndarray, ...]] = [(empty, empty, empty, np.empty(0))]
+        self._day_lines: list[tuple[np.ndarray, ...]] = [(empty, empty, empty, empty, np.empty(0), np.empty(0),
+                                                          np.empty(0, bool), empty)]
 
     # -- SimPy processes for things that happen later ------------------------------------
     def _arrival(self, order: Reorder) -> Iterator[simpy.Event]:
@@ -455,6 +582,12 @@ class Simulation(Levers):
         self.records.event(self.env.now * 3600, "system", "restock_arrived",
                            self.catalog.codes[order.offer], f"{order.qty} units")
         self._market_dirty = True
+
+    def _book_at(self, hour: float, item: str, amount: float) -> Iterator[simpy.Event]:
+        """Book a cost on the day it falls (hour ``hour``), if the run gets there."""
+        yield self.env.timeout(max(hour - self.env.now, 0.0))
+        self.records.cost(int(self.env.now // 24), item, amount)
+        self._version += 1
 
     def _market_change_at(self, hour: float) -> Iterator[simpy.Event]:
         yield self.env.timeout(hour - self.env.now)
@@ -517,7 +650,7 @@ def _build(sim: Simulation, name: str, tables: _Tables) -> pd.DataFrame:
     dates = sim.clock.dates(np.arange(rec.days_done))
     if name == "pnl":
         return reports.pnl(tables["orders"], tables["order_items"], tables["costs"], tables["ads"],
-                           sim.scenario.shop, dates)
+                           sim.scenario.shop, dates, tables["refunds"], sim.scenario.returns.insurance_premium)
     if name == "daily":
         shop = rec.shop_days
         shop_days = pd.DataFrame({"followers": shop.column("followers").astype(np.int64),

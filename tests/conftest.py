@@ -26,6 +26,8 @@ TINY = {
     "start": "2026-03-02",
     "days": 5,
     "customers": {"past_buyers": 200, "followers": 300, "market_size": 100000},
+    "paid_search": {"field_advertisers": 0},  # only the named rival bids: ad tests read every slot
+    "feed": {"daily_exposures": 8000},  # the recommendation feed of a niche this small
     "skus": [
         {"sku": "A", "name": "Tee A", "category": "tees", "cost": 20, "price": 60, "initial_stock": 400,
          "monthly_sales": 300, "review_count": 100, "rating": 4.7},
@@ -39,6 +41,10 @@ TINY = {
     "rivals": [{"shop": "Rival", "offers": [{"sku": "R", "name": "Rival tee", "category": "tees", "price": 65,
                                            "monthly_sales": 200, "review_count": 300}]}],
 }
+
+
+#: ``--set`` overrides that take the inherited campaign out of ``baseline`` (a shop that buys nothing yet).
+NO_CAMPAIGN = ("campaign.keyword_bids={}", "campaign.daily_budget=0", "campaign.affiliate_commission={}")
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@
 ``check_invariants(sim)`` asserts the data contract (docs/data-dictionary.md: required columns and dtypes)
 and the bookkeeping that must add up on any run, whatever the scenario, seed or actions:
 stock never negative and carried from day to day, no sale beyond stock, units in the
-inventory table equal to the order lines, every yuan of the P&L traced to the orders and the
+inventory table equal to the order lines, refunds tied to their order lines and restocked
+units to the inventory, every yuan of the P&L traced to the orders, the refunds and the
 booked costs, every order tied to its session, and a consistent funnel per session.
 
 It collects every broken invariant and raises one ``AssertionError`` listing them all, so a
@@ -30,6 +31,8 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "orders": ("order_id", "ts", "customer_id", "session_id", "source", "items", "gross_amount",
                "discount_amount", "paid_amount", "promotion_id", "coupon_id"),
     "order_items": ("order_id", "sku", "qty", "unit_list_price", "unit_paid_price", "unit_cost"),
+    "refunds": ("refund_id", "order_id", "sku", "qty", "requested_ts", "completed_ts", "kind", "reason", "amount",
+                "restocked"),
     "ads": ("ts", "channel", "keyword", "bid", "impressions", "clicks", "spend", "avg_position", "orders",
             "revenue"),
     "inventory": ("date", "sku", "on_hand_start", "received", "sold", "on_hand_end", "stockout_hours",
@@ -40,23 +43,43 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "events": ("ts", "actor", "kind", "target", "detail"),
     "daily": ("date", "pv", "uv", "orders", "buyers", "units", "gmv", "conversion_rate", "aov", "bounce_rate",
               "add_to_cart_rate", "cart_abandonment_rate", "ad_spend", "roas", "new_customers",
-              "returning_customers", "gross_profit", "net_profit"),
+              "returning_customers", "gross_profit", "net_profit", "avg_order_value", "submitted_orders",
+              "refund_amount", "refund_rate", "net_gmv", "contribution"),
     "pnl": ("date", "revenue", "cogs", "ad_spend_search", "ad_spend_display", "affiliate_commission",
-            "platform_fee", "shipping", "promotion_cost", "crm_cost", "holding_cost", "net_profit"),
+            "platform_fee", "shipping", "promotion_cost", "crm_cost", "holding_cost", "net_profit",
+            "refunds", "returned_cogs", "packaging", "payment_fee", "return_shipping", "return_insurance",
+            "staff", "rent", "software", "write_offs", "affiliate_service_fee", "contribution"),
 }
 
 #: Columns that must be categoricals wherever they appear.
 CATEGORICAL = ("sku", "landing_sku", "source", "device", "keyword", "shop", "channel", "actor")
 #: Columns that are flags.
-BOOLEAN = ("is_new_customer", "bounced", "added_to_cart", "ordered", "replied", "on_promotion", "ad_presence")
-#: pnl columns that are not costs.
-PNL_NOT_COSTS = ("date", "gross_sales", "discounts", "revenue", "net_profit")
+BOOLEAN = ("is_new_customer", "bounced", "added_to_cart", "order_submitted", "ordered", "replied", "on_promotion",
+           "ad_presence", "restocked", "insured")
+#: pnl columns that are not costs (returned_cogs is a credit: goods that came back).
+PNL_NOT_COSTS = ("date", "gross_sales", "discounts", "revenue", "returned_cogs", "contribution", "net_profit")
+FIXED = ("staff", "rent", "software")
 CENT = 0.01 + 1e-6  # yuan: tables round money to the fen
+#: A scenario's ``returns`` with no refunds at all, so no unit comes back on the shelf (for
+#: tests that count stock exactly).
+NO_RETURNS = {"fit_rate": 0, "fit_rate_by_category": {}, "quality_rate": 0, "description_rate": 0, "impulse_rate": 0,
+              "discount_effect": 0, "festival_effect": 0, "late_rate": 0}
 
 
 def local_day(ts: pd.Series) -> pd.Series:
     """Calendar day (naive midnight, Asia/Shanghai) of tz-aware timestamps."""
     return ts.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None).dt.normalize()
+
+
+def without_second_visits(sessions: pd.DataFrame) -> pd.DataFrame:
+    """Sessions without the visits of buyers who came back the same day after paying (they
+    exist because of a purchase, so a lever that changes purchases changes them too; every
+    other shopper arrives the same way in same-seed runs). Index reset."""
+    day = local_day(sessions["ts"])
+    paid = sessions.loc[sessions["ordered"]].groupby([day[sessions["ordered"]], "customer_id"])["ts"].min()
+    first = pd.Series(list(zip(day, sessions["customer_id"], strict=True)), index=sessions.index).map(paid)
+    second = (sessions["source"] == "returning") & first.notna() & (sessions["ts"] > first)
+    return sessions.loc[~second].reset_index(drop=True)
 
 
 def tables_of(sim: shopsim.Simulation) -> dict[str, pd.DataFrame]:
@@ -120,14 +143,13 @@ def _stock(t, sim, fail):
     n_own = len(sim.scenario.skus)
     if len(inv) != n_own * sim.days_run:
         fail(f"inventory has {len(inv)} rows, not {n_own} SKUs x {sim.days_run} days")
-    for col in ("on_hand_start", "received", "sold", "lost", "on_hand_end", "on_order"):
+    for col in ("on_hand_start", "received", "sold", "returned", "lost", "on_hand_end", "on_order"):
         if col in inv and (inv[col] < 0).any():
             fail(f"inventory.{col} is negative: {inv.loc[inv[col] < 0].head(3).to_dict('records')}")
-    lost = inv.get("lost", 0)
-    balance = inv["on_hand_start"] + inv["received"] - inv["sold"] - lost - inv["on_hand_end"]
+    balance = inv["on_hand_start"] + inv["received"] + inv["returned"] - inv["sold"] - inv["lost"] - inv["on_hand_end"]
     if (balance != 0).any():
-        fail(f"inventory: on_hand_end != start + received - sold - lost on {int((balance != 0).sum())} rows")
-    if (inv["sold"] > inv["on_hand_start"] + inv["received"]).any():
+        fail(f"inventory: on_hand_end != start + received + returned - sold - lost on {int((balance != 0).sum())} rows")
+    if (inv["sold"] > inv["on_hand_start"] + inv["received"] + inv["returned"]).any():
         fail("inventory: sold more units than were on hand and received that day")
     for sku, rows in inv.groupby("sku", observed=True):
         rows = rows.sort_values("date")
@@ -139,8 +161,8 @@ def _stock(t, sim, fail):
     hours = inv["stockout_hours"]
     if ((hours < 0) | (hours > 24 + 1e-9)).any():
         fail("inventory.stockout_hours outside 0-24")
-    if ((inv["on_hand_end"] > 0) & (inv["received"] == 0) & (hours >= 24)).any():
-        fail("inventory: a SKU counted sold out all day yet ended the day with stock and no arrival")
+    if ((inv["on_hand_end"] > 0) & (inv["received"] == 0) & (inv["returned"] == 0) & (hours >= 24)).any():
+        fail("inventory: a SKU counted sold out all day yet ended the day with stock and no arrival or return")
 
 
 def _units_match_lines(t, sim, fail):
@@ -205,10 +227,10 @@ def _funnel(t, sim, fail):
     s = t["sessions"]
     if list(s["session_id"]) != list(range(1, len(s) + 1)):
         fail("session_id is not 1..n in order")
-    if (s["ordered"] & ~s["added_to_cart"]).any():
-        fail("a session ordered without adding to cart")
-    if (s["added_to_cart"] & s["bounced"]).any():
-        fail("a bounced session added to cart")
+    if (s["ordered"] & ~s["order_submitted"]).any():
+        fail("a session paid without submitting an order")
+    if ((s["added_to_cart"] | s["order_submitted"]) & s["bounced"]).any():
+        fail("a bounced session added to cart or submitted an order")
     if "page_views" in s:
         if (s["bounced"] & (s["page_views"] != 1)).any():
             fail("a bounced session has page_views != 1")
@@ -256,11 +278,35 @@ def _money(t, sim, fail):
     if ((pnl["holding_cost"] - holding).abs() > CENT).any():
         fail("pnl.holding_cost != end-of-day stock at cost x holding_cost_rate")
     costs = [c for c in pnl.columns if c not in PNL_NOT_COSTS]
-    if (pnl[costs] < -1e-9).any().any():
+    if (pnl[costs + ["returned_cogs"]] < -1e-9).any().any():
         fail("a P&L cost line is negative")
-    net = pnl["revenue"] - pnl[costs].sum(axis=1)
-    if ((pnl["net_profit"] - net).abs() > CENT).any():
-        fail(f"pnl.net_profit != revenue - every cost line ({costs})")
+    variable = [c for c in costs if c not in FIXED]
+    contribution = pnl["revenue"] + pnl["returned_cogs"] - pnl[variable].sum(axis=1)
+    if ((pnl["contribution"] - contribution).abs() > CENT).any():
+        fail(f"pnl.contribution != revenue + returned_cogs - every variable cost line ({variable})")
+    if ((pnl["net_profit"] - (pnl["contribution"] - pnl[list(FIXED)].sum(axis=1))).abs() > CENT).any():
+        fail("pnl.net_profit != contribution - staff - rent - software")
+    for item in FIXED:
+        if ((pnl[item] - getattr(shop.fixed_costs, item)).abs() > CENT).any():
+            fail(f"pnl.{item} is not the scenario's {item} cost on every day")
+    for line, expected in (("payment_fee", revenue * shop.payment_fee_rate),
+                           ("packaging", by_day.size().reindex(dates, fill_value=0) * shop.packaging_per_order),
+                           ("affiliate_service_fee", pnl["affiliate_commission"] * shop.affiliate_service_fee_rate),
+                           ("return_insurance", orders["insured"].groupby(local_day(orders["ts"])).sum()
+                            .reindex(dates, fill_value=0) * sim.scenario.returns.insurance_premium)):
+        if ((pnl[line] - expected).abs() > CENT).any():
+            fail(f"pnl.{line} does not follow from the orders and the scenario's rate")
+    refunds = t["refunds"]
+    done = refunds.groupby(local_day(refunds["completed_ts"]))
+    for line, column in (("refunds", "amount"), ("returned_cogs", "goods_cost"),
+                         ("return_shipping", "return_shipping")):
+        if ((pnl[line] - done[column].sum().reindex(dates, fill_value=0.0)).abs() > CENT).any():
+            fail(f"pnl.{line} != refunds.{column} of the refunds completed that day")
+    lost = (inv["lost"] * inv["sku"].astype(str).map(cost_of).astype(float)).groupby(inv["date"]).sum()
+    scrapped = refunds.loc[~refunds["restocked"]].groupby(local_day(refunds.loc[~refunds["restocked"], "completed_ts"]))
+    write_offs = lost.reindex(dates, fill_value=0.0) + scrapped["goods_cost"].sum().reindex(dates, fill_value=0.0)
+    if ((pnl["write_offs"] - write_offs).abs() > 2 * CENT).any():
+        fail("pnl.write_offs != lost units and unsellable returned units, at cost")
     booked = t["costs"].groupby(["date", "item"])["amount"].sum()
     for (date, item), amount in booked.items():
         if item not in pnl.columns:
@@ -272,6 +318,11 @@ def _money(t, sim, fail):
         fail("daily.gmv != pnl.revenue")
     if ((daily["net_profit"] - pnl["net_profit"]).abs() > CENT).any():
         fail("daily.net_profit != pnl.net_profit")
+    if ((daily["refund_amount"] - pnl["refunds"]).abs() > CENT).any() or (
+            (daily["net_gmv"] - (daily["gmv"] - daily["refund_amount"])).abs() > CENT).any():
+        fail("daily.refund_amount != pnl.refunds, or net_gmv != gmv - refund_amount")
+    if (daily["buyers"] > daily["orders"]).any() or (daily["orders"] > daily["submitted_orders"]).any():
+        fail("daily: more buyers than orders, or more paid orders than submitted ones")
     if (daily["orders"] != by_day.size().reindex(dates, fill_value=0)).any():
         fail("daily.orders != orders per day")
     if "followers" in daily and (daily["followers"].diff().dropna() < 0).any():
@@ -296,6 +347,47 @@ def _reviews(t, sim, fail):
         fail("a review was written before its order was paid")
     if r["replied"].sum() != int((t["events"]["kind"] == "reply_to_review").sum()):
         fail("replied reviews and reply_to_review events disagree")
+
+
+def _refunds(t, sim, fail):
+    r, items, orders, inv = t["refunds"], t["order_items"], t["orders"], t["inventory"]
+    if list(r["refund_id"]) != list(range(1, len(r) + 1)):
+        fail("refund_id is not 1..n")
+    if not all(isinstance(r[c].dtype, pd.CategoricalDtype) for c in ("kind", "reason")):
+        fail("refunds.kind and refunds.reason must be categoricals")
+    end = pd.Timestamp(sim.scenario.start, tz="Asia/Shanghai") + pd.Timedelta(days=sim.days_run)
+    if len(r) and r["completed_ts"].max() >= end:
+        fail("a refund completed after the last simulated day")
+    if (r["completed_ts"] < r["requested_ts"]).any():
+        fail("a refund completed before it was requested")
+    if (r["qty"] <= 0).any() or (r["amount"] < 0).any():
+        fail("a refund of no units or a negative amount")
+    tied = r[r["order_id"].notna()]
+    if tied.duplicated(["order_id", "sku"]).any():
+        fail("an order line was refunded twice")
+    lines = tied.astype({"order_id": "int64"}).merge(
+        items.astype({"sku": str}), on=["order_id", "sku"], how="left", suffixes=("", "_line"),
+        validate="one_to_one") if len(tied) else tied.assign(qty_line=[], unit_paid_price=[])
+    if lines["qty_line"].isna().any():
+        fail("a refund names an order line (order, SKU) that does not exist")
+    else:
+        if (lines["qty"] > lines["qty_line"]).any():
+            fail("a refund returns more units than its order line had")
+        if ((lines["amount"] - lines["qty"] * lines["unit_paid_price"]).abs() > CENT).any():
+            fail("a refund's amount != units x the price paid for them")
+    paid = tied.merge(orders[["order_id", "ts"]].astype({"order_id": "Int64"}), on="order_id")
+    if (paid["requested_ts"] < paid["ts"]).any():
+        fail("a refund was requested before its order was paid")
+    early = r["kind"] == "refund_only"
+    if (~r.loc[early, "restocked"]).any() or (r.loc[early, "return_shipping"] > 0).any():
+        fail("a refund before shipping lost its units or paid a return courier")
+    back = r[r["restocked"]].groupby([local_day(r.loc[r["restocked"], "completed_ts"]),
+                                      r.loc[r["restocked"], "sku"].astype(str)])["qty"].sum()
+    booked = pd.Series(inv["returned"].to_numpy(),
+                       index=pd.MultiIndex.from_arrays([inv["date"], inv["sku"].astype(str)]))
+    both = pd.concat([booked.rename("inventory"), back.rename("refunds")], axis=1).fillna(0)
+    if (both["inventory"] != both["refunds"]).any():
+        fail("inventory.returned != restocked refund units per SKU and day")
 
 
 def _search_and_market(t, sim, fail):
@@ -323,7 +415,7 @@ def _search_and_market(t, sim, fail):
 
 
 CHECKS: tuple[Callable, ...] = (_columns, _dtypes, _time_window, _stock, _units_match_lines, _orders, _funnel,
-                                _money, _reviews, _search_and_market)
+                                _money, _refunds, _reviews, _search_and_market)
 
 
 def check_invariants(sim: shopsim.Simulation) -> None:
@@ -352,7 +444,7 @@ def fingerprint(sim: shopsim.Simulation) -> tuple:
     cat = sim.catalog
     return (tuple(np.round(cat.price, 6)), tuple(cat.stock), tuple(np.round(cat.listing_quality, 9)),
             tuple(sim.inventory.on_order()), len(sim.records.events), tuple(sim.reviews.replied),
-            sim.env.now, sim.days_run)
+            sim.env.now, sim.days_run, sim.return_insurance)
 
 
 def assert_rejected_and_untouched(call: Callable[[shopsim.Simulation], object], message: str,

@@ -26,8 +26,10 @@ NEW_TEE = {"sku": "R2", "name": "Rival waffle tee", "category": "tees", "price":
 
 def tiny_market(strategy: str = "passive", traffic: float = 4.0, rival: dict | None = None, offers: list | None = None,
          relevance: dict | None = None, **top) -> shopsim.Scenario:
-    """The tiny market (plenty of own stock) with its one rival playing ``strategy``."""
+    """The tiny market (plenty of own stock) with its one rival playing ``strategy`` (and no other
+    advertisers: the ad wars here are between the shop and this rival)."""
     data = copy.deepcopy(TINY)
+    data["paid_search"] = {"field_advertisers": 0}
     for kw in data["keywords"]:
         kw["daily_searches"] *= traffic
         kw["relevance"].update((relevance or {}).get(kw["keyword"], {}))
@@ -205,10 +207,12 @@ def test_a_rival_price_cut_takes_our_share_of_the_competing_sku(seed):
 
 
 def test_an_undercutter_answering_our_cut_keeps_the_buyers_a_passive_rival_loses_to_us():
+    """Summed over six seeds: in a two-listing market one rank flip moves a seed's units by a
+    fifth, so three seeds are too few to see a 10 % effect reliably."""
     rival, ours = {}, {}
     for strategy in ("passive", "undercutter"):
         rival[strategy] = ours[strategy] = 0.0
-        for seed in SEEDS:
+        for seed in range(6):
             sc = tiny_market(strategy, rival={"undercut": 0.05, "floor_share": 0.7})
             sim = stepped(sc, seed, [(2, {}), (8, {"A": 50})])
             rival[strategy] += units(sim, sim.catalog.index["R"], range(4, 10))
@@ -436,7 +440,7 @@ def test_price_war_rivals_answer_our_cut_on_the_hero_tee():
 def test_stockout_crisis_sells_the_hero_out_and_its_rank_falls_without_an_operator():
     sim = shopsim.simulate("stockout_crisis", 20, seed=7)
     inv = sim.tables["inventory"].query("sku == 'TEE-CLASSIC'")
-    out = inv.loc[inv["on_hand_end"] == 0, "date"]
+    out = inv.loc[inv["stockout_hours"] >= 12, "date"]  # a few returned units trickle back each evening
     assert len(out) and out.min() < pd.Timestamp("2026-03-20"), "the hero sells out in the third week"
     rank = sim.tables["rankings"].query("sku == 'TEE-CLASSIC' and keyword == 'cotton t-shirt'")
     assert rank["organic_position"].iloc[0] == 1 and rank["organic_position"].iloc[-1] > 1
@@ -449,8 +453,10 @@ def test_review_crisis_plants_a_burst_on_the_hero_and_a_quiet_quality_problem():
     bad = sim.tables["events"].query("kind == 'negative_review' and target == 'TEE-CLASSIC'")
     assert len(bad) >= 15
     reviews = sim.tables["reviews"]
-    mean = reviews.groupby(reviews["sku"].astype(str))["rating"].mean()
-    assert mean["TEE-OVERSIZE"] < 4.0 < mean.drop(["TEE-OVERSIZE", "TEE-CLASSIC"]).min()
+    by_sku = reviews.groupby(reviews["sku"].astype(str))["rating"]
+    mean, count = by_sku.mean(), by_sku.size()
+    judged = mean[count >= 10].drop(["TEE-OVERSIZE", "TEE-CLASSIC"])  # enough reviews to tell a problem from noise
+    assert mean["TEE-OVERSIZE"] < 4.0 < judged.min()
 
 
 def test_new_product_launch_starts_from_nothing_and_a_look_alike_appears_on_day_ten():

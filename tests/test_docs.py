@@ -35,7 +35,7 @@ def _documented_columns() -> dict[str, list[str]]:
     return tables
 
 
-@pytest.mark.parametrize("name", ["sessions", "orders", "order_items", "ads", "inventory", "reviews",
+@pytest.mark.parametrize("name", ["sessions", "orders", "order_items", "refunds", "ads", "inventory", "reviews",
                                   "rankings", "market", "events", "costs", "pnl", "daily"])
 def test_data_dictionary_lists_every_column_in_order(baseline_run, name):
     documented = _documented_columns()

@@ -62,7 +62,7 @@ def test_number_range_whole_and_hint():
     fails(checks.WRONG_VALUE, checks.number, -5, name="aov", unit="yuan", between=(1, 1000))
     fails(checks.WRONG_TYPE, checks.number, 3.5, name="orders", whole=True)
     message = fails(checks.WRONG_VALUE, checks.number, 80, 100, name="aov", hint=feedback.definition("aov"))
-    assert "paid revenue" in message
+    assert "paid amount" in message and "paying buyers" in message
 
 
 def test_rate_given_as_percentage_gets_a_hint_not_a_flat_wrong():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import types
 
 import pytest
-from invariants import check_invariants, tables_of
+from invariants import NO_RETURNS, check_invariants, tables_of
 
 import shopsim
 
@@ -27,7 +27,7 @@ BUSY_TIMELINE = [
 @pytest.fixture(scope="module")
 def stockout_run(make_tiny):
     """Little stock and a lot of traffic: both SKUs sell out mid-slice in the first days."""
-    sc = make_tiny(traffic=3, skus={"A": {"initial_stock": 25}, "B": {"initial_stock": 8}})
+    sc = make_tiny(traffic=3, skus={"A": {"initial_stock": 25}, "B": {"initial_stock": 8}}, returns=NO_RETURNS)
     return shopsim.simulate(sc, 4, seed=11)
 
 
@@ -131,7 +131,8 @@ def _bump(frame, column, row=0, by=1):
     ("inventory", lambda f: _bump(f, "sold", by=-1), "inventory.sold != order_items"),
     ("orders", lambda f: _bump(f, "paid_amount", by=0.05), "pnl.revenue"),
     ("order_items", lambda f: _bump(f, "unit_cost", by=1.0), "cogs"),
-    ("pnl", lambda f: _bump(f, "shipping", by=1.0), "net_profit"),
+    ("pnl", lambda f: _bump(f, "shipping", by=1.0), "contribution"),
+    ("pnl", lambda f: _bump(f, "staff", by=1.0), "net_profit"),
     ("sessions", lambda f: f.assign(ts=f["ts"].dt.tz_convert("UTC")), "Asia/Shanghai"),
     ("sessions", lambda f: f.assign(device=f["device"].astype(str)), "not categorical"),
     ("sessions", lambda f: f.drop(columns="keyword"), "required columns missing"),

@@ -173,6 +173,11 @@ ACTIONS = st.one_of(
     st.tuples(st.just("set_display"), st.sampled_from(["new_shoppers", "past_buyers", "all"]),
               st.one_of(NUMBERS, st.floats(0, 50)), st.one_of(NUMBERS, st.floats(0, 300)), st.one_of(st.none(), SKUS)),
     st.tuples(st.just("set_affiliate_commission"), SKUS, st.one_of(NUMBERS, st.floats(0, 0.6))),
+    st.tuples(st.just("set_bid_schedule"), st.sampled_from(["tee", "nice tee", "socks", None]),
+              st.one_of(NUMBERS, st.lists(st.one_of(st.floats(0, 3), NUMBERS), min_size=23, max_size=25),
+                        st.lists(st.sampled_from([0, 0.5, 1, 2.5]), min_size=24, max_size=24))),
+    st.tuples(st.just("set_audience_premium"), st.sampled_from(["past_visitors", "past_buyers", "followers", "all"]),
+              st.one_of(NUMBERS, st.floats(0, 4))),
     # promotions and CRM
     st.tuples(st.just("discount"), SKUS, st.one_of(NUMBERS, st.floats(0, 1)), st.one_of(NUMBERS, st.integers(0, 5))),
     st.tuples(st.just("flash_sale"), SKUS, st.one_of(NUMBERS, st.floats(1, 80)), st.one_of(NUMBERS, st.integers(0, 50)),
@@ -184,6 +189,7 @@ ACTIONS = st.one_of(
                         st.lists(st.tuples(st.floats(0, 300), st.floats(0, 50)), max_size=3)),
               st.one_of(NUMBERS, st.integers(0, 5))),
     st.tuples(st.just("set_free_shipping_threshold"), st.one_of(NUMBERS, st.floats(0, 200))),
+    st.tuples(st.just("set_return_insurance"), st.one_of(st.booleans(), NUMBERS)),
     st.tuples(st.just("send_crm"), st.sampled_from(["past_buyers", "lapsed_buyers", "followers", "fans"]),
               st.one_of(st.just(0), NUMBERS, st.floats(0, 30)), st.one_of(st.just(0), NUMBERS, st.floats(0, 100))),
 )

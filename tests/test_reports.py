@@ -17,6 +17,8 @@ from shopsim.scenario import Shop
 @pytest.mark.parametrize("kpi, num, den, expected", [
     (reports.conversion_rate, 3, 150, 0.02),
     (reports.aov, 1000.0, 8, 125.0),
+    (reports.avg_order_value, 1000.0, 10, 100.0),
+    (reports.refund_rate, 150.0, 1000.0, 0.15),
     (reports.bounce_rate, 45, 100, 0.45),
     (reports.add_to_cart_rate, 8, 100, 0.08),
     (reports.roas, 300.0, 100.0, 3.0),
@@ -25,7 +27,7 @@ def test_kpi_values(kpi, num, den, expected):
     assert float(kpi(num, den)) == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("kpi", [reports.conversion_rate, reports.aov, reports.bounce_rate,
+@pytest.mark.parametrize("kpi", [reports.conversion_rate, reports.aov, reports.avg_order_value, reports.bounce_rate,
                                  reports.add_to_cart_rate, reports.roas, reports.cart_abandonment_rate])
 def test_kpis_are_nan_on_a_zero_denominator(kpi):
     assert np.isnan(kpi(0, 0))
@@ -59,15 +61,21 @@ def test_pnl_traces_every_yuan():
         "order_id": [1, 2, 3], "ts": _ts("2026-03-02 10:00", "2026-03-02 23:59:59", "2026-03-03 00:00"),
         "gross_amount": [100.0, 50.0, 30.0], "discount_amount": [0.0, 10.0, 0.0], "paid_amount": [100.0, 40.0, 30.0],
         "buyer_shipping": [0.0, 0.0, 8.0],  # the third buyer paid shipping: the shop pays no courier for it
+        "insured": [True, False, False],
     })
     items = pd.DataFrame({"order_id": [1, 2, 3], "qty": [2, 1, 1], "unit_cost": [20.0, 10.0, 12.0]})
-    costs = pd.DataFrame({"date": pd.to_datetime(["2026-03-02", "2026-03-03"]),
-                          "item": ["holding_cost", "listing_cost"], "amount": [1.5, 300.0]})
-    ads = pd.DataFrame({"ts": _ts("2026-03-02 12:00"), "channel": pd.Categorical(["paid_search"]),
-                        "spend": [20.0], "revenue": [0.0]})
+    costs = pd.DataFrame({"date": pd.to_datetime(["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-04"]),
+                          "item": ["holding_cost", "listing_cost", "write_offs", "staff"],
+                          "amount": [1.5, 300.0, 20.0, 100.0]})
+    ads = pd.DataFrame({"ts": _ts("2026-03-02 12:00", "2026-03-02 13:00"),
+                        "channel": pd.Categorical(["paid_search", "affiliate"]),
+                        "spend": [20.0, 10.0], "revenue": [0.0, 0.0]})
+    refunds = pd.DataFrame({"completed_ts": _ts("2026-03-04 11:00"), "amount": [50.0], "goods_cost": [20.0],
+                            "return_shipping": [12.0]})
     dates = pd.date_range("2026-03-02", periods=3)
-    p = reports.pnl(orders, items, costs, ads, Shop(platform_fee_rate=0.05, shipping_cost_per_order=6.0), dates)
-    p = p.set_index("date")
+    shop = Shop(platform_fee_rate=0.05, shipping_cost_per_order=6.0, payment_fee_rate=0.01, packaging_per_order=2.0,
+                affiliate_service_fee_rate=0.1)
+    p = reports.pnl(orders, items, costs, ads, shop, dates, refunds, insurance_premium=0.9).set_index("date")
     assert list(p.index) == list(dates)
     assert p["gross_sales"].tolist() == [150.0, 30.0, 0.0]
     assert p["discounts"].tolist() == [10.0, 0.0, 0.0]
@@ -78,7 +86,18 @@ def test_pnl_traces_every_yuan():
     assert p["ad_spend_search"].tolist() == [20.0, 0.0, 0.0]
     assert p["holding_cost"].tolist() == [1.5, 0.0, 0.0]
     assert p["listing_cost"].tolist() == [0.0, 300.0, 0.0]
-    assert p["net_profit"].tolist() == [140 - 50 - 7 - 12 - 20 - 1.5, 30 - 12 - 1.5 - 300, 0.0]
+    assert p["payment_fee"].tolist() == [1.4, 0.3, 0.0]
+    assert p["packaging"].tolist() == [4.0, 2.0, 0.0]
+    assert p["affiliate_commission"].tolist() == [10.0, 0.0, 0.0]
+    assert p["affiliate_service_fee"].tolist() == [1.0, 0.0, 0.0]
+    assert p["return_insurance"].tolist() == [0.9, 0.0, 0.0]
+    assert p["refunds"].tolist() == [0.0, 0.0, 50.0], "a refund is booked on the day it is completed"
+    assert p["returned_cogs"].tolist() == [0.0, 0.0, 20.0]
+    assert p["return_shipping"].tolist() == [0.0, 0.0, 12.0]
+    assert p["write_offs"].tolist() == [0.0, 0.0, 20.0]
+    first = 140 - 50 - 7 - 1.4 - 12 - 4 - 20 - 10 - 1 - 0.9 - 1.5
+    assert p["contribution"].tolist() == pytest.approx([first, 30 - 12 - 1.5 - 0.3 - 2 - 300, 20 - 50 - 12 - 20])
+    assert p["net_profit"].tolist() == pytest.approx([first, 30 - 12 - 1.5 - 0.3 - 2 - 300, 20 - 50 - 12 - 20 - 100])
     assert set(reports.COST_LINES) <= set(p.columns)
 
 
@@ -96,11 +115,14 @@ def test_daily_report_uses_the_kpi_definitions(short_run):
     assert (d["uv"] == sd["customer_id"].nunique()).all()
     assert (d["buyers"] == od["customer_id"].nunique()).all()
     assert d["conversion_rate"].to_numpy() == pytest.approx((d["buyers"] / d["uv"]).to_numpy())
-    assert d["aov"].to_numpy() == pytest.approx((od["paid_amount"].sum() / od.size()).to_numpy())
+    assert d["aov"].to_numpy() == pytest.approx((od["paid_amount"].sum() / od["customer_id"].nunique()).to_numpy())
+    assert d["avg_order_value"].to_numpy() == pytest.approx((od["paid_amount"].sum() / od.size()).to_numpy())
+    assert (d["submitted_orders"] == sd["order_submitted"].sum()).all()
     assert d["bounce_rate"].to_numpy() == pytest.approx(sd["bounced"].mean().to_numpy())
     assert d["add_to_cart_rate"].to_numpy() == pytest.approx(sd["added_to_cart"].mean().to_numpy())
+    carted_paid = (s["added_to_cart"] & s["ordered"]).groupby(local_day(s["ts"])).sum()
     assert d["cart_abandonment_rate"].to_numpy() == pytest.approx(
-        (1 - od.size() / sd["added_to_cart"].sum()).to_numpy())
+        (1 - carted_paid / sd["added_to_cart"].sum()).to_numpy())
     units = t["order_items"].groupby("order_id")["qty"].sum()
     assert (d["units"] == o["order_id"].map(units).groupby(local_day(o["ts"])).sum()).all()
     first = o.merge(s[["session_id", "is_new_customer"]], on="session_id")

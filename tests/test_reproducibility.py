@@ -8,13 +8,13 @@ import random
 import numpy as np
 import pandas as pd
 import pytest
-from invariants import assert_same_tables, local_day
+from invariants import assert_same_tables, local_day, without_second_visits
 
 import shopsim
 
 #: Session columns decided only by the arrivals stream and by funnel draws whose chances do not
 #: depend on prices (who comes, when, from where, on which device, whether they bounce).
-PRICE_FREE_COLUMNS = ["session_id", "ts", "customer_id", "device", "source", "keyword", "landing_sku", "bounced",
+PRICE_FREE_COLUMNS = ["ts", "customer_id", "device", "source", "keyword", "landing_sku", "bounced",
                       "page_views"]
 
 
@@ -109,7 +109,7 @@ def test_a_policy_sees_the_same_world_as_step_mode(make_tiny):
 
 # -- common random numbers ----------------------------------------------------------------------
 def _day0(sim) -> pd.DataFrame:
-    s = sim.tables["sessions"]
+    s = without_second_visits(sim.tables["sessions"])
     return s[local_day(s["ts"]) == pd.Timestamp(sim.scenario.start)].reset_index(drop=True)
 
 

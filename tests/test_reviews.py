@@ -20,7 +20,7 @@ def add(b: ReviewBook, ts: list[int], offer: list[int], stars: list[int]) -> Non
     n = len(ts)
     b._pending.append({"ts": np.array(ts, dtype=np.int64), "order_id": np.arange(1, n + 1),
                        "offer": np.array(offer), "rating": np.array(stars), "late": np.zeros(n, bool),
-                       "pick": np.full((n, 2), 0.5), "overpriced": np.zeros(n, bool)})
+                       "pick": np.full((n, 2), 0.5), "overpriced": np.zeros(n, bool), "reason": np.full(n, -1)})
 
 
 def test_publish_only_what_is_due_in_time_order():
@@ -98,11 +98,40 @@ def test_dsr_is_a_rolling_average_seeded_with_the_history():
     b = book()
     b.start_dsr(window_days=3, stars=4.0, per_day=2.0)
     assert b.close_dsr_day(np.array([])) == pytest.approx(4.0)
-    assert b.close_dsr_day(np.array([1, 1])) == pytest.approx((8 + 2) / 4)
-    assert b.close_dsr_day(np.array([5])) == pytest.approx((2 + 5) / 3), "the start history has aged out"
-    for _ in range(3):
+    # the window now holds (8, 2), (0, 0), (2, 2); yesterday's 4.0 weighs as 10 reviews
+    assert b.close_dsr_day(np.array([1, 1])) == pytest.approx((8 + 2 + 10 * 4.0) / (4 + 10))
+    before = (8 + 2 + 10 * 4.0) / (4 + 10)
+    assert b.close_dsr_day(np.array([5])) == pytest.approx((2 + 5 + 10 * before) / (3 + 10)), \
+        "the start history has aged out"
+
+
+def test_dsr_keeps_its_score_when_the_window_empties():
+    """A quiet spell empties the 90-day window: the DSR stays where it was (not NaN), and one
+    late review moves it only a little (not to that review's stars)."""
+    b = book()
+    b.start_dsr(window_days=3, stars=4.6, per_day=1.0)
+    for _ in range(5):
         dsr = b.close_dsr_day(np.array([]))
-    assert np.isnan(dsr), "no review in the window: no DSR"
+    assert dsr == pytest.approx(4.6)
+    after_one = b.close_dsr_day(np.array([5]))
+    assert 4.6 < after_one < 4.7
+
+
+def test_a_returned_item_is_rated_lower_and_tagged_with_the_reason():
+    keep = np.array([0.0, 0.9])
+    assert _tags(2, False, False, keep, reason=0) in ("runs small", "runs large")
+    assert _tags(2, False, False, keep, reason=2).startswith("not as pictured")
+    assert "true to size" not in _tags(3, False, False, np.array([0.0, 0.05]), reason=0)
+    b, rng = book(), np.random.default_rng(0)
+    n = 4000
+    args = (np.arange(n), np.zeros(n, np.int64), np.zeros(n, np.int64), np.full(n, 60.0), np.full(n, 60.0),
+            np.full(n, 0.7), np.zeros(n, bool))
+    b.draw(rng, *args)
+    b.draw(rng, *args, refund=np.full(n, 0))
+    b.draw(rng, *args, refund=np.full(n, -2))
+    kept, returned, cancelled = b._pending
+    assert returned["rating"].mean() < kept["rating"].mean() - 0.5
+    assert len(cancelled["ts"]) == 0, "an order refunded before shipping is never reviewed"
 
 
 def test_tags_fit_the_stars():
@@ -113,3 +142,23 @@ def test_tags_fit_the_stars():
     assert "overpriced" in _tags(2, False, True, keep)
     two = _tags(4, False, False, np.array([0.0, 0.39]))
     assert two.count(";") <= 1 and len(set(two.split("; "))) == len(two.split("; "))
+
+
+def test_a_timeline_burst_can_last_hours_not_days_and_not_both(tmp_path):
+    import pandas as pd
+
+    import shopsim
+    from shopsim.errors import ScenarioError
+
+    event = "{day: 1, hour: 2, kind: review_burst, target: PANT-SLIM, value: 12, %s}"
+    path = tmp_path / "burst.yaml"
+    path.write_text("extends: baseline\nname: burst\ntimeline:\n  - " + event % "hours: 3" + "\n", encoding="utf-8")
+    reviews = shopsim.simulate(shopsim.load_scenario(path, root=tmp_path), days=3, seed=2).tables["reviews"]
+    ts = reviews.loc[(reviews["sku"] == "PANT-SLIM") & (reviews["rating"] <= NEGATIVE_STARS), "ts"]
+    start = pd.Timestamp("2026-03-03 02:00", tz=ts.dt.tz)
+    burst = ts[(ts >= start) & (ts < start + pd.Timedelta(hours=3))]
+    assert len(burst) >= 12, "all twelve land within the three hours"
+    path.write_text("extends: baseline\nname: burst\ntimeline:\n  - " + event % "hours: 3, days: 1" + "\n",
+                    encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"timeline\[0\].hours: a review_burst lasts `days` or `hours`, not both"):
+        shopsim.load_scenario(path, root=tmp_path)

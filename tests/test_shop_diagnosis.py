@@ -90,17 +90,25 @@ def test_the_hero_stockout_shows_in_inventory_and_in_gmv(data):
     hero = stock[stock["sku"] == HERO].set_index("date")
     assert (hero.loc[: day - pd.Timedelta(days=1), "stockout_hours"] == 0).all(), "in stock before the problem"
     assert hero.loc[day, "stockout_hours"] > 0, "sold out on the day it happens"
-    assert (hero.loc[day + pd.Timedelta(days=1):, "stockout_hours"] == 24).all(), "stays sold out"
+    # stays sold out: only the returned units put back each evening (the refunds of the weeks
+    # before, a tenth of a day's sales or so) are ever on the shelf, and go within hours
+    after_loss = hero.loc[day + pd.Timedelta(days=1):]
+    ordinary_day = hero.loc[: day - pd.Timedelta(days=1), "sold"].mean()
+    assert (after_loss["on_hand_end"] <= 0.2 * ordinary_day).all(), "stays sold out"
+    assert after_loss["stockout_hours"].mean() >= 12, "stays sold out"
     assert hero.loc[day, "lost"] > 0
     others = stock[(stock["sku"] != HERO) & (stock["stockout_hours"] > 0)]
     assert others.empty, "no other product sells out, so the stockout is one clear story"
     gmv = data["daily"].set_index("date")["gmv"]
     before = gmv[day - pd.Timedelta(days=7): day - pd.Timedelta(days=1)].mean()
     after = gmv[day + pd.Timedelta(days=1): day + pd.Timedelta(days=7)].mean()
-    assert after < 0.75 * before
+    assert after < 0.8 * before, "lesson 03 says GMV drops by a quarter to a third and stays there"
 
 
-def test_the_rival_price_cut_shows_in_market_and_costs_our_product_visits_and_rank(data):
+def test_the_rival_price_cut_shows_in_market_and_costs_our_product_search_visits_and_rank(data):
+    """The cut shows in ``market`` at once; it costs our competing product its search position within
+    about a week (the rival's sales build up), and with it the visits search sends. The product's
+    other visits (feed, ads, loyal customers) hold, so lesson 03 reads the visits by source."""
     cut = _event("rival_price")
     day = _date(cut.day)
     market = data["market"]
@@ -112,13 +120,17 @@ def test_the_rival_price_cut_shows_in_market_and_costs_our_product_visits_and_ra
     others = market[market["sku"] != cut.target].groupby("sku", observed=True)["price"].nunique()
     assert (others == 1).all()
     ours, keyword = _competitor(cut.target)
+    s = data["sessions"]
+    search = _page({"sessions": s[s["source"] == "search"]}, ours)
+    week_before = search.loc[day - pd.Timedelta(days=7): day - pd.Timedelta(days=1)]
+    second_week = search.loc[day + pd.Timedelta(days=7): day + pd.Timedelta(days=13)]
+    assert second_week["visits"].mean() < 0.8 * week_before["visits"].mean()
     page = _page(data, ours)
-    week_before = page.loc[day - pd.Timedelta(days=7): day - pd.Timedelta(days=1)]
-    week_after = page.loc[day + pd.Timedelta(days=1): day + pd.Timedelta(days=7)]
-    assert week_after["visits"].mean() < 0.8 * week_before["visits"].mean()
+    assert page.loc[day + pd.Timedelta(days=7):, "ordered"].mean() > 0.7 * page.loc[:day, "ordered"].mean(), (
+        "the visitors who still come buy about as before")
     r = data["rankings"]
     position = r[(r["keyword"] == keyword) & (r["sku"] == ours)].set_index("date")["organic_position"]
-    assert position[day + pd.Timedelta(days=2):].mean() > position[: day - pd.Timedelta(days=1)].mean()
+    assert position[day + pd.Timedelta(days=7):].mean() > position[: day - pd.Timedelta(days=1)].mean()
     rival_sales = market[market["sku"] == cut.target].set_index("date")["displayed_sales"]
     assert rival_sales.iloc[-1] > rival_sales[day]
 
@@ -133,10 +145,12 @@ def test_the_review_burst_shows_in_reviews_and_in_that_products_conversion(data)
     window = on_target[day: day + pd.Timedelta(days=burst.days or 2)]
     assert window.sum() >= burst.value, "every burst review is published within the run"
     assert on_target.get(day, 0) >= 2, "the burst is visible on its first day"
-    assert on_target[day - pd.Timedelta(days=7): day - pd.Timedelta(days=1)].sum() == 0
+    week_before = on_target[day - pd.Timedelta(days=7): day - pd.Timedelta(days=1)]
+    assert (week_before < 2).all(), "before the burst, at most the odd negative review a day"
     per_day = negative.groupby(["date", "sku"], observed=True).size().reset_index(name="n")
     in_burst = (per_day["sku"] == burst.target) & per_day["date"].isin(window.index)
-    assert (per_day.loc[~in_burst, "n"] < 2).all(), "no other product or day looks like a burst"
+    # returned items draw the odd 1-2 star review (two on a busy product's day can happen), never a burst
+    assert (per_day.loc[~in_burst, "n"] < 3).all(), "no other product or day looks like a burst"
     page = _page(data, burst.target)
     before = page.loc[day - pd.Timedelta(days=10): day - pd.Timedelta(days=1), "ordered"].mean()
     after = page.loc[day + pd.Timedelta(days=1): day + pd.Timedelta(days=7), "ordered"].mean()

@@ -22,9 +22,11 @@ _RIVAL_ALERTS = {"flash_sale", "festival_sale", "ad_surge", "ad_bid_up", "affili
 _OPERATOR = {
     "set_price": "price", "reorder": "reorder", "improve_listing": "listing work", "reply_to_review": "reply",
     "set_keyword_bid": "keyword bid", "set_ad_budget": "search budget", "set_ads_active": "search campaign",
+    "set_bid_schedule": "bid schedule", "set_audience_premium": "audience premium",
     "set_display": "display ads", "set_affiliate_commission": "affiliate commission", "discount": "discount",
     "flash_sale": "flash sale", "issue_coupon": "coupon", "spend_and_save": "spend and save (满减)",
     "set_free_shipping_threshold": "free shipping", "enrol_festival": "festival enrolment", "send_crm": "CRM",
+    "set_return_insurance": "return insurance",
 }
 
 
@@ -104,18 +106,35 @@ def _money(x: float) -> str:
     return f"-¥{-x:,.0f}" if x < 0 else f"¥{x:,.0f}"
 
 
-def check_budget(window: pd.DataFrame, bids: dict, ad_spend: float | None) -> Check:
-    """Paid search (直通车): did the budget run out?"""
+def check_budget(window: pd.DataFrame, bids: dict, ad_spend: float | None, campaign: dict | None = None,
+                 quality: dict | None = None) -> Check:
+    """Paid search (直通车): did the budget run out? And what is running (the bids, the budget,
+    the quality scores: an inherited campaign shows here from the first morning)."""
     q = ("Paid search (直通车)", "Did the budget run out?")
+    running = _running(bids, campaign, quality)
     out = window[window["kind"] == "ad_budget_out"]
     if len(out):
         times = ", ".join(f"{ts:%m-%d %H:%M}" for ts in out["ts"])
         return Check(*q, "alert", f"Yes, at {times}: later searchers saw no ad. Raise the daily budget or "
-                     "lower bids.", "Paid traffic")
+                     f"lower bids.{running}", "Paid traffic")
     if bids or (ad_spend or 0) > 0:
         spent = "" if ad_spend is None else f" (spent {_money(ad_spend)})"
-        return Check(*q, "ok", f"No, it lasted the day{spent}.", "Paid traffic")
+        return Check(*q, "ok", f"No, it lasted the day{spent}.{running}", "Paid traffic")
     return Check(*q, "info", "No paid search is running.", "Paid traffic")
+
+
+def _running(bids: dict, campaign: dict | None, quality: dict | None) -> str:
+    """' Running: ...' the campaign's keywords with bid and quality score, budget and commissions."""
+    if not bids or campaign is None:
+        return ""
+    words = ", ".join(f"{k} {b:.2f}" + (f" (质量分 {quality[k]})" if quality and k in quality else "")
+                      for k, b in sorted(bids.items(), key=lambda kb: -kb[1]))
+    state = "" if campaign.get("search_active", True) else " (paused)"
+    text = f" Running{state}: {words}; budget {_money(campaign.get('daily_budget', 0.0))} a day."
+    commission = campaign.get("affiliate_commission") or {}
+    if commission:
+        text += " Affiliates: " + ", ".join(f"{sku} {r:.0%}" for sku, r in commission.items()) + "."
+    return text
 
 
 def check_stock(stock: pd.DataFrame) -> Check:
@@ -199,12 +218,14 @@ def check_profit(net_profit: float | None) -> Check:
 
 
 def checklist(*, window: pd.DataFrame, reviews: pd.DataFrame, stock: pd.DataFrame, festivals: list[dict],
-              bids: dict, today: dt.date, yesterday: Any) -> list[Check]:
+              bids: dict, today: dt.date, yesterday: Any, campaign: dict | None = None,
+              quality: dict | None = None) -> list[Check]:
     """The morning checklist, in the order of an operator's morning.
 
     ``window`` holds the events since the last run began; ``yesterday`` is the last row of
-    the daily report (or None before the first day)."""
+    the daily report (or None before the first day); ``campaign`` and ``quality`` are the
+    running campaign and the quality scores (``OperatorView.campaign()``, ``.quality_scores()``)."""
     ad_spend = None if yesterday is None else float(yesterday["ad_spend"])
     profit = None if yesterday is None else float(yesterday["net_profit"])
-    return [check_budget(window, bids, ad_spend), check_stock(stock), check_reviews(reviews, window),
+    return [check_budget(window, bids, ad_spend, campaign, quality), check_stock(stock), check_reviews(reviews, window),
             check_rivals(window), check_festivals(festivals, today, window), check_profit(profit)]

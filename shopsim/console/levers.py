@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from shopsim.ads import AUDIENCES
+from shopsim.ads import AUDIENCES, PREMIUM_AUDIENCES
 from shopsim.customers import SEGMENTS
 from shopsim.errors import ActionError
 from shopsim.operator import OperatorView
@@ -100,6 +100,11 @@ def _reviews(sim: Any) -> tuple[tuple[str, Any], ...]:
                  for r in waiting.itertuples())
 
 
+def _named(codes: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Choices for codes such as ``past_buyers``: shown as "past buyers"."""
+    return tuple((c.replace("_", " "), c) for c in codes)
+
+
 def forms(sim: Any) -> dict[str, Form]:
     """Every lever's form, with choices as they are in ``sim`` now (keyed by lever name)."""
     skus = _skus(sim)
@@ -133,9 +138,17 @@ def forms(sim: Any) -> dict[str, Form]:
         Form("set_ads_active", "Search campaign (计划开关)", "Paid traffic", "Switch",
              "Pause or resume paid search without losing the bids.",
              (f("active", "campaign", "choice", options=(("on", True), ("off", False))),)),
+        Form("set_bid_schedule", "Bid schedule (分时折扣)", "Paid traffic", "Set schedule",
+             "Share of a keyword's bid by hour; hours not named bid 100 %, 0 shows no ad.",
+             (f("keyword", "keyword", "choice", options=_keywords(sim)),
+              f("shares_by_hour", "hours", "text", "hours:share, e.g. 0-7:0, 20-22:1.5"))),
+        Form("set_audience_premium", "Audience premium (人群溢价)", "Paid traffic", "Set premium",
+             "Raise every search bid for the shop's own past visitors, past buyers or followers; 0 removes it.",
+             (f("audience", "audience", "choice", options=_named(PREMIUM_AUDIENCES)),
+              f("share", "premium", "number", "0.3 = +30 % on the bid"))),
         Form("set_display", "Display ads (钻展)", "Paid traffic", "Buy display",
              "Banners for an audience, paid per thousand impressions; 0 stops.",
-             (f("audience", "audience", "choice", options=tuple((a.replace("_", " "), a) for a in AUDIENCES)),
+             (f("audience", "audience", "choice", options=_named(AUDIENCES)),
               f("cpm_bid", "CPM bid", "number", "yuan per 1000 impressions"),
               f("daily_budget", "per day", "number", "yuan"),
               f("sku", "banner leads to", "choice", options=(("best seller", NOT_GIVEN), *skus)))),
@@ -158,6 +171,9 @@ def forms(sim: Any) -> dict[str, Form]:
         Form("set_free_shipping_threshold", "Free shipping (包邮)", "Promotions", "Set threshold",
              "Orders from this amount ship free; 0 = every order ships free.",
              (f("threshold", "free from", "number", "yuan"),)),
+        Form("set_return_insurance", "Return insurance (运费险)", "Promotions", "Switch",
+             "Insure every order's return courier: a premium per order, buyers pay a little more readily.",
+             (f("on", "insurance", "choice", options=(("on", True), ("off", False))),)),
         Form("enrol_festival", "Festival enrolment (大促报名)", "Promotions", "Enrol",
              "Join a festival's venue: store-wide discount on the main day, an enrolment fee, venue traffic.",
              (f("name", "festival", "choice", options=_festivals(sim)),
@@ -167,7 +183,7 @@ def forms(sim: Any) -> dict[str, Form]:
              (f("review_id", "review", "choice", options=_reviews(sim)),)),
         Form("send_crm", "CRM message (客户营销)", "Customers", "Send",
              "Message a customer segment, optionally with a coupon valid only in visits from the message.",
-             (f("segment", "segment", "choice", options=tuple((s.replace("_", " "), s) for s in SEGMENTS)),
+             (f("segment", "segment", "choice", options=_named(SEGMENTS)),
               f("coupon_amount", "coupon", "number", "yuan off (0 = no coupon)"),
               f("coupon_threshold", "on orders from", "number", "yuan"),
               f("coupon_days", "coupon valid", "whole", "days"))),
@@ -188,12 +204,15 @@ def defaults(sim: Any) -> dict[str, dict[str, Any]]:
         "set_keyword_bid": {"keyword": next(iter(view.keywords())), "bid": 1.0, "sku": NOT_GIVEN},
         "set_ad_budget": {"daily_budget": 300.0},
         "set_ads_active": {"active": True},
+        "set_bid_schedule": {"keyword": next(iter(view.keywords())), "shares_by_hour": "0-7:0.5, 20-22:1.3"},
+        "set_audience_premium": {"audience": PREMIUM_AUDIENCES[1], "share": 0.3},
         "set_display": {"audience": AUDIENCES[0], "cpm_bid": 20.0, "daily_budget": 200.0, "sku": NOT_GIVEN},
         "set_affiliate_commission": {"sku": sku, "rate": 0.1},
         "issue_coupon": {"amount": 10.0, "threshold": 99.0, "quantity": 500, "days": 7},
         "spend_and_save": {"tiers": "199:20, 299:40", "days": 7},
         "flash_sale": {"sku": sku, "price": flash_price(prices[sku]), "cap": 100, "hours": 4, "start_hour": NOT_GIVEN},
         "set_free_shipping_threshold": {"threshold": 99.0},
+        "set_return_insurance": {"on": True},
         "enrol_festival": {"name": fest["name"] if fest else NOT_GIVEN,
                            "discount_share": fest["min_discount"] if fest else 0.2},
         "reply_to_review": {"review_id": NOT_GIVEN},
@@ -247,6 +266,27 @@ def parse_tiers(text: Any) -> list[tuple[float, float]]:
     return pairs
 
 
+_HOURS = re.compile(r"^\s*(\d{1,2})\s*(?:-\s*(\d{1,2}))?\s*[:：]\s*(\d+(?:\.\d+)?)\s*$")
+
+
+def parse_schedule(text: Any) -> list[float]:
+    """``"0-7:0, 20-22:1.5"`` -> 24 shares of the bid, hours 00-23 (hours not named: 1)."""
+    if not isinstance(text, str) or not text.strip():
+        raise ActionError("write the hours as hours:share, e.g. 0-7:0, 20-22:1.5")
+    shares = [1.0] * 24
+    for part in re.split(r"[,，;]", text):
+        if not part.strip():
+            continue
+        m = _HOURS.match(part)
+        first = int(m.group(1)) if m else -1
+        last = int(m.group(2) or first) if m else -1
+        if m is None or not 0 <= first <= last <= 23:
+            raise ActionError(f"cannot read {part.strip()!r}; write hours (0-23) and a share of the bid, "
+                              "e.g. 0-7:0, 20-22:1.5")
+        shares[first: last + 1] = [float(m.group(3))] * (last - first + 1)
+    return shares
+
+
 def arguments(form: Form, values: Mapping[str, Any]) -> dict[str, Any]:
     """The lever's keyword arguments from a form's values (``""`` choices become ``None``).
 
@@ -266,5 +306,7 @@ def arguments(form: Form, values: Mapping[str, Any]) -> dict[str, Any]:
             continue  # not given: the lever's own default
         if field.kind == "text" and form.key == "spend_and_save":
             value = parse_tiers(value)
+        if field.kind == "text" and form.key == "set_bid_schedule":
+            value = parse_schedule(value)
         args[field.name] = value
     return args

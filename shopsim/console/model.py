@@ -270,7 +270,8 @@ class ConsoleModel:
             return feed_mod.checklist(window=self.events_since_last_run(), reviews=self.sim.tables["reviews"],
                                       stock=self.stock(), festivals=self.view.festivals(),
                                       bids=self.view.keyword_bids(), today=self.sim.today,
-                                      yesterday=self.yesterday())
+                                      yesterday=self.yesterday(), campaign=self.view.campaign(),
+                                      quality=self.view.quality_scores())
         return self._cached("checklist", self.version, build)
 
     # -- chart data ------------------------------------------------------------------------

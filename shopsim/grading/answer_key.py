@@ -170,7 +170,25 @@ def seal(call: checks.Recorded, salt: str) -> dict[str, Any]:
                     mistakes=[[h, _hash(salt, checks.day_of(d, "mistake").isoformat())]
                               for h, d in (a.get("mistakes") or {}).items()])
         return spec
+    if kind == "decision":
+        return _seal_decision(spec, a)
     raise KeyError_(f"cannot seal a {kind!r} check")
+
+
+def _seal_decision(spec: dict[str, Any], a: Mapping[str, Any]) -> dict[str, Any]:
+    """A decision's practice key: its practice seeds with the yardsticks' results there, no grading seeds."""
+    from shopsim.grading import decisions
+
+    if not isinstance(a["scenario"], str):
+        raise KeyError_(f"the decision check of {a['name']!r} names its scenario by an object; give a bundled "
+                        "scenario's name or a support file's path, so the practice copy can run it")
+    objective = a["objective"]
+    yardsticks = {int(s): [decisions.run_reference("do_nothing", a["scenario"], s, a["days"])[objective],
+                           decisions.run_reference(a["reference"], a["scenario"], s, a["days"])[objective]]
+                  for s in a["practice_seeds"]}
+    spec.update(scenario=a["scenario"], days=a["days"], objective=objective, at_least=a["at_least"],
+                at_most=a["at_most"], pass_share=float(a["pass_share"]), practice=yardsticks)
+    return spec
 
 
 def _number_mistakes(mistakes: Mapping[str, Any] | None, accepted: list[float], rel: float,
@@ -281,8 +299,24 @@ def _verify_day(spec: dict[str, Any], value: Any) -> None:
                              checks.WRONG_VALUE)
 
 
+def _verify_decision(spec: dict[str, Any], value: Any) -> None:
+    from shopsim import plans
+    from shopsim.grading import decisions
+
+    practice = {int(s): tuple(v) for s, v in spec["practice"].items()}
+    try:
+        result = decisions.evaluate_plan(value, spec["scenario"], sorted(practice), reference=None,
+                                         days=spec["days"], objective=spec["objective"], at_least=spec["at_least"],
+                                         at_most=spec["at_most"], yardsticks=practice)
+    except plans.PlanError as exc:
+        raise checks.CheckFailed(f"`{spec['name']}`: {exc}", checks.FORMAT) from None
+    if result.share < spec["pass_share"]:
+        raise checks.CheckFailed(checks.decision_message(spec["name"], result, spec["pass_share"],
+                                                         "on the practice seed"), checks.WRONG_VALUE)
+
+
 _VERIFY = {"number": _verify_number, "rate": _verify_number, "frame": _verify_frame, "series": _verify_series,
-           "choice": _verify_choice, "day": _verify_day}
+           "choice": _verify_choice, "day": _verify_day, "decision": _verify_decision}
 
 
 def verify(env: Mapping[str, Any], key: str | list[dict[str, Any]]) -> None:
@@ -309,6 +343,13 @@ def value_case(key: list[dict[str, Any]]) -> str:
 
 def _fingerprint(call: checks.Recorded, value: Any) -> str:
     """A hash of ``value`` as the recorded check would see it (to confirm ``name`` names it)."""
+    if call.kind == "decision":
+        from shopsim import plans
+
+        try:
+            return plans.check(value, 10_000).canonical()
+        except plans.PlanError as exc:
+            return f"not a plan: {exc}"
     probe = checks.Recorded(call.kind, {**call.arguments, _ARGUMENT_NAMES.get(call.kind, "expected"): value,
                                         "mistakes": None}, True)
     try:
@@ -320,6 +361,8 @@ def _fingerprint(call: checks.Recorded, value: Any) -> str:
 def expected_values(call: checks.Recorded) -> list[Any]:
     """The plain expected values of a recorded check (numbers, texts, days, a table's cells), for tests."""
     a = call.arguments
+    if call.kind == "decision":
+        return []  # a plan's outcome depends on the trainee's plan: nothing fixed to hide
     if call.kind in ("number", "rate"):
         return checks._accepted(a["expected"])
     if call.kind == "choice":

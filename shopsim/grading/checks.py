@@ -527,3 +527,45 @@ def call(func: Any, *args: Any, name: str, **kwargs: Any) -> Any:
         given = ", ".join(feedback.describe(a) for a in args) or "no arguments"
         raise CheckFailed(f"your function `{name}` raised {type(exc).__name__}: {exc} (it was given {given}). "
                           "Run it yourself on the same input to see where.", ERROR) from None
+
+
+def decision_message(name: str, result: Any, pass_share: float, where: str) -> str:
+    """Feedback on a plan that fell short: its share against the bar, and what happened."""
+    return (f"`{name}` captured {result.share:.0%} of the reference plan's gain over doing nothing {where}; "
+            f"this part asks for {pass_share:.0%}. " + " ".join(result.notes))
+
+
+@_recorded("decision", "reference")
+def decision(value: Any, reference: Any = None, *, name: str, scenario: str, seeds: Sequence[int] = (),
+             days: int | None = None, objective: str = "net_profit", at_least: Mapping[str, float] | None = None,
+             at_most: Mapping[str, float] | None = None, pass_share: float = 0.5,
+             practice_seeds: Sequence[int] = (1,)) -> Any:
+    """Check a plan (:mod:`shopsim.plans`); with a ``reference``, grade it by simulation.
+
+    Without ``reference`` only the plan's form is checked (steps, levers, days), running
+    nothing. With one, the plan runs on the grading ``seeds`` against doing nothing and the
+    reference (:func:`shopsim.grading.decisions.evaluate_plan`) and fails unless its share of
+    the reference's gain reaches ``pass_share``. Give several hidden cases with rising
+    ``pass_share`` for partial credit: the runs are cached, so the plan runs once.
+    ``practice_seeds`` (seeds the lesson shows) are what the practice copy's instant feedback
+    runs on; the grading seeds are never written into the student copy.
+    """
+    from shopsim import plans
+    from shopsim.grading import decisions
+
+    answered(value, name)
+    if set(map(int, practice_seeds)) & set(map(int, seeds)):
+        raise ValueError(f"the decision check of {name!r} practises on grading seeds "
+                         f"{sorted(set(map(int, practice_seeds)) & set(map(int, seeds)))}; keep them apart")
+    sc = decisions._scenario(scenario)
+    try:
+        plans.check(value, days or sc.days, decisions.own_skus(sc))
+        if reference is None:
+            return None
+        result = decisions.evaluate_plan(value, sc, seeds, reference=reference, days=days, objective=objective,
+                                         at_least=at_least, at_most=at_most)
+    except plans.PlanError as exc:
+        raise CheckFailed(f"`{name}`: {exc}", FORMAT) from None
+    if result.share < pass_share:
+        raise CheckFailed(decision_message(name, result, pass_share, "on seeds you have not seen"), WRONG_VALUE)
+    return result

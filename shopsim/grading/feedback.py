@@ -26,6 +26,7 @@ _CHECK = re.compile(r"""\.check\(\s*["']([^"']+)["']\s*\)""")
 KPI_DEFINITIONS: dict[str, Callable[..., Any]] = {
     "conversion_rate": reports.conversion_rate,
     "aov": reports.aov,
+    "avg_order_value": reports.avg_order_value,
     "bounce_rate": reports.bounce_rate,
     "add_to_cart_rate": reports.add_to_cart_rate,
     "cart_abandonment_rate": reports.cart_abandonment_rate,
@@ -104,7 +105,7 @@ def kpi_mistakes(kpi: str, daily: pd.DataFrame) -> dict[str, float]:
     Parameters
     ----------
     kpi:
-        One of ``conversion_rate``, ``aov`` or ``roas``.
+        One of ``conversion_rate``, ``aov``, ``avg_order_value`` or ``roas``.
     daily:
         Rows of the daily report (日报) the exercise is about; KPIs are taken over their totals.
 
@@ -128,15 +129,22 @@ def kpi_mistakes(kpi: str, daily: pd.DataFrame) -> dict[str, float]:
         return out
     if kpi == "aov":
         return {
-            "AOV (average order value) is revenue per order, not per buyer": _safe_ratio(t["gmv"], t["buyers"]),
-            "AOV is revenue per order, not per unit sold": _safe_ratio(t["gmv"], t["units"]),
-            "AOV is revenue per order, not per visitor (that is revenue per UV)": _safe_ratio(t["gmv"], t["uv"]),
+            "AOV (客单价) is the paid amount per paying buyer, not per order (that is 笔单价)":
+                _safe_ratio(t["gmv"], t["orders"]),
+            "AOV is per paying buyer, not per unit sold": _safe_ratio(t["gmv"], t["units"]),
+            "AOV is per paying buyer, not per visitor (that is revenue per UV)": _safe_ratio(t["gmv"], t["uv"]),
+        }
+    if kpi == "avg_order_value":
+        return {
+            "the average order value (笔单价) is per order, not per buyer (that is 客单价)":
+                _safe_ratio(t["gmv"], t["buyers"]),
+            "the average order value is per order, not per unit sold": _safe_ratio(t["gmv"], t["units"]),
         }
     if kpi == "roas":
         spend = _total(daily, "ad_spend")
         revenue = float((daily["roas"].fillna(0.0) * daily["ad_spend"]).sum())
         return {"ROAS is ad revenue over ad spend, not spend over revenue": _safe_ratio(spend, revenue)}
-    raise KeyError(f"no list of mistakes for {kpi!r}; known: conversion_rate, aov, roas")
+    raise KeyError(f"no list of mistakes for {kpi!r}; known: conversion_rate, aov, avg_order_value, roas")
 
 
 def place(nb: Mapping[str, Any], number: int) -> str:

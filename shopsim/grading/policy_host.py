@@ -66,6 +66,8 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    if isinstance(getattr(value, "ndim", None), int) and value.ndim > 0:  # a numpy array: its values
+        return _plain(value.tolist())
     item = getattr(value, "item", None)
     if callable(item):
         return _plain(item())
@@ -134,6 +136,15 @@ class PolicyView:
         """The shop's current paid-search bid per keyword, yuan per click."""
         return dict(self._read("keyword_bids"))
 
+    def quality_scores(self) -> dict[str, int]:
+        """The shop's paid-search quality score (质量分, 1-10) per keyword."""
+        return dict(self._read("quality_scores"))
+
+    def campaign(self) -> dict[str, Any]:
+        """The running bought traffic: bids, budget, on/off, bid schedules, audience premiums,
+        display buys and affiliate commissions (see :meth:`OperatorView.campaign`)."""
+        return dict(self._read("campaign"))
+
     def festivals(self) -> list[dict]:
         """Upcoming and past festivals: name, main_day, min_discount, enrolled."""
         return [dict(f) for f in self._read("festivals")]
@@ -150,13 +161,13 @@ class PolicyView:
             lever.__name__ = name
             return lever
         raise AttributeError(f"a policy has no {name!r}; it can read date, day, tables, skus, stock(), "
-                             "on_order(), lead_times(), prices(), keywords(), keyword_bids(), festivals() "
-                             f"and use {', '.join(OperatorView.LEVERS)}")
+                             "on_order(), lead_times(), prices(), keywords(), keyword_bids(), quality_scores(), "
+                             f"campaign(), festivals() and use {', '.join(OperatorView.LEVERS)}")
 
 
 #: What a policy may read, answered by the grader from the real view (data only).
-READS = ("date", "day", "skus", "stock", "on_order", "lead_times", "keywords", "keyword_bids", "festivals",
-         "prices", "table_names", "table")
+READS = ("date", "day", "skus", "stock", "on_order", "lead_times", "keywords", "keyword_bids", "quality_scores",
+         "campaign", "festivals", "prices", "table_names", "table")
 
 
 def read(view: OperatorView, what: str, name: str = "") -> Any:
