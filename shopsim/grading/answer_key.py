@@ -175,15 +175,10 @@ def seal(call: checks.Recorded, salt: str) -> dict[str, Any]:
 
 def _number_mistakes(mistakes: Mapping[str, Any] | None, accepted: list[float], rel: float,
                      salt: str) -> list[list[Any]]:
-    out = []
-    for hint, wrong in (mistakes or {}).items():
-        try:
-            w = float(wrong)
-        except (TypeError, ValueError):
-            continue
-        if math.isnan(w) or any(checks._close(w, e, rel) for e in accepted):
-            continue  # a "mistake" that gives the right answer is no mistake (as in the grader)
-        out.append([hint, _pair(salt, number_tokens(w, rel))])
+    """The sealed mistakes the grader would name (:func:`feedback.distinct_mistakes`), then the flipped sign."""
+    out = [[hint, _pair(salt, number_tokens(w, rel))]
+           for hint, w in feedback.distinct_mistakes(mistakes, accepted, rel, checks._close).items()]
+    out += [[feedback.SIGN_HINT, _pair(salt, number_tokens(-e, rel))] for e in accepted if e != 0]
     return out
 
 
