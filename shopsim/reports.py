@@ -139,6 +139,36 @@ def pnl(orders: pd.DataFrame, order_items: pd.DataFrame, costs: pd.DataFrame, ad
     return out.reset_index()
 
 
+#: The columns of :func:`product_pnl`, in order (money in yuan).
+PRODUCT_PNL_COLUMNS = ("sku", "units", "revenue", "cogs", "ad_spend", "refunds", "write_offs", "profit")
+
+
+def product_pnl(order_items: pd.DataFrame, ads: pd.DataFrame, refunds: pd.DataFrame,
+                inventory: pd.DataFrame) -> pd.DataFrame:
+    """Profit and loss per product (单品盈亏) over the tables' period: one row per own SKU that sold.
+
+    revenue = units x paid price; cogs = units x unit cost; ad_spend = paid search, display and
+    affiliate spend on the SKU (``ads.sku``); refunds = money refunded on its lines minus the cost
+    of the goods that went back on the shelf (``goods_cost`` of restocked lines: a refunded unit
+    that comes back costs the shop only the margin); write_offs (报损) = units lost
+    (``inventory.lost``) x unit cost; profit = revenue - cogs - ad_spend - refunds - write_offs.
+    Shared costs (platform and payment fees, shipping, packaging, fixed costs) are left out, so
+    the profits add up to more than the shop's net profit.
+    """
+    lines = order_items.assign(sku=order_items["sku"].astype(str))
+    out = lines.assign(revenue=lines["qty"] * lines["unit_paid_price"], cogs=lines["qty"] * lines["unit_cost"]) \
+        .groupby("sku")[["qty", "revenue", "cogs"]].sum().rename(columns={"qty": "units"})
+    out["ad_spend"] = ads.assign(sku=ads["sku"].astype(str)).groupby("sku")["spend"].sum()
+    back = refunds["goods_cost"].where(refunds["restocked"], 0.0)
+    out["refunds"] = (refunds["amount"] - back).groupby(refunds["sku"].astype(str)).sum()
+    unit_cost = lines.groupby("sku")["unit_cost"].mean()
+    lost = inventory.assign(sku=inventory["sku"].astype(str)).groupby("sku")["lost"].sum()
+    out["write_offs"] = lost.reindex(out.index, fill_value=0) * unit_cost
+    out = out.fillna(0.0)
+    out["profit"] = out["revenue"] - out["cogs"] - out["ad_spend"] - out["refunds"] - out["write_offs"]
+    return out.round(2).reset_index()[list(PRODUCT_PNL_COLUMNS)]
+
+
 def daily_report(sessions: pd.DataFrame, orders: pd.DataFrame, order_items: pd.DataFrame,
                  pnl_table: pd.DataFrame, ads: pd.DataFrame, dates: pd.DatetimeIndex,
                  shop_days: pd.DataFrame) -> pd.DataFrame:

@@ -172,3 +172,14 @@ def test_a_periods_uv_counts_each_visitor_once(short_run):
     assert f"UV {uv:,} " in reports.summary(t["daily"], t["pnl"], t["sessions"], t["orders"])
     row = reports.period_totals(t["daily"], t["pnl"], t["ads"], t["sessions"], t["orders"])
     assert row["uv"] == uv and row["aov"] == pytest.approx(t["pnl"]["revenue"].sum() / row["buyers"])
+
+
+def test_product_pnl_adds_up_to_the_pnl_lines_a_product_carries(short_run):
+    t = short_run.tables
+    products = reports.product_pnl(t["order_items"], t["ads"], t["refunds"], t["inventory"])
+    assert list(products.columns) == list(reports.PRODUCT_PNL_COLUMNS)
+    p = t["pnl"].drop(columns="date").sum()
+    carried = (p["revenue"] - p["cogs"] - p["ad_spend_search"] - p["ad_spend_display"] - p["affiliate_commission"]
+               - p["refunds"] + p["returned_cogs"] - p["write_offs"])
+    assert products["profit"].sum() == pytest.approx(carried, abs=0.05 * len(products))
+    assert products["units"].sum() == t["order_items"]["qty"].sum()
