@@ -253,3 +253,20 @@ def test_a_date_without_a_year_is_refused_not_read_as_year_1(value):
     message = fails(checks.WRONG_TYPE, checks.day, value, "2026-03-20", name="drop_day")
     assert "has no year" in message and "2026-03-05" in message
     checks.day("20 March 2026", "2026-03-20", name="drop_day")
+
+
+def test_a_sealed_table_accepts_the_right_answer_after_its_json_round_trip():
+    """The key's JSON sorts the column kinds by name; rows must be ordered the same way at both ends."""
+    import json
+
+    from shopsim.grading import answer_key
+
+    expected = pd.DataFrame({"date": pd.to_datetime(["2026-03-02", "2026-03-03", "2026-03-04"]),
+                             "orders": [30, 10, 20], "buyers": [9, 28, 19]})
+    call = checks.Recorded("frame", {"name": "sales", "expected": expected, "rel": 1e-6, "check_row_order": False,
+                                     "sort_by": None, "check_dtype": False, "mistakes": None, "hint": None}, True)
+    spec = json.loads(json.dumps(answer_key.seal(call, answer_key.salt_for("l", "q", 0)), sort_keys=True))
+    answer = expected.assign(date=expected["date"].dt.date).iloc[::-1]
+    answer_key.verify({"sales": answer}, [spec])
+    with pytest.raises(checks.CheckFailed, match="column 'buyers' differs"):
+        answer_key.verify({"sales": answer.assign(buyers=answer["orders"])}, [spec])

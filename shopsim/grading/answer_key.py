@@ -220,7 +220,8 @@ def _verify_frame(spec: dict[str, Any], value: Any) -> None:
     for hint, cols, rows, sealed in spec["mistakes"]:
         if len(table) == rows and all(c in table.columns for c in cols):
             wrong_kinds = {c: kinds.get(c, "text") for c in cols}
-            got = _whole(_frame_hashes(table, wrong_kinds, spec["rel"], spec["order"], spec["sort_by"], spec["salt"]))
+            got = _whole(_frame_hashes(table, wrong_kinds, spec["rel"], spec["order"], spec["sort_by"] or cols,
+                                       spec["salt"]))
             if _matches(got, sealed):
                 raise checks.CheckFailed(f"`{name}` is not right yet: {hint}.", checks.WRONG_VALUE)
     if len(table) != spec["rows"]:
@@ -229,7 +230,9 @@ def _verify_frame(spec: dict[str, Any], value: Any) -> None:
         if str(table[c].dtype) != dtype:
             raise checks.CheckFailed(f"column {c!r} of `{name}` holds {table[c].dtype} values; this exercise asks "
                                      f"for {dtype}.", checks.WRONG_TYPE)
-    got_hashes = _frame_hashes(table, kinds, spec["rel"], spec["order"], spec["sort_by"], spec["salt"])
+    # rows sort by the columns in the answer's order (a list keeps it; the key's JSON sorts the kinds by name)
+    got_hashes = _frame_hashes(table, kinds, spec["rel"], spec["order"], spec["sort_by"] or spec["columns"],
+                               spec["salt"])
     differing = [c for c in spec["columns"]
                  if not _matches([got_hashes[0][c], got_hashes[1][c]], [spec["right"][0][c], spec["right"][1][c]])]
     if not differing:
