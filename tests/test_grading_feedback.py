@@ -182,6 +182,7 @@ ALL_WRONG = {
         "conversion_change": "conversion_change = 0.5",
         "driver": 'driver = "d"',
         "echo": 'echo = "a"',
+        "tomorrow": 'tomorrow = "a"',
     },
     "02-traffic-funnel": {
         "hero_abandonment": "hero_abandonment = 0.5",
@@ -192,6 +193,7 @@ ALL_WRONG = {
         "pc_uv_value": "pc_uv_value = 1.5",
         "followers_matter": 'followers_matter = "a"',
         "search_leak": 'search_leak = "a"',
+        "work_on": 'work_on = "a"',
     },
     "03-shop-diagnosis": {
         "sku_revenue": 'import pandas as pd\nsku_revenue = pd.DataFrame({"date": ["2026-04-01"], "sku": ["X"], '
@@ -203,6 +205,10 @@ ALL_WRONG = {
                             '"sku": ["X"], "negative_reviews": [1]})',
         "review_sku": 'review_sku = "TEE-POLO"\nreview_day = 2',
         "chinos_reading": 'chinos_reading = "a"',
+        "stockout_cause": 'stockout_cause = "a"',
+        "sku_profit": 'sku_profit = products.assign(write_offs=0.0, profit=products["revenue"])',
+        "loss_reason": 'loss_reason = "d"',
+        "actions": 'actions = ["d", "e", "f"]',
     },
 }
 

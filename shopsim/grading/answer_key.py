@@ -193,15 +193,10 @@ def _seal_decision(spec: dict[str, Any], a: Mapping[str, Any]) -> dict[str, Any]
 
 def _number_mistakes(mistakes: Mapping[str, Any] | None, accepted: list[float], rel: float,
                      salt: str) -> list[list[Any]]:
-    out = []
-    for hint, wrong in (mistakes or {}).items():
-        try:
-            w = float(wrong)
-        except (TypeError, ValueError):
-            continue
-        if math.isnan(w) or any(checks._close(w, e, rel) for e in accepted):
-            continue  # a "mistake" that gives the right answer is no mistake (as in the grader)
-        out.append([hint, _pair(salt, number_tokens(w, rel))])
+    """The sealed mistakes the grader would name (:func:`feedback.distinct_mistakes`), then the flipped sign."""
+    out = [[hint, _pair(salt, number_tokens(w, rel))]
+           for hint, w in feedback.distinct_mistakes(mistakes, accepted, rel, checks._close).items()]
+    out += [[feedback.SIGN_HINT, _pair(salt, number_tokens(-e, rel))] for e in accepted if e != 0]
     return out
 
 
@@ -243,7 +238,8 @@ def _verify_frame(spec: dict[str, Any], value: Any) -> None:
     for hint, cols, rows, sealed in spec["mistakes"]:
         if len(table) == rows and all(c in table.columns for c in cols):
             wrong_kinds = {c: kinds.get(c, "text") for c in cols}
-            got = _whole(_frame_hashes(table, wrong_kinds, spec["rel"], spec["order"], spec["sort_by"], spec["salt"]))
+            got = _whole(_frame_hashes(table, wrong_kinds, spec["rel"], spec["order"], spec["sort_by"] or cols,
+                                       spec["salt"]))
             if _matches(got, sealed):
                 raise checks.CheckFailed(f"`{name}` is not right yet: {hint}.", checks.WRONG_VALUE)
     if len(table) != spec["rows"]:
@@ -252,7 +248,9 @@ def _verify_frame(spec: dict[str, Any], value: Any) -> None:
         if str(table[c].dtype) != dtype:
             raise checks.CheckFailed(f"column {c!r} of `{name}` holds {table[c].dtype} values; this exercise asks "
                                      f"for {dtype}.", checks.WRONG_TYPE)
-    got_hashes = _frame_hashes(table, kinds, spec["rel"], spec["order"], spec["sort_by"], spec["salt"])
+    # rows sort by the columns in the answer's order (a list keeps it; the key's JSON sorts the kinds by name)
+    got_hashes = _frame_hashes(table, kinds, spec["rel"], spec["order"], spec["sort_by"] or spec["columns"],
+                               spec["salt"])
     differing = [c for c in spec["columns"]
                  if not _matches([got_hashes[0][c], got_hashes[1][c]], [spec["right"][0][c], spec["right"][1][c]])]
     if not differing:

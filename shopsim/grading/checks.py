@@ -30,6 +30,7 @@ import functools
 import inspect
 import math
 import numbers
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -41,6 +42,8 @@ from shopsim.grading import feedback
 
 #: Placeholder returned by :func:`answer` for a name the trainee never defined.
 MISSING = object()
+
+_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 
 UNANSWERED, WRONG_TYPE, FORMAT, WRONG_VALUE, ERROR = "unanswered", "wrong_type", "format", "wrong_value", "error"
 
@@ -486,6 +489,9 @@ def day_of(value: Any, name: str) -> pd.Timestamp:
     """The calendar day ``value`` names ("2026-03-05", a date, a Timestamp), or a clear message."""
     answered(value, name)
     when = pd.NaT
+    if isinstance(value, str) and value.strip() and not _YEAR.search(value):
+        raise CheckFailed(f"`{name}` = {value!r} has no year, so it cannot be read as a date; write the full date "
+                          "in quotes, like \"2026-03-05\".", WRONG_TYPE)
     if not isinstance(value, bool | int | float | np.number):
         try:
             when = pd.Timestamp(value)
