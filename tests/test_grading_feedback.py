@@ -265,3 +265,14 @@ def test_sealed_numbers_accept_within_the_tolerance_and_never_far_beyond():
         with pytest.raises(checks.CheckFailed, match="not right yet"):
             answer_key.verify({"x": x}, [spec])
     assert "100" not in json.dumps(spec)
+
+
+def test_a_sealed_table_is_checked_with_its_columns_in_their_own_order_after_the_keys_json():
+    # the key's JSON stores column kinds with sorted keys; rows must still be sorted as when sealed
+    expected = pd.DataFrame({"sku": ["A", "B", "C"], "contribution": [3.0, 1.0, 2.0]})
+    call = checks.Recorded("frame", {"name": "t", "expected": expected, "rel": 1e-3, "check_row_order": False,
+                                     "check_dtype": False, "sort_by": None, "mistakes": None, "hint": None}, True)
+    key = json.dumps([answer_key.seal(call, answer_key.salt_for("l", "q", 0))], sort_keys=True)
+    answer_key.verify({"t": expected.iloc[::-1]}, key)
+    with pytest.raises(checks.CheckFailed, match="column 'contribution' differs"):
+        answer_key.verify({"t": expected.assign(contribution=[3.0, 2.0, 1.0])}, key)
