@@ -85,3 +85,8 @@ def test_the_practice_key_holds_the_yardsticks_on_the_practice_seed_only_and_agr
     with pytest.raises(checks.CheckFailed, match="on the practice seed"):
         answer_key.verify({"plan": []}, json.dumps([spec]))
     assert answer_key.expected_values(call) == []
+
+
+def test_a_share_just_below_the_bar_never_reads_as_the_bar():
+    assert decisions.percent_down(0.4996) == "49%" and decisions.percent_down(0.5) == "50%"
+    assert decisions.percent_down(-0.301) == "-31%" and decisions.percent_down(1.5) == "150%"

@@ -54,6 +54,14 @@ def _hero_share(column):
     return lines.loc[lines["sku"] == "TEE-CLASSIC", column].sum() / lines[column].sum()
 
 
+def _hero_demand():
+    from shopsim.grading import reference
+
+    inv = reference.tables("stockout_crisis", days=30, seed=1)["inventory"]
+    week = inv[inv["sku"] == "TEE-CLASSIC"].sort_values("date")["sold"].iloc[:7]
+    return week.mean(), week.std()
+
+
 # lesson -> (question, right answers, a wrong answer of the right form, words the feedback must use)
 CASES = {
     "00-operator-role": lambda: ("days_of_stock",
@@ -74,6 +82,10 @@ CASES = {
                                   "the share of carts that were paid"),
     "03-shop-diagnosis": lambda: ("hero_share", {"hero_share": _hero_share("revenue")},
                                   {"hero_share": _hero_share("qty")}, "share of the units sold"),
+    "04-products-prices-stock": lambda: ("reorder_point",
+                                         {"reorder_point": _hero_demand()[0] * 16 + 1.65 * _hero_demand()[1] * 4},
+                                         {"reorder_point": _hero_demand()[0] * 7 + 1.65 * _hero_demand()[1] * 7 ** 0.5},
+                                         "16 days"),
 }
 
 
@@ -149,7 +161,8 @@ def test_the_expected_values_are_not_in_the_student_copy(lesson, revealed):
     all_text = json.dumps(nb, ensure_ascii=False)
     found = []
     for question, values in revealed[lesson].items():
-        assert values, question
+        # a decision graded by simulation keeps no expected value in its key (only the yardsticks' results)
+        assert values or {spec["kind"] for spec in keys[question]} == {"decision"}, question
         own_key = json.dumps([{k: v for k, v in spec.items() if k != "options"} for spec in keys[question]],
                              ensure_ascii=False)
         for value in values:
@@ -210,6 +223,16 @@ ALL_WRONG = {
         "loss_reason": 'loss_reason = "d"',
         "actions": 'actions = ["d", "e", "f"]',
     },
+    "04-products-prices-stock": {
+        "sku_pnl": 'import pandas as pd\nsku_pnl = pd.DataFrame({"sku": ["TEE-CLASSIC"], "units": [1], '
+                   '"revenue": [1.0], "contribution": [1.0]})',
+        "elasticity": "elasticity = 3.0",
+        "reorder_point": "reorder_point = 700",
+        "crisis_plan": "crisis_plan = []",
+        "summer_plan": 'summer_plan = [{"day": 0, "lever": "set_price", "sku": "TEE-CLASSIC", "price": 49}]',
+        "clearance": 'clearance = "a"',
+        "review_gap": 'review_gap = 5000\nreview_cause = "b"',
+    },
 }
 
 
@@ -248,3 +271,14 @@ def test_sealed_numbers_accept_within_the_tolerance_and_never_far_beyond():
         with pytest.raises(checks.CheckFailed, match="not right yet"):
             answer_key.verify({"x": x}, [spec])
     assert "100" not in json.dumps(spec)
+
+
+def test_a_sealed_table_is_checked_with_its_columns_in_their_own_order_after_the_keys_json():
+    # the key's JSON stores column kinds with sorted keys; rows must still be sorted as when sealed
+    expected = pd.DataFrame({"sku": ["A", "B", "C"], "contribution": [3.0, 1.0, 2.0]})
+    call = checks.Recorded("frame", {"name": "t", "expected": expected, "rel": 1e-3, "check_row_order": False,
+                                     "check_dtype": False, "sort_by": None, "mistakes": None, "hint": None}, True)
+    key = json.dumps([answer_key.seal(call, answer_key.salt_for("l", "q", 0))], sort_keys=True)
+    answer_key.verify({"t": expected.iloc[::-1]}, key)
+    with pytest.raises(checks.CheckFailed, match="column 'contribution' differs"):
+        answer_key.verify({"t": expected.assign(contribution=[3.0, 2.0, 1.0])}, key)

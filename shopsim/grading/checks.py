@@ -536,8 +536,14 @@ def call(func: Any, *args: Any, name: str, **kwargs: Any) -> Any:
 
 
 def decision_message(name: str, result: Any, pass_share: float, where: str) -> str:
-    """Feedback on a plan that fell short: its share against the bar, and what happened."""
-    return (f"`{name}` captured {result.share:.0%} of the reference plan's gain over doing nothing {where}; "
+    """Feedback on a plan that fell short: its share against the bar, and what happened.
+
+    The share is rounded down to a whole percent, so a plan just short of the bar never reads
+    as reaching it ("captured 50 % ... asks for 50 %").
+    """
+    from shopsim.grading.decisions import percent_down
+
+    return (f"`{name}` captured {percent_down(result.share)} of the reference plan's gain over doing nothing {where}; "
             f"this part asks for {pass_share:.0%}. " + " ".join(result.notes))
 
 

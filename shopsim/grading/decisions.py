@@ -26,6 +26,7 @@ bad value with a reason, which fails the decision with that reason.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -170,6 +171,11 @@ def check_objectives(objective: str, at_least: Mapping[str, float] | None,
     return ({k: float(v) for k, v in (at_least or {}).items()}, {k: float(v) for k, v in (at_most or {}).items()})
 
 
+def percent_down(share: float) -> str:
+    """A share as a whole percent rounded down (0.4996 -> "49%"), so a share just below a bar never reads as it."""
+    return f"{math.floor(share * 100 + 1e-9):.0f}%"
+
+
 def seed_share(plan: float, nothing: float, reference: float) -> float:
     """One seed's share of the reference's gain over doing nothing (see the module's formula)."""
     gain = max(reference - nothing, _FLOOR_SHARE * abs(nothing), _FLOOR)
@@ -234,7 +240,7 @@ def evaluate_plan(plan: Any, scenario: shopsim.Scenario | str, seeds: Sequence[i
     label = OBJECTIVES[objective][0]
     summary = (f"Your plan's {label}: {table['plan'].mean():,.0f} a run on average, against "
                f"{table['nothing'].mean():,.0f} doing nothing and {table['reference'].mean():,.0f} for the "
-               f"reference plan: {share:.0%} of the reference's gain.")
+               f"reference plan: {percent_down(share)} of the reference's gain.")
     return DecisionResult(objective, table, share, (summary, *(first_notes or [])), tuple(refusals),
                           {"at_least": at_least, "at_most": at_most})
 
