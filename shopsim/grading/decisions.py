@@ -19,6 +19,11 @@ break-even, discounts and refunds, and the result against both yardsticks. Runs 
 per (plan, scenario, seed, days) in the process, so checks that grade the same plan at
 several thresholds run it once.
 
+An objective may also be one own SKU's, written ``"kind:SKU"`` (:data:`SKU_OBJECTIVES`, e.g.
+``"sku_contribution:TEE-WAFFLE"``): a launch or a single product's decision is graded on that
+product's own P&L (单品盈亏, :func:`sku_pnl`), which a month of the whole shop's profit would
+drown in the noise of the other products.
+
 Nothing of the trainee's runs here but their plan's numbers and names: the levers refuse a
 bad value with a reason, which fails the decision with that reason.
 """
@@ -46,6 +51,13 @@ OBJECTIVES: dict[str, tuple[str, Callable[[Any], float]]] = {
     "ad_spend": ("ad spend (yuan)", lambda t: float(t["pnl"][["ad_spend_search", "ad_spend_display"]].sum().sum())),
     "stockout_hours": ("hours out of stock, all SKUs", lambda t: float(t["inventory"]["stockout_hours"].sum())),
     "refund_amount": ("refunds (yuan)", lambda t: float(t["daily"]["refund_amount"].sum())),
+}
+#: Objectives of one own SKU, named ``"kind:SKU"``: kind -> what it means (``{sku}`` is filled in).
+#: They are read from :func:`sku_pnl`'s column of the same name without the ``sku_`` prefix.
+SKU_OBJECTIVES: dict[str, str] = {
+    "sku_contribution": "contribution of {sku} (its own P&L, yuan)",
+    "sku_gmv": "GMV of {sku} (yuan)",
+    "sku_units": "units of {sku} sold",
 }
 #: Clip of one seed's share of the reference's gain.
 SHARE_RANGE = (-1.0, 1.5)
@@ -84,8 +96,66 @@ def _key(sc: shopsim.Scenario) -> str:
     return hashlib.sha256(repr(sc).encode()).hexdigest()
 
 
-def _measure(tables: Any) -> dict[str, float]:
-    return {name: read(tables) for name, (_, read) in OBJECTIVES.items()}
+def _measure(tables: Any, sc: shopsim.Scenario) -> dict[str, float]:
+    measured = {name: read(tables) for name, (_, read) in OBJECTIVES.items()}
+    per_sku = sku_pnl(tables, sc).set_index("sku")
+    for kind in SKU_OBJECTIVES:
+        measured.update({f"{kind}:{sku}": float(v) for sku, v in per_sku[kind.removeprefix("sku_")].items()})
+    return measured
+
+
+def label(objective: str) -> str:
+    """What an objective means, in words (``"net_profit"`` -> ``"net profit (yuan)"``)."""
+    if objective in OBJECTIVES:
+        return OBJECTIVES[objective][0]
+    kind, _, sku = objective.partition(":")
+    return SKU_OBJECTIVES[kind].format(sku=sku)
+
+
+def sku_pnl(tables: Mapping[str, pd.DataFrame], scenario: shopsim.Scenario) -> pd.DataFrame:
+    """Each own SKU's own P&L over a run (单品盈亏), one row per own SKU.
+
+    Columns: ``sku``; ``units`` sold (paid order lines, before refunds); ``gmv``, yuan paid for
+    its order lines; ``contribution``, yuan: gmv - its cost of goods - platform and payment fees
+    on it - its share of each order's packaging, free shipping and return insurance (by its
+    share of the order's paid amount) - its refunds (money back and return couriers the shop
+    paid; restocked units come back at cost, the others are written off) - its ads (paid
+    search, display, affiliate commission and the affiliate service fee) - listing work and
+    flash-sale slots ordered for it. Not counted: holding cost, and what its sales took from
+    (or brought to) the shop's other products.
+    """
+    shop, own = scenario.shop, own_skus(scenario)
+    orders, lines = tables["orders"], tables["order_items"]
+    lines = lines.merge(orders[["order_id", "paid_amount", "buyer_shipping", "insured"]], on="order_id", how="left")
+    paid = lines["qty"] * lines["unit_paid_price"]
+    per_order = (shop.packaging_per_order + shop.shipping_cost_per_order * (lines["buyer_shipping"] == 0)
+                 + scenario.returns.insurance_premium * lines["insured"].astype(float))
+    order_share = (paid / lines["paid_amount"].where(lines["paid_amount"] > 0)).fillna(0.0)
+    line_cost = (lines["qty"] * lines["unit_cost"] + paid * (shop.platform_fee_rate + shop.payment_fee_rate)
+                 + order_share * per_order)
+    sku = lines["sku"].astype(str)
+    refunds = tables["refunds"]
+    refund_cost = (refunds["amount"] + refunds["return_shipping"]
+                   - refunds["goods_cost"] * refunds["restocked"].astype(float))
+    ads = tables["ads"]
+    ad_cost = ads["spend"] * np.where(ads["channel"] == "affiliate", 1 + shop.affiliate_service_fee_rate, 1.0)
+    events = tables["events"]
+    ordered = events[events["actor"] == "operator"]
+    listing = ordered[ordered["kind"] == "improve_listing"]
+    work = listing["detail"].str.split(":").str[0].map(
+        {kind: w.cost for kind, w in scenario.listing_work.items()}).fillna(0.0)
+    flash = pd.Series(np.where(ordered["kind"] == "flash_sale", scenario.promotions.flash_sale_fee, 0.0),
+                      index=ordered.index)
+
+    def by_sku(values: pd.Series, codes: pd.Series) -> pd.Series:
+        return values.groupby(codes.astype(str).to_numpy()).sum().reindex(own, fill_value=0.0)
+
+    gmv = by_sku(paid, sku)
+    contribution = (gmv - by_sku(line_cost, sku) - by_sku(refund_cost, refunds["sku"])
+                    - by_sku(ad_cost, ads["sku"]) - by_sku(work, listing["target"])
+                    - by_sku(flash, ordered["target"]))
+    return pd.DataFrame({"sku": own, "units": by_sku(lines["qty"], sku).astype(int).to_numpy(),
+                         "gmv": gmv.round(2).to_numpy(), "contribution": contribution.round(2).to_numpy()})
 
 
 def run_reference(reference: Any, scenario: shopsim.Scenario | str, seed: int, days: int | None) -> dict[str, float]:
@@ -105,7 +175,7 @@ def run_reference(reference: Any, scenario: shopsim.Scenario | str, seed: int, d
         name, make = "plan:" + checked.canonical(), lambda: plans.policy(checked)
     key = (name, _key(sc), int(seed), days)
     if key not in _RUNS:
-        _RUNS[key] = _measure(shopsim.simulate(sc, days=days, seed=int(seed), policy=make()).tables)
+        _RUNS[key] = _measure(shopsim.simulate(sc, days=days, seed=int(seed), policy=make()).tables, sc)
     return dict(_RUNS[key])
 
 
@@ -117,7 +187,7 @@ def run_plan(plan: plans.Plan, scenario: shopsim.Scenario | str, seed: int,
     if key not in _RUNS:
         refusals: list[tuple[int, str, str]] = []
         sim = shopsim.simulate(sc, days=days, seed=int(seed), policy=plans.policy(plan, refusals))
-        _RUNS[key] = (_measure(sim.tables), what_happened(sim.tables), refusals)
+        _RUNS[key] = (_measure(sim.tables, sc), what_happened(sim.tables), refusals)
     measured, notes, refusals = _RUNS[key]
     return dict(measured), list(notes), list(refusals)
 
@@ -155,19 +225,25 @@ def what_happened(tables: Any) -> list[str]:
 
 def _limits_broken(measured: Mapping[str, float], at_least: Mapping[str, float],
                    at_most: Mapping[str, float]) -> list[str]:
-    broken = [f"{OBJECTIVES[k][0]} was {measured[k]:,.0f}, below the required {v:,.0f}"
+    broken = [f"{label(k)} was {measured[k]:,.0f}, below the required {v:,.0f}"
               for k, v in at_least.items() if measured[k] < v]
-    return broken + [f"{OBJECTIVES[k][0]} was {measured[k]:,.0f}, above the allowed {v:,.0f}"
+    return broken + [f"{label(k)} was {measured[k]:,.0f}, above the allowed {v:,.0f}"
                      for k, v in at_most.items() if measured[k] > v]
 
 
 def check_objectives(objective: str, at_least: Mapping[str, float] | None,
                      at_most: Mapping[str, float] | None) -> tuple[dict[str, float], dict[str, float]]:
-    """The limits as plain dicts; ValueError on an unknown objective or limit."""
+    """The limits as plain dicts; ValueError on an unknown objective or limit.
+
+    A SKU's objective (``"sku_contribution:TEE-WAFFLE"``) is checked for its kind here and for
+    its SKU against the scenario by :func:`evaluate_plan`.
+    """
     limits = {**(at_least or {}), **(at_most or {})}
     for name in [objective, *limits]:
-        if name not in OBJECTIVES:
-            raise ValueError(f"unknown objective {name!r}; choose from {', '.join(OBJECTIVES)}")
+        kind, colon, sku = name.partition(":")
+        if name not in OBJECTIVES and not (colon and kind in SKU_OBJECTIVES and sku):
+            raise ValueError(f"unknown objective {name!r}; choose from {', '.join(OBJECTIVES)}, or "
+                             f"{', '.join(SKU_OBJECTIVES)} of one SKU as 'sku_contribution:SKU'")
     return ({k: float(v) for k, v in (at_least or {}).items()}, {k: float(v) for k, v in (at_most or {}).items()})
 
 
@@ -201,7 +277,8 @@ def evaluate_plan(plan: Any, scenario: shopsim.Scenario | str, seeds: Sequence[i
     days:
         Days per run (default the scenario's length).
     objective:
-        What is maximised, a key of :data:`OBJECTIVES` (net profit by default).
+        What is maximised, a key of :data:`OBJECTIVES` (net profit by default), or one own SKU's
+        objective, ``"kind:SKU"`` with a kind of :data:`SKU_OBJECTIVES`.
     at_least, at_most:
         Limits per seed on other objectives, e.g. ``at_least={"orders": 600}``; a seed that
         breaks one scores 0.
@@ -216,6 +293,10 @@ def evaluate_plan(plan: Any, scenario: shopsim.Scenario | str, seeds: Sequence[i
     """
     at_least, at_most = check_objectives(objective, at_least, at_most)
     sc = _scenario(scenario)
+    for name in [objective, *at_least, *at_most]:
+        if ":" in name and name.partition(":")[2] not in own_skus(sc):
+            raise ValueError(f"objective {name!r} names no own SKU of {sc.name}; its SKUs are "
+                             f"{', '.join(own_skus(sc))}")
     checked = plans.check(plan, days or sc.days, own_skus(sc))
     rows, first_notes, refusals = [], None, []
     for seed in seeds:
@@ -237,8 +318,7 @@ def evaluate_plan(plan: Any, scenario: shopsim.Scenario | str, seeds: Sequence[i
         refusals += refused
     table = pd.DataFrame(rows, columns=["seed", "plan", "nothing", "reference", "share", "within_limits"])
     share = float(table["share"].mean())
-    label = OBJECTIVES[objective][0]
-    summary = (f"Your plan's {label}: {table['plan'].mean():,.0f} a run on average, against "
+    summary = (f"Your plan's {label(objective)}: {table['plan'].mean():,.0f} a run on average, against "
                f"{table['nothing'].mean():,.0f} doing nothing and {table['reference'].mean():,.0f} for the "
                f"reference plan: {percent_down(share)} of the reference's gain.")
     return DecisionResult(objective, table, share, (summary, *(first_notes or [])), tuple(refusals),
