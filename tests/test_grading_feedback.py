@@ -50,6 +50,10 @@ def _paid_traffic_pnl():
     return reference.tables("paid_traffic", days=30, seed=1)["pnl"].sum(numeric_only=True)
 
 
+def _margin_after_ads():
+    return _paid_traffic_pnl()["contribution"] / _paid_traffic_pnl()["revenue"]
+
+
 def _margin_before_ads():
     p = _paid_traffic_pnl()
     costs = p[["ad_spend_search", "ad_spend_display", "affiliate_commission", "affiliate_service_fee"]].sum()
@@ -85,7 +89,7 @@ CASES = {
     "03-shop-diagnosis": lambda: ("hero_share", {"hero_share": _hero_share("revenue")},
                                   {"hero_share": _hero_share("qty")}, "share of the units sold"),
     "06-paid-traffic": lambda: ("break_even_roas", {"break_even_roas": 1 / _margin_before_ads()},
-                                {"break_even_roas": _paid_traffic_pnl()["revenue"] / _paid_traffic_pnl()["contribution"]},
+                                {"break_even_roas": 1 / _margin_after_ads()},
                                 "already after the ad costs"),
 }
 
@@ -220,9 +224,9 @@ ALL_WRONG = {
         "chinos_reading": 'chinos_reading = "a"',
     },
     "06-paid-traffic": {
-        "keyword_report": 'import pandas as pd\nkeyword_report = pd.DataFrame({"keyword": ["chinos"], "impressions": [1], '
-                          '"clicks": [1], "spend": [1.0], "orders": [1], "revenue": [1.0], "ctr": [1.0], "cpc": [1.0], '
-                          '"cvr": [1.0], "roas": [1.0]})',
+        "keyword_report": 'import pandas as pd\nkeyword_report = pd.DataFrame({"keyword": ["chinos"], '
+                          '"impressions": [1], "clicks": [1], "spend": [1.0], "orders": [1], "revenue": [1.0], '
+                          '"ctr": [1.0], "cpc": [1.0], "cvr": [1.0], "roas": [1.0]})',
         "break_even_roas": "break_even_roas = 1.2",
         "worst_keyword": 'worst_keyword = "chinos"\nwinner = "cotton t-shirt"',
         "profit_change": "profit_change = -5000\norders_change = 700",
