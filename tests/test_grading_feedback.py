@@ -74,6 +74,8 @@ CASES = {
                                   "the share of carts that were paid"),
     "03-shop-diagnosis": lambda: ("hero_share", {"hero_share": _hero_share("revenue")},
                                   {"hero_share": _hero_share("qty")}, "share of the units sold"),
+    "07-promotions": lambda: ("break_even_lift", {"break_even_lift": (59 - 22) / (0.8 * 59 - 22) - 1},
+                              {"break_even_lift": 1 / 0.8 - 1}, "keeps the revenue"),
 }
 
 
@@ -203,6 +205,17 @@ ALL_WRONG = {
                             '"sku": ["X"], "negative_reviews": [1]})',
         "review_sku": 'review_sku = "TEE-POLO"\nreview_day = 2',
         "chinos_reading": 'chinos_reading = "a"',
+    },
+    "07-promotions": {
+        "break_even_lift": "break_even_lift = 0.25",
+        "share_at_199": "share_at_199 = 0.5",
+        "week_refund_rate": "week_refund_rate = 0.5",
+        "store_plan": "store_plan = []\nstore_extra_gmv = 1.0\nstore_extra_profit = 1.0",
+        "review_gap": 'review_gap = 1.0\nreview_cause = "a"',
+        "promo_plan": 'promo_plan = [{"day": 10, "lever": "discount", "sku": "TEE-CLASSIC", "share_off": 0.2, '
+                      '"days": 7}]',
+        "push_plan": 'push_plan = [{"day": 10, "lever": "discount", "sku": s.sku, "share_off": 0.5, "days": 7}\n'
+                     '             for s in shopsim.load_scenario("baseline").skus]',
     },
 }
 
