@@ -416,7 +416,7 @@ def _end_seed(host: _Host, timeout: float) -> None:
 
 
 def _how(code: int | None) -> str:
-    return f"exit code {code}" if code is not None else "and the sandbox's seed server"
+    return f"exit code {code}" if code is not None else "the sandbox's seed server is gone"
 
 
 _REFERENCE_CACHE: dict[tuple[str, int, int | None, str], float] = {}
