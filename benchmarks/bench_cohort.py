@@ -19,8 +19,9 @@ be extrapolated: ``wall ~= start-up + (reference tasks x cost + trainee tasks x 
 a trainee task's cost is also given per seed. The machine may be shared: the load average is
 printed before and after, and the CPU seconds the workers and their sandboxes used, which
 give the wall time the same work would take with the 2 cores to itself (``CPU / 2``).
-A second, smaller measurement times a plain sweep (``shopsim.sweep``) of ``rule_based`` over
-seeds on the same cluster (runs per second).
+Before the cohort, one fixture policy's seeds are run in process and then in one sandbox
+(CPU seconds per seed: what the sandbox adds). A second, smaller measurement times a plain
+sweep (``shopsim.sweep``) of ``rule_based`` over seeds on the same cluster (runs per second).
 
 Run: ``.venv/bin/python benchmarks/bench_cohort.py [--trainees 100] [--seeds 10] [--days 30] [--strict]``
 """
@@ -68,6 +69,24 @@ def _cpu_seconds() -> float:
                for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
 
 
+def sandbox_cost(policy, seeds: list[int], days: int) -> tuple[float, float]:
+    """CPU seconds per seed of ``policy`` simulated in process, and in one sandbox for all ``seeds``.
+
+    CPU time of this process and its sandboxes (not wall time): on a shared machine it is the
+    steadier measure of what the sandbox adds to a trainee-seed.
+    """
+    import shopsim
+    from shopsim.grading import capstone
+
+    sc = shopsim.load_scenario("baseline")
+    t0 = _cpu_seconds()
+    for seed in seeds:
+        float(shopsim.simulate(sc, days=days, seed=seed, policy=policy).tables["pnl"]["net_profit"].sum())
+    t1 = _cpu_seconds()
+    capstone.evaluate_seeds(policy, sc, seeds, days, timeout=120)
+    return (t1 - t0) / len(seeds), (_cpu_seconds() - t1) / len(seeds)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = c.parser(__doc__)
     p.add_argument("--trainees", type=int, default=100, help="fixture policies (default 100)")
@@ -87,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         os.sched_setaffinity(0, cpus)
     seeds = list(range(args.seed, args.seed + args.seeds))
     policies = cohort(args.trainees)
+    alone, boxed = sandbox_cost(policies[next(iter(policies))], seeds, args.days)
     load_before = os.getloadavg()[0]
     t0 = c.clock()
     with cluster.connect(workers=2) as client:
@@ -112,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
           f"LocalCluster of 2 workers pinned to CPUs {cpus or 'all'}")
     print(c.machine_note())
     print(f"load average (1 min) {load_before:.2f} before, {load_after:.2f} after the cohort")
+    print(f"one trainee-seed, CPU: {alone:.3f} s simulated in process, {boxed:.3f} s with its policy sandboxed "
+          f"({len(seeds)} seeds in one sandbox, start-up included): the sandbox adds {boxed / alone - 1:.0%}")
     print(f"cluster start-up {started:.1f} s; {len(stream.data)} tasks ({len(cost['reference'])} reference, "
           f"{len(cost['policy'])} trainee, {runs} trainee-seeds) in {wall:.1f} s; {ok}/{args.trainees} policies ok")
     for kind, spent in cost.items():
