@@ -348,3 +348,25 @@ def _sleeps_on_the_first_morning(view):
 def test_the_time_limit_is_per_seed_not_per_sandbox(tiny_module):
     runs = capstone.evaluate_seeds(_sleeps_on_the_first_morning, tiny_module, [1, 2, 3], 2, timeout=8)
     assert [r.status for r in runs] == ["ok"] * 3  # 9 s in all, under 8 s each
+
+
+def _leaves_a_file_in_its_folder(view):
+    """Cuts prices when its work folder holds a mark of an earlier seed; leaves one."""
+    import pathlib
+
+    if view.day == 0 and pathlib.Path("mark").exists():
+        cut_prices(view)
+    pathlib.Path("mark").write_text("seen")
+
+
+def test_without_bwrap_the_capstone_is_refused_unless_unsafe_and_then_scores_the_same(tiny_module, monkeypatch):
+    from shopsim.grading import sandbox
+
+    boxed = capstone.evaluate_seeds(_leaves_a_file_in_its_folder, tiny_module, [1, 2], DAYS, timeout=20)
+    monkeypatch.setattr(sandbox, "available", lambda: (False, "switched off for this test"))
+    with pytest.raises(sandbox.SandboxUnavailable, match="--unsafe-no-sandbox"):
+        capstone.evaluate_seeds(_leaves_a_file_in_its_folder, tiny_module, [1, 2], DAYS, timeout=20)
+    plain = capstone.evaluate_seeds(_leaves_a_file_in_its_folder, tiny_module, [1, 2], DAYS, timeout=20, unsafe=True)
+    assert [(r.status, r.profit) for r in plain] == [(r.status, r.profit) for r in boxed]  # its folder emptied too
+    alone = [capstone.reference_profit("do_nothing", tiny_module, seed, DAYS) for seed in (1, 2)]
+    assert [r.profit for r in plain] == alone

@@ -121,7 +121,7 @@ def evaluate_cohort(policies: Mapping[str, Callable[..., Any] | str],
         both = run_tasks(client, _task, [("reference", shared, *c) for c in ref_calls]
                          + [("policy", shared, *c) for c in run_calls], tick, labels)
         reference_rows, runs = both[:len(ref_calls)], both[len(ref_calls):]
-    n = len(groups)
+    n = len(groups)  # a group stops at its failed seed; score reads no run after the first failure
     return {name: capstone.score(seeds, reference_rows, [run for part in runs[i * n:(i + 1) * n] for run in part])
             for i, name in enumerate(names)}
 
