@@ -100,10 +100,10 @@ def test_a_capstone_on_the_cluster_equals_the_serial_one(local_client, tiny_sc, 
 def test_a_cohort_shares_the_reference_runs(local_client, tiny_sc, monkeypatch):
     cohort = {"li": cut_prices, "wang": raises_on_day_1, "zhao": capstone.policies.do_nothing,
               "zhou": hangs_on_an_even_day_one}
-    on_cluster = distributed.evaluate_cohort(cohort, tiny_sc, SEEDS, days=DAYS, timeout=5, client=local_client)
+    on_cluster = distributed.evaluate_cohort(cohort, tiny_sc, SEEDS, days=DAYS, timeout=15, client=local_client)
     assert list(on_cluster) == ["li", "wang", "zhao", "zhou"]
     for name, policy in cohort.items():
-        alone = evaluate_policy(policy, tiny_sc, SEEDS, days=DAYS, timeout=5)
+        alone = evaluate_policy(policy, tiny_sc, SEEDS, days=DAYS, timeout=15)
         pd.testing.assert_frame_equal(on_cluster[name].table, alone.table)
         assert (on_cluster[name].score, on_cluster[name].reason) == (alone.score, alone.reason)
     assert on_cluster["zhou"].reason.startswith("seed 2, day 1: still running")
@@ -111,7 +111,7 @@ def test_a_cohort_shares_the_reference_runs(local_client, tiny_sc, monkeypatch):
     calls = []
     real = capstone.reference_profits
     monkeypatch.setattr(capstone, "reference_profits", lambda *a: calls.append(a[1]) or real(*a))
-    distributed.evaluate_cohort(cohort, tiny_sc, SEEDS, days=DAYS, timeout=5)
+    distributed.evaluate_cohort(cohort, tiny_sc, SEEDS, days=DAYS, timeout=15)
     assert calls == SEEDS  # once per seed, not once per trainee and seed
 
 

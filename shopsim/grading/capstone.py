@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from distributed import Client
 
 REFERENCES: tuple[str, ...] = ("do_nothing", "rule_based")
+#: Seconds the seed server may take to end a seed's processes and empty its folders after the last morning.
+END_GRACE = 10.0
 #: What the sandboxed policy process runs (not ``-m``: the package imports the module first).
 HOST_MAIN = "import sys; from shopsim.grading.policy_host import main; sys.exit(main())"
 
@@ -166,8 +168,13 @@ class _Host:
         self.send(pickle.dumps(("morning", int(view.day), policy_host.morning_reads(view))))
 
     def end_seed(self) -> int | None:
-        """End the seed process; wait for the server's word (TimeoutError past the deadline); its exit code."""
+        """End the seed process and return its exit code, once the server has cleaned up after it.
+
+        The policy has answered its last morning by then, so the wait is the deadline or
+        :data:`END_GRACE` seconds, whichever is later (TimeoutError after that).
+        """
         self.send(pickle.dumps(("end",)))
+        self.deadline = max(self.deadline, time.monotonic() + END_GRACE)
         code = self._ended(wait=True)
         out = self.proc.stdout.fileno()  # type: ignore[union-attr]
         while select.select([out], [], [], 0)[0] and os.read(out, 1 << 20):
