@@ -76,15 +76,6 @@ def _hero_demand():
     return week.mean(), week.std()
 
 
-def _click_ratio() -> float:
-    t = reference.tables("new_product_launch", days=30, seed=10)
-    s, r = t["sessions"], t["rankings"]
-    s = s[(s["source"] == "search") & (s["keyword"] == "henley shirt") & (s["landing_sku"] == "TEE-WAFFLE")]
-    visits = s.groupby(s["ts"].dt.tz_localize(None).dt.normalize().rename("date")).size().rename("v")
-    pos = r[(r["keyword"] == "henley shirt") & (r["sku"] == "TEE-WAFFLE")].set_index("date")
-    per = pos[["organic_position"]].join(visits).groupby("organic_position")["v"].mean()
-    return float(per[1] / per[2])
-
 
 # lesson -> (question, right answers, a wrong answer of the right form, words the feedback must use)
 CASES = {
@@ -110,8 +101,6 @@ CASES = {
                                          {"reorder_point": _hero_demand()[0] * 16 + 1.65 * _hero_demand()[1] * 4},
                                          {"reorder_point": _hero_demand()[0] * 7 + 1.65 * _hero_demand()[1] * 7 ** 0.5},
                                          "16 days"),
-    "05-search-and-listings": lambda: ("click_ratio", {"click_ratio": _click_ratio()},
-                                       {"click_ratio": 1 / _click_ratio()}, "second place over first place"),
     "06-paid-traffic": lambda: ("break_even_roas", {"break_even_roas": 1 / _margin_before_ads()},
                                 {"break_even_roas": 1 / _margin_after_ads()},
                                 "already after the ad costs"),
@@ -264,15 +253,6 @@ ALL_WRONG = {
         "summer_plan": 'summer_plan = [{"day": 0, "lever": "set_price", "sku": "TEE-CLASSIC", "price": 49}]',
         "clearance": 'clearance = "a"',
         "review_gap": 'review_gap = 5000\nreview_cause = "b"',
-    },
-    "05-search-and-listings": {
-        "top_day": "top_day = 2",
-        "click_ratio": "click_ratio = 1.0",
-        "trial_reading": 'trial_reading = "a"',
-        "extra_visits": "extra_visits = 0\nwork_return = 0.0",
-        "launch_plan": "launch_plan = []",
-        "short_plan": 'short_plan = [{"day": 0, "lever": "set_price", "sku": "TEE-WAFFLE", "price": 59}]',
-        "gap": 'gap = 0\nmain_cause = "a"',
     },
     "06-paid-traffic": {
         "keyword_report": 'import pandas as pd\nkeyword_report = pd.DataFrame({"keyword": ["chinos"], '
