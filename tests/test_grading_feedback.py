@@ -68,6 +68,14 @@ def _hero_share(column):
     return lines.loc[lines["sku"] == "TEE-CLASSIC", column].sum() / lines[column].sum()
 
 
+def _click_ratio() -> float:
+    t = reference.tables("new_product_launch", days=30, seed=10)
+    s, r = t["sessions"], t["rankings"]
+    s = s[(s["source"] == "search") & (s["keyword"] == "henley shirt") & (s["landing_sku"] == "TEE-WAFFLE")]
+    visits = s.groupby(s["ts"].dt.tz_localize(None).dt.normalize().rename("date")).size().rename("v")
+    pos = r[(r["keyword"] == "henley shirt") & (r["sku"] == "TEE-WAFFLE")].set_index("date")
+    per = pos[["organic_position"]].join(visits).groupby("organic_position")["v"].mean()
+    return float(per[1] / per[2])
 
 
 # lesson -> (question, right answers, a wrong answer of the right form, words the feedback must use)
@@ -90,6 +98,8 @@ CASES = {
                                   "the share of carts that were paid"),
     "03-shop-diagnosis": lambda: ("hero_share", {"hero_share": _hero_share("revenue")},
                                   {"hero_share": _hero_share("qty")}, "share of the units sold"),
+    "05-search-and-listings": lambda: ("click_ratio", {"click_ratio": _click_ratio()},
+                                       {"click_ratio": 1 / _click_ratio()}, "second place over first place"),
     "06-paid-traffic": lambda: ("break_even_roas", {"break_even_roas": 1 / _margin_before_ads()},
                                 {"break_even_roas": 1 / _margin_after_ads()},
                                 "already after the ad costs"),
@@ -230,6 +240,15 @@ ALL_WRONG = {
         "sku_profit": 'sku_profit = products.assign(write_offs=0.0, profit=products["revenue"])',
         "loss_reason": 'loss_reason = "d"',
         "actions": 'actions = ["d", "e", "f"]',
+    },
+    "05-search-and-listings": {
+        "top_day": "top_day = 2",
+        "click_ratio": "click_ratio = 1.0",
+        "trial_reading": 'trial_reading = "a"',
+        "extra_visits": "extra_visits = 0\nwork_return = 0.0",
+        "launch_plan": "launch_plan = []",
+        "short_plan": 'short_plan = [{"day": 0, "lever": "set_price", "sku": "TEE-WAFFLE", "price": 59}]',
+        "gap": 'gap = 0\nmain_cause = "a"',
     },
     "06-paid-traffic": {
         "keyword_report": 'import pandas as pd\nkeyword_report = pd.DataFrame({"keyword": ["chinos"], '
