@@ -164,6 +164,21 @@ def daily_report(days: Mapping[str, Any], pnl_table: pd.DataFrame) -> pd.DataFra
     return pd.DataFrame(out)
 
 
+def sales_per_day(inventory: pd.DataFrame, days: int) -> dict[str, float]:
+    """Units sold per day of each SKU over the last ``days`` days an ``inventory`` table covers
+    (the sell rate a reorder is planned on); SKUs without rows in those days are left out."""
+    if inventory.empty:
+        return {}
+    dates = inventory["date"].to_numpy()
+    recent = dates > dates.max() - np.timedelta64(days, "D")
+    sku = inventory["sku"]
+    code = sku.cat.codes.to_numpy()[recent]
+    size = len(sku.cat.categories)
+    sold = np.bincount(code, weights=inventory["sold"].to_numpy()[recent], minlength=size)
+    rows = np.bincount(code, minlength=size)
+    return {name: float(sold[i] / rows[i]) for i, name in enumerate(sku.cat.categories) if rows[i]}
+
+
 def summary(daily: pd.DataFrame, pnl_table: pd.DataFrame) -> str:
     """A short text summary of a run: totals and averages an operator would quote."""
     totals = pnl_table.drop(columns="date").sum()

@@ -34,7 +34,7 @@ from shopsim.console import feed as feed_mod
 from shopsim.console import levers
 from shopsim.errors import ShopsimError
 from shopsim.operator import OperatorView
-from shopsim.reports import local_date
+from shopsim.reports import local_date, sales_per_day
 from shopsim.scenario import SOURCES, Scenario
 from shopsim.simulation import Simulation
 
@@ -317,11 +317,9 @@ class ConsoleModel:
                 code = inv["sku"].cat.codes.to_numpy()
                 where = pd.Index(inv["sku"].cat.categories).get_indexer(skus)
                 last = dates == dates.max()
-                recent = dates > dates.max() - np.timedelta64(7, "D")
-                n_days = len(np.unique(dates[recent]))
                 size = len(inv["sku"].cat.categories)
-                sold = np.bincount(code[recent], weights=inv["sold"].to_numpy()[recent], minlength=size)
-                per_day = sold[where] / n_days
+                rate = sales_per_day(inv, 7)
+                per_day = np.array([rate.get(s, 0.0) for s in skus])
                 out_hours = np.bincount(code[last], weights=inv["stockout_hours"].to_numpy()[last],
                                         minlength=size)[where]
             on_hand = np.array(list(view.stock().values()), dtype=np.int64)
