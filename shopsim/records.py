@@ -213,6 +213,13 @@ class Recorder:
         for hook in self.on_close:
             hook(self)
 
+    def day_book(self, rows: slice = slice(None)) -> dict[str, np.ndarray]:
+        """Rows of the day book as arrays (all closed days by default), with each day's ``date``
+        (datetime64, the local calendar day)."""
+        book = {c: self.days.column(c, rows) for c in self.days.columns}
+        book["date"] = (np.datetime64(self.clock.start, "D") + book["day"].astype(np.int64)).astype("datetime64[ns]")
+        return book
+
     def _rows(self, name: str) -> slice:
         """The rows of buffer ``name`` recorded since the last close (the day being closed)."""
         return slice(self._marks[name], getattr(self, name).rows)

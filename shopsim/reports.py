@@ -87,6 +87,11 @@ def local_date(ts: pd.Series) -> pd.Series:
 
 
 def pnl(days: Mapping[str, Any], shop: Shop, insurance_premium: float) -> pd.DataFrame:
+    """Profit and loss per day (the ``pnl`` table); see :func:`pnl_columns`."""
+    return pd.DataFrame(pnl_columns(days, shop, insurance_premium))
+
+
+def pnl_columns(days: Mapping[str, Any], shop: Shop, insurance_premium: float) -> dict[str, Any]:
     """Profit and loss per day: every yuan from orders, refunds, ads and booked costs.
 
     ``days`` is the day book (one row per closed day: ``date`` and the aggregates of
@@ -117,7 +122,7 @@ def pnl(days: Mapping[str, Any], shop: Shop, insurance_premium: float) -> pd.Dat
     out["contribution"] = np.round(out["revenue"] + out["returned_cogs"] - _row_sum(out, VARIABLE_COSTS), 2)
     out.update({c: np.round(lines[c], 2) for c in FIXED_COSTS})
     out["net_profit"] = np.round(out["contribution"] - _row_sum(out, FIXED_COSTS), 2)
-    return pd.DataFrame(out)
+    return out
 
 
 def _row_sum(columns: Mapping[str, np.ndarray], names: tuple[str, ...]) -> np.ndarray:
@@ -125,13 +130,18 @@ def _row_sum(columns: Mapping[str, np.ndarray], names: tuple[str, ...]) -> np.nd
     return np.stack([columns[c] for c in names]).sum(axis=0) if names else 0.0
 
 
-def daily_report(days: Mapping[str, Any], pnl_table: pd.DataFrame) -> pd.DataFrame:
+def daily_report(days: Mapping[str, Any], pnl_table: Mapping[str, Any]) -> pd.DataFrame:
+    """The daily report (日报, the ``daily`` table); see :func:`daily_columns`."""
+    return pd.DataFrame(daily_columns(days, pnl_table))
+
+
+def daily_columns(days: Mapping[str, Any], pnl_table: Mapping[str, Any]) -> dict[str, Any]:
     """The daily report (日报): one row per day of traffic, funnel, sales, refunds, customers and profit.
 
     ``days`` is the day book (see :func:`pnl`): per day the visits and page views, distinct
     visitors (``uv``), buyers and new buyers, funnel counts, orders, units and amounts, and the
     shop's end-of-day ``followers`` and ``dsr`` (stars). ``pnl_table`` is :func:`pnl` of the
-    same days; refunds are those completed that day.
+    same days (a frame or its columns); refunds are those completed that day.
     """
     def count(name: str) -> np.ndarray:
         return np.asarray(days[name], dtype=np.int64)
@@ -147,7 +157,7 @@ def daily_report(days: Mapping[str, Any], pnl_table: pd.DataFrame) -> pd.DataFra
     out["bounce_rate"] = bounce_rate(count("bounced"), out["sessions"])
     out["add_to_cart_rate"] = add_to_cart_rate(count("carted"), out["sessions"])
     out["cart_abandonment_rate"] = cart_abandonment_rate(count("carted_paid"), count("carted"))
-    p = {c: pnl_table[c].to_numpy() for c in ("refunds", "revenue", "cogs", "contribution", "net_profit",
+    p = {c: np.asarray(pnl_table[c]) for c in ("refunds", "revenue", "cogs", "contribution", "net_profit",
                                                "ad_spend_search", "ad_spend_display", "affiliate_commission")}
     out["refund_amount"] = p["refunds"]
     out["refund_rate"] = refund_rate(p["refunds"], gmv)
@@ -161,7 +171,7 @@ def daily_report(days: Mapping[str, Any], pnl_table: pd.DataFrame) -> pd.DataFra
     out["gross_profit"] = np.round(p["revenue"] - p["cogs"], 2)
     out["contribution"] = p["contribution"]
     out["net_profit"] = p["net_profit"]
-    return pd.DataFrame(out)
+    return out
 
 
 def sales_per_day(inventory: pd.DataFrame, days: int) -> dict[str, float]:
@@ -179,15 +189,20 @@ def sales_per_day(inventory: pd.DataFrame, days: int) -> dict[str, float]:
     return {name: float(sold[i] / rows[i]) for i, name in enumerate(sku.cat.categories) if rows[i]}
 
 
-def summary(daily: pd.DataFrame, pnl_table: pd.DataFrame) -> str:
-    """A short text summary of a run: totals and averages an operator would quote."""
-    totals = pnl_table.drop(columns="date").sum()
-    uv, buyers, orders = daily["uv"].sum(), daily["buyers"].sum(), daily["orders"].sum()
+def summary(daily: Mapping[str, Any], pnl_table: Mapping[str, Any]) -> str:
+    """A short text summary of a run: totals and averages an operator would quote.
+
+    ``daily`` and ``pnl_table`` are the tables (or their columns as arrays)."""
+    totals = {c: float(np.sum(np.asarray(pnl_table[c], dtype=float)))
+              for c in ("revenue", "returned_cogs", "refunds", "contribution", "net_profit", *COST_LINES)}
+    uv, buyers, orders = (int(np.sum(np.asarray(daily[c]))) for c in ("uv", "buyers", "orders"))
+    bounce = np.asarray(daily["bounce_rate"], dtype=float)
+    mean_bounce = float(np.nanmean(bounce)) if np.isfinite(bounce).any() else float("nan")
     lines = [
-        f"days {len(daily)}  |  UV {uv:,}  orders {orders:,}  GMV {daily['gmv'].sum():,.0f} yuan"
+        f"days {len(daily['uv'])}  |  UV {uv:,}  orders {orders:,}  GMV {float(np.sum(daily['gmv'])):,.0f} yuan"
         f"  refunds {totals['refunds']:,.0f} yuan",
         f"conversion {float(conversion_rate(buyers, uv)):.2%}  AOV {float(aov(totals['revenue'], buyers)):.1f} yuan"
-        f" per buyer  bounce {daily['bounce_rate'].mean():.1%}",
+        f" per buyer  bounce {mean_bounce:.1%}",
         "P&L (yuan): revenue {:,.0f}  + returned_cogs {:,.0f}".format(totals["revenue"], totals["returned_cogs"])
         + "".join(f"  - {c} {totals[c]:,.0f}" for c in VARIABLE_COSTS if totals[c])
         + f"  = contribution {totals['contribution']:,.0f}"

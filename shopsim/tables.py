@@ -98,18 +98,11 @@ class TableCache:
         days = sim.records.days.rows
         cached = self._frames.get(name)
         if cached is None or cached[0] != days:
-            book = self._day_book(0, days)
+            book = sim.records.day_book()
             pnl = reports.pnl(book, sim.scenario.shop, sim.scenario.returns.insurance_premium)
             self._frames["pnl"] = (days, pnl)
             self._frames["daily"] = (days, reports.daily_report(book, pnl))
         return self._frames[name][1]
-
-    def _day_book(self, start: int, stop: int) -> dict[str, Any]:
-        """Rows ``start:stop`` of the day book (columns as arrays), with their dates."""
-        days = self.sim.records.days
-        book = {c: days.column(c, slice(start, stop)) for c in days.columns}
-        book["date"] = self.sim.clock.dates(book["day"])
-        return book
 
     # -- reviews ---------------------------------------------------------------------------
     def _reviews(self) -> pd.DataFrame:
