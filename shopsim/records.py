@@ -48,7 +48,7 @@ class Buffer:
         self.dtypes = {c: np.dtype(t) for c, t in (dtypes or {}).items()}
         self.columns = (*columns, *(c for c in self.dtypes if c not in columns))
         self._chunks: dict[str, list[np.ndarray]] = {c: [] for c in self.columns}
-        self._starts: dict[str, list[int]] = {c: [] for c in self.columns}
+        self._starts: list[int] = []  # the first row of each chunk (every column is chunked alike)
         self.rows = 0
         #: Rows before this one were released (written out and dropped from memory).
         self.first = 0
@@ -58,28 +58,31 @@ class Buffer:
         n = next((len(a) for a in arrays.values() if np.ndim(a)), 1)
         if n == 0:
             return
+        dtypes = self.dtypes
         for c in self.columns:
-            a = arrays[c]
-            dtype = self.dtypes.get(c)
-            a = (np.asarray(a, dtype=dtype) if np.ndim(a) else np.full(n, a, dtype=dtype))
+            a, dtype = arrays[c], dtypes.get(c)
+            if not isinstance(a, np.ndarray) or not a.ndim:
+                a = np.asarray(a, dtype=dtype)
+                if not a.ndim:
+                    a = np.full(n, a)
+            elif dtype is not None and a.dtype != dtype:
+                a = a.astype(dtype)
             self._chunks[c].append(a)
-            self._starts[c].append(self.rows)
+        self._starts.append(self.rows)
         self.rows += n
 
     def column(self, name: str, rows: slice | None = None) -> np.ndarray:
         """One column as a single array: every row held, or the absolute rows ``rows``."""
-        chunks, starts = self._chunks[name], self._starts[name]
         if rows is None or (rows.start or 0) <= self.first and (rows.stop is None or rows.stop >= self.rows):
-            if len(chunks) != 1:
-                whole = np.concatenate(chunks) if chunks else np.empty(0, self.dtypes.get(name))
-                self._chunks[name], self._starts[name] = [whole], [self.first]
-            return self._chunks[name][0]
-        lo = max(rows.start or 0, self.first) - self.first
-        hi = (self.rows if rows.stop is None else min(rows.stop, self.rows)) - self.first
-        first = max(bisect.bisect_right(starts, lo + self.first) - 1, 0)
+            self._consolidate()
+            chunks = self._chunks[name]
+            return chunks[0] if chunks else np.empty(0, self.dtypes.get(name))
+        starts, chunks = self._starts, self._chunks[name]
+        lo = max(rows.start or 0, self.first)
+        hi = self.rows if rows.stop is None else min(rows.stop, self.rows)
+        first = max(bisect.bisect_right(starts, lo) - 1, 0)
         pieces = []
         for chunk, at in zip(chunks[first:], starts[first:], strict=True):
-            at -= self.first
             if at >= hi:
                 break
             pieces.append(chunk[max(lo - at, 0): hi - at])
@@ -87,10 +90,18 @@ class Buffer:
             return pieces[0]
         return np.concatenate(pieces) if pieces else np.empty(0, self.dtypes.get(name))
 
+    def _consolidate(self) -> None:
+        """Join every column's chunks into one (and keep them so: later reads are free)."""
+        if len(self._starts) > 1:
+            for c in self.columns:
+                self._chunks[c] = [np.concatenate(self._chunks[c])]
+            self._starts = [self.first]
+
     def release(self) -> None:
         """Drop every row held (they were written out); ``rows`` keeps counting."""
         for c in self.columns:
-            self._chunks[c], self._starts[c] = [], []
+            self._chunks[c] = []
+        self._starts = []
         self.first = self.rows
 
 
