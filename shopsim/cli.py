@@ -20,6 +20,7 @@ import numpy as np
 
 from shopsim import reports
 from shopsim.errors import ScenarioError, ShopsimError
+from shopsim.export import TableFiles
 from shopsim.scenario import bundled, load_scenario
 from shopsim.simulation import TABLES, Simulation
 
@@ -48,9 +49,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.out is not None:
         _check_out(Path(args.out), args.force)
     sim = Simulation(sc, seed=args.seed)
+    files = TableFiles(sim, Path(args.out), args.format) if args.out is not None else None
     _run_with_progress(sim, days)
-    if args.out is not None:
-        _write(sim.tables, Path(args.out), args.format)
+    if files is not None:
+        files.finish()
     book = sim.records.day_book()
     pnl = reports.pnl_columns(book, sc.shop, sc.returns.insurance_premium)
     daily = reports.daily_columns(book, pnl)
@@ -104,19 +106,6 @@ def _check_out(out: Path, force: bool) -> None:
     if out.is_dir() and any(out.iterdir()) and not force:
         raise ShopsimError(f"--out {out} is not empty; choose a new folder, or add --force to replace "
                            "the table files in it")
-
-
-def _write(tables: object, out: Path, fmt: str) -> None:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        for name in TABLES:
-            frame = tables[name]  # type: ignore[index]
-            if fmt == "csv":
-                frame.to_csv(out / f"{name}.csv", index=False)
-            else:
-                frame.to_parquet(out / f"{name}.parquet", index=False)
-    except OSError as exc:
-        raise ShopsimError(f"cannot write tables to {out}: {exc.strerror or exc}") from None
 
 
 def non_negative(text: str) -> int:
