@@ -47,6 +47,11 @@ def clock() -> float:
     return time.perf_counter()
 
 
+def cpu_clock() -> float:
+    """CPU seconds of this process (a figure less at the mercy of other jobs on a shared machine)."""
+    return time.process_time()
+
+
 def parser(description: str) -> argparse.ArgumentParser:
     """An argument parser with the options every benchmark shares."""
     p = argparse.ArgumentParser(description=description.strip().splitlines()[0])

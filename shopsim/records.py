@@ -130,6 +130,8 @@ DAY_COUNTS = ("pv", "uv", "sessions", "submitted_orders", "submitters", "bounced
               "favourites", "orders", "buyers", "new_buyers", "units", "shop_shipped", "insured", "followers")
 DAY_AMOUNTS = ("gross_sales", "discounts", "revenue", "cogs", "ad_spend_search", "ad_spend_display",
                "affiliate_commission", "ad_revenue", "refunds", "returned_cogs", "return_shipping", "dsr")
+#: Visits per traffic source (one day-book column per source of :data:`shopsim.scenario.SOURCES`).
+DAY_VISITS = tuple(f"visits_{source}" for source in SOURCES)
 #: Costs not tied to an order that the P&L shows (booked per day with :meth:`Recorder.cost`).
 BOOKED_COSTS = ("promotion_cost", "crm_cost", "holding_cost", "listing_cost", "write_offs", "staff", "rent",
                 "software")
@@ -174,8 +176,8 @@ class Recorder:
                              "ad_presence", "in_stock")
         self.ads = Buffer("ts", "channel", "keyword", "audience", "sku", "bid", "quality_score", "impressions",
                           "clicks", "spend", "avg_position", "orders", "revenue")
-        self.days = Buffer(dtypes={"day": i32, **dict.fromkeys(DAY_COUNTS, i64), **dict.fromkeys(DAY_AMOUNTS, f8),
-                                   **dict.fromkeys(BOOKED_COSTS, f8)})
+        self.days = Buffer(dtypes={"day": i32, **dict.fromkeys(DAY_COUNTS, i64), **dict.fromkeys(DAY_VISITS, i64),
+                                   **dict.fromkeys(DAY_AMOUNTS, f8), **dict.fromkeys(BOOKED_COSTS, f8)})
         self.events: list[tuple[int, str, str, str, str]] = []
         self.promotion_ids: list[str] = []  # the promotions' own list, shared (codes index it)
         self.costs: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -245,6 +247,7 @@ class Recorder:
             "submitted_orders": int(submitted.sum()), "submitters": _distinct(customer[submitted]),
             "bounced": int(col("bounced").sum()), "carted": int(carted.sum()),
             "carted_paid": int((carted & col("ordered")).sum()), "favourites": int(col("favourited").sum())}
+        out.update(zip(DAY_VISITS, np.bincount(col("source"), minlength=len(SOURCES)).tolist(), strict=True))
         o, rows = self.orders, self._rows("orders")
         buyer = o.column("customer_id", rows)
         is_new = col("is_new_customer")[o.column("session_id", rows) - 1 - self._marks["sessions"]]

@@ -174,6 +174,15 @@ def daily_columns(days: Mapping[str, Any], pnl_table: Mapping[str, Any]) -> dict
     return out
 
 
+def traffic_by_source(days: Mapping[str, Any]) -> pd.DataFrame:
+    """Visits (sessions) per traffic source and day, from the day book: ``date`` and one column
+    per source of :data:`shopsim.scenario.SOURCES`."""
+    from shopsim.records import DAY_VISITS
+
+    return pd.DataFrame({"date": days["date"], **{c.removeprefix("visits_"): np.asarray(days[c], dtype=np.int64)
+                                                  for c in DAY_VISITS}})
+
+
 def sales_per_day(inventory: pd.DataFrame, days: int) -> dict[str, float]:
     """Units sold per day of each SKU over the last ``days`` days an ``inventory`` table covers
     (the sell rate a reorder is planned on); SKUs without rows in those days are left out."""
