@@ -33,14 +33,6 @@ import _common as c
 TARGET_GIB = 8.0
 
 
-def _status_kib(field: str) -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise KeyError(field)
-
-
 def scaled(scale: float):
     """``high_traffic`` with its traffic, customers, stock and ad budget times ``scale``."""
     import shopsim
@@ -63,7 +55,7 @@ def child(days: int, seed: int, scale: float) -> dict:
 
     sc = scaled(scale)
     gc.collect()
-    before = _status_kib("VmRSS")
+    before = c.status_kib("VmRSS")
     with tempfile.TemporaryDirectory() as folder:
         t0 = c.clock()
         sim = shopsim.Simulation(sc, seed=seed)
@@ -73,7 +65,7 @@ def child(days: int, seed: int, scale: float) -> dict:
         seconds = c.clock() - t0
         size = sum(p.stat().st_size for p in Path(folder).iterdir())
     return {"sessions": sim.records.session_count, "seconds": seconds, "rss_before_kib": before,
-            "peak_kib": _status_kib("VmHWM"), "bytes_written": size,
+            "peak_kib": c.status_kib("VmHWM"), "bytes_written": size,
             "customers": sim.customers.size}
 
 
