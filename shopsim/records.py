@@ -80,15 +80,15 @@ class Buffer:
         starts, chunks = self._starts, self._chunks[name]
         lo = max(rows.start or 0, self.first)
         hi = self.rows if rows.stop is None else min(rows.stop, self.rows)
-        first = max(bisect.bisect_right(starts, lo) - 1, 0)
-        pieces = []
-        for chunk, at in zip(chunks[first:], starts[first:], strict=True):
-            if at >= hi:
-                break
-            pieces.append(chunk[max(lo - at, 0): hi - at])
+        if hi <= lo:
+            return np.empty(0, chunks[0].dtype if chunks else self.dtypes.get(name))
+        first, last = bisect.bisect_right(starts, lo) - 1, bisect.bisect_left(starts, hi)
+        pieces = chunks[first:last]
         if len(pieces) == 1:
-            return pieces[0]
-        return np.concatenate(pieces) if pieces else np.empty(0, self.dtypes.get(name))
+            return pieces[0][lo - starts[first]: hi - starts[first]]
+        pieces[0] = pieces[0][lo - starts[first]:]
+        pieces[-1] = pieces[-1][: hi - starts[last - 1]]
+        return np.concatenate(pieces)
 
     def _consolidate(self) -> None:
         """Join every column's chunks into one (and keep them so: later reads are free)."""
