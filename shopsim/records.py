@@ -205,7 +205,7 @@ class Recorder:
 
         ``followers`` and ``dsr`` (stars) are the shop's at the end of the day.
         """
-        row: dict[str, Any] = {"day": day, "followers": followers, "dsr": round(float(dsr), 3)}
+        row: dict[str, Any] = {"day": day, "followers": followers, "dsr": float(np.round(float(dsr), 3))}
         row.update(self._day_sessions_and_orders())
         ads = self.ads
         channel = ads.column("channel", self._rows("ads")).astype(np.int64)
