@@ -60,7 +60,7 @@ def _run(args: argparse.Namespace) -> int:
     print("Daily report (日报)")
     print(_daily_text(daily))
     print()
-    print(reports.summary(daily, pnl))
+    print(reports.summary(daily, pnl, *sim.records.run_people()))
     if args.out is not None:
         print(f"\ntables written to {args.out}/ ({args.format}): {', '.join(TABLES)}")
     return 0

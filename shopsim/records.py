@@ -127,7 +127,8 @@ def nullable_int(values: np.ndarray, missing: np.ndarray | None = None) -> pd.ar
 #: The day book's columns (one row per closed day): the aggregates ``daily`` and ``pnl`` are
 #: computed from, so neither needs a session-level table. Counts are whole numbers; money in yuan.
 DAY_COUNTS = ("pv", "uv", "sessions", "submitted_orders", "submitters", "bounced", "carted", "carted_paid",
-              "favourites", "orders", "buyers", "new_buyers", "units", "shop_shipped", "insured", "followers")
+              "favourites", "orders", "buyers", "new_buyers", "units", "shop_shipped", "insured", "followers",
+              "run_new_visitors", "run_new_buyers")
 DAY_AMOUNTS = ("gross_sales", "discounts", "revenue", "cogs", "ad_spend_search", "ad_spend_display",
                "affiliate_commission", "ad_revenue", "refunds", "returned_cogs", "return_shipping", "dsr")
 #: Visits per traffic source (one day-book column per source of :data:`shopsim.scenario.SOURCES`).
@@ -182,6 +183,7 @@ class Recorder:
         self.promotion_ids: list[str] = []  # the promotions' own list, shared (codes index it)
         self.costs: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         self.days_done = 0
+        self._seen = {"visitors": np.zeros(0, dtype=bool), "buyers": np.zeros(0, dtype=bool)}
         self._marks = {name: 0 for name in ("sessions", "orders", "order_items", "ads", "refunds")}
         #: Called with the recorder after each day closes (e.g. to stream rows to files).
         self.on_close: list[Callable[[Recorder], None]] = []
@@ -246,7 +248,8 @@ class Recorder:
             "pv": int(col("page_views").sum(dtype=np.int64)), "uv": _distinct(customer), "sessions": len(customer),
             "submitted_orders": int(submitted.sum()), "submitters": _distinct(customer[submitted]),
             "bounced": int(col("bounced").sum()), "carted": int(carted.sum()),
-            "carted_paid": int((carted & col("ordered")).sum()), "favourites": int(col("favourited").sum())}
+            "carted_paid": int((carted & col("ordered")).sum()), "favourites": int(col("favourited").sum()),
+            "run_new_visitors": self._first_seen("visitors", customer)}
         out.update(zip(DAY_VISITS, np.bincount(col("source"), minlength=len(SOURCES)).tolist(), strict=True))
         o, rows = self.orders, self._rows("orders")
         buyer = o.column("customer_id", rows)
@@ -254,6 +257,7 @@ class Recorder:
         paid = o.column("paid_amount", rows)
         out.update({
             "orders": len(buyer), "buyers": _distinct(buyer), "new_buyers": _distinct(buyer[is_new]),
+            "run_new_buyers": self._first_seen("buyers", buyer),
             "gross_sales": math.fsum(o.column("gross_amount", rows)), "discounts": math.fsum(
                 o.column("discount_amount", rows)), "revenue": math.fsum(paid),
             "shop_shipped": int((o.column("buyer_shipping", rows) == 0).sum()),
@@ -263,6 +267,22 @@ class Recorder:
         out["units"] = int(qty.sum())
         out["cogs"] = math.fsum(qty * items.column("unit_cost", rows))
         return out
+
+    def _first_seen(self, who: str, customers: np.ndarray) -> int:
+        """How many of ``customers`` (ids) are seen by the run for the first time as ``who``
+        (visitors or buyers), and remember them: summed over days, the run's distinct count."""
+        seen = self._seen[who]
+        if len(customers) and customers.max() >= len(seen):
+            size = max(int(customers.max()) + 1, 2 * len(seen))
+            seen = self._seen[who] = np.concatenate([seen, np.zeros(size - len(seen), dtype=bool)])
+        new = np.unique(customers[~seen[customers]])
+        seen[new] = True
+        return len(new)
+
+    def run_people(self) -> tuple[int, int]:
+        """The run's UV (访客数) and paying buyers (支付买家数) over all closed days: each person
+        counted once, however many days they came or bought."""
+        return (int(self.days.column("run_new_visitors").sum()), int(self.days.column("run_new_buyers").sum()))
 
     # -- tables (``rows``: the absolute rows to build, all held rows by default) -----------
     def sessions_table(self, rows: slice = slice(None)) -> pd.DataFrame:

@@ -1,8 +1,14 @@
 """KPI definitions (the one place they live), the daily report (日报) and the P&L.
 
-Lessons, the console and grading all call these, so "conversion rate" means one thing
-everywhere: buyers / visitors (UV). AOV (客单价) follows 生意参谋: paid amount / paying buyers;
-the per-order figure is the average order value (paid amount / orders).
+Lessons, the console and grading all call these, so each KPI means one thing everywhere, as
+生意参谋 defines it:
+
+- a period's UV (访客数) counts each visitor once, however many days they came: the distinct
+  ``customer_id`` of its sessions, never the sum of the daily UVs (:func:`unique_visitors`);
+- paying buyers (支付买家数) likewise count each customer once per period (:func:`paying_buyers`);
+- conversion rate (转化率) = paying buyers / UV;
+- AOV (客单价) = paid amount / paying buyers; the per-order figure is the average order value
+  (笔单价, paid amount / orders).
 """
 
 from __future__ import annotations
@@ -40,8 +46,20 @@ def _ratio(num, den):
         return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
 
 
+def unique_visitors(sessions: pd.DataFrame) -> int:
+    """UV (访客数) of a period = the different visitors among its sessions: each counted once, however
+    many days they came (so a month's UV is below the sum of its daily UVs)."""
+    return int(sessions["customer_id"].nunique())
+
+
+def paying_buyers(orders: pd.DataFrame) -> int:
+    """Paying buyers (支付买家数) of a period = the different customers among its paid orders
+    (two orders, one buyer)."""
+    return int(orders["customer_id"].nunique())
+
+
 def conversion_rate(buyers, uv):
-    """Conversion rate (转化率) = buyers / unique visitors."""
+    """Conversion rate (转化率) = paying buyers / unique visitors (UV), both counted over the same period."""
     return _ratio(buyers, uv)
 
 
@@ -125,6 +143,36 @@ def pnl_columns(days: Mapping[str, Any], shop: Shop, insurance_premium: float) -
     return out
 
 
+#: The columns of :func:`product_pnl`, in order (money in yuan).
+PRODUCT_PNL_COLUMNS = ("sku", "units", "revenue", "cogs", "ad_spend", "refunds", "write_offs", "profit")
+
+
+def product_pnl(order_items: pd.DataFrame, ads: pd.DataFrame, refunds: pd.DataFrame,
+                inventory: pd.DataFrame) -> pd.DataFrame:
+    """Profit and loss per product (单品盈亏) over the tables' period: one row per own SKU that sold.
+
+    revenue = units x paid price; cogs = units x unit cost; ad_spend = paid search, display and
+    affiliate spend on the SKU (``ads.sku``); refunds = money refunded on its lines minus the cost
+    of the goods that went back on the shelf (``goods_cost`` of restocked lines: a refunded unit
+    that comes back costs the shop only the margin); write_offs (报损) = units lost
+    (``inventory.lost``) x unit cost; profit = revenue - cogs - ad_spend - refunds - write_offs.
+    Shared costs (platform and payment fees, shipping, packaging, fixed costs) are left out, so
+    the profits add up to more than the shop's net profit.
+    """
+    lines = order_items.assign(sku=order_items["sku"].astype(str))
+    out = lines.assign(revenue=lines["qty"] * lines["unit_paid_price"], cogs=lines["qty"] * lines["unit_cost"]) \
+        .groupby("sku")[["qty", "revenue", "cogs"]].sum().rename(columns={"qty": "units"})
+    out["ad_spend"] = ads.assign(sku=ads["sku"].astype(str)).groupby("sku")["spend"].sum()
+    back = refunds["goods_cost"].where(refunds["restocked"], 0.0)
+    out["refunds"] = (refunds["amount"] - back).groupby(refunds["sku"].astype(str)).sum()
+    unit_cost = lines.groupby("sku")["unit_cost"].mean()
+    lost = inventory.assign(sku=inventory["sku"].astype(str)).groupby("sku")["lost"].sum()
+    out["write_offs"] = lost.reindex(out.index, fill_value=0) * unit_cost
+    out = out.fillna(0.0)
+    out["profit"] = out["revenue"] - out["cogs"] - out["ad_spend"] - out["refunds"] - out["write_offs"]
+    return out.round(2).reset_index()[list(PRODUCT_PNL_COLUMNS)]
+
+
 def _row_sum(columns: Mapping[str, np.ndarray], names: tuple[str, ...]) -> np.ndarray:
     """Per row, the sum of the named columns, added in order."""
     return np.stack([columns[c] for c in names]).sum(axis=0) if names else 0.0
@@ -148,7 +196,7 @@ def daily_columns(days: Mapping[str, Any], pnl_table: Mapping[str, Any]) -> dict
 
     out: dict[str, Any] = {"date": days["date"]}
     out.update({c: count(c) for c in ("pv", "uv", "sessions", "submitted_orders", "orders", "buyers", "units")})
-    out["gmv"] = gmv = np.asarray(days["revenue"], dtype=float)
+    out["gmv"] = gmv = np.round(np.asarray(days["revenue"], dtype=float), 2)  # yuan, to the fen
     out["favourites"] = count("favourites")
     out["conversion_rate"] = conversion_rate(out["buyers"], out["uv"])
     out["order_conversion_rate"] = conversion_rate(count("submitters"), out["uv"])
@@ -198,17 +246,20 @@ def sales_per_day(inventory: pd.DataFrame, days: int) -> dict[str, float]:
     return {name: float(sold[i] / rows[i]) for i, name in enumerate(sku.cat.categories) if rows[i]}
 
 
-def summary(daily: Mapping[str, Any], pnl_table: Mapping[str, Any]) -> str:
-    """A short text summary of a run: totals and averages an operator would quote.
+def summary(daily: Mapping[str, Any], pnl_table: Mapping[str, Any], uv: int, buyers: int) -> str:
+    """A short text summary of a run: totals and KPIs an operator would quote, over the whole run.
 
-    ``daily`` and ``pnl_table`` are the tables (or their columns as arrays)."""
+    ``daily`` and ``pnl_table`` are the tables (or their columns as arrays); ``uv`` and ``buyers``
+    are the run's UV and paying buyers, each person counted once (:func:`unique_visitors`,
+    :func:`paying_buyers`, or ``Recorder.run_people``)."""
     totals = {c: float(np.sum(np.asarray(pnl_table[c], dtype=float)))
               for c in ("revenue", "returned_cogs", "refunds", "contribution", "net_profit", *COST_LINES)}
-    uv, buyers, orders = (int(np.sum(np.asarray(daily[c]))) for c in ("uv", "buyers", "orders"))
+    orders = int(np.sum(np.asarray(daily["orders"])))
     bounce = np.asarray(daily["bounce_rate"], dtype=float)
     mean_bounce = float(np.nanmean(bounce)) if np.isfinite(bounce).any() else float("nan")
     lines = [
-        f"days {len(daily['uv'])}  |  UV {uv:,}  orders {orders:,}  GMV {float(np.sum(daily['gmv'])):,.0f} yuan"
+        f"days {len(daily['uv'])}  |  UV {uv:,}  orders {orders:,}  buyers {buyers:,}"
+        f"  GMV {float(np.sum(daily['gmv'])):,.0f} yuan"
         f"  refunds {totals['refunds']:,.0f} yuan",
         f"conversion {float(conversion_rate(buyers, uv)):.2%}  AOV {float(aov(totals['revenue'], buyers)):.1f} yuan"
         f" per buyer  bounce {mean_bounce:.1%}",
@@ -226,21 +277,24 @@ PERIOD_COLUMNS = ("net_profit", "revenue", "gmv", "orders", "units", "uv", "buye
                   "bounce_rate", "ad_spend", "roas", "new_customers", "returning_customers")
 
 
-def period_totals(daily: pd.DataFrame, pnl_table: pd.DataFrame, ads: pd.DataFrame) -> dict[str, float]:
+def period_totals(daily: pd.DataFrame, pnl_table: pd.DataFrame, ads: pd.DataFrame, uv: int,
+                  buyers: int) -> dict[str, float]:
     """One run's totals and KPIs over all its days (the row a sweep writes per seed).
 
-    Money in yuan; counts summed over days (``uv`` and ``buyers`` are visitor-days and
-    buyer-days); rates use the one KPI definitions above on those totals; ``bounce_rate`` is
-    the mean of the days'.
+    Money in yuan; ``uv`` and ``buyers`` are the run's, each person counted once
+    (:func:`unique_visitors`, :func:`paying_buyers`, or ``Recorder.run_people``); other counts are summed over days
+    (``new_customers`` and ``returning_customers`` are buyer-days); rates use the one KPI
+    definitions above on those totals; ``bounce_rate`` is the mean of the days'.
     """
     totals = pnl_table.drop(columns="date").sum()
-    sums = {c: float(daily[c].sum()) for c in ("gmv", "orders", "units", "uv", "buyers", "ad_spend",
-                                               "new_customers", "returning_customers")}
+    sums = {c: float(daily[c].sum()) for c in ("gmv", "orders", "units", "ad_spend", "new_customers",
+                                               "returning_customers")}
+    uv, buyers = float(uv), float(buyers)
     return {
         "net_profit": float(totals["net_profit"]), "revenue": float(totals["revenue"]), "gmv": sums["gmv"],
-        "orders": sums["orders"], "units": sums["units"], "uv": sums["uv"], "buyers": sums["buyers"],
-        "conversion_rate": float(conversion_rate(sums["buyers"], sums["uv"])),
-        "aov": float(aov(totals["revenue"], sums["orders"])),
+        "orders": sums["orders"], "units": sums["units"], "uv": uv, "buyers": buyers,
+        "conversion_rate": float(conversion_rate(buyers, uv)),
+        "aov": float(aov(totals["revenue"], buyers)),
         "bounce_rate": float(daily["bounce_rate"].mean()),
         "ad_spend": sums["ad_spend"], "roas": float(roas(float(ads["revenue"].sum()), sums["ad_spend"])),
         "new_customers": sums["new_customers"], "returning_customers": sums["returning_customers"],

@@ -62,15 +62,22 @@ def test_organic_shoppers_do_not_notice_a_message():
     """Responders draw from the bought channels' stream, so only bought traffic may move."""
     a = shopsim.Simulation("baseline", seed=3).run(6)
     b, _ = after_message("past_buyers", (15, 99), before=5, after=1)
-    bought = ["crm", "paid_search", "display", "affiliate"]
+    # "returning" visits are the message's own audience (past buyers): one who would have come back on
+    # their own may come through the message instead
+    bought = ["crm", "paid_search", "display", "affiliate", "returning"]
 
     def organic_last_day(s):
         s = without_second_visits(s)  # they exist because of purchases, which the responders' orders move
         return s[~s["source"].isin(bought) & (s["ts"].dt.day == s["ts"].dt.day.max())]
 
     cols = ["ts", "source", "landing_sku", "bounced", "added_to_cart", "ordered"]
-    pd.testing.assert_frame_equal(organic_last_day(a.tables["sessions"])[cols].reset_index(drop=True),
-                                  organic_last_day(b.tables["sessions"])[cols].reset_index(drop=True))
+    left = organic_last_day(a.tables["sessions"])[cols].reset_index(drop=True)
+    right = organic_last_day(b.tables["sessions"])[cols].reset_index(drop=True)
+    pd.testing.assert_frame_equal(left[["ts", "source", "landing_sku"]], right[["ts", "source", "landing_sku"]])
+    # the same shoppers arrive at the same pages; what they do may differ only through the market both
+    # worlds share (a unit of stock, the displayed sales the responders' orders move): a handful at most
+    differ = (left != right).any(axis=1).mean()
+    assert differ <= 0.001, f"{differ:.3%} of organic sessions changed"
 
 
 @pytest.mark.parametrize("args, message", [

@@ -79,7 +79,7 @@ def _daily_from_rows(sessions: pd.DataFrame, orders: pd.DataFrame, order_items: 
     submitters = sessions.loc[sessions["order_submitted"], "customer_id"].groupby(s_day[sessions["order_submitted"]])
     units = order_items.groupby("order_id")["qty"].sum()
     out["units"] = orders["order_id"].map(units).groupby(o_day).sum()
-    out["gmv"] = o["paid_amount"].sum()
+    out["gmv"] = o["paid_amount"].sum().round(2)
     out = out.fillna(0)
     for c in ("pv", "uv", "sessions", "submitted_orders", "orders", "buyers", "units"):
         out[c] = out[c].astype(np.int64)
