@@ -67,6 +67,8 @@ def test_as_is_the_tee_climbs_to_first_on_henley_shirt_and_first_place_brings_mo
     henley = r[(r["keyword"] == "henley shirt") & (r["sku"] == NEW)].set_index("date")["organic_position"]
     assert henley.iloc[0] == 2 and (henley == 1).sum() >= 10 and (henley == 2).sum() >= 3
     assert 5 <= henley[henley == 1].index.min().day <= 20, "Exercise 1 has a day to find"
+    hero = r[(r["keyword"] == "waffle tee") & (r["sku"] == "TEE-CLASSIC")]["organic_position"]
+    assert (hero == 1).all(), "Exercise 1's NaN hint: on 'waffle tee' the hero tee stays above the new one"
     s["date"] = s["ts"].dt.tz_localize(None).dt.normalize()
     visits = s[(s["source"] == "search") & (s["keyword"] == "henley shirt") & (s["landing_sku"] == NEW)]
     per_day = visits.groupby("date").size()
