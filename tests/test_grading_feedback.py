@@ -93,6 +93,8 @@ CASES = {
     "06-paid-traffic": lambda: ("break_even_roas", {"break_even_roas": 1 / _margin_before_ads()},
                                 {"break_even_roas": 1 / _margin_after_ads()},
                                 "already after the ad costs"),
+    "07-promotions": lambda: ("break_even_lift", {"break_even_lift": (59 - 22) / (0.8 * 59 - 22) - 1},
+                              {"break_even_lift": 1 / 0.8 - 1}, "keeps the revenue"),
 }
 
 
@@ -246,6 +248,17 @@ ALL_WRONG = {
         # ads off: profitable, but short of the 5,600 orders the exercise asks for
         "orders_plan": 'orders_plan = [{"day": 0, "lever": "set_ads_active", "active": False}]',
         "review_gap": 'review_gap = 51000\nreview_cause = "a"',
+    },
+    "07-promotions": {
+        "break_even_lift": "break_even_lift = 0.25",
+        "share_at_199": "share_at_199 = 0.5",
+        "week_refund_rate": "week_refund_rate = 0.5",
+        "store_plan": "store_plan = []\nstore_extra_gmv = 1.0\nstore_extra_profit = 1.0",
+        "review_gap": 'review_gap = 1.0\nreview_cause = "a"',
+        "promo_plan": 'promo_plan = [{"day": 10, "lever": "discount", "sku": "TEE-CLASSIC", "share_off": 0.2, '
+                      '"days": 7}]',
+        "push_plan": 'push_plan = [{"day": 10, "lever": "discount", "sku": s.sku, "share_off": 0.5, "days": 7}\n'
+                     '             for s in shopsim.load_scenario("baseline").skus]',
     },
 }
 
