@@ -55,10 +55,15 @@ def _week_orders(tables) -> pd.DataFrame:
     return orders[day.between(START, START + 6)]
 
 
-def _week_refund_rate(tables) -> float:
+def _week_refund_rates(tables) -> tuple[float, float]:
+    """Refunded yuan / paid yuan of the promotion week's orders: the hero's lines, and all of them."""
     week = _week_orders(tables)
-    refunds = tables["refunds"]
-    return refunds.loc[refunds["order_id"].isin(week["order_id"]), "amount"].sum() / week["paid_amount"].sum()
+    lines = tables["order_items"][tables["order_items"]["order_id"].isin(week["order_id"])]
+    refunds = tables["refunds"][tables["refunds"]["order_id"].isin(week["order_id"])]
+    hero = lines["sku"] == HERO
+    hero_rate = (refunds.loc[refunds["sku"] == HERO, "amount"].sum()
+                 / (lines["qty"] * lines["unit_paid_price"])[hero].sum())
+    return hero_rate, refunds["amount"].sum() / week["paid_amount"].sum()
 
 
 def test_the_control_is_the_cached_reference_run_the_hidden_checks_use(control):
@@ -101,8 +106,15 @@ def test_the_hero_push_misses_its_forecast_and_the_weeks_after_explain_most_of_t
     assert abs(ads[0] - ads[1]) <= 0.1 * ads[1]
 
 
-def test_the_promotion_weeks_orders_come_back_more_often(control, hero_sale):
-    assert _week_refund_rate(hero_sale) > 1.1 * _week_refund_rate(control)
+def test_the_discounted_tees_of_the_week_come_back_more_often(control, hero_sale):
+    # the hero's lines of the week, promotion against control, measured on seeds 1-4, 7 and 101 with and
+    # without customer service: x1.29 to x1.88 (seed 7: x1.88, x1.48); the week's orders as a whole
+    # x0.97 to x1.23, so the lesson says they "move less" and grades the hero's lines
+    promo_hero, promo_all = _week_refund_rates(hero_sale)
+    control_hero, _ = _week_refund_rates(control)
+    assert promo_hero > 1.2 * control_hero
+    # exercise 3 tells the hero's rate from the whole week's (its check's tolerance is 0.3 %)
+    assert abs(promo_hero / promo_all - 1) > 0.006
 
 
 def test_the_baskets_mostly_sit_below_the_199_threshold(control):
