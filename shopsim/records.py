@@ -81,11 +81,15 @@ class Recorder:
         self.inventory = Buffer("day", "sku", "on_hand_start", "received", "sold", "returned", "lost",
                                 "on_hand_end", "stockout_hours", "on_order")
         self.refunds = Buffer("order_id", "sku", "qty", "requested", "completed", "kind", "reason", "amount",
-                              "restocked", "return_shipping", "goods_cost")
+                              "restocked", "return_shipping", "goods_cost", "request")
+        self.service = Buffer("ts", "customer_id", "session_id", "sku", "topic", "first_response_s", "answered",
+                              "ordered", "complaint")
+        self.disputes = Buffer("request", "order_id", "sku", "amount", "reason", "opened", "closed", "outcome")
         self.rankings = Buffer("day", "keyword", "offer", "organic_position")
         self.market = Buffer("day", "offer", "price", "on_promotion", "displayed_sales", "rating",
                              "ad_presence", "in_stock")
-        self.shop_days = Buffer("day", "followers", "dsr")
+        self.shop_days = Buffer("day", "followers", "dsr_description", "dsr_service", "dsr_logistics",
+                                "dispute_rate", "refund_approval_hours")
         self.ads = Buffer("ts", "channel", "keyword", "audience", "sku", "bid", "quality_score", "impressions",
                           "clicks", "spend", "avg_position", "orders", "revenue")
         self.events: list[tuple[int, str, str, str, str]] = []
@@ -192,6 +196,46 @@ class Recorder:
             "goods_cost": np.round(b.column("goods_cost").astype(float), 2),
         })
 
+    def service_table(self) -> pd.DataFrame:
+        """One row per pre-purchase inquiry (询单), in time order."""
+        from shopsim.scenario import SERVICE_TOPICS
+
+        b = self.service
+        first = b.column("first_response_s").astype(np.int64)
+        return pd.DataFrame({
+            "inquiry_id": np.arange(1, b.rows + 1, dtype=np.int64),
+            "ts": self.clock.timestamps(b.column("ts").astype(np.int64)),
+            "customer_id": b.column("customer_id").astype(np.int64),
+            "session_id": b.column("session_id").astype(np.int64),
+            "sku": categorical(b.column("sku"), self.skus),
+            "topic": categorical(b.column("topic"), SERVICE_TOPICS),
+            "first_response_s": nullable_int(first, first < 0),
+            "answered": b.column("answered").astype(bool),
+            "ordered": b.column("ordered").astype(bool),
+            "complaint": b.column("complaint").astype(bool),
+        })
+
+    def disputes_table(self) -> pd.DataFrame:
+        """One row per dispute the platform has ruled on, in the order they closed."""
+        from shopsim.aftersales import OUTCOMES
+        from shopsim.refunds import REASONS
+
+        b = self.disputes
+        refund_id, found = _rows_of(self.refunds.column("request").astype(np.int64),
+                                    b.column("request").astype(np.int64))
+        order_id = b.column("order_id").astype(np.int64)
+        return pd.DataFrame({
+            "dispute_id": np.arange(1, b.rows + 1, dtype=np.int64),
+            "refund_id": nullable_int(refund_id, ~found),
+            "order_id": nullable_int(order_id, order_id < 0),
+            "sku": categorical(b.column("sku"), self.skus),
+            "reason": categorical(b.column("reason"), REASONS),
+            "amount": b.column("amount").astype(float),
+            "opened_ts": self.clock.timestamps(b.column("opened").astype(np.int64)),
+            "closed_ts": self.clock.timestamps(b.column("closed").astype(np.int64)),
+            "outcome": categorical(b.column("outcome"), OUTCOMES),
+        })
+
     def rankings_table(self) -> pd.DataFrame:
         """One row per keyword, listing and day: the organic position that morning."""
         b = self.rankings
@@ -266,6 +310,16 @@ class Recorder:
             "orders": b.column("orders").astype(np.int64),
             "revenue": b.column("revenue").astype(float),
         })
+
+
+def _rows_of(keys: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """1-based row of each ``wanted`` key among ``keys`` (unique), and whether it is there."""
+    if not len(keys):
+        return np.zeros(len(wanted), np.int64), np.zeros(len(wanted), bool)
+    order = np.argsort(keys, kind="stable")
+    at = np.minimum(np.searchsorted(keys[order], wanted), len(keys) - 1)
+    found = keys[order][at] == wanted
+    return np.where(found, order[at] + 1, 0), found
 
 
 def _ids(codes: np.ndarray, ids: list[str]) -> pd.arrays.StringArray:

@@ -18,8 +18,9 @@ VARIABLE_COSTS = ("refunds", "cogs", "ad_spend_search", "ad_spend_display", "aff
                   "affiliate_service_fee", "platform_fee", "payment_fee", "shipping", "packaging",
                   "return_shipping", "return_insurance", "promotion_cost", "crm_cost", "holding_cost",
                   "listing_cost", "write_offs")
-#: The shop's fixed costs per day (scenario ``shop.fixed_costs``): contribution - these = net profit.
-FIXED_COSTS = ("staff", "rent", "software")
+#: The shop's fixed costs per day (scenario ``shop.fixed_costs``, and the customer-service agents
+#: on the rota): contribution - these = net profit.
+FIXED_COSTS = ("staff", "customer_service", "rent", "software")
 #: Every P&L cost line.
 COST_LINES = VARIABLE_COSTS + FIXED_COSTS
 
@@ -50,6 +51,11 @@ def avg_order_value(revenue, orders):
 def refund_rate(refunded, gmv):
     """Refund rate (退款率, by amount) = refunded amount (yuan) / GMV of the same period."""
     return _ratio(refunded, gmv)
+
+
+def inquiry_conversion_rate(ordered_inquiries, inquiries):
+    """Inquiry conversion (询单转化率) = inquiries whose shopper paid in that session / inquiries."""
+    return _ratio(ordered_inquiries, inquiries)
 
 
 def bounce_rate(bounced_sessions, sessions):
@@ -123,11 +129,14 @@ def pnl(orders: pd.DataFrame, order_items: pd.DataFrame, costs: pd.DataFrame, ad
 
 def daily_report(sessions: pd.DataFrame, orders: pd.DataFrame, order_items: pd.DataFrame,
                  pnl_table: pd.DataFrame, ads: pd.DataFrame, dates: pd.DatetimeIndex,
-                 shop_days: pd.DataFrame) -> pd.DataFrame:
-    """The daily report (日报): one row per day of traffic, funnel, sales, refunds, customers and profit.
+                 shop_days: pd.DataFrame, service: pd.DataFrame) -> pd.DataFrame:
+    """The daily report (日报): one row per day of traffic, funnel, sales, refunds, customers, profit
+    and customer service.
 
-    ``shop_days`` holds the shop's end-of-day ``followers`` and ``dsr`` (stars), by date.
-    Refunds are those completed that day (from ``pnl_table``).
+    ``shop_days`` holds the shop's end-of-day ``followers``, its three DSR scores
+    (``dsr_description``, ``dsr_service``, ``dsr_logistics``, stars), ``dispute_rate`` and
+    ``refund_approval_hours``, by date; ``service`` is the inquiries table. Refunds are those
+    completed that day (from ``pnl_table``); ``dsr`` is the mean of the three scores.
     """
     index = pd.DatetimeIndex(dates, name="date")
     s_day = local_date(sessions["ts"])
@@ -171,11 +180,29 @@ def daily_report(sessions: pd.DataFrame, orders: pd.DataFrame, order_items: pd.D
     out["new_customers"] = new.reindex(index, fill_value=0).astype(np.int64)
     out["returning_customers"] = out["buyers"] - out["new_customers"]
     out["followers"] = shop_days["followers"]
-    out["dsr"] = shop_days["dsr"]
+    dims = ["dsr_description", "dsr_service", "dsr_logistics"]
+    out["dsr"] = shop_days[dims].mean(axis=1).round(3)
+    for column in dims:
+        out[column] = shop_days[column].round(3)
     out["gross_profit"] = (p["revenue"] - p["cogs"]).round(2)
     out["contribution"] = p["contribution"]
     out["net_profit"] = p["net_profit"]
+    _service_columns(out, service, shop_days)
     return out.reset_index()
+
+
+def _service_columns(out: pd.DataFrame, service: pd.DataFrame, shop_days: pd.DataFrame) -> None:
+    """The day's inquiries, inquiry conversion, average first response (seconds, of the inquiries
+    an agent replied to), complaints, dispute rate and refund approval time (hours)."""
+    day = local_date(service["ts"])
+    by_day = service.groupby(day)
+    out["inquiries"] = by_day.size().reindex(out.index, fill_value=0).astype(np.int64)
+    ordered = by_day["ordered"].sum().reindex(out.index, fill_value=0)
+    out["inquiry_conversion_rate"] = inquiry_conversion_rate(ordered, out["inquiries"])
+    out["first_response_s"] = by_day["first_response_s"].mean().reindex(out.index).astype(float).round(1)
+    out["complaints"] = by_day["complaint"].sum().reindex(out.index, fill_value=0).astype(np.int64)
+    out["dispute_rate"] = shop_days["dispute_rate"].round(5)
+    out["refund_approval_hours"] = shop_days["refund_approval_hours"].round(2)
 
 
 def summary(daily: pd.DataFrame, pnl_table: pd.DataFrame) -> str:
