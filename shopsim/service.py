@@ -107,6 +107,7 @@ class ServiceDesk:
         self.late_orders: list[np.ndarray] = []  # today's orders whose question was answered too late
         self.complaints = 0  # today's service complaints
         self.hours_today = 0  # agent-hours on duty so far today
+        self.counts = np.zeros(5)  # today: inquiries, answered in time, ordered, first replies, their seconds
 
     # -- levers --------------------------------------------------------------------------
     def slots(self, hours: np.ndarray) -> np.ndarray:
@@ -179,19 +180,29 @@ class ServiceDesk:
         self.complaints += int(complaint.sum())
         return Inquiries(pos, topic.astype(np.int8), first, answered, complaint)
 
-    def note_orders(self, inq: Inquiries, order_id: np.ndarray) -> None:
-        """Remember today's orders whose question was answered too late (their buyers rate
-        service lower)."""
+    def note_outcomes(self, inq: Inquiries, order_id: np.ndarray) -> None:
+        """Count the slice's inquiries and remember the orders whose question was answered too
+        late (their buyers rate service lower); ``order_id`` per session of the slice (-1: none)."""
         late = order_id[inq.pos[~inq.answered]]
         self.late_orders.append(late[late >= 0])
+        replied = np.isfinite(inq.first_response)
+        self.counts += (len(inq.pos), inq.answered.sum(), (order_id[inq.pos] >= 0).sum(), replied.sum(),
+                        inq.first_response[replied].sum())
 
-    def close_day(self) -> tuple[np.ndarray, int]:
-        """Today's late-answered orders and complaints; start a new day's counts."""
+    def close_day(self) -> tuple[np.ndarray, int, dict[str, float | int | None]]:
+        """Today's late-answered orders, complaints and figures (inquiries, inquiry_conversion_rate,
+        answered_share, first_response_s: None when undefined; complaints); start a new day."""
         late = np.concatenate(self.late_orders) if self.late_orders else np.empty(0, np.int64)
+        asked, answered, ordered, replies, seconds = self.counts
+        figures = {"inquiries": int(asked), "inquiry_conversion_rate": float(ordered / asked) if asked else None,
+                   "answered_share": float(answered / asked) if asked else None,
+                   "first_response_s": round(float(seconds / replies), 1) if replies else None,
+                   "complaints": self.complaints}
         complaints = self.complaints
         self.late_orders, self.complaints, self.hours_today = [], 0, 0
         self.busy[:] = 0.0
-        return late, complaints
+        self.counts[:] = 0.0
+        return late, complaints, figures
 
     def spare_slots(self, day: int) -> np.ndarray:
         """Chat slots left for after-sales work in each hour of ``day`` and the next two days:

@@ -90,6 +90,7 @@ class Simulation(Levers):
                                   sc.service.service_rating, logistics),
                                  float(cat.monthly_sales()[own].sum() / 30 * sc.reviews.review_share))
         self.service = ServiceDesk(sc.service, cat.categories, cat.category[:own.stop])
+        self.service_yesterday: dict[str, Any] = {}  # yesterday's service figures (OperatorView.service)
         self.aftersales = AfterSales(sc.service, sc.reviews.review_share,
                                      float(cat.monthly_sales()[own].sum() / 30 / (1 + sc.shoppers.extra_units)))
         self.inventory = Inventory(cat)
@@ -467,7 +468,7 @@ class Simulation(Levers):
             sku=landing[pos].astype(np.int16), topic=inq.topic,
             first_response_s=np.where(np.isfinite(first), np.rint(np.nan_to_num(first)), -1).astype(np.int64),
             answered=inq.answered, ordered=d.ordered[pos], complaint=inq.complaint)
-        self.service.note_orders(inq, order_id)
+        self.service.note_outcomes(inq, order_id)
 
     def _saw_sold_out(self, d: Any, who: np.ndarray, asked: np.ndarray) -> None:
         """Shoppers who found their item sold out: no cart, no order, a sold-out bounce chance
@@ -560,6 +561,7 @@ class Simulation(Levers):
         rate, average hours to approve today's refunds)."""
         day, after = self.day, self.aftersales
         self.records.cost(day, "customer_service", self.service.hours_today * self.scenario.service.agent_cost_per_hour)
+
         closed, ratings, approval_hours = after.close_day((day + 1) * 86_400, orders_today)
         if closed is not None:
             self.records.disputes.append(request=closed["request"], order_id=closed["order_id"],
@@ -573,9 +575,13 @@ class Simulation(Levers):
             kind, what = (("shop_marked", "above") if changed else ("shop_mark_lifted", "back under"))
             self.records.event((day + 1) * 86_400 - 1, "platform", kind, "shop",
                                f"dispute rate {rate:.2%} {what} the limit of {limit:.2%}")
-        late, complaints = self.service.close_day()
+        agent_cost = self.service.hours_today * self.scenario.service.agent_cost_per_hour
+        _, complaints, figures = self.service.close_day()
         extra = np.concatenate([ratings, np.ones(complaints)])  # a complaint counts as one star
         scores = self.health.close_day(self.reviews.take_dsr(), extra)
+        self.service_yesterday = {**figures, "agent_cost": agent_cost, "dsr_description": round(scores[0], 3),
+                                  "dsr_service": round(scores[1], 3), "dsr_logistics": round(scores[2], 3),
+                                  "dispute_rate": round(after.dispute_rate(), 5)}
         return (*scores, after.dispute_rate(), approval_hours)
 
     def _settle_refunds(self) -> None:

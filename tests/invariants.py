@@ -508,11 +508,13 @@ def assert_same_tables(a: shopsim.Simulation, b: shopsim.Simulation, names=shops
 
 
 def fingerprint(sim: shopsim.Simulation) -> tuple:
-    """A cheap summary of a simulation's state: prices, stock, listing quality, open work, events."""
+    """A cheap summary of a simulation's state: prices, stock, listing quality, open work, events,
+    the service rota, prepared answers and refund policy."""
     cat = sim.catalog
     return (tuple(np.round(cat.price, 6)), tuple(cat.stock), tuple(np.round(cat.listing_quality, 9)),
             tuple(sim.inventory.on_order()), len(sim.records.events), tuple(sim.reviews.replied),
-            sim.env.now, sim.days_run, sim.return_insurance)
+            sim.env.now, sim.days_run, sim.return_insurance, tuple(sim.service.rota), tuple(sim.service.scripts),
+            sim.aftersales.auto_approve_under, sim.aftersales.refuse)
 
 
 def assert_rejected_and_untouched(call: Callable[[shopsim.Simulation], object], message: str,
