@@ -160,6 +160,7 @@ class RefundBook:
         last = self._pending[-1]
         still_open = last["completed"] >= 0  # those completed before day 0 are history
         self._pending[-1] = {k: v[still_open] for k, v in last.items()}
+        self._pending[-1]["decided"] = self._pending[-1]["requested"] < 0  # the predecessor decided those
 
     def _pool(self) -> dict[str, np.ndarray]:
         return {k: np.concatenate([p[k] for p in self._pending]) for k in self._pending[0]}
