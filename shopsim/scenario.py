@@ -553,7 +553,7 @@ class Service:
                                     "times as often")
     low_stock_factor: float = spec(3.0, min=1, max=20, doc="How much more often shoppers ask about a listing that "
                                                             "is running out")
-    promotion_ask_rate: float = spec(0.15, min=0, max=1,
+    promotion_ask_rate: float = spec(0.08, min=0, max=1,
                                      doc="Chance a shopper who chose a product asks how a running promotion works "
                                          "(only while the listing or the shop shows one)")
     detail_page_effect: float = spec(1.5, min=0, max=10, unit="log per unit listing quality",

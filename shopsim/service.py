@@ -136,17 +136,22 @@ class ServiceDesk:
 
     # -- one slice -----------------------------------------------------------------------
     def answer(self, rng: np.random.Generator, d: object, landing: np.ndarray, chances: np.ndarray,
-               start: int) -> Inquiries:
+               start: int, bought: np.ndarray | None = None, bought_rng: np.random.Generator | None = None
+               ) -> Inquiries:
         """Draw the slice's inquiries, queue them for the agents and settle their outcomes.
 
         ``d`` is the slice's :class:`~shopsim.shoppers.SessionDraw` (its ``cart``, ``submitted``
         and ``ordered`` flags change where an answer wins or loses the order); ``landing`` each
         session's own listing; ``chances`` from :meth:`ask_chances`; ``start`` the slice's
-        first second.
+        first second; ``bought`` marks the sessions of bought channels, whose draws come from
+        ``bought_rng`` (so buying traffic leaves the organic shoppers' draws where they were).
         """
         c = self.cfg
         browsing = np.flatnonzero(~d.bounced)
-        u = rng.random((5, len(browsing)))
+        u = np.empty((5, len(browsing)))
+        paid = np.zeros(len(browsing), bool) if bought is None or bought_rng is None else bought[browsing]
+        u[:, ~paid] = rng.random((5, int((~paid).sum())))
+        u[:, paid] = bought_rng.random((5, int(paid.sum()))) if paid.any() else 0.0
         chose = d.cart[browsing] | d.submitted[browsing]
         p = chances[landing[browsing]]
         ask = 1.0 - np.prod(1.0 - p, axis=1)

@@ -390,7 +390,7 @@ class Simulation(Levers):
         Returns the yuan paid in each session (0 where it did not order)."""
         cat, promo, now = self.catalog, self.promotions, self.env.now
         landing = g.offer[d.group].astype(np.int64)
-        inquiries = self._inquiries(d, landing, start)
+        inquiries = self._inquiries(d, landing, start, d.group >= g.n_organic)
         sess, offer, qty, main = self.shoppers.baskets(np.flatnonzero(d.ordered), landing[d.ordered])
         if promo.any:
             sess, offer, qty, main = promo.top_up(self.rng("promotions"), now, sess, offer, qty, main, self._eff)
@@ -451,13 +451,14 @@ class Simulation(Levers):
         per_session[paying] = money["paid"]
         return per_session
 
-    def _inquiries(self, d: Any, landing: np.ndarray, start: int) -> Any:
+    def _inquiries(self, d: Any, landing: np.ndarray, start: int, bought: np.ndarray) -> Any:
         """Shoppers who ask customer service first (询单): queued for the agents on duty; a timely
         answer may win the order, a late one may lose it (:mod:`shopsim.service`)."""
         cat, promo, n = self.catalog, self.promotions, self.catalog.n_own
         on_promotion = promo.on_promotion(self.env.now) if promo.any else np.zeros(n, dtype=bool)
         chances = self.service.ask_chances(cat.listing_quality[:n], cat.stock[:n], on_promotion)
-        return self.service.answer(self.rng("service"), d, landing, chances, start)
+        return self.service.answer(self.rng("service"), d, landing, chances, start, bought,
+                                   self.rng("paid_service"))
 
     def _record_inquiries(self, inq: Any, d: Any, landing: np.ndarray, first_session: int,
                           order_id: np.ndarray) -> None:

@@ -59,18 +59,23 @@ def test_a_coupon_lifts_response_and_works_only_in_visits_from_the_message():
 
 
 def test_organic_shoppers_do_not_notice_a_message():
-    """Responders draw from the bought channels' stream, so only bought traffic may move."""
+    """Responders draw from the bought channels' stream, so only bought traffic may move (and the
+    answers of organic shoppers who asked customer service, whose queue the responders share)."""
     a = shopsim.Simulation("baseline", seed=3).run(6)
     b, _ = after_message("past_buyers", (15, 99), before=5, after=1)
     bought = ["crm", "paid_search", "display", "affiliate"]
+    asked = set(a.tables["service"]["customer_id"]) | set(b.tables["service"]["customer_id"])
 
     def organic_last_day(s):
         s = without_second_visits(s)  # they exist because of purchases, which the responders' orders move
-        return s[~s["source"].isin(bought) & (s["ts"].dt.day == s["ts"].dt.day.max())]
+        return s[~s["source"].isin(bought) & (s["ts"].dt.day == s["ts"].dt.day.max())].reset_index(drop=True)
 
-    cols = ["ts", "source", "landing_sku", "bounced", "added_to_cart", "ordered"]
-    pd.testing.assert_frame_equal(organic_last_day(a.tables["sessions"])[cols].reset_index(drop=True),
-                                  organic_last_day(b.tables["sessions"])[cols].reset_index(drop=True))
+    x, y = organic_last_day(a.tables["sessions"]), organic_last_day(b.tables["sessions"])
+    cols = ["ts", "source", "landing_sku", "bounced"]
+    pd.testing.assert_frame_equal(x[cols], y[cols])
+    quiet = ~x["customer_id"].isin(asked)
+    for col in ("added_to_cart", "ordered"):  # one in a thousand may find the last unit of a size gone
+        assert (x.loc[quiet, col] != y.loc[quiet, col]).mean() < 0.001, f"organic shoppers' {col} moved"
 
 
 @pytest.mark.parametrize("args, message", [
