@@ -51,7 +51,7 @@ def _run(args: argparse.Namespace) -> int:
     print("Daily report (日报)")
     print(_daily_text(daily))
     print()
-    print(reports.summary(daily, tables["pnl"]))
+    print(reports.summary(daily, tables["pnl"], tables["sessions"], tables["orders"]))
     if args.out is not None:
         print(f"\ntables written to {args.out}/ ({args.format}): {', '.join(TABLES)}")
     return 0

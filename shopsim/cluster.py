@@ -8,17 +8,15 @@ A sweep over seeds or a cohort's capstone is a bag of independent tasks, one per
 - no address starts a ``LocalCluster`` on this machine, one single-threaded worker process per
   core (simulations hold the GIL, so processes, not threads).
 
-Workers must be able to ``import shopsim`` (the same version as the client). They must not
-be *daemonic*: the capstone runs each trainee's policy in a child process of the worker, and
-Python forbids children of daemonic processes. ``LocalCluster`` is started that way here; start
-remote workers with ``DASK_DISTRIBUTED__WORKER__DAEMON=False dask worker ADDRESS`` (see
-``docs/deploy.md``).
+Workers must be able to ``import shopsim`` (the same version as the client), and grading
+tasks need ``bwrap`` on the worker's machine: a notebook or a capstone policy runs in a
+sandbox started by the worker (with :mod:`subprocess`, so Dask's default *daemonic* worker
+processes do; see ``docs/deploy.md``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -76,7 +74,7 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
             yield client
         return
     n = workers or local_workers()
-    with dask.config.set({"distributed.worker.daemon": False, "distributed.logging.distributed": "error"}), \
+    with dask.config.set({"distributed.logging.distributed": "error"}), \
             LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
                          silence_logs=40) as cluster, Client(cluster) as client:
         yield client
@@ -138,9 +136,3 @@ def unpacked(function: Callable[..., Any] | Packed | None) -> Callable[..., Any]
     """``function`` itself, or rebuilt when it is :class:`Packed`."""
     return function.unpack() if isinstance(function, Packed) else function
 
-
-def require_children_allowed() -> None:
-    """Raise :class:`ClusterError` in a daemonic worker, which cannot start the policy's child process."""
-    if multiprocessing.current_process().daemon:
-        raise ClusterError("this Dask worker is a daemonic process and cannot run a policy in a child process; "
-                           "start workers with DASK_DISTRIBUTED__WORKER__DAEMON=False")

@@ -4,7 +4,9 @@ Each dataset is a folder ``datasets/<name>/`` holding:
 
 - ``dataset.yaml``: the recipe: ``scenario`` (a bundled name), ``seed``, ``days`` (optional),
   ``tables`` (which tables to keep), ``lesson`` and ``description``, optional ``set``
-  (``path=value`` scenario overrides);
+  (``path=value`` scenario overrides) and optional ``actions``: operator levers pulled on a
+  given morning (``{day: 0, lever: discount, args: {sku: SHIRT-FLANNEL, share_off: 0.3, days: 30}}``),
+  so a dataset can hold what an operator did (a discount, a coupon) as well as what happened;
 - one ``<table>.parquet`` per kept table (zstd-compressed, dtypes preserved);
 - ``SHA256SUMS``: the checksum of every table file;
 - ``README.md``: what the dataset is, its columns, which lesson uses it.
@@ -29,10 +31,13 @@ import pandas as pd
 from shopsim.errors import ShopsimError, shown
 from shopsim.scenario import load_scenario
 from shopsim.scenario_files import presets, read
-from shopsim.simulation import TABLES, simulate
+from shopsim.simulation import TABLES, Simulation
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
-_RECIPE_KEYS = {"scenario", "seed", "days", "tables", "lesson", "description", "set"}
+_RECIPE_KEYS = {"scenario", "seed", "days", "tables", "lesson", "description", "set", "actions"}
+#: Levers a recipe's ``actions`` may pull (promotions and prices: what a dataset needs to show).
+ACTION_LEVERS = ("set_price", "discount", "flash_sale", "issue_coupon", "spend_and_save", "reorder",
+                 "set_keyword_bid", "set_ad_budget", "set_affiliate_commission", "set_display")
 
 
 def folder() -> Path:
@@ -53,6 +58,16 @@ class Recipe:
     lesson: str
     description: str
     overrides: tuple[str, ...] = ()
+    actions: tuple[Action, ...] = ()
+
+
+@dataclass(frozen=True)
+class Action:
+    """One operator lever pulled by a recipe: ``lever(**args)`` on the morning of ``day`` (0 = the first day)."""
+
+    day: int
+    lever: str
+    args: tuple[tuple[str, object], ...]
 
 
 def names(root: Path | None = None) -> list[str]:
@@ -83,7 +98,39 @@ def recipe(name: str, root: Path | None = None) -> Recipe:
         raise ShopsimError(f"{path}: scenario {shown(data['scenario'])} is not a bundled scenario; "
                            f"bundled: {', '.join(presets())}")
     return Recipe(name, str(data["scenario"]), int(data["seed"]), data.get("days"), tables,
-                  str(data.get("lesson", "")), str(data.get("description", "")), tuple(data.get("set") or ()))
+                  str(data.get("lesson", "")), str(data.get("description", "")), tuple(data.get("set") or ()),
+                  _actions(data.get("actions"), path))
+
+
+def _actions(raw: object, path: Path) -> tuple[Action, ...]:
+    """The recipe's ``actions`` as :class:`Action` rows, in day order, or one error saying what is allowed."""
+    if raw is None:
+        return ()
+    allowed = f"each action is {{day: N, lever: NAME, args: {{...}}}} with a lever from {', '.join(ACTION_LEVERS)}"
+    if not isinstance(raw, list):
+        raise ShopsimError(f"{path}: actions must be a list; {allowed}")
+    out = []
+    for i, item in enumerate(raw):
+        ok = (isinstance(item, dict) and set(item) <= {"day", "lever", "args"} and isinstance(item.get("day"), int)
+              and not isinstance(item.get("day"), bool) and item["day"] >= 0 and item.get("lever") in ACTION_LEVERS
+              and isinstance(item.get("args", {}), dict))
+        if not ok:
+            raise ShopsimError(f"{path}: actions[{i}] = {shown(item)} is not an action; {allowed}")
+        out.append(Action(item["day"], item["lever"], tuple(sorted(item.get("args", {}).items()))))
+    return tuple(sorted(out, key=lambda a: a.day))
+
+
+def run(r: Recipe) -> Simulation:
+    """Simulate a recipe: its scenario and seed, with its actions pulled on their mornings."""
+    sim = Simulation(load_scenario(r.scenario, r.overrides), seed=r.seed)
+    days = r.days if r.days is not None else sim.scenario.days
+    for action in r.actions:
+        if action.day >= days:
+            raise ShopsimError(f"dataset {r.name}: an action on day {action.day} never happens "
+                               f"(the run has {days} days)")
+        sim.run(action.day - sim.current_day)
+        getattr(sim, action.lever)(**dict(action.args))
+    return sim.run(days - sim.current_day)
 
 
 def build(name: str, out: Path | None = None, root: Path | None = None) -> Path:
@@ -91,7 +138,7 @@ def build(name: str, out: Path | None = None, root: Path | None = None) -> Path:
     r = recipe(name, root)
     target = out or (root or folder()) / name
     target.mkdir(parents=True, exist_ok=True)
-    sim = simulate(load_scenario(r.scenario, r.overrides), r.days, seed=r.seed)
+    sim = run(r)
     sums = []
     for table in r.tables:
         path = target / f"{table}.parquet"

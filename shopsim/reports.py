@@ -1,8 +1,14 @@
 """KPI definitions (the one place they live), the daily report (日报) and the P&L.
 
-Lessons, the console and grading all call these, so "conversion rate" means one thing
-everywhere: buyers / visitors (UV). AOV (客单价) follows 生意参谋: paid amount / paying buyers;
-the per-order figure is the average order value (paid amount / orders).
+Lessons, the console and grading all call these, so each KPI means one thing everywhere, as
+生意参谋 defines it:
+
+- a period's UV (访客数) counts each visitor once, however many days they came: the distinct
+  ``customer_id`` of its sessions, never the sum of the daily UVs (:func:`unique_visitors`);
+- paying buyers (支付买家数) likewise count each customer once per period (:func:`paying_buyers`);
+- conversion rate (转化率) = paying buyers / UV;
+- AOV (客单价) = paid amount / paying buyers; the per-order figure is the average order value
+  (笔单价, paid amount / orders).
 """
 
 from __future__ import annotations
@@ -33,8 +39,20 @@ def _ratio(num, den):
         return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
 
 
+def unique_visitors(sessions: pd.DataFrame) -> int:
+    """UV (访客数) of a period = the different visitors among its sessions: each counted once, however
+    many days they came (so a month's UV is below the sum of its daily UVs)."""
+    return int(sessions["customer_id"].nunique())
+
+
+def paying_buyers(orders: pd.DataFrame) -> int:
+    """Paying buyers (支付买家数) of a period = the different customers among its paid orders
+    (two orders, one buyer)."""
+    return int(orders["customer_id"].nunique())
+
+
 def conversion_rate(buyers, uv):
-    """Conversion rate (转化率) = buyers / unique visitors."""
+    """Conversion rate (转化率) = paying buyers / unique visitors (UV), both counted over the same period."""
     return _ratio(buyers, uv)
 
 
@@ -127,6 +145,36 @@ def pnl(orders: pd.DataFrame, order_items: pd.DataFrame, costs: pd.DataFrame, ad
     return out.reset_index()
 
 
+#: The columns of :func:`product_pnl`, in order (money in yuan).
+PRODUCT_PNL_COLUMNS = ("sku", "units", "revenue", "cogs", "ad_spend", "refunds", "write_offs", "profit")
+
+
+def product_pnl(order_items: pd.DataFrame, ads: pd.DataFrame, refunds: pd.DataFrame,
+                inventory: pd.DataFrame) -> pd.DataFrame:
+    """Profit and loss per product (单品盈亏) over the tables' period: one row per own SKU that sold.
+
+    revenue = units x paid price; cogs = units x unit cost; ad_spend = paid search, display and
+    affiliate spend on the SKU (``ads.sku``); refunds = money refunded on its lines minus the cost
+    of the goods that went back on the shelf (``goods_cost`` of restocked lines: a refunded unit
+    that comes back costs the shop only the margin); write_offs (报损) = units lost
+    (``inventory.lost``) x unit cost; profit = revenue - cogs - ad_spend - refunds - write_offs.
+    Shared costs (platform and payment fees, shipping, packaging, fixed costs) are left out, so
+    the profits add up to more than the shop's net profit.
+    """
+    lines = order_items.assign(sku=order_items["sku"].astype(str))
+    out = lines.assign(revenue=lines["qty"] * lines["unit_paid_price"], cogs=lines["qty"] * lines["unit_cost"]) \
+        .groupby("sku")[["qty", "revenue", "cogs"]].sum().rename(columns={"qty": "units"})
+    out["ad_spend"] = ads.assign(sku=ads["sku"].astype(str)).groupby("sku")["spend"].sum()
+    back = refunds["goods_cost"].where(refunds["restocked"], 0.0)
+    out["refunds"] = (refunds["amount"] - back).groupby(refunds["sku"].astype(str)).sum()
+    unit_cost = lines.groupby("sku")["unit_cost"].mean()
+    lost = inventory.assign(sku=inventory["sku"].astype(str)).groupby("sku")["lost"].sum()
+    out["write_offs"] = lost.reindex(out.index, fill_value=0) * unit_cost
+    out = out.fillna(0.0)
+    out["profit"] = out["revenue"] - out["cogs"] - out["ad_spend"] - out["refunds"] - out["write_offs"]
+    return out.round(2).reset_index()[list(PRODUCT_PNL_COLUMNS)]
+
+
 def daily_report(sessions: pd.DataFrame, orders: pd.DataFrame, order_items: pd.DataFrame,
                  pnl_table: pd.DataFrame, ads: pd.DataFrame, dates: pd.DatetimeIndex,
                  shop_days: pd.DataFrame, service: pd.DataFrame) -> pd.DataFrame:
@@ -205,12 +253,14 @@ def _service_columns(out: pd.DataFrame, service: pd.DataFrame, shop_days: pd.Dat
     out["refund_approval_hours"] = shop_days["refund_approval_hours"].round(2)
 
 
-def summary(daily: pd.DataFrame, pnl_table: pd.DataFrame) -> str:
-    """A short text summary of a run: totals and averages an operator would quote."""
+def summary(daily: pd.DataFrame, pnl_table: pd.DataFrame, sessions: pd.DataFrame, orders: pd.DataFrame) -> str:
+    """A short text summary of a run: totals and KPIs an operator would quote, over the whole run
+    (UV and buyers count each person once, see :func:`unique_visitors`)."""
     totals = pnl_table.drop(columns="date").sum()
-    uv, buyers, orders = daily["uv"].sum(), daily["buyers"].sum(), daily["orders"].sum()
+    uv, buyers = unique_visitors(sessions), paying_buyers(orders)
     lines = [
-        f"days {len(daily)}  |  UV {uv:,}  orders {orders:,}  GMV {daily['gmv'].sum():,.0f} yuan"
+        f"days {len(daily)}  |  UV {uv:,}  orders {len(orders):,}  buyers {buyers:,}"
+        f"  GMV {daily['gmv'].sum():,.0f} yuan"
         f"  refunds {totals['refunds']:,.0f} yuan",
         f"conversion {float(conversion_rate(buyers, uv)):.2%}  AOV {float(aov(totals['revenue'], buyers)):.1f} yuan"
         f" per buyer  bounce {daily['bounce_rate'].mean():.1%}",
@@ -228,21 +278,24 @@ PERIOD_COLUMNS = ("net_profit", "revenue", "gmv", "orders", "units", "uv", "buye
                   "bounce_rate", "ad_spend", "roas", "new_customers", "returning_customers")
 
 
-def period_totals(daily: pd.DataFrame, pnl_table: pd.DataFrame, ads: pd.DataFrame) -> dict[str, float]:
+def period_totals(daily: pd.DataFrame, pnl_table: pd.DataFrame, ads: pd.DataFrame, sessions: pd.DataFrame,
+                  orders: pd.DataFrame) -> dict[str, float]:
     """One run's totals and KPIs over all its days (the row a sweep writes per seed).
 
-    Money in yuan; counts summed over days (``uv`` and ``buyers`` are visitor-days and
-    buyer-days); rates use the one KPI definitions above on those totals; ``bounce_rate`` is
-    the mean of the days'.
+    Money in yuan; ``uv`` and ``buyers`` count each person once over the run
+    (:func:`unique_visitors`, :func:`paying_buyers`); other counts are summed over days
+    (``new_customers`` and ``returning_customers`` are buyer-days); rates use the one KPI
+    definitions above on those totals; ``bounce_rate`` is the mean of the days'.
     """
     totals = pnl_table.drop(columns="date").sum()
-    sums = {c: float(daily[c].sum()) for c in ("gmv", "orders", "units", "uv", "buyers", "ad_spend",
-                                               "new_customers", "returning_customers")}
+    sums = {c: float(daily[c].sum()) for c in ("gmv", "orders", "units", "ad_spend", "new_customers",
+                                               "returning_customers")}
+    uv, buyers = float(unique_visitors(sessions)), float(paying_buyers(orders))
     return {
         "net_profit": float(totals["net_profit"]), "revenue": float(totals["revenue"]), "gmv": sums["gmv"],
-        "orders": sums["orders"], "units": sums["units"], "uv": sums["uv"], "buyers": sums["buyers"],
-        "conversion_rate": float(conversion_rate(sums["buyers"], sums["uv"])),
-        "aov": float(aov(totals["revenue"], sums["orders"])),
+        "orders": sums["orders"], "units": sums["units"], "uv": uv, "buyers": buyers,
+        "conversion_rate": float(conversion_rate(buyers, uv)),
+        "aov": float(aov(totals["revenue"], buyers)),
         "bounce_rate": float(daily["bounce_rate"].mean()),
         "ad_spend": sums["ad_spend"], "roas": float(roas(float(ads["revenue"].sum()), sums["ad_spend"])),
         "new_customers": sums["new_customers"], "returning_customers": sums["returning_customers"],

@@ -189,7 +189,7 @@ class Shoppers:
     visible_reviews: int = spec(20, min=1, max=1000, unit="reviews", doc="Recent reviews a shopper reads on the page")
     landing_preference: float = spec(1.5, min=0, max=20, unit="utility",
                                      doc="Head start of the product the shopper is looking at over the rivals they compare")
-    no_purchase_utility: float = spec(5.7, min=-20, max=30, unit="utility",
+    no_purchase_utility: float = spec(5.74, min=-20, max=30, unit="utility",
                                       doc="Appeal of buying nothing today (higher means fewer carts)")
     returning_bonus: float = spec(0.9, min=0, max=20, unit="utility",
                                   doc="Extra trust of a customer who has bought from the shop before")
@@ -795,7 +795,8 @@ EVENT_FIELDS: dict[str, dict[str, str]] = {
     "rival_stockout": {"target": "rival SKU", "days": "days until the rival restocks"},
     "rival_restock": {"target": "rival SKU", "value": "units that arrive"},
     "supply_delay": {"target": "own SKU", "days": "extra days every open and new reorder takes"},
-    "review_burst": {"target": "own SKU", "value": "negative reviews that appear (1-2 stars)"},
+    "review_burst": {"target": "own SKU", "value": "negative reviews that appear (1-2 stars), spread evenly at "
+                     "random over `days` (default 2) or `hours`"},
     "traffic_shock": {"value": "traffic multiplier (0.5 halves, 2 doubles)", "days": "days it lasts"},
     "stock_loss": {"target": "own SKU", "value": "units lost (damaged in the warehouse)"},
     "rival_flash_sale": {"target": "rival SKU", "value": "flash-sale price (yuan), shown with a promotion flag",
@@ -978,6 +979,8 @@ def _check_event(i: int, ev: TimelineEvent) -> list[str]:
     needs = EVENT_FIELDS[ev.kind]
     problems = [f"{path}.{field}: is required for kind {ev.kind} ({what})"
                 for field, what in needs.items() if getattr(ev, field) is None]
+    if ev.kind == "review_burst" and ev.days is not None and ev.hours is not None:
+        problems.append(f"{path}.hours: a review_burst lasts `days` or `hours`, not both")
     if ev.kind in _POSITIVE_VALUE and ev.value is not None and ev.value <= 0:
         problems.append(f"{path}.value: {'a price' if 'price' in needs['value'] else 'a multiplier'} must be above 0")
     return problems

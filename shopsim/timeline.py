@@ -120,7 +120,8 @@ def _supply_delay(sim: Any, ev: TimelineEvent) -> None:
 
 def _review_burst(sim: Any, ev: TimelineEvent) -> None:
     offer = sim.catalog.own(ev.target)
-    sim.reviews.burst(sim.rng("review_bursts"), offer, int(ev.value), _second(sim), float(ev.days or 2))
+    span = ev.hours / 24 if ev.hours else float(ev.days or 2)  # days over which the reviews arrive
+    sim.reviews.burst(sim.rng("review_bursts"), offer, int(ev.value), _second(sim), span)
 
 
 def _traffic_shock(sim: Any, ev: TimelineEvent) -> None:

@@ -63,19 +63,23 @@ def test_organic_shoppers_do_not_notice_a_message():
     answers of organic shoppers who asked customer service, whose queue the responders share)."""
     a = shopsim.Simulation("baseline", seed=3).run(6)
     b, _ = after_message("past_buyers", (15, 99), before=5, after=1)
-    bought = ["crm", "paid_search", "display", "affiliate"]
+    # "returning" visits are the message's own audience (past buyers): one who would have come back on
+    # their own may come through the message instead
+    bought = ["crm", "paid_search", "display", "affiliate", "returning"]
     asked = set(a.tables["service"]["customer_id"]) | set(b.tables["service"]["customer_id"])
 
     def organic_last_day(s):
         s = without_second_visits(s)  # they exist because of purchases, which the responders' orders move
         return s[~s["source"].isin(bought) & (s["ts"].dt.day == s["ts"].dt.day.max())].reset_index(drop=True)
 
-    x, y = organic_last_day(a.tables["sessions"]), organic_last_day(b.tables["sessions"])
-    cols = ["ts", "source", "landing_sku", "bounced"]
-    pd.testing.assert_frame_equal(x[cols], y[cols])
-    quiet = ~x["customer_id"].isin(asked)
-    for col in ("added_to_cart", "ordered"):  # one in a thousand may find the last unit of a size gone
-        assert (x.loc[quiet, col] != y.loc[quiet, col]).mean() < 0.001, f"organic shoppers' {col} moved"
+    left, right = organic_last_day(a.tables["sessions"]), organic_last_day(b.tables["sessions"])
+    pd.testing.assert_frame_equal(left[["ts", "source", "landing_sku"]], right[["ts", "source", "landing_sku"]])
+    # the same shoppers arrive at the same pages; what they do may differ only through the market both
+    # worlds share (a unit of stock, the displayed sales the responders' orders move): a handful at most
+    quiet = ~left["customer_id"].isin(asked)
+    cols = ["bounced", "added_to_cart", "ordered"]
+    differ = (left.loc[quiet, cols] != right.loc[quiet, cols]).any(axis=1).mean()
+    assert differ <= 0.001, f"{differ:.3%} of organic sessions changed"
 
 
 @pytest.mark.parametrize("args, message", [

@@ -60,3 +60,40 @@ def test_the_week_after_the_uv_day_looks_like_a_jump(daily):
     echo = UV_DAY + pd.Timedelta(days=7)
     assert change[echo] > 0.3
     assert change[echo] >= change.drop(echo).nlargest(2).iloc[-1], "no longer one of the tallest bars"
+
+
+@pytest.fixture(scope="module")
+def data():
+    return datasets.load("daily_report_month")
+
+
+def test_orders_and_buyers_differ_on_most_days(daily):
+    """Lesson 01 tells buyers (people) from orders, and 客单价 (per buyer) from 笔单价 (per order):
+    some buyers pay two orders in a day, so the two counts differ on most days, by a visible amount."""
+    repeat = daily["orders"] - daily["buyers"]
+    assert (repeat >= 0).all()
+    assert (repeat > 0).sum() >= 20
+    assert repeat.sum() >= 0.015 * daily["orders"].sum()
+    per_order = daily["uv"] * daily["conversion_rate"] * daily["avg_order_value"]
+    per_buyer = daily["uv"] * daily["conversion_rate"] * daily["aov"]
+    assert (per_buyer - daily["gmv"]).abs().max() < 0.01, "with 客单价 the formula is exact"
+    assert ((per_order - daily["gmv"]).abs() > 1).sum() >= 20, "with 笔单价 it misses on the days with repeat orders"
+
+
+def test_a_month_counts_each_visitor_once(data, daily):
+    sessions, orders = data["sessions"], data["orders"]
+    assert sessions["customer_id"].nunique() < 0.97 * daily["uv"].sum(), "many visitors come on several days"
+    assert orders["customer_id"].nunique() < 0.97 * len(orders), "many buyers pay on several days"
+
+
+def test_the_clearance_discount_refunds_and_ads_are_visible(data, daily):
+    (action,) = data.recipe.actions
+    sku = dict(action.args)["sku"]
+    lines = data["order_items"]
+    off = lines["unit_paid_price"] < lines["unit_list_price"]
+    assert off[lines["sku"] == sku].all() and not off[lines["sku"] != sku].any()
+    assert (lines["sku"] == sku).sum() >= 60, "enough discounted lines to see"
+    orders = data["orders"]
+    assert (orders["gross_amount"] > orders["paid_amount"]).sum() >= 60
+    assert 0.05 < daily["refund_amount"].sum() / daily["gmv"].sum() < 0.3
+    assert (daily["ad_spend"] > 0).all()

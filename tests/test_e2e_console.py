@@ -148,7 +148,10 @@ def _no_errors(page) -> None:
 
 def _expected_day_one() -> dict:
     daily = shopsim.Simulation("baseline", seed=SEED).run(1).tables["daily"].iloc[0]
-    return {"uv": f"{daily['uv']:,}", "gmv": f"¥{daily['gmv']:,.0f}", "net_profit": f"¥{daily['net_profit']:,.0f}"}
+    def money(x: float) -> str:  # as the tiles write it: a loss is -¥90
+        return f"-¥{-x:,.0f}" if x < 0 else f"¥{x:,.0f}"
+
+    return {"uv": f"{daily['uv']:,}", "gmv": money(daily["gmv"]), "net_profit": money(daily["net_profit"])}
 
 
 def test_jupyterlab_runs_the_console_and_run_one_day_changes_the_tiles(jupyterlab, browser, tmp_path):

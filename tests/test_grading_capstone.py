@@ -224,3 +224,149 @@ def test_a_policy_given_as_source_text(tiny_module):
     source = "def policy(view):\n    if view.day == 0:\n        view.set_price(view.skus[0], 1.0)\n"
     result = evaluate_policy(source, tiny_module, [1], days=2, references=["do_nothing"])
     assert result.status == "ok" and len(result.refusals) == 0
+
+
+# One sandbox serves all the seeds of a policy: each seed must still start from nothing.
+
+_MORNINGS = []
+
+
+def _remembers_earlier_seeds(view):
+    """Cuts prices when it has seen a morning before this run's first (only possible across seeds)."""
+    _MORNINGS.append(view.day)
+    if view.day == 0 and len(_MORNINGS) > 1:
+        cut_prices(view)
+
+
+def _leaves_files(view):
+    """Cuts prices when a mark of an earlier seed is in its folder, /tmp or /dev/shm; leaves marks."""
+    import contextlib
+    import pathlib
+
+    marks = [pathlib.Path("mark"), pathlib.Path("/tmp/mark"), pathlib.Path("/dev/shm/mark")]
+    if view.day == 0 and any(m.exists() for m in marks):
+        cut_prices(view)
+    for mark in marks:
+        with contextlib.suppress(OSError):
+            mark.write_text("seen")
+
+
+def _leaves_a_process(view):
+    """Leaves a process that, once its seed has ended, sends forged frames on every descriptor for 20 s."""
+    import contextlib
+    import json
+    import struct
+    import time
+
+    if view.day != 0:
+        return
+    seed_process = os.getpid()
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            while os.getppid() == seed_process or _alive(seed_process):
+                time.sleep(0.01)
+            body = json.dumps({"act": ["set_price", [view.skus[0], 1.0], {}]}).encode()
+            for _ in range(400):
+                for fd in range(3, 20):
+                    with contextlib.suppress(OSError):
+                        os.write(fd, struct.pack(">I", len(body)) + body)
+                time.sleep(0.05)
+        os._exit(0)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("policy", [_remembers_earlier_seeds, _leaves_files, _leaves_a_process])
+def test_each_seed_in_a_shared_sandbox_starts_afresh(tiny_module, policy):
+    together = capstone.evaluate_seeds(policy, tiny_module, [1, 2, 3], DAYS, timeout=20)
+    assert [(r.status, r.reason, r.refusals) for r in together] == [("ok", "", ())] * 3
+    alone = [capstone.reference_profit("do_nothing", tiny_module, seed, DAYS) for seed in (1, 2, 3)]
+    assert [r.profit for r in together] == alone  # none of them ever cuts its prices
+
+
+def _reaches_the_seed_server(view):
+    """Raises when it can open a descriptor or the memory of its parent, the seed server."""
+    parent, reached = os.getppid(), []
+    for name in [*os.listdir(f"/proc/{parent}/fd"), "mem"]:
+        path = f"/proc/{parent}/mem" if name == "mem" else f"/proc/{parent}/fd/{name}"
+        for flags in (os.O_WRONLY, os.O_RDONLY):
+            try:
+                os.close(os.open(path, flags))
+                reached.append(path)
+            except OSError:
+                pass
+    if reached:
+        raise RuntimeError(f"reached {reached}")
+
+
+def test_a_seed_process_cannot_reach_the_seed_server(tiny_module):
+    run = capstone.evaluate_seed(_reaches_the_seed_server, tiny_module, 1, 1, timeout=20)
+    assert run.status == "ok", run.reason
+
+
+def _day_one_stock(scenario, seed):
+    from shopsim import simulate
+
+    seen = []
+    simulate(scenario, days=2, seed=seed, policy=lambda view: seen.append(sum(view.stock().values())))
+    return seen[1]
+
+
+def _hangs_on_an_even_day_one(view):
+    if view.day == 1 and sum(view.stock().values()) % 2 == 0:
+        while True:
+            pass
+
+
+def test_a_policy_that_hangs_on_a_later_seed_keeps_the_earlier_seeds(tiny_module):
+    seeds = [1, 2, 3, 4]
+    hangs = next(s for s in seeds if _day_one_stock(tiny_module, s) % 2 == 0)
+    assert hangs > 1, "the test needs a seed before the one the policy hangs on"
+    result = evaluate_policy(_hangs_on_an_even_day_one, tiny_module, seeds, days=DAYS, timeout=15,
+                             references=["do_nothing"])
+    assert (result.status, result.score) == ("timeout", 0.0)
+    assert result.reason == f"seed {hangs}, day 1: still running after 15 s (an endless loop?)"
+    before = result.table["seed"] < hangs
+    assert (result.table.loc[before, "profit"] == result.table.loc[before, "do_nothing"]).all()
+    assert result.table.loc[~before, "profit"].isna().all()
+
+
+def _sleeps_on_the_first_morning(view):
+    import time
+
+    if view.day == 0:
+        time.sleep(5)
+
+
+def test_the_time_limit_is_per_seed_not_per_sandbox(tiny_module):
+    runs = capstone.evaluate_seeds(_sleeps_on_the_first_morning, tiny_module, [1, 2, 3], 2, timeout=12)
+    assert [r.status for r in runs] == ["ok"] * 3  # 15 s in all, under 12 s each
+
+
+def _leaves_a_file_in_its_folder(view):
+    """Cuts prices when its work folder holds a mark of an earlier seed; leaves one."""
+    import pathlib
+
+    if view.day == 0 and pathlib.Path("mark").exists():
+        cut_prices(view)
+    pathlib.Path("mark").write_text("seen")
+
+
+def test_without_bwrap_the_capstone_is_refused_unless_unsafe_and_then_scores_the_same(tiny_module, monkeypatch):
+    from shopsim.grading import sandbox
+
+    boxed = capstone.evaluate_seeds(_leaves_a_file_in_its_folder, tiny_module, [1, 2], DAYS, timeout=20)
+    monkeypatch.setattr(sandbox, "available", lambda: (False, "switched off for this test"))
+    with pytest.raises(sandbox.SandboxUnavailable, match="--unsafe-no-sandbox"):
+        capstone.evaluate_seeds(_leaves_a_file_in_its_folder, tiny_module, [1, 2], DAYS, timeout=20)
+    plain = capstone.evaluate_seeds(_leaves_a_file_in_its_folder, tiny_module, [1, 2], DAYS, timeout=20, unsafe=True)
+    assert [(r.status, r.profit) for r in plain] == [(r.status, r.profit) for r in boxed]  # its folder emptied too
+    alone = [capstone.reference_profit("do_nothing", tiny_module, seed, DAYS) for seed in (1, 2)]
+    assert [r.profit for r in plain] == alone

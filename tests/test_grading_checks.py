@@ -221,3 +221,52 @@ def test_none_may_mean_the_cell_failed():
     # otter hands a test None for a name the notebook never defined (its cell raised)
     assert "fix the error first" in fails(checks.UNANSWERED, checks.number, None, name="aov")
     assert "fix the error" not in fails(checks.UNANSWERED, checks.number, ..., name="aov")
+
+
+def test_a_flipped_sign_is_named_and_ambiguous_mistakes_are_not_guessed():
+    message = fails(checks.WRONG_VALUE, checks.number, 0.64, -0.64, name="change")
+    assert "sign is the other way round" in message
+    # two known mistakes that give nearly the same value: naming either could misread the answer
+    mistakes = {"that uses the whole month's sales rate": 20.0, "that uses the stock at the start": 20.1,
+                "divide the stock by the sales, not the other way round": 0.05}
+    message = fails(checks.WRONG_VALUE, checks.number, 20.05, 25.0, name="days", rel=0.02, mistakes=mistakes,
+                    hint="Days of stock = units on hand / units sold per day.")
+    assert "whole month" not in message and "at the start" not in message and "units on hand" in message
+    message = fails(checks.WRONG_VALUE, checks.number, 0.05, 25.0, name="days", rel=0.02, mistakes=mistakes)
+    assert "other way round" in message
+
+
+def test_the_sealed_key_names_the_same_mistakes_as_the_check():
+    from shopsim.grading import answer_key
+
+    mistakes = {"month rate": 20.0, "start stock": 20.1, "flipped": 0.05}
+    call = checks.Recorded("number", {"name": "x", "expected": 25.0, "rel": 0.02, "unit": "", "between": None,
+                                      "whole": False, "mistakes": mistakes, "hint": "general"}, True)
+    spec = answer_key.seal(call, answer_key.salt_for("l", "q", 0))
+    for value, words in ((20.05, "general"), (0.05, "flipped"), (-25.0, "sign is the other way round")):
+        with pytest.raises(checks.CheckFailed, match=words):
+            answer_key.verify({"x": value}, [spec])
+
+
+@pytest.mark.parametrize("value", ["20 March", "March 20", "20/3"])
+def test_a_date_without_a_year_is_refused_not_read_as_year_1(value):
+    message = fails(checks.WRONG_TYPE, checks.day, value, "2026-03-20", name="drop_day")
+    assert "has no year" in message and "2026-03-05" in message
+    checks.day("20 March 2026", "2026-03-20", name="drop_day")
+
+
+def test_a_sealed_table_accepts_the_right_answer_after_its_json_round_trip():
+    """The key's JSON sorts the column kinds by name; rows must be ordered the same way at both ends."""
+    import json
+
+    from shopsim.grading import answer_key
+
+    expected = pd.DataFrame({"date": pd.to_datetime(["2026-03-02", "2026-03-03", "2026-03-04"]),
+                             "orders": [30, 10, 20], "buyers": [9, 28, 19]})
+    call = checks.Recorded("frame", {"name": "sales", "expected": expected, "rel": 1e-6, "check_row_order": False,
+                                     "sort_by": None, "check_dtype": False, "mistakes": None, "hint": None}, True)
+    spec = json.loads(json.dumps(answer_key.seal(call, answer_key.salt_for("l", "q", 0)), sort_keys=True))
+    answer = expected.assign(date=expected["date"].dt.date).iloc[::-1]
+    answer_key.verify({"sales": answer}, [spec])
+    with pytest.raises(checks.CheckFailed, match="column 'buyers' differs"):
+        answer_key.verify({"sales": answer.assign(buyers=answer["orders"])}, [spec])

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import shopsim.datasets
-from shopsim.grading import answer_key, build, checks, questions
+from shopsim.grading import answer_key, build, checks, questions, reference
 from shopsim.grading.batch import grade_batch
 from shopsim.grading.gradebook import Gradebook
 from shopsim.grading.lesson_progress import Grader
@@ -46,12 +46,28 @@ def _hero_funnel():
     return hero["added_to_cart"].sum(), hero["ordered"].sum()
 
 
+def _paid_traffic_pnl():
+    return reference.tables("paid_traffic", days=30, seed=1)["pnl"].sum(numeric_only=True)
+
+
+def _margin_after_ads():
+    return _paid_traffic_pnl()["contribution"] / _paid_traffic_pnl()["revenue"]
+
+
+def _margin_before_ads():
+    p = _paid_traffic_pnl()
+    costs = p[["ad_spend_search", "ad_spend_display", "affiliate_commission", "affiliate_service_fee"]].sum()
+    return (p["contribution"] + costs) / p["revenue"]
+
+
 def _hero_share(column):
     data = shopsim.datasets.load("shop_diagnosis")
     lines = data["order_items"].merge(data["orders"][["order_id", "ts"]], on="order_id")
     lines = lines[lines["ts"].dt.tz_localize(None).dt.normalize() <= "2026-04-14"]
     lines = lines.assign(revenue=lines["qty"] * lines["unit_paid_price"])
     return lines.loc[lines["sku"] == "TEE-CLASSIC", column].sum() / lines[column].sum()
+
+
 
 
 # lesson -> (question, right answers, a wrong answer of the right form, words the feedback must use)
@@ -74,6 +90,9 @@ CASES = {
                                   "the share of carts that were paid"),
     "03-shop-diagnosis": lambda: ("hero_share", {"hero_share": _hero_share("revenue")},
                                   {"hero_share": _hero_share("qty")}, "share of the units sold"),
+    "06-paid-traffic": lambda: ("break_even_roas", {"break_even_roas": 1 / _margin_before_ads()},
+                                {"break_even_roas": 1 / _margin_after_ads()},
+                                "already after the ad costs"),
 }
 
 
@@ -149,7 +168,9 @@ def test_the_expected_values_are_not_in_the_student_copy(lesson, revealed):
     all_text = json.dumps(nb, ensure_ascii=False)
     found = []
     for question, values in revealed[lesson].items():
-        assert values, question
+        if not values:  # a decision's outcome depends on the trainee's plan: its key holds no expected value
+            assert {spec["kind"] for spec in keys[question]} == {"decision"}, question
+            continue
         own_key = json.dumps([{k: v for k, v in spec.items() if k != "options"} for spec in keys[question]],
                              ensure_ascii=False)
         for value in values:
@@ -182,6 +203,7 @@ ALL_WRONG = {
         "conversion_change": "conversion_change = 0.5",
         "driver": 'driver = "d"',
         "echo": 'echo = "a"',
+        "tomorrow": 'tomorrow = "a"',
     },
     "02-traffic-funnel": {
         "hero_abandonment": "hero_abandonment = 0.5",
@@ -192,6 +214,7 @@ ALL_WRONG = {
         "pc_uv_value": "pc_uv_value = 1.5",
         "followers_matter": 'followers_matter = "a"',
         "search_leak": 'search_leak = "a"',
+        "work_on": 'work_on = "a"',
     },
     "03-shop-diagnosis": {
         "sku_revenue": 'import pandas as pd\nsku_revenue = pd.DataFrame({"date": ["2026-04-01"], "sku": ["X"], '
@@ -203,6 +226,26 @@ ALL_WRONG = {
                             '"sku": ["X"], "negative_reviews": [1]})',
         "review_sku": 'review_sku = "TEE-POLO"\nreview_day = 2',
         "chinos_reading": 'chinos_reading = "a"',
+        "stockout_cause": 'stockout_cause = "a"',
+        "sku_profit": 'sku_profit = products.assign(write_offs=0.0, profit=products["revenue"])',
+        "loss_reason": 'loss_reason = "d"',
+        "actions": 'actions = ["d", "e", "f"]',
+    },
+    "06-paid-traffic": {
+        "keyword_report": 'import pandas as pd\nkeyword_report = pd.DataFrame({"keyword": ["chinos"], '
+                          '"impressions": [1], "clicks": [1], "spend": [1.0], "orders": [1], "revenue": [1.0], '
+                          '"ctr": [1.0], "cpc": [1.0], "cvr": [1.0], "roas": [1.0]})',
+        "break_even_roas": "break_even_roas = 1.2",
+        "worst_keyword": 'worst_keyword = "chinos"\nwinner = "cotton t-shirt"',
+        "profit_change": "profit_change = -5000\norders_change = 700",
+        "budget_hours": 'budget_hours = "a"',
+        # bids raised everywhere: more orders, and far less profit than doing nothing
+        "fix_plan": 'fix_plan = [{"day": 0, "lever": "set_keyword_bid", "keyword": k, "bid": 5} for k in '
+                    '["cotton t-shirt", "mens casual wear", "oversized tee", "joggers", "cargo pants", '
+                    '"linen shirt", "slim jeans", "oxford shirt", "polo shirt", "chinos"]]',
+        # ads off: profitable, but short of the 5,600 orders the exercise asks for
+        "orders_plan": 'orders_plan = [{"day": 0, "lever": "set_ads_active", "active": False}]',
+        "review_gap": 'review_gap = 51000\nreview_cause = "a"',
     },
 }
 
@@ -242,3 +285,14 @@ def test_sealed_numbers_accept_within_the_tolerance_and_never_far_beyond():
         with pytest.raises(checks.CheckFailed, match="not right yet"):
             answer_key.verify({"x": x}, [spec])
     assert "100" not in json.dumps(spec)
+
+
+def test_a_sealed_table_is_checked_with_its_columns_in_their_own_order_after_the_keys_json():
+    # the key's JSON stores column kinds with sorted keys; rows must still be sorted as when sealed
+    expected = pd.DataFrame({"sku": ["A", "B", "C"], "contribution": [3.0, 1.0, 2.0]})
+    call = checks.Recorded("frame", {"name": "t", "expected": expected, "rel": 1e-3, "check_row_order": False,
+                                     "check_dtype": False, "sort_by": None, "mistakes": None, "hint": None}, True)
+    key = json.dumps([answer_key.seal(call, answer_key.salt_for("l", "q", 0))], sort_keys=True)
+    answer_key.verify({"t": expected.iloc[::-1]}, key)
+    with pytest.raises(checks.CheckFailed, match="column 'contribution' differs"):
+        answer_key.verify({"t": expected.assign(contribution=[3.0, 2.0, 1.0])}, key)

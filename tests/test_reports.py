@@ -134,7 +134,8 @@ def test_daily_report_uses_the_kpi_definitions(short_run):
 
 
 def test_summary_quotes_the_totals(short_run):
-    text = reports.summary(short_run.tables["daily"], short_run.tables["pnl"])
+    t = short_run.tables
+    text = reports.summary(t["daily"], t["pnl"], t["sessions"], t["orders"])
     revenue = short_run.tables["pnl"]["revenue"].sum()
     assert f"{revenue:,.0f}" in text
     assert f"days {short_run.days_run}" in text
@@ -161,3 +162,24 @@ def test_categorical_and_nullable_int():
     n = nullable_int(np.array([5, -1, 7]), np.array([False, True, False]))
     assert str(n.dtype) == "Int64"
     assert n[0] == 5 and pd.isna(n[1]) and n[2] == 7
+
+
+def test_a_periods_uv_counts_each_visitor_once(short_run):
+    t = short_run.tables
+    uv = reports.unique_visitors(t["sessions"])
+    assert uv == t["sessions"]["customer_id"].nunique() < t["daily"]["uv"].sum()
+    assert reports.paying_buyers(t["orders"]) == t["orders"]["customer_id"].nunique()
+    assert f"UV {uv:,} " in reports.summary(t["daily"], t["pnl"], t["sessions"], t["orders"])
+    row = reports.period_totals(t["daily"], t["pnl"], t["ads"], t["sessions"], t["orders"])
+    assert row["uv"] == uv and row["aov"] == pytest.approx(t["pnl"]["revenue"].sum() / row["buyers"])
+
+
+def test_product_pnl_adds_up_to_the_pnl_lines_a_product_carries(short_run):
+    t = short_run.tables
+    products = reports.product_pnl(t["order_items"], t["ads"], t["refunds"], t["inventory"])
+    assert list(products.columns) == list(reports.PRODUCT_PNL_COLUMNS)
+    p = t["pnl"].drop(columns="date").sum()
+    carried = (p["revenue"] - p["cogs"] - p["ad_spend_search"] - p["ad_spend_display"] - p["affiliate_commission"]
+               - p["refunds"] + p["returned_cogs"] - p["write_offs"])
+    assert products["profit"].sum() == pytest.approx(carried, abs=0.05 * len(products))
+    assert products["units"].sum() == t["order_items"]["qty"].sum()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from shopsim.reviews import NEGATIVE_STARS, ReviewBook, _tags
 from shopsim.scenario import Reviews
@@ -119,3 +120,23 @@ def test_tags_fit_the_stars():
     assert "overpriced" in _tags(2, False, True, keep)
     two = _tags(4, False, False, np.array([0.0, 0.39]))
     assert two.count(";") <= 1 and len(set(two.split("; "))) == len(two.split("; "))
+
+
+def test_a_timeline_burst_can_last_hours_not_days_and_not_both(tmp_path):
+    import pandas as pd
+
+    import shopsim
+    from shopsim.errors import ScenarioError
+
+    event = "{day: 1, hour: 2, kind: review_burst, target: PANT-SLIM, value: 12, %s}"
+    path = tmp_path / "burst.yaml"
+    path.write_text("extends: baseline\nname: burst\ntimeline:\n  - " + event % "hours: 3" + "\n", encoding="utf-8")
+    reviews = shopsim.simulate(shopsim.load_scenario(path, root=tmp_path), days=3, seed=2).tables["reviews"]
+    ts = reviews.loc[(reviews["sku"] == "PANT-SLIM") & (reviews["rating"] <= NEGATIVE_STARS), "ts"]
+    start = pd.Timestamp("2026-03-03 02:00", tz=ts.dt.tz)
+    burst = ts[(ts >= start) & (ts < start + pd.Timedelta(hours=3))]
+    assert len(burst) >= 12, "all twelve land within the three hours"
+    path.write_text("extends: baseline\nname: burst\ntimeline:\n  - " + event % "hours: 3, days: 1" + "\n",
+                    encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"timeline\[0\].hours: a review_burst lasts `days` or `hours`, not both"):
+        shopsim.load_scenario(path, root=tmp_path)

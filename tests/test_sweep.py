@@ -51,7 +51,7 @@ def test_a_row_is_the_runs_period_totals(tiny):
     row = sw.sweep_row(sw.parse_policy("shopsim.policies:do_nothing"), tiny, 4, 3)
     t = simulate(tiny, days=3, seed=4, policy=do_nothing).tables
     expected = {"policy": "shopsim.policies:do_nothing", "seed": 4, "days": 3,
-                **reports.period_totals(t["daily"], t["pnl"], t["ads"])}
+                **reports.period_totals(t["daily"], t["pnl"], t["ads"], t["sessions"], t["orders"])}
     assert pd.Series(row).equals(pd.Series(expected))  # NaN == NaN here (no ads: ROAS undefined)
     assert row["net_profit"] == pytest.approx(float(t["pnl"]["net_profit"].sum()))
 

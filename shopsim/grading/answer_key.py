@@ -170,20 +170,33 @@ def seal(call: checks.Recorded, salt: str) -> dict[str, Any]:
                     mistakes=[[h, _hash(salt, checks.day_of(d, "mistake").isoformat())]
                               for h, d in (a.get("mistakes") or {}).items()])
         return spec
+    if kind == "decision":
+        return _seal_decision(spec, a)
     raise KeyError_(f"cannot seal a {kind!r} check")
+
+
+def _seal_decision(spec: dict[str, Any], a: Mapping[str, Any]) -> dict[str, Any]:
+    """A decision's practice key: its practice seeds with the yardsticks' results there, no grading seeds."""
+    from shopsim.grading import decisions
+
+    if not isinstance(a["scenario"], str):
+        raise KeyError_(f"the decision check of {a['name']!r} names its scenario by an object; give a bundled "
+                        "scenario's name or a support file's path, so the practice copy can run it")
+    objective = a["objective"]
+    yardsticks = {int(s): [decisions.run_reference("do_nothing", a["scenario"], s, a["days"])[objective],
+                           decisions.run_reference(a["reference"], a["scenario"], s, a["days"])[objective]]
+                  for s in a["practice_seeds"]}
+    spec.update(scenario=a["scenario"], days=a["days"], objective=objective, at_least=a["at_least"],
+                at_most=a["at_most"], pass_share=float(a["pass_share"]), practice=yardsticks)
+    return spec
 
 
 def _number_mistakes(mistakes: Mapping[str, Any] | None, accepted: list[float], rel: float,
                      salt: str) -> list[list[Any]]:
-    out = []
-    for hint, wrong in (mistakes or {}).items():
-        try:
-            w = float(wrong)
-        except (TypeError, ValueError):
-            continue
-        if math.isnan(w) or any(checks._close(w, e, rel) for e in accepted):
-            continue  # a "mistake" that gives the right answer is no mistake (as in the grader)
-        out.append([hint, _pair(salt, number_tokens(w, rel))])
+    """The sealed mistakes the grader would name (:func:`feedback.distinct_mistakes`), then the flipped sign."""
+    out = [[hint, _pair(salt, number_tokens(w, rel))]
+           for hint, w in feedback.distinct_mistakes(mistakes, accepted, rel, checks._close).items()]
+    out += [[feedback.SIGN_HINT, _pair(salt, number_tokens(-e, rel))] for e in accepted if e != 0]
     return out
 
 
@@ -220,12 +233,16 @@ def _verify_number(spec: dict[str, Any], value: Any) -> None:
 
 
 def _verify_frame(spec: dict[str, Any], value: Any) -> None:
-    name, kinds = spec["name"], spec["kinds"]
+    name = spec["name"]
+    # rows are sorted by the columns in the expected table's order, as when sealed (the stored
+    # mapping's keys come back alphabetical from the key's JSON)
+    kinds = {c: spec["kinds"][c] for c in spec["columns"]}
     table = checks.columns(value, spec["columns"], name=name)
     for hint, cols, rows, sealed in spec["mistakes"]:
         if len(table) == rows and all(c in table.columns for c in cols):
             wrong_kinds = {c: kinds.get(c, "text") for c in cols}
-            got = _whole(_frame_hashes(table, wrong_kinds, spec["rel"], spec["order"], spec["sort_by"], spec["salt"]))
+            got = _whole(_frame_hashes(table, wrong_kinds, spec["rel"], spec["order"], spec["sort_by"] or cols,
+                                       spec["salt"]))
             if _matches(got, sealed):
                 raise checks.CheckFailed(f"`{name}` is not right yet: {hint}.", checks.WRONG_VALUE)
     if len(table) != spec["rows"]:
@@ -234,7 +251,9 @@ def _verify_frame(spec: dict[str, Any], value: Any) -> None:
         if str(table[c].dtype) != dtype:
             raise checks.CheckFailed(f"column {c!r} of `{name}` holds {table[c].dtype} values; this exercise asks "
                                      f"for {dtype}.", checks.WRONG_TYPE)
-    got_hashes = _frame_hashes(table, kinds, spec["rel"], spec["order"], spec["sort_by"], spec["salt"])
+    # rows sort by the columns in the answer's order (a list keeps it; the key's JSON sorts the kinds by name)
+    got_hashes = _frame_hashes(table, kinds, spec["rel"], spec["order"], spec["sort_by"] or spec["columns"],
+                               spec["salt"])
     differing = [c for c in spec["columns"]
                  if not _matches([got_hashes[0][c], got_hashes[1][c]], [spec["right"][0][c], spec["right"][1][c]])]
     if not differing:
@@ -281,8 +300,24 @@ def _verify_day(spec: dict[str, Any], value: Any) -> None:
                              checks.WRONG_VALUE)
 
 
+def _verify_decision(spec: dict[str, Any], value: Any) -> None:
+    from shopsim import plans
+    from shopsim.grading import decisions
+
+    practice = {int(s): tuple(v) for s, v in spec["practice"].items()}
+    try:
+        result = decisions.evaluate_plan(value, spec["scenario"], sorted(practice), reference=None,
+                                         days=spec["days"], objective=spec["objective"], at_least=spec["at_least"],
+                                         at_most=spec["at_most"], yardsticks=practice)
+    except plans.PlanError as exc:
+        raise checks.CheckFailed(f"`{spec['name']}`: {exc}", checks.FORMAT) from None
+    if result.share < spec["pass_share"]:
+        raise checks.CheckFailed(checks.decision_message(spec["name"], result, spec["pass_share"],
+                                                         "on the practice seed"), checks.WRONG_VALUE)
+
+
 _VERIFY = {"number": _verify_number, "rate": _verify_number, "frame": _verify_frame, "series": _verify_series,
-           "choice": _verify_choice, "day": _verify_day}
+           "choice": _verify_choice, "day": _verify_day, "decision": _verify_decision}
 
 
 def verify(env: Mapping[str, Any], key: str | list[dict[str, Any]]) -> None:
@@ -309,6 +344,13 @@ def value_case(key: list[dict[str, Any]]) -> str:
 
 def _fingerprint(call: checks.Recorded, value: Any) -> str:
     """A hash of ``value`` as the recorded check would see it (to confirm ``name`` names it)."""
+    if call.kind == "decision":
+        from shopsim import plans
+
+        try:
+            return plans.check(value, 10_000).canonical()
+        except plans.PlanError as exc:
+            return f"not a plan: {exc}"
     probe = checks.Recorded(call.kind, {**call.arguments, _ARGUMENT_NAMES.get(call.kind, "expected"): value,
                                         "mistakes": None}, True)
     try:
@@ -320,6 +362,8 @@ def _fingerprint(call: checks.Recorded, value: Any) -> str:
 def expected_values(call: checks.Recorded) -> list[Any]:
     """The plain expected values of a recorded check (numbers, texts, days, a table's cells), for tests."""
     a = call.arguments
+    if call.kind == "decision":
+        return []  # a plan's outcome depends on the trainee's plan: nothing fixed to hide
     if call.kind in ("number", "rate"):
         return checks._accepted(a["expected"])
     if call.kind == "choice":

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import html
+import inspect
 import json
 import os
 import pickle
@@ -36,6 +38,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -51,6 +54,8 @@ if TYPE_CHECKING:
     from distributed import Client
 
 REFERENCES: tuple[str, ...] = ("do_nothing", "rule_based")
+#: Seconds the seed server may take to end a seed's processes and empty its folders after the last morning.
+END_GRACE = 10.0
 #: What the sandboxed policy process runs (not ``-m``: the package imports the module first).
 HOST_MAIN = "import sys; from shopsim.grading.policy_host import main; sys.exit(main())"
 
@@ -110,20 +115,41 @@ class SeedRun:
     refusals: tuple[tuple[int, str, str], ...] = ()
 
 
-class _Host:
-    """The sandboxed policy process of one run and the frames exchanged with it."""
+class _SeedEnded(Exception):
+    """The seed process ended: ``code`` is its exit code (negative for a signal), None when the server is gone."""
 
-    def __init__(self, box: sandbox.Sandbox, policy: tuple[str, Any], deadline: float) -> None:
+    def __init__(self, code: int | None) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class _Host:
+    """The sandboxed seed server of one policy (:mod:`~shopsim.grading.policy_host`) and the frames exchanged.
+
+    One host serves every seed of the policy in turn (:meth:`start_seed`, the mornings,
+    :meth:`end_seed`); each seed runs in a fresh process forked by the server, and ``deadline``
+    (a :func:`time.monotonic` time) bounds every wait for it.
+    """
+
+    def __init__(self, box: sandbox.Sandbox, payload: tuple[str, Any], deadline: float) -> None:
         import shopsim as package
 
+        self.box, self.deadline, self.buffer = box, deadline, b""
+        self.control, ours = os.pipe()  # the server's control pipe: how each seed process ended
+        scratch = [str(box.inside), *(("/tmp", "/dev/shm") if box.sandboxed else ())]
         env = {"PYTHONPATH": str(Path(package.__file__).resolve().parents[1]), "PYTHONHASHSEED": "0",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg",
-               "PYTHONDONTWRITEBYTECODE": "1"}
-        self.box, self.deadline = box, deadline
-        self.proc = box.start([sys.executable, "-c", HOST_MAIN], env, stdin=subprocess.PIPE)
+               "PYTHONDONTWRITEBYTECODE": "1", policy_host.CONTROL_FD: str(ours),
+               policy_host.SCRATCH: os.pathsep.join(scratch)}
+        try:
+            self.proc = box.start([sys.executable, "-c", HOST_MAIN], env, stdin=subprocess.PIPE, pass_fds=(ours,))
+        except BaseException:
+            os.close(self.control)
+            raise
+        finally:
+            os.close(ours)
         self.errors = sandbox._Capped(self.proc.stderr, box.limits.output_kb * 1024)
-        self.buffer = b""
-        self.send(pickle.dumps(policy))
+        self.send(pickle.dumps(payload))
 
     def send(self, body: bytes) -> None:
         try:
@@ -132,18 +158,53 @@ class _Host:
         except (BrokenPipeError, OSError):
             pass  # the host has ended: the next read says how
 
+    def start_seed(self, seed: int, deadline: float) -> None:
+        """Ask the server for a fresh seed process; its mornings must end by ``deadline``."""
+        self.deadline = deadline
+        self.send(pickle.dumps(("seed", int(seed))))
+
+    def morning(self, view: OperatorView) -> None:
+        """Wake the policy for the view's day, with the small reads it will likely make."""
+        self.send(pickle.dumps(("morning", int(view.day), policy_host.morning_reads(view))))
+
+    def end_seed(self) -> int | None:
+        """End the seed process and return its exit code, once the server has cleaned up after it.
+
+        The policy has answered its last morning by then, so the wait is the deadline or
+        :data:`END_GRACE` seconds, whichever is later (TimeoutError after that).
+        """
+        self.send(pickle.dumps(("end",)))
+        self.deadline = max(self.deadline, time.monotonic() + END_GRACE)
+        code = self._ended(wait=True)
+        out = self.proc.stdout.fileno()  # type: ignore[union-attr]
+        while select.select([out], [], [], 0)[0] and os.read(out, 1 << 20):
+            pass  # whatever the seed's processes wrote after their last frame is not the next seed's
+        self.buffer = b""
+        return code
+
+    def _ended(self, wait: bool = False) -> int | None:
+        """The exit code the server reports on the control pipe (None when the server is gone)."""
+        if wait and not select.select([self.control], [], [], max(self.deadline - time.monotonic(), 0))[0]:
+            raise TimeoutError
+        try:
+            message = json.loads(policy_host.receive(self.control, 1024))
+        except (EOFError, OSError, ValueError):
+            return None
+        code = message.get("ended") if isinstance(message, dict) else None
+        return code if isinstance(code, int) else None
+
     def _read(self, size: int) -> bytes:
-        fd = self.proc.stdout.fileno()  # type: ignore[union-attr]
+        out = self.proc.stdout.fileno()  # type: ignore[union-attr]
         while len(self.buffer) < size:
             left = self.deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError
-            ready, _, _ = select.select([fd], [], [], left)
+            ready, _, _ = select.select([out, self.control], [], [], left)
             if not ready:
                 raise TimeoutError
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                raise EOFError
+            chunk = os.read(out, 1 << 20) if out in ready else b""
+            if not chunk:  # the seed process ended before its frame was complete (its frames come first)
+                raise _SeedEnded(self._ended())
             self.buffer += chunk
         body, self.buffer = self.buffer[:size], self.buffer[size:]
         return body
@@ -163,6 +224,8 @@ class _Host:
         for pipe in (self.proc.stdin, self.proc.stdout):
             with contextlib.suppress(OSError):
                 pipe.close()  # type: ignore[union-attr]
+        with contextlib.suppress(OSError):
+            os.close(self.control)
         return self.errors.text(1.0)[-2000:]
 
 
@@ -192,92 +255,175 @@ def _jsonable(value: Any) -> bool:
 
 
 def policy_payload(policy: Callable[..., Any] | str) -> tuple[str, Any]:
-    """What the sandbox receives of a policy: source text, or the function pickled by value."""
+    """What the sandbox receives of a policy: source text, or the function pickled by value.
+
+    The modules the policy's code comes from (:func:`_own_modules`: a trainee's file, the
+    module of a ``functools.partial``'s function, of a bound method or of a callable object)
+    travel by value, so the sandbox needs no import of them; the standard library, installed
+    packages and ``shopsim`` travel by reference (they are mounted in the sandbox).
+    """
     if isinstance(policy, str):
         return "source", policy
-    import importlib
-
     import cloudpickle
 
-    module = importlib.import_module(policy.__module__) if getattr(policy, "__module__", None) else None
-    by_value = module is not None and not module.__name__.startswith("shopsim") and module.__name__ != "__main__"
-    if by_value:
+    modules = _own_modules(policy)
+    for module in modules:
         cloudpickle.register_pickle_by_value(module)
     try:
         return "pickle", cloudpickle.dumps(policy)
     finally:
-        if by_value:
+        for module in modules:
             cloudpickle.unregister_pickle_by_value(module)
+
+
+def _own_modules(policy: Any) -> list[ModuleType]:
+    """The imported modules, outside Python's installation and ``shopsim``, that ``policy``'s code lives in."""
+    installed = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    found: dict[str, ModuleType] = {}
+    todo, seen = [policy], set()
+    while todo:
+        item = todo.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, functools.partial):
+            todo += [item.func, *item.args, *item.keywords.values()]
+            continue
+        if inspect.ismethod(item):
+            todo += [item.__func__, item.__self__]
+            continue
+        if not (inspect.isfunction(item) or inspect.isclass(item)):
+            if not callable(item):
+                continue
+            item = type(item)  # a callable object: its class's module
+        module = sys.modules.get(getattr(item, "__module__", None) or "")
+        if module is None or module.__name__ == "__main__" or module.__name__.split(".")[0] == "shopsim":
+            continue
+        where = getattr(module, "__file__", None)
+        if where is None or any(root in Path(where).resolve().parents for root in installed):
+            continue  # built in, the standard library or an installed package: present in the sandbox
+        found[module.__name__] = module
+    return list(found.values())
 
 
 def evaluate_seed(policy: Callable[..., Any] | str | tuple[str, Any], scenario: shopsim.Scenario, seed: int,
                   days: int | None, *, timeout: float = 60.0, limits: sandbox.Limits | None = None,
                   unsafe: bool = False) -> SeedRun:
-    """Run ``policy`` in a sandboxed process on one seed; the simulation stays in this process.
+    """Run ``policy`` in a sandboxed process on one seed (:func:`evaluate_seeds` with one seed)."""
+    return evaluate_seeds(policy, scenario, [seed], days, timeout=timeout, limits=limits, unsafe=unsafe)[0]
+
+
+def evaluate_seeds(policy: Callable[..., Any] | str | tuple[str, Any], scenario: shopsim.Scenario,
+                   seeds: Sequence[int], days: int | None, *, timeout: float = 60.0,
+                   limits: sandbox.Limits | None = None, unsafe: bool = False) -> list[SeedRun]:
+    """Run ``policy`` on each seed in turn, all in one sandbox; the simulations stay in this process.
 
     ``policy`` is a function, source text, or the payload :func:`policy_payload` made of one
     (what a cluster worker receives: it needs no import of the trainee's module).
 
+    The sandbox starts once; each seed runs in a fresh process of it that loads the policy
+    anew, and what a seed leaves behind (processes, files) is removed before the next
+    (:mod:`~shopsim.grading.policy_host`), so each seed's result is the one it gets alone.
     Each morning the policy gets a snapshot (:class:`~shopsim.grading.policy_host.PolicyView`)
     and returns actions that the simulator applies, refusing bad ones with a reason. A policy
-    that raises, ends its process or runs past ``timeout`` seconds (the whole run) fails the
-    seed, with the day and the traceback.
+    that raises, ends its process or runs past ``timeout`` seconds on one seed (the first
+    seed's time includes the sandbox's start-up) fails that seed, with the day and the
+    traceback, and the seeds after it are not run.
+
+    Returns
+    -------
+    list of SeedRun
+        One per seed run, in the order of ``seeds``; the last is the failed seed, if any.
     """
-    refusals: list[tuple[int, str, str]] = []
-    deadline = time.monotonic() + timeout
+    payload = policy if isinstance(policy, tuple) else policy_payload(policy)
+    runs: list[SeedRun] = []
     with sandbox.workspace("policy") as work:
         box = sandbox.Sandbox(work, limits=limits or sandbox.Limits(), unsafe=unsafe)
-        host = _Host(box, policy if isinstance(policy, tuple) else policy_payload(policy), deadline)
-        state = {"day": 0}
-
-        def proxy(view: OperatorView) -> None:
-            state["day"] = view.day
-            host.send(pickle.dumps(view.day))
-            acts = reads = 0
-            while True:
-                try:
-                    message = host.receive()
-                except TimeoutError:
-                    raise _PolicyFailed("timeout", f"still running after {timeout:g} s (an endless loop?)") from None
-                except EOFError:
-                    host.proc.wait()
-                    raise _PolicyFailed("crashed", f"the policy ended the process "
-                                        f"(exit code {host.proc.returncode})") from None
-                except (ValueError, json.JSONDecodeError, RecursionError) as exc:
-                    raise _PolicyFailed("error", f"the policy broke the protocol ({exc})") from None
-                if "read" in message:
-                    reads += 1
-                    if reads > policy_host.MAX_READS:
-                        raise _PolicyFailed("error", f"the policy read more than {policy_host.MAX_READS} "
-                                            "times in one morning")
-                    try:
-                        answer = policy_host.read(view, str(message["read"]), str(message.get("name", "")))
-                    except (KeyError, TypeError):
-                        answer = None
-                    host.send(pickle.dumps(answer))
-                elif "act" in message:
-                    acts += 1
-                    if acts > policy_host.MAX_ACTIONS:
-                        refusals.append((view.day, "another action", f"at most {policy_host.MAX_ACTIONS} a day"))
-                        host.send(pickle.dumps(None))
-                        continue
-                    host.send(pickle.dumps(_apply(view, message["act"], refusals)))
-                elif "error" in message:
-                    text = str(message["error"])[-4000:]
-                    last = text.strip().splitlines()[-1] if text.strip() else "an error"
-                    raise _PolicyFailed("error", f"the policy raised {last}", text)
-                else:
-                    return
-
+        deadline = time.monotonic() + timeout
+        host = _Host(box, payload, deadline)
         try:
-            sim = shopsim.simulate(scenario, days=days, seed=seed, policy=proxy)
-        except _PolicyFailed as failed:
+            for seed in seeds:
+                runs.append(_run_seed(host, scenario, int(seed), days, timeout, deadline))
+                if runs[-1].status != "ok":
+                    break
+                deadline = time.monotonic() + timeout
+        finally:
             output = host.close()
-            detail = failed.detail or output
-            return SeedRun(seed, np.nan, failed.status, f"seed {seed}, day {state['day']}: {failed.reason}",
-                           state["day"], detail, tuple(refusals))
-        host.close()
-        return SeedRun(seed, float(sim.tables["pnl"]["net_profit"].sum()), "ok", "", None, "", tuple(refusals))
+    if runs and runs[-1].status != "ok" and not runs[-1].detail:
+        runs[-1] = dataclasses.replace(runs[-1], detail=output)
+    return runs
+
+
+def _run_seed(host: _Host, scenario: shopsim.Scenario, seed: int, days: int | None, timeout: float,
+              deadline: float) -> SeedRun:
+    """One seed: a fresh seed process of ``host`` answers each morning of the simulation here."""
+    refusals: list[tuple[int, str, str]] = []
+    state = {"day": 0}
+
+    def proxy(view: OperatorView) -> None:
+        state["day"] = view.day
+        host.morning(view)
+        acts = reads = 0
+        while True:
+            message = _next_message(host, timeout)
+            if "read" in message:
+                reads += 1
+                if reads > policy_host.MAX_READS:
+                    raise _PolicyFailed("error", f"the policy read more than {policy_host.MAX_READS} "
+                                        "times in one morning")
+                try:
+                    answer = policy_host.read(view, str(message["read"]), str(message.get("name", "")))
+                except (KeyError, TypeError):
+                    answer = None
+                host.send(pickle.dumps(answer))
+            elif "act" in message:
+                acts += 1
+                if acts > policy_host.MAX_ACTIONS:
+                    refusals.append((view.day, "another action", f"at most {policy_host.MAX_ACTIONS} a day"))
+                    host.send(pickle.dumps(None))
+                    continue
+                host.send(pickle.dumps(_apply(view, message["act"], refusals)))
+            elif "error" in message:
+                text = str(message["error"])[-4000:]
+                last = text.strip().splitlines()[-1] if text.strip() else "an error"
+                raise _PolicyFailed("error", f"the policy raised {last}", text)
+            else:
+                return
+
+    host.start_seed(seed, deadline)
+    try:
+        sim = shopsim.simulate(scenario, days=days, seed=seed, policy=proxy)
+        _end_seed(host, timeout)
+    except _PolicyFailed as failed:
+        return SeedRun(seed, np.nan, failed.status, f"seed {seed}, day {state['day']}: {failed.reason}",
+                       state["day"], failed.detail, tuple(refusals))
+    return SeedRun(seed, float(sim.tables["pnl"]["net_profit"].sum()), "ok", "", None, "", tuple(refusals))
+
+
+def _next_message(host: _Host, timeout: float) -> dict[str, Any]:
+    """The policy's next message this morning, or :class:`_PolicyFailed` saying how it stopped."""
+    try:
+        return host.receive()
+    except TimeoutError:
+        raise _PolicyFailed("timeout", f"still running after {timeout:g} s (an endless loop?)") from None
+    except _SeedEnded as ended:
+        raise _PolicyFailed("crashed", f"the policy ended the process ({_how(ended.code)})") from None
+    except (ValueError, json.JSONDecodeError, RecursionError) as exc:
+        raise _PolicyFailed("error", f"the policy broke the protocol ({exc})") from None
+
+
+def _end_seed(host: _Host, timeout: float) -> None:
+    """End the seed process after its last morning; a seed that cannot be ended fails."""
+    try:
+        code = host.end_seed()
+    except TimeoutError:
+        raise _PolicyFailed("timeout", f"what the policy started still ran after {timeout:g} s") from None
+    if code != 0:
+        raise _PolicyFailed("crashed", f"the policy ended the process ({_how(code)})")
+
+
+def _how(code: int | None) -> str:
+    return f"exit code {code}" if code is not None else "the sandbox's seed server is gone"
 
 
 _REFERENCE_CACHE: dict[tuple[str, int, int | None, str], float] = {}
@@ -397,9 +543,6 @@ def evaluate_policy(policy: Callable[..., Any] | str, scenario: shopsim.Scenario
 
         return evaluate_cohort({"policy": policy}, sc, seeds, days=days, timeout=timeout, references=references,
                                limits=limits, unsafe=unsafe, client=client)["policy"]
-    reference_rows, runs = [], []
-    for seed in seeds:
-        reference_rows.append(reference_profits(sc, seed, days, references))
-        if all(run.status == "ok" for run in runs):
-            runs.append(evaluate_seed(policy, sc, seed, days, timeout=timeout, limits=limits, unsafe=unsafe))
+    reference_rows = [reference_profits(sc, seed, days, references) for seed in seeds]
+    runs = evaluate_seeds(policy, sc, seeds, days, timeout=timeout, limits=limits, unsafe=unsafe)
     return score(seeds, reference_rows, runs)

@@ -30,6 +30,7 @@ import functools
 import inspect
 import math
 import numbers
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -41,6 +42,8 @@ from shopsim.grading import feedback
 
 #: Placeholder returned by :func:`answer` for a name the trainee never defined.
 MISSING = object()
+
+_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 
 UNANSWERED, WRONG_TYPE, FORMAT, WRONG_VALUE, ERROR = "unanswered", "wrong_type", "format", "wrong_value", "error"
 
@@ -486,6 +489,9 @@ def day_of(value: Any, name: str) -> pd.Timestamp:
     """The calendar day ``value`` names ("2026-03-05", a date, a Timestamp), or a clear message."""
     answered(value, name)
     when = pd.NaT
+    if isinstance(value, str) and value.strip() and not _YEAR.search(value):
+        raise CheckFailed(f"`{name}` = {value!r} has no year, so it cannot be read as a date; write the full date "
+                          "in quotes, like \"2026-03-05\".", WRONG_TYPE)
     if not isinstance(value, bool | int | float | np.number):
         try:
             when = pd.Timestamp(value)
@@ -527,3 +533,51 @@ def call(func: Any, *args: Any, name: str, **kwargs: Any) -> Any:
         given = ", ".join(feedback.describe(a) for a in args) or "no arguments"
         raise CheckFailed(f"your function `{name}` raised {type(exc).__name__}: {exc} (it was given {given}). "
                           "Run it yourself on the same input to see where.", ERROR) from None
+
+
+def decision_message(name: str, result: Any, pass_share: float, where: str) -> str:
+    """Feedback on a plan that fell short: its share against the bar, and what happened.
+
+    The share is rounded down to a whole percent, so a plan just short of the bar never reads
+    as reaching it ("captured 50 % ... asks for 50 %").
+    """
+    from shopsim.grading.decisions import percent_down
+
+    return (f"`{name}` captured {percent_down(result.share)} of the reference plan's gain over doing nothing {where}; "
+            f"this part asks for {pass_share:.0%}. " + " ".join(result.notes))
+
+
+@_recorded("decision", "reference")
+def decision(value: Any, reference: Any = None, *, name: str, scenario: str, seeds: Sequence[int] = (),
+             days: int | None = None, objective: str = "net_profit", at_least: Mapping[str, float] | None = None,
+             at_most: Mapping[str, float] | None = None, pass_share: float = 0.5,
+             practice_seeds: Sequence[int] = (1,)) -> Any:
+    """Check a plan (:mod:`shopsim.plans`); with a ``reference``, grade it by simulation.
+
+    Without ``reference`` only the plan's form is checked (steps, levers, days), running
+    nothing. With one, the plan runs on the grading ``seeds`` against doing nothing and the
+    reference (:func:`shopsim.grading.decisions.evaluate_plan`) and fails unless its share of
+    the reference's gain reaches ``pass_share``. Give several hidden cases with rising
+    ``pass_share`` for partial credit: the runs are cached, so the plan runs once.
+    ``practice_seeds`` (seeds the lesson shows) are what the practice copy's instant feedback
+    runs on; the grading seeds are never written into the student copy.
+    """
+    from shopsim import plans
+    from shopsim.grading import decisions
+
+    answered(value, name)
+    if set(map(int, practice_seeds)) & set(map(int, seeds)):
+        raise ValueError(f"the decision check of {name!r} practises on grading seeds "
+                         f"{sorted(set(map(int, practice_seeds)) & set(map(int, seeds)))}; keep them apart")
+    sc = decisions._scenario(scenario)
+    try:
+        plans.check(value, days or sc.days, decisions.own_skus(sc))
+        if reference is None:
+            return None
+        result = decisions.evaluate_plan(value, sc, seeds, reference=reference, days=days, objective=objective,
+                                         at_least=at_least, at_most=at_most)
+    except plans.PlanError as exc:
+        raise CheckFailed(f"`{name}`: {exc}", FORMAT) from None
+    if result.share < pass_share:
+        raise CheckFailed(decision_message(name, result, pass_share, "on seeds you have not seen"), WRONG_VALUE)
+    return result

@@ -173,16 +173,39 @@ def place(nb: Mapping[str, Any], number: int) -> str:
     return f"in code cell {code} ({where}, counting cells with code only)"
 
 
-def matching_mistake(value: float, expected: float | None, mistakes: Mapping[str, Any] | None, rel: float,
-                     close: Callable[[float, float, float], bool]) -> str | None:
-    """The hint of the first mistake ``value`` matches (ignoring mistakes that equal the answer)."""
+#: The hint for a number whose size is right and whose sign is not.
+SIGN_HINT = ("its size is right but its sign is the other way round: a fall is a negative number and a rise a "
+             "positive one (new / old - 1)")
+
+
+def distinct_mistakes(mistakes: Mapping[str, Any] | None, accepted: list[float], rel: float,
+                      close: Callable[[float, float, float], bool]) -> dict[str, float]:
+    """The known mistakes that can be told apart: hint -> value.
+
+    A "mistake" that gives the right answer (one of ``accepted``) is no mistake, and two mistakes
+    whose values lie within ``rel`` of each other are dropped both: an answer near them could be
+    either, and naming the wrong one would misread the trainee (the general hint is given instead).
+    """
+    values: dict[str, float] = {}
     for hint, wrong in (mistakes or {}).items():
         try:
             w = float(wrong)
         except (TypeError, ValueError):
             continue
-        if math.isnan(w) or (expected is not None and close(w, expected, rel)):
-            continue
+        if not math.isnan(w) and not any(close(w, e, rel) for e in accepted):
+            values[hint] = w
+    return {h: w for h, w in values.items()
+            if not any(close(w, other, 2 * rel) for g, other in values.items() if g != h)}
+
+
+def matching_mistake(value: float, expected: float | None, mistakes: Mapping[str, Any] | None, rel: float,
+                     close: Callable[[float, float, float], bool]) -> str | None:
+    """The hint of the mistake ``value`` matches, among those that can be told apart; else the sign hint
+    when ``value`` is the answer with its sign flipped."""
+    accepted = [] if expected is None else [float(expected)]
+    for hint, w in distinct_mistakes(mistakes, accepted, rel, close).items():
         if close(value, w, rel):
             return hint
+    if expected is not None and value != 0 and close(-value, float(expected), rel):
+        return SIGN_HINT
     return None

@@ -2,31 +2,50 @@
 
 Usage (internal; :mod:`shopsim.grading.capstone` starts it in a sandbox)::
 
-    python -m shopsim.grading.policy_host
+    python -c "from shopsim.grading.policy_host import main; main()"
 
-The trusted grader owns the simulation. Each simulated morning it wakes this process, and
-the policy reads a read-only snapshot of what an operator sees (:class:`PolicyView`: date,
-day, SKUs, stock, prices, tables ...; each read is answered with a copy of the data) and
-acts by sending actions, as JSON ``[lever, args, kwargs]``; the grader applies each through
-the levers or refuses it with a recorded reason. Nothing of the simulator exists in this
+The trusted grader owns the simulation. Each simulated morning it wakes the policy, and the
+policy reads a read-only snapshot of what an operator sees (:class:`PolicyView`: date, day,
+SKUs, stock, prices, tables ...; each read is answered with a copy of the data) and acts by
+sending actions, as JSON ``[lever, args, kwargs]``; the grader applies each through the
+levers or refuses it with a recorded reason. Nothing of the simulator exists in this
 process, so a policy can change nothing but the actions it asks for.
 
-Protocol on stdin/stdout, one message per frame (4-byte big-endian length, then the body):
-grader -> host bodies are pickles (trusted data, read here), host -> grader bodies are JSON
-(``{"read": what, "name": table}``, ``{"act": [lever, args, kwargs]}``, ``{"done": true}``,
-``{"error": traceback}``). The policy's own prints go to stderr.
+One sandbox serves all the seeds of one policy (its start-up, mostly importing pandas, is
+paid once). This process, the *seed server* (:func:`main`), never runs the trainee's code:
+for each seed it forks a fresh *seed process* that loads the policy from its payload and
+serves that seed's mornings, so every seed starts from the same state, as if it had its own
+sandbox. When the seed process ends, the server kills every process it left behind (the
+server is their subreaper), empties the scratch folders (the work folder, and the private
+``/tmp`` and ``/dev/shm`` of the sandbox) and tells the grader how the seed process ended on
+a control pipe that the seed process does not hold, so a policy cannot forge the end of a
+seed. The server is not dumpable: a seed process (same user) cannot trace it or open its files.
+
+Protocol, one message per frame (4-byte big-endian length, then the body). Grader -> host
+bodies are pickles (trusted data, read here) on stdin: first the policy's payload (read by
+the server), then per seed ``("seed", n)`` (read by the server), ``("morning", day, reads)``
+(:func:`morning_reads`) and the answers to reads (read by the seed process), and ``("end",)``,
+which ends the seed process.
+Seed process -> grader bodies are JSON on stdout (``{"read": what, "name": table}``,
+``{"act": [lever, args, kwargs]}``, ``{"done": true}``, ``{"error": traceback}``). Server ->
+grader bodies are JSON on the control pipe (``{"ended": exit code}``, negative for a
+signal). The policy's own prints go to stderr.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
+import shutil
+import signal
 import struct
 import sys
 import traceback
-from collections.abc import Iterator, Mapping
-from typing import Any, BinaryIO
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 from shopsim.operator import OperatorView
 
@@ -36,26 +55,38 @@ MAX_ACTIONS = 500
 MAX_READS = 5_000
 #: Largest JSON message the grader reads from the host, bytes.
 MAX_MESSAGE = 4 * 1024 * 1024
+#: Environment variables the grader sets for the server: the control pipe's descriptor, and the
+#: scratch folders emptied after each seed (separated by ``os.pathsep``).
+CONTROL_FD, SCRATCH = "SHOPSIM_CONTROL_FD", "SHOPSIM_SCRATCH"
 
 
-def send(stream: BinaryIO, body: bytes) -> None:
-    """Write one frame."""
-    stream.write(struct.pack(">I", len(body)) + body)
-    stream.flush()
+def send(fd: int, body: bytes) -> None:
+    """Write one frame to the file descriptor ``fd``."""
+    data = memoryview(struct.pack(">I", len(body)) + body)
+    while data:
+        data = data[os.write(fd, data):]
 
 
-def receive(stream: BinaryIO, limit: int | None = None) -> bytes:
-    """Read one frame (EOFError at the end; ValueError when it is larger than ``limit``)."""
-    head = stream.read(4)
-    if len(head) < 4:
-        raise EOFError("the other side closed the pipe")
-    size = struct.unpack(">I", head)[0]
+def _exactly(fd: int, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("the other side closed the pipe")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def receive(fd: int, limit: int | None = None) -> bytes:
+    """Read one frame from ``fd``, never a byte more (EOFError at the end; ValueError over ``limit``).
+
+    Reading no further than the frame lets the server and a seed process take turns on one pipe.
+    """
+    size = struct.unpack(">I", _exactly(fd, 4))[0]
     if limit is not None and size > limit:
         raise ValueError(f"a message of {size} bytes (at most {limit})")
-    body = stream.read(size)
-    if len(body) < size:
-        raise EOFError("the other side closed the pipe")
-    return body
+    return _exactly(fd, size)
 
 
 def _plain(value: Any) -> Any:
@@ -96,15 +127,16 @@ class _Tables(Mapping[str, Any]):
 class PolicyView:
     """What a policy sees in the sandbox: the reads and levers of :class:`~shopsim.operator.OperatorView`.
 
-    Every read is answered by the grader with data (a copy, never a live object); every lever
-    call is sent to the grader, which applies it to the simulation or refuses it with a
-    recorded reason. A lever returns what the real one returns (a promotion's id ...), or
-    ``None`` when the action was refused.
+    Every read is answered by the grader with data (a copy, never a live object): the small
+    reads come with the morning's wake-up (:func:`morning_reads`), the tables when asked, and
+    after an action every read is asked again. Every lever call is sent to the grader, which
+    applies it to the simulation or refuses it with a recorded reason. A lever returns what the
+    real one returns (a promotion's id ...), or ``None`` when the action was refused.
     """
 
-    def __init__(self, ask: Any) -> None:
+    def __init__(self, ask: Any, known: Mapping[str, Any] | None = None) -> None:
         self._ask = ask
-        self._cache: dict[tuple[str, str], Any] = {}
+        self._cache: dict[tuple[str, str], Any] = {(what, ""): value for what, value in (known or {}).items()}
 
     def _read(self, what: str, name: str = "") -> Any:
         if (what, name) not in self._cache:
@@ -187,6 +219,15 @@ def read(view: OperatorView, what: str, name: str = "") -> Any:
     return value() if callable(value) else (list(value) if what == "skus" else value)
 
 
+def morning_reads(view: OperatorView) -> dict[str, Any]:
+    """Every read but the tables, sent with each morning's wake-up (they take well under a millisecond).
+
+    A policy then asks the grader only for tables and after its own actions, which saves a
+    round trip between two processes per read (most of a cheap policy's cost in the sandbox).
+    """
+    return {what: read(view, what) for what in READS if what != "table"}
+
+
 def load_policy(kind: str, payload: Any) -> Any:
     """The trainee's policy from a cloudpickle (made by the grader) or from source defining ``policy``."""
     if kind == "pickle":
@@ -199,32 +240,114 @@ def load_policy(kind: str, payload: Any) -> Any:
     return policy
 
 
-def main() -> int:
-    """Serve one simulation's mornings until the grader closes stdin."""
-    protocol = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # the policy's prints go to stderr, never into the protocol
-    incoming = sys.stdin.buffer
+def _serve_seed(payload: tuple[str, Any], protocol: int) -> int:
+    """In a seed process: load the policy afresh and serve mornings until the grader says ``end``."""
 
     def ask(message: dict[str, Any]) -> Any:
         send(protocol, json.dumps(message).encode())
-        return pickle.loads(receive(incoming))  # data from the trusted grader
+        return pickle.loads(receive(0))  # data from the trusted grader
 
     try:
-        policy = load_policy(*pickle.loads(receive(incoming)))
+        policy = load_policy(*payload)
     except Exception:
-        send(protocol, json.dumps({"error": traceback.format_exc(limit=-8)}).encode())
+        send(protocol, json.dumps({"error": traceback.format_exc(limit=-8)[-4000:]}).encode())
         return 1
     while True:
-        try:
-            receive(incoming)  # a new morning
-        except EOFError:
+        message = pickle.loads(receive(0))  # ("morning", day, morning reads) or ("end",)
+        if message[0] == "end":
             return 0
         try:
-            policy(PolicyView(ask))
+            policy(PolicyView(ask, message[2]))
         except BaseException:
             send(protocol, json.dumps({"error": traceback.format_exc(limit=-8)[-4000:]}).encode())
             return 1
         send(protocol, json.dumps({"done": True}).encode())
+
+
+def _harden() -> None:
+    """Make this server untraceable by its seed processes and the subreaper of all they start (Linux)."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: no ptrace, no /proc/PID/fd or mem of this process
+        libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: orphans of a seed become our children
+
+
+def _descendants() -> list[int]:
+    """Processes below this one (from ``/proc``; orphans are ours, being the subreaper)."""
+    parent: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            text = stat.read_text()
+            parent[int(stat.parent.name)] = int(text[text.rindex(")") + 2:].split()[1])
+    found, frontier = [], [os.getpid()]
+    while frontier:
+        below = [pid for pid, ppid in parent.items() if ppid in frontier]
+        found += below
+        frontier = below
+    return found
+
+
+def _end_leftovers() -> None:
+    """Kill every process a seed left behind and reap them all."""
+    for _ in range(100):
+        left = _descendants()
+        for pid in left:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                pass
+        if not left:
+            return
+    raise RuntimeError("processes left by the policy could not be ended")
+
+
+def _empty(folders: Sequence[str]) -> None:
+    """Remove what a seed wrote in the scratch folders (the folders themselves stay)."""
+    for folder in folders:
+        for entry in Path(folder).iterdir() if Path(folder).is_dir() else ():
+            with contextlib.suppress(OSError):
+                if entry.is_dir() and not entry.is_symlink():
+                    for inner, _, _ in os.walk(entry):
+                        with contextlib.suppress(OSError):
+                            os.chmod(inner, 0o700)  # a folder the policy made unreadable
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink()
+
+
+def _exit_code(status: int) -> int:
+    """A wait status as :mod:`subprocess` reports it: the exit code, or minus the signal."""
+    return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+
+
+def main() -> int:
+    """Serve the seeds the grader asks for, each in a fresh seed process, until it closes stdin."""
+    control = int(os.environ[CONTROL_FD])
+    scratch = [f for f in os.environ.get(SCRATCH, "").split(os.pathsep) if f]
+    _harden()
+    protocol = os.dup(1)
+    os.dup2(2, 1)  # the policy's prints go to stderr, never into the protocol
+    payload = pickle.loads(receive(0))  # (kind, data), loaded only in each seed process
+    while True:
+        try:
+            pickle.loads(receive(0))  # ("seed", n)
+        except EOFError:
+            return 0
+        pid = os.fork()
+        if pid == 0:  # the seed process: only it runs the trainee's code
+            os.close(control)
+            code = 1
+            try:
+                code = _serve_seed(payload, protocol)
+            finally:
+                os._exit(code)
+        code = _exit_code(os.waitpid(pid, 0)[1])
+        _end_leftovers()
+        _empty(scratch)
+        send(control, json.dumps({"ended": code}).encode())
 
 
 if __name__ == "__main__":

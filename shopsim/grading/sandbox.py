@@ -341,9 +341,10 @@ class Sandbox:
         return _bwrap_argv(self.workdir, self.limits, self.readonly, env or {}) + list(argv)
 
     def start(self, argv: Sequence[str], env: Mapping[str, str] | None = None, *,
-              stdin: int | None = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
+              stdin: int | None = subprocess.DEVNULL, pass_fds: Sequence[int] = ()) -> subprocess.Popen[bytes]:
         """Start ``argv`` in the sandbox with pipes for stdout and stderr (and stdin when asked).
 
+        ``pass_fds`` are file descriptors of this process the command inherits (a pipe's end).
         The caller ends it with :meth:`stop` (which also removes its process group).
         """
         env = dict(env or {})
@@ -351,13 +352,14 @@ class Sandbox:
             group = _PidsGroup(self.limits.processes)
             proc = subprocess.Popen(self.command(argv, env), stdin=stdin, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, cwd=self.workdir,
-                                    env={"PATH": os.environ.get("PATH", "")},
+                                    env={"PATH": os.environ.get("PATH", "")}, pass_fds=tuple(pass_fds),
                                     preexec_fn=functools.partial(_session, group))
             self._groups[proc.pid] = group
             return proc
         full_env = {"PATH": os.environ.get("PATH", ""), "HOME": str(self.workdir), **env}
         return subprocess.Popen(list(argv), stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                cwd=self.workdir, env=full_env, preexec_fn=functools.partial(_limit_here, self.limits))
+                                cwd=self.workdir, env=full_env, pass_fds=tuple(pass_fds),
+                                preexec_fn=functools.partial(_limit_here, self.limits))
 
     def stop(self, proc: subprocess.Popen[bytes]) -> None:
         """Kill ``proc`` and everything it started, reap it, and remove its control group."""

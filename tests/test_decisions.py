@@ -1,0 +1,92 @@
+"""Decisions graded by simulation (shopsim.grading.decisions, checks.decision and its practice key)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shopsim.grading import answer_key, checks, decisions
+
+SCENARIO, DAYS, GRADING, PRACTICE = "stockout_crisis", None, (101, 102), (5,)
+#: The hero tee has a fortnight of stock and a late supplier: ordering on day 0 pays by far.
+REORDER_EARLY = [{"day": 0, "lever": "reorder", "sku": "TEE-CLASSIC", "qty": 3000}]
+
+
+def test_a_seeds_share_is_its_gain_over_doing_nothing_against_the_references_clipped_and_floored():
+    assert decisions.seed_share(1500, 1000, 2000) == pytest.approx(0.5)
+    assert decisions.seed_share(5000, 1000, 2000) == decisions.SHARE_RANGE[1]
+    assert decisions.seed_share(-9000, 1000, 2000) == decisions.SHARE_RANGE[0]
+    # a reference that barely beats doing nothing is floored at 2 % of doing nothing
+    assert decisions.seed_share(100_500, 100_000, 100_001) == pytest.approx(0.25)
+
+
+def test_doing_nothing_scores_zero_and_the_reference_itself_scores_one_on_the_same_seeds():
+    nothing = decisions.evaluate_plan([], SCENARIO, GRADING, reference=REORDER_EARLY, days=DAYS)
+    assert nothing.table["share"].tolist() == [0.0, 0.0]
+    assert (nothing.table["plan"] == nothing.table["nothing"]).all(), "common random numbers"
+    same = decisions.evaluate_plan(REORDER_EARLY, SCENARIO, GRADING, reference=REORDER_EARLY, days=DAYS)
+    assert (same.table["reference"] > same.table["nothing"]).all()
+    assert same.share == pytest.approx(1.0)
+    assert "of the reference's gain" in same.notes[0]
+
+
+def test_a_seed_that_breaks_a_limit_scores_zero_and_the_notes_say_which():
+    result = decisions.evaluate_plan(REORDER_EARLY, SCENARIO, GRADING, reference=REORDER_EARLY, days=DAYS,
+                                     at_least={"orders": 10**9})
+    assert result.share == 0 and not result.table["within_limits"].any()
+    assert any("paid orders was" in n and "below the required" in n for n in result.notes)
+
+
+def test_the_notes_name_what_went_wrong_stockouts_and_ads_against_break_even():
+    notes = decisions.what_happened(decisions.shopsim.simulate(SCENARIO, seed=1).tables)
+    assert any(n.startswith("TEE-CLASSIC ran out of stock on 2026-") for n in notes)
+    assert any("returned" in n and "the break-even ROAS of" in n for n in notes)
+    early = decisions.run_plan(decisions.plans.check(REORDER_EARLY, 30), SCENARIO, 1, None)[0]
+    assert early["stockout_hours"] < decisions.run_reference("do_nothing", SCENARIO, 1, None)["stockout_hours"]
+
+
+def test_unknown_objectives_and_a_refused_step_are_refused_with_what_is_allowed():
+    with pytest.raises(ValueError, match="unknown objective 'profit'; choose from net_profit"):
+        decisions.evaluate_plan([], SCENARIO, GRADING, reference=REORDER_EARLY, days=DAYS, objective="profit")
+    bad = [{"day": 2, "lever": "reorder", "sku": "TEE-CLASSIC", "qty": 0}]
+    with pytest.raises(decisions.plans.PlanError, match="day 2: reorder.*was refused"):
+        decisions.evaluate_plan(bad, SCENARIO, GRADING, reference=REORDER_EARLY, days=DAYS)
+
+
+def _hidden(plan, pass_share=0.5):
+    return checks.decision(plan, REORDER_EARLY, name="plan", scenario=SCENARIO, seeds=GRADING, days=DAYS,
+                           pass_share=pass_share, practice_seeds=PRACTICE)
+
+
+def test_the_hidden_check_passes_a_good_plan_and_explains_a_poor_one():
+    assert _hidden(REORDER_EARLY).share == pytest.approx(1.0)
+    with pytest.raises(checks.CheckFailed) as caught:
+        _hidden([])
+    assert caught.value.kind == checks.WRONG_VALUE
+    message = str(caught.value)
+    assert "captured 0% of the reference plan's gain" in message and "on seeds you have not seen" in message
+    with pytest.raises(checks.CheckFailed) as caught:
+        _hidden({"day": 0})
+    assert caught.value.kind == checks.FORMAT and "must be a list of steps" in str(caught.value)
+    with pytest.raises(ValueError, match="practises on grading seeds"):
+        checks.decision([], REORDER_EARLY, name="plan", scenario=SCENARIO, seeds=(5,), days=DAYS, practice_seeds=(5,))
+
+
+def test_the_practice_key_holds_the_yardsticks_on_the_practice_seed_only_and_agrees_with_the_hidden_check():
+    with checks.recording() as seen:
+        _hidden(REORDER_EARLY)
+    (call,) = seen
+    spec = answer_key.seal(call, "salt")
+    text = json.dumps(spec)
+    assert list(spec["practice"]) == [5] and "101" not in text and "102" not in text
+    assert "3000" not in text, "the reference plan is not in the key"
+    answer_key.verify({"plan": REORDER_EARLY}, json.dumps([spec]))
+    with pytest.raises(checks.CheckFailed, match="on the practice seed"):
+        answer_key.verify({"plan": []}, json.dumps([spec]))
+    assert answer_key.expected_values(call) == []
+
+
+def test_a_share_just_below_the_bar_never_reads_as_the_bar():
+    assert decisions.percent_down(0.4996) == "49%" and decisions.percent_down(0.5) == "50%"
+    assert decisions.percent_down(-0.301) == "-31%" and decisions.percent_down(1.5) == "150%"
