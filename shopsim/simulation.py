@@ -17,13 +17,13 @@ import datetime as dt
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import simpy
 
-from shopsim import reports, search, timeline
+from shopsim import search, timeline
+from shopsim._lazy import lazy
 from shopsim.ads import AUDIENCES, Ads
 from shopsim.aftersales import AfterSales
 from shopsim.calendar import Clock, FestivalCalendar
@@ -43,6 +43,13 @@ from shopsim.scenario import Scenario, TimelineEvent, load_scenario
 from shopsim.seasons import SeasonCalendar
 from shopsim.service import ServiceDesk
 from shopsim.shoppers import Groups, Shoppers, build_groups, offer_appeal, subset
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from shopsim.tables import TableCache
+else:
+    pd = lazy("pandas")
 
 Policy = Callable[[OperatorView], None]
 TABLES = ("sessions", "orders", "order_items", "refunds", "ads", "inventory", "reviews", "rankings", "market",
@@ -123,7 +130,7 @@ class Simulation(Levers):
         self._second_visits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._mostly_out = np.zeros(cat.n, dtype=bool)  # listings sold out 12 hours or more yesterday
         self._next_order_id = 1
-        self._tables: dict[str, tuple[tuple[int, ...], pd.DataFrame]] = {}
+        self._table_cache: TableCache | None = None
         self._reset_counters()
         self._inherit_campaign()
         self.env.process(self._hours())
@@ -173,8 +180,20 @@ class Simulation(Levers):
 
     @property
     def tables(self) -> Mapping[str, pd.DataFrame]:
-        """The shop's tables (docs/data-dictionary.md), built on first access after each run."""
-        return _Tables(self)
+        """The shop's tables (docs/data-dictionary.md): built on first access, then extended as
+        days close (never rebuilt from all rows; see :mod:`shopsim.tables`)."""
+        from shopsim.tables import Tables
+
+        return Tables(self, TABLES)
+
+    @property
+    def table_cache(self) -> TableCache:
+        """The tables built so far (shared by ``tables``, a policy's view and the console)."""
+        if self._table_cache is None:
+            from shopsim.tables import TableCache
+
+            self._table_cache = TableCache(self)
+        return self._table_cache
 
     def _state_key(self) -> tuple[int, ...]:
         """Changes whenever anything a table shows may have changed (the tables' cache key)."""
@@ -633,10 +652,8 @@ class Simulation(Levers):
         self._mostly_out[:n] = inv.stockout_hours >= 12
         orders_today = self._next_order_id - self._first_order_today
         desc, service, logistics, dispute_rate, approval_hours = self._close_service(orders_today)
-        self.records.shop_days.append(day=self.day, followers=self.customers.followers.size,
-                                      dsr_description=desc, dsr_service=service, dsr_logistics=logistics,
-                                      dispute_rate=dispute_rate, refund_approval_hours=approval_hours)
-        self.records.days_done = self.day + 1
+        self.records.close_day(self.day, self.customers.followers.size, (desc, service, logistics), dispute_rate,
+                               approval_hours)
         self._reset_counters()
 
     def _reset_counters(self) -> None:
@@ -698,63 +715,3 @@ def simulate(scenario: Scenario | str | Path, days: int | None = None, *, seed: 
     ``days`` defaults to the scenario's own length; ``policy`` is called every morning.
     """
     return Simulation(scenario, seed=seed, policy=policy).run(days)
-
-
-class _Tables(Mapping[str, pd.DataFrame]):
-    """Dict-like access to a simulation's tables, each built on first access."""
-
-    def __init__(self, sim: Simulation) -> None:
-        self._sim = sim
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(TABLES)
-
-    def __len__(self) -> int:
-        return len(TABLES)
-
-    def __getitem__(self, name: str) -> pd.DataFrame:
-        if name not in TABLES:
-            raise KeyError(f"no table {name!r}; tables are: {', '.join(TABLES)}")
-        sim = self._sim
-        key = sim._state_key()
-        cached = sim._tables.get(name)
-        if cached is None or cached[0] != key:
-            sim._tables[name] = (key, _build(sim, name, self))
-        return sim._tables[name][1].copy(deep=False)
-
-    def __repr__(self) -> str:
-        return f"<tables of {self._sim.scenario.name}: {', '.join(TABLES)}>"
-
-
-def _build(sim: Simulation, name: str, tables: _Tables) -> pd.DataFrame:
-    rec = sim.records
-    dates = sim.clock.dates(np.arange(rec.days_done))
-    if name == "pnl":
-        return reports.pnl(tables["orders"], tables["order_items"], tables["costs"], tables["ads"],
-                           sim.scenario.shop, dates, tables["refunds"], sim.scenario.returns.insurance_premium)
-    if name == "daily":
-        shop = rec.shop_days
-        shop_days = pd.DataFrame({"followers": shop.column("followers").astype(np.int64)}, index=dates)
-        for column in ("dsr_description", "dsr_service", "dsr_logistics", "dispute_rate", "refund_approval_hours"):
-            shop_days[column] = shop.column(column).astype(float)
-        return reports.daily_report(tables["sessions"], tables["orders"], tables["order_items"],
-                                    tables["pnl"], tables["ads"], dates, shop_days, tables["service"])
-    if name == "reviews":
-        return _reviews_table(sim)
-    return getattr(rec, f"{name}_table")()
-
-
-def _reviews_table(sim: Simulation) -> pd.DataFrame:
-    book = sim.reviews
-    n = len(book.ts)
-    order_id = np.asarray(book.order_id, dtype=np.int64)
-    return pd.DataFrame({
-        "review_id": np.arange(1, n + 1, dtype=np.int64),
-        "ts": sim.clock.timestamps(np.asarray(book.ts, dtype=np.int64)),
-        "order_id": pd.arrays.IntegerArray(order_id, order_id < 0),
-        "sku": pd.Categorical.from_codes(np.asarray(book.offer, dtype=np.int16), categories=sim.catalog.codes),
-        "rating": np.asarray(book.rating, dtype=np.int64),
-        "tags": pd.array(book.tags, dtype="string"),
-        "replied": np.asarray(book.replied, dtype=bool),
-    })
-
