@@ -91,7 +91,8 @@ class Simulation(Levers):
         self._season_offer = np.ones(cat.n)
         self.reviews = ReviewBook(sc.reviews, cat.n_own, sc.shoppers.visible_reviews)
         own = slice(0, cat.n_own)
-        logistics = sc.reviews.logistics_rating - sc.reviews.late_share * sc.reviews.late_delivery_effect
+        # stars of the shop's history: the expected logistics rating given its share of late parcels (1-5)
+        logistics = max(1.0, sc.reviews.logistics_rating - sc.reviews.late_share * sc.reviews.late_delivery_effect)
         self.health = ShopHealth(sc.shop.dsr_window_days,
                                  (float(np.average(cat.rating()[own], weights=cat.rating_count[own] + 1)),
                                   sc.service.service_rating, logistics),
