@@ -408,16 +408,17 @@ class Ads:
         paid_group = d.group - g.n_organic
         mine = (paid_group >= 0) & (paid_group < g.n_ads)
         n = len(a.channel)
-        clicks = np.bincount(paid_group[mine], minlength=n)
-        orders = np.bincount(paid_group[mine], weights=d.ordered[mine], minlength=n)
-        revenue = np.bincount(paid_group[mine], weights=paid_amount[mine], minlength=n)
-        spend = np.select([a.channel == 0, a.channel == 1], [clicks * price, impressions * price],
-                          default=revenue * price)
+        bought = paid_group[mine]
+        clicks = np.bincount(bought, minlength=n)
+        orders = np.bincount(bought, weights=d.ordered[mine], minlength=n)
+        revenue = np.bincount(bought, weights=paid_amount[mine], minlength=n)
+        search, display = a.channel == 0, a.channel == 1
+        spend = np.where(search, clicks * price, np.where(display, impressions * price, revenue * price))
         self._learn(clicks, impressions, position)
         show = (impressions > 0) | (clicks > 0)
         if not show.any():
             return None
-        keyword = np.where(a.channel == 0, a.key, -1)
+        keyword = np.where(search, a.key, -1)
         sku = np.asarray(g.offer[g.n_organic: g.n_organic + g.n_ads], dtype=np.int64)
         impressions = np.where(a.channel == 2, clicks, impressions)  # an affiliate visit is its own impression
         return {"channel": a.channel[show], "keyword": keyword[show], "audience": a.audience[show], "sku": sku[show],

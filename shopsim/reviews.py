@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -131,16 +132,16 @@ class ReviewBook:
             heapq.heappush(self._hours, now // 3600)
         order = np.argsort(pool["ts"][due], kind="stable")
         out = {k: v[due][order] for k, v in pool.items()}
-        for i in range(len(out["ts"])):
-            stars = int(out["rating"][i])
-            self.ts.append(int(out["ts"][i]))
-            self.order_id.append(int(out["order_id"][i]))
-            self.offer.append(int(out["offer"][i]))
-            self.rating.append(stars)
-            self.tags.append(_tags(stars, bool(out["late"][i]), bool(out["overpriced"][i]), out["pick"][i],
-                                   int(out["reason"][i])))
-            self.replied.append(False)
-            self.recent[int(out["offer"][i])].append(len(self.ts) - 1)
+        first, offers, stars = len(self.ts), out["offer"].tolist(), out["rating"].tolist()
+        self.ts += out["ts"].tolist()
+        self.order_id += out["order_id"].tolist()
+        self.offer += offers
+        self.rating += stars
+        self.tags += [_tags(*review) for review in zip(stars, out["late"].tolist(), out["overpriced"].tolist(),
+                                                       out["pick"].tolist(), out["reason"].tolist(), strict=True)]
+        self.replied += [False] * len(offers)
+        for i, o in enumerate(offers, start=first):
+            self.recent[o].append(i)
         return out["offer"], out["rating"]
 
     def reply(self, review_id: int) -> None:
@@ -181,7 +182,7 @@ class ReviewBook:
         return self._dsr
 
 
-def _tags(stars: int, late: bool, overpriced: bool, pick: np.ndarray, reason: int = -1) -> str:
+def _tags(stars: int, late: bool, overpriced: bool, pick: Sequence[float], reason: int = -1) -> str:
     """One or two tags that fit the stars, the return's reason first ('runs small' ...), and
     'slow delivery' when it was late."""
     pool = _POSITIVE_TAGS if stars >= 4 else _NEGATIVE_TAGS

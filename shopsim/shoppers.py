@@ -76,6 +76,11 @@ class Groups:
     n_ads: int = 0  # the first n_ads bought groups are ads (paid search, display, affiliate); then venue
     crm_group: np.ndarray | None = None  # the CRM group of each own SKU (visitors are injected, rate 0)
     ad_hour_rate: np.ndarray | None = None
+    cart_only: np.ndarray | None = None  # flattened (groups, 2): chance of choosing and carting (not buy-now)
+    submit: np.ndarray | None = None  # chance a chooser submits an order (paid or not)
+
+    def __post_init__(self) -> None:
+        self.bounce_flat, self.cart_flat = self.bounce.ravel(), self.cart.ravel()
 
 
 @dataclass
@@ -206,7 +211,8 @@ def build_groups(sc: Scenario, cat: Catalog, relevance: np.ndarray, clicks: np.n
     return Groups(source.astype(np.int8), keyword.astype(np.int16), offer.astype(np.int16), rate,
                   bounce, cart, checkout, favourite, audience.astype(np.int8), n_search + n_own + own,
                   n_search + 2 * n_own + own, np.cumsum(landing), rival_visits, rival_units, n_organic, n_ads,
-                  len(rate) - n_own + own, ad_hour_rate)
+                  len(rate) - n_own + own, ad_hour_rate, (cart * (1.0 - sh.buy_now_share)).ravel(),
+                  np.minimum(checkout / sh.pay_share, 1.0))
 
 
 def checkout_chance(sc: Scenario, price_ratio: np.ndarray, shift: float = 0.0) -> np.ndarray:
@@ -305,14 +311,13 @@ class Shoppers:
         ts = start + offset.astype(np.int64)
         pc = u[3] >= self.sc.traffic.mobile_share
         was_buyer = customers.is_buyer(customer)
-        bounced = u[0] < g.bounce[group, pc.view(np.int8)]
-        sh = self.sc.shoppers
-        chance = g.cart[group, was_buyer.view(np.int8)]
-        chose = ~bounced & (u[1] < chance)
-        cart = chose & (u[1] < chance * (1.0 - sh.buy_now_share))  # the rest press buy-now
-        pay = g.checkout[group]
-        submitted = chose & (u[2] < np.minimum(pay / sh.pay_share, 1.0))
-        ordered = chose & (u[2] < pay)
+        pair = 2 * group  # row of (groups, 2) tables, flattened: + device or + returning buyer
+        bounced = u[0] < g.bounce_flat[pair + pc]
+        by_buyer = pair + was_buyer
+        chose = ~bounced & (u[1] < g.cart_flat[by_buyer])
+        cart = chose & (u[1] < g.cart_only[by_buyer])  # the rest press buy-now
+        submitted = chose & (u[2] < g.submit[group])
+        ordered = chose & (u[2] < g.checkout[group])
         favourited = ~bounced & (u[4] < g.favourite[group])
         pages[bounced] = 1
         return SessionDraw(ts, group, customer, pc, was_buyer, u[0], bounced, cart, submitted, ordered, pages,
@@ -358,10 +363,11 @@ class Shoppers:
         out = np.empty(len(source), dtype=np.int64)
         is_direct = source == SOURCE_CODE["direct"]
         targeted = audience > 0
-        rest = ~is_direct & ~targeted
-        out[is_direct] = customers.follower_visitors(int(is_direct.sum()), rng)
-        out[rest] = customers.searchers(int(rest.sum()), rng)
-        for a in np.unique(audience[targeted]):
+        any_targeted = bool(targeted.any())
+        rest = ~(is_direct | targeted) if any_targeted else ~is_direct
+        out[is_direct] = customers.follower_visitors(int(np.count_nonzero(is_direct)), rng)
+        out[rest] = customers.searchers(int(np.count_nonzero(rest)), rng)
+        for a in np.unique(audience[targeted]) if any_targeted else ():
             who = audience == a
             out[who] = customers.audience_members(int(a), int(who.sum()), rng)
         return out
