@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from shopsim import _arrays as arrays
 from shopsim.catalog import Catalog
 from shopsim.scenario import Scenario
 from shopsim.shoppers import SOURCE_CODE, Groups, PaidGroups, SessionDraw
@@ -263,7 +264,7 @@ class Ads:
         cfg = self.sc.paid_search
         price, position, impressions, rate = (np.zeros(24) for _ in range(4))
         position[:] = np.nan
-        for b in np.unique(bids):
+        for b in arrays.unique(bids):
             if b <= 0:
                 continue
             slot = self._slot(ranks, b * qs)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import DTypeLike
 
+from shopsim import _arrays as arrays
 from shopsim._lazy import lazy
 from shopsim.calendar import Clock
 from shopsim.scenario import DEVICES, SOURCES
@@ -275,7 +276,7 @@ class Recorder:
         if len(customers) and customers.max() >= len(seen):
             size = max(int(customers.max()) + 1, 2 * len(seen))
             seen = self._seen[who] = np.concatenate([seen, np.zeros(size - len(seen), dtype=bool)])
-        new = np.unique(customers[~seen[customers]])
+        new = arrays.unique(customers[~seen[customers]])
         seen[new] = True
         return len(new)
 
@@ -451,7 +452,7 @@ class Recorder:
 
 def _distinct(values: np.ndarray) -> int:
     """How many different values (e.g. customers) an array holds."""
-    return int(len(np.unique(values)))
+    return arrays.count_distinct(values)
 
 
 def _ids(codes: np.ndarray, ids: list[str]) -> pd.arrays.StringArray:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from shopsim import _arrays as arrays
 from shopsim.scenario import Reviews as ReviewSettings
 
 NEGATIVE_STARS = 2  # a review of this many stars or fewer is negative (差评)
@@ -108,7 +109,7 @@ class ReviewBook:
                 continue
             hour = chunk["ts"] // 3600
             order = np.argsort(hour, kind="stable")
-            hours, starts = np.unique(hour[order], return_index=True)
+            hours, starts = arrays.runs(hour[order])
             for h, part in zip(hours.tolist(), np.split(order, starts[1:]), strict=True):
                 if h not in self._by_hour:
                     self._by_hour[h] = []

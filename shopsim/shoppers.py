@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from shopsim import _arrays as arrays
 from shopsim.catalog import Catalog
 from shopsim.customers import CustomerBase
 from shopsim.errors import ShopsimError
@@ -367,7 +368,7 @@ class Shoppers:
         rest = ~(is_direct | targeted) if any_targeted else ~is_direct
         out[is_direct] = customers.follower_visitors(int(np.count_nonzero(is_direct)), rng)
         out[rest] = customers.searchers(int(np.count_nonzero(rest)), rng)
-        for a in np.unique(audience[targeted]) if any_targeted else ():
+        for a in arrays.unique(audience[targeted]) if any_targeted else ():
             who = audience == a
             out[who] = customers.audience_members(int(a), int(who.sum()), rng)
         return out
