@@ -126,13 +126,14 @@ class ReviewBook:
             chunks += self._by_hour.pop(heapq.heappop(self._hours))
         if not chunks:
             return np.empty(0, int), np.empty(0, int)
-        pool = {k: np.concatenate([p[k] for p in chunks]) for k in chunks[0]}
+        pool = chunks[0] if len(chunks) == 1 else {k: np.concatenate([p[k] for p in chunks]) for k in chunks[0]}
         due = pool["ts"] < now
         if not due.all():  # the rest of an hour that is only partly over
             self._by_hour[now // 3600] = [{k: v[~due] for k, v in pool.items()}]
             heapq.heappush(self._hours, now // 3600)
-        order = np.argsort(pool["ts"][due], kind="stable")
-        out = {k: v[due][order] for k, v in pool.items()}
+            pool = {k: v[due] for k, v in pool.items()}
+        order = np.argsort(pool["ts"], kind="stable")
+        out = {k: v[order] for k, v in pool.items()}
         first, offers, stars = len(self.ts), out["offer"].tolist(), out["rating"].tolist()
         self.ts += out["ts"].tolist()
         self.order_id += out["order_id"].tolist()
