@@ -229,10 +229,11 @@ class Recorder:
         for hook in self.on_close:
             hook(self)
 
-    def day_book(self, rows: slice = slice(None)) -> dict[str, np.ndarray]:
-        """Rows of the day book as arrays (all closed days by default), with each day's ``date``
-        (datetime64, the local calendar day)."""
-        book = {c: self.days.column(c, rows) for c in self.days.columns}
+    def day_book(self, rows: slice = slice(None), columns: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+        """Rows of the day book as arrays (all closed days by default; only ``columns`` if given),
+        with each day's ``date`` (datetime64, the local calendar day)."""
+        book = {c: self.days.column(c, rows) for c in (columns or self.days.columns)}
+        book["day"] = self.days.column("day", rows)
         book["date"] = (np.datetime64(self.clock.start, "D") + book["day"].astype(np.int64)).astype("datetime64[ns]")
         return book
 
