@@ -264,14 +264,15 @@ class Ads:
         cfg = self.sc.paid_search
         price, position, impressions, rate = (np.zeros(24) for _ in range(4))
         position[:] = np.nan
-        for b in arrays.unique(bids):
+        flat = bool((bids == bids[0]).all())  # no bid schedule: one bid all day
+        for b in bids[:1] if flat else arrays.unique(bids):
             if b <= 0:
                 continue
             slot = self._slot(ranks, b * qs)
             if slot > cfg.ad_slots:
                 continue
             below = ranks[len(ranks) - slot] if slot <= len(ranks) else 0.0
-            hours = bids == b
+            hours = slice(None) if flat else bids == b
             price[hours] = round(min(b, max(cfg.reserve_price, below / qs + _MIN_INCREMENT)), 2)
             position[hours] = slot
             impressions[hours] = searches
