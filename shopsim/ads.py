@@ -80,6 +80,11 @@ class Auction:
     impressions: np.ndarray  # (24, n) expected impressions per hour at traffic weight 1
     rate: np.ndarray         # (24, n) expected sessions per hour at traffic weight 1
 
+    def __post_init__(self) -> None:
+        keywords = self.key[self.channel == 0]
+        #: No keyword has two paid-search groups (no audience premium splits one).
+        self.one_group_per_keyword = len(arrays.unique(keywords)) == len(keywords)
+
 
 class Ads:
     """The shop's campaigns, the auctions, the budgets and the ad records.
@@ -106,6 +111,7 @@ class Ads:
         self.search_exhausted = False
         self.display_exhausted = np.zeros(len(AUDIENCES), dtype=bool)
         self.auction: Auction | None = None
+        self._search_lookup: tuple[Groups | None, np.ndarray] = (None, np.zeros(0, dtype=bool))
         self.audience_sizes = np.zeros(len(ALL_AUDIENCES))  # customers in each audience (set each morning)
         self.keyword_demand = np.ones(len(sc.keywords))  # today's seasonal search multiplier per keyword
         self.offer_demand = np.ones(cat.n)  # today's seasonal demand multiplier per listing (affiliates' shoppers)
@@ -370,7 +376,7 @@ class Ads:
         paid_group = d.group - g.n_organic
         is_paid = (paid_group >= 0) & (paid_group < g.n_ads)
         impressions = rng.poisson(a.impressions[hour] * weight).astype(float)
-        search = np.flatnonzero(is_paid & (a.channel[np.minimum(np.maximum(paid_group, 0), len(a.channel) - 1)] == 0))
+        search = np.flatnonzero(self._search_groups(g)[d.group])
         if len(search):
             cost = np.cumsum(price[paid_group[search]])
             over = cost > self.campaign.search_budget - self.spent_search + 1e-9
@@ -394,6 +400,15 @@ class Ads:
                 events.append((int(cut), f"display budget for {AUDIENCES[aud]} ran out"))
             self.spent_display[aud] += impressions[row] * price[row]
         return keep, impressions, events
+
+    def _search_groups(self, g: Groups) -> np.ndarray:
+        """Per traffic group of ``g``: whether it is a paid-search group of today's auction (kept
+        until the market is regrouped)."""
+        if self._search_lookup[0] is not g:
+            table = np.zeros(len(g.rate), dtype=bool)
+            table[g.n_organic: g.n_organic + g.n_ads] = self.auction.channel == 0
+            self._search_lookup = (g, table)
+        return self._search_lookup[1]
 
     def rows(self, d: SessionDraw, g: Groups, impressions: np.ndarray, paid_amount: np.ndarray, start: int
              ) -> dict[str, np.ndarray] | None:
@@ -438,8 +453,13 @@ class Ads:
         if not search.any():
             return
         expected = impressions[search] * cfg.top_click_rate * position[search] ** -cfg.click_decay
-        np.add.at(self.history_clicks, a.key[search], clicks[search])
-        np.add.at(self.history_expected, a.key[search], expected)
+        keys = a.key[search]
+        if a.one_group_per_keyword:  # plain adds (np.add.at, for repeated keywords, is slower)
+            self.history_clicks[keys] += clicks[search]
+            self.history_expected[keys] += expected
+        else:
+            np.add.at(self.history_clicks, keys, clicks[search])
+            np.add.at(self.history_expected, keys, expected)
 
     @staticmethod
     def _cut_impressions(impressions: np.ndarray, rows: np.ndarray, seconds_in: float) -> None:

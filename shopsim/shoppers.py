@@ -391,6 +391,8 @@ class Shoppers:
             if len(partners):
                 extra_sess.append(ordering[i])
                 extra_offer.append(partners[int(u * len(partners))])
+        if not extra_sess:  # one line per order, already in session order
+            return ordering, main.astype(np.int64), qty.astype(np.int64), np.ones(len(ordering), dtype=bool)
         sess = np.concatenate([ordering, np.asarray(extra_sess, dtype=np.int64)])
         offer = np.concatenate([main, np.asarray(extra_offer, dtype=main.dtype)])
         units = np.concatenate([qty, np.ones(len(extra_sess), dtype=qty.dtype)])
