@@ -305,10 +305,12 @@ class Shoppers:
         if (extra or g.rate[g.n_organic:].any()) and paid_rng is not None:
             ids, groups = injected if extra else (returning[:0], None)
             paid = self._part(g, g.n_organic, len(g.rate), weight, ids, customers, paid_rng, paid_rng, hour, groups)
-            merged = np.argsort(np.concatenate([offset, paid[0]]), kind="stable")
-            mine, theirs = (offset, group, customer, pages), (paid[0], paid[1], paid[2], paid[4])
-            offset, group, customer, pages = (np.concatenate([a, b])[merged] for a, b in zip(mine, theirs, strict=True))
-            u = np.concatenate([u, paid[3]], axis=1)[:, merged]
+            if len(paid[0]):  # (without bought sessions the organic ones stay as they are)
+                merged = np.argsort(np.concatenate([offset, paid[0]]), kind="stable")
+                mine, theirs = (offset, group, customer, pages), (paid[0], paid[1], paid[2], paid[4])
+                offset, group, customer, pages = (np.concatenate([a, b])[merged]
+                                                  for a, b in zip(mine, theirs, strict=True))
+                u = np.concatenate([u, paid[3]], axis=1)[:, merged]
         ts = start + offset.astype(np.int64)
         pc = u[3] >= self.sc.traffic.mobile_share
         was_buyer = customers.is_buyer(customer)
