@@ -36,7 +36,7 @@ from shopsim.errors import ShopsimError
 from shopsim.operator import OperatorView
 from shopsim.records import DAY_VISITS
 from shopsim.reports import sales_per_day, traffic_by_source
-from shopsim.scenario import SOURCES, Scenario
+from shopsim.scenario import Scenario
 from shopsim.simulation import Simulation
 
 log = logging.getLogger(__name__)
@@ -287,8 +287,8 @@ class ConsoleModel:
         return self._cached("traffic", self.sim.days_run, self._count_traffic)
 
     def _count_traffic(self) -> pd.DataFrame:
-        counts = traffic_by_source(self.sim.records.day_book(columns=DAY_VISITS))
-        return _columns(counts, ("date", *(s for s in SOURCES if counts[s].to_numpy().any())))
+        book = self.sim.records.day_book(columns=DAY_VISITS)
+        return traffic_by_source({c: v for c, v in book.items() if c not in DAY_VISITS or v.any()})
 
     def stock(self) -> pd.DataFrame:
         """Stock per SKU now: on hand, on order, lead time, days of cover at the last 7 days' sales
