@@ -23,16 +23,16 @@ PINNED_TABLES = ("sessions", "orders", "order_items", "daily", "pnl")
 
 #: (scenario, days, seed) -> table -> fingerprint.
 PINNED: dict[tuple[str, int, int], dict[str, str]] = {
-    ("baseline", 30, 1): {"sessions": "6c663bc51011e98d", "orders": "3c0cbb4be7a2557f",
-                          "order_items": "640b63f47c838b73", "daily": "0b43f31dbd3dfb39", "pnl": "4e6a1953f7287b8e"},
-    ("baseline", 30, 7): {"sessions": "d64cb361fccd12ea", "orders": "d014881e58346ecf",
-                          "order_items": "d4eac0d4390721ea", "daily": "ace4e6f67f905475", "pnl": "c6452fdf04b82893"},
-    ("festival_double11", 45, 1): {"sessions": "99bf797eb287cae5", "orders": "eff9af965898ce33",
-                                   "order_items": "ab4142ffbd1e2ef5", "daily": "f18402cf47968cb6",
-                                   "pnl": "8ff3f7a61c5e0ba7"},
-    ("festival_double11", 45, 7): {"sessions": "96175fd205b3e382", "orders": "1e815bde4e623bd4",
-                                   "order_items": "e5e99fef508f499a", "daily": "f70773e06b1025ad",
-                                   "pnl": "b243b9b561c77af7"},
+    ("baseline", 30, 1): {"sessions": "f257fbe40fb58295", "orders": "ffffebf016c82c33",
+                          "order_items": "7e12d05cef506e57", "daily": "b07f66704f2c5c70", "pnl": "aa3e6b8e1c539570"},
+    ("baseline", 30, 7): {"sessions": "1ee6206f40038fe1", "orders": "694668ee74752236",
+                          "order_items": "2854a761e1f2b2f0", "daily": "4a79e2adbfb44379", "pnl": "ece09d55894aa547"},
+    ("festival_double11", 45, 1): {"sessions": "876cc9fb74aefd49", "orders": "90a8a00327e2cb27",
+                                   "order_items": "0bc30a8a3c39225f", "daily": "9eed320e4b18de75",
+                                   "pnl": "274a7e0f2afcf8b0"},
+    ("festival_double11", 45, 7): {"sessions": "0fe8381e8a092f36", "orders": "d267418b702b6c97",
+                                   "order_items": "1bf9aa446bdbc528", "daily": "33ae90be6b03e56d",
+                                   "pnl": "337a052760ec985b"},
 }
 
 

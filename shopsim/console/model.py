@@ -35,7 +35,7 @@ from shopsim.console import levers
 from shopsim.errors import ShopsimError
 from shopsim.operator import OperatorView
 from shopsim.records import DAY_VISITS
-from shopsim.reports import sales_per_day, traffic_by_source
+from shopsim.reports import local_date, sales_per_day, traffic_by_source
 from shopsim.scenario import Scenario
 from shopsim.simulation import Simulation
 
@@ -272,6 +272,26 @@ class ConsoleModel:
                                       yesterday=self.yesterday(), campaign=self.view.campaign(),
                                       quality=self.view.quality_scores())
         return self._cached("checklist", self.version, build)
+
+    def service_panel(self) -> dict[str, Any]:
+        """The service panel (客服): the last day's queue by hour (inquiries, the share answered
+        before the shopper gave up, average first response in seconds, agents on duty), its
+        inquiries, 询单转化率, first response and complaints, the open refund requests and disputes."""
+        def build() -> dict[str, Any]:
+            desk = self.view.service()
+            service = self.sim.tables["service"]
+            last = service[local_date(service["ts"]) == local_date(service["ts"]).max()] if len(service) else service
+            hour = last["ts"].dt.hour
+            by_hour = pd.DataFrame({
+                "inquiries": last.groupby(hour).size(),
+                "answered_share": last.groupby(hour)["answered"].mean(),
+                "first_response_s": last.groupby(hour)["first_response_s"].mean().astype(float),
+            }).reindex(range(24)).rename_axis("hour")
+            by_hour["inquiries"] = by_hour["inquiries"].fillna(0).astype(np.int64)
+            by_hour["agents"] = desk["rota"]
+            return {"by_hour": by_hour.reset_index(), "yesterday": desk["yesterday"], "rota": desk["rota"],
+                    "open_refunds": desk["open_refunds"], "open_disputes": desk["open_disputes"]}
+        return self._cached("service", self.version, build)
 
     # -- chart data ------------------------------------------------------------------------
     def gmv_profit(self) -> pd.DataFrame:
