@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import DTypeLike
 
+from shopsim import _arrays as arrays
 from shopsim._lazy import lazy
 from shopsim.calendar import Clock
 from shopsim.scenario import DEVICES, SOURCES
@@ -242,10 +243,11 @@ class Recorder:
         for hook in self.on_close:
             hook(self)
 
-    def day_book(self, rows: slice = slice(None)) -> dict[str, np.ndarray]:
-        """Rows of the day book as arrays (all closed days by default), with each day's ``date``
-        (datetime64, the local calendar day)."""
-        book = {c: self.days.column(c, rows) for c in self.days.columns}
+    def day_book(self, rows: slice = slice(None), columns: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+        """Rows of the day book as arrays (all closed days by default; only ``columns`` if given),
+        with each day's ``date`` (datetime64, the local calendar day)."""
+        book = {c: self.days.column(c, rows) for c in (columns or self.days.columns)}
+        book["day"] = self.days.column("day", rows)
         book["date"] = (np.datetime64(self.clock.start, "D") + book["day"].astype(np.int64)).astype("datetime64[ns]")
         return book
 
@@ -298,7 +300,7 @@ class Recorder:
         if len(customers) and customers.max() >= len(seen):
             size = max(int(customers.max()) + 1, 2 * len(seen))
             seen = self._seen[who] = np.concatenate([seen, np.zeros(size - len(seen), dtype=bool)])
-        new = np.unique(customers[~seen[customers]])
+        new = arrays.unique(customers[~seen[customers]])
         seen[new] = True
         return len(new)
 
@@ -529,7 +531,7 @@ def _rows_of(keys: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 def _distinct(values: np.ndarray) -> int:
     """How many different values (e.g. customers) an array holds."""
-    return int(len(np.unique(values)))
+    return arrays.count_distinct(values)
 
 
 def _ids(codes: np.ndarray, ids: list[str]) -> pd.arrays.StringArray:

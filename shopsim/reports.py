@@ -253,11 +253,12 @@ def _service_columns(days: Mapping[str, Any]) -> dict[str, Any]:
 
 def traffic_by_source(days: Mapping[str, Any]) -> pd.DataFrame:
     """Visits (sessions) per traffic source and day, from the day book: ``date`` and one column
-    per source of :data:`shopsim.scenario.SOURCES`."""
+    per source of :data:`shopsim.scenario.SOURCES` whose visits column ``days`` holds (in that
+    order)."""
     from shopsim.records import DAY_VISITS
 
     return pd.DataFrame({"date": days["date"], **{c.removeprefix("visits_"): np.asarray(days[c], dtype=np.int64)
-                                                  for c in DAY_VISITS}})
+                                                  for c in DAY_VISITS if c in days}})
 
 
 def sales_per_day(inventory: pd.DataFrame, days: int) -> dict[str, float]:

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
+from collections.abc import Sequence
 
 import numpy as np
 
+from shopsim import _arrays as arrays
 from shopsim.scenario import Reviews as ReviewSettings
 
 NEGATIVE_STARS = 2  # a review of this many stars or fewer is negative (差评)
@@ -131,7 +133,7 @@ class ReviewBook:
                 continue
             hour = chunk["ts"] // 3600
             order = np.argsort(hour, kind="stable")
-            hours, starts = np.unique(hour[order], return_index=True)
+            hours, starts = arrays.runs(hour[order])
             for h, part in zip(hours.tolist(), np.split(order, starts[1:]), strict=True):
                 if h not in self._by_hour:
                     self._by_hour[h] = []
@@ -148,24 +150,25 @@ class ReviewBook:
             chunks += self._by_hour.pop(heapq.heappop(self._hours))
         if not chunks:
             return np.empty(0, int), np.empty(0, int)
-        pool = {k: np.concatenate([p[k] for p in chunks]) for k in chunks[0]}
+        pool = chunks[0] if len(chunks) == 1 else {k: np.concatenate([p[k] for p in chunks]) for k in chunks[0]}
         due = pool["ts"] < now
         if not due.all():  # the rest of an hour that is only partly over
             self._by_hour[now // 3600] = [{k: v[~due] for k, v in pool.items()}]
             heapq.heappush(self._hours, now // 3600)
-        order = np.argsort(pool["ts"][due], kind="stable")
-        out = {k: v[due][order] for k, v in pool.items()}
+            pool = {k: v[due] for k, v in pool.items()}
+        order = np.argsort(pool["ts"], kind="stable")
+        out = {k: v[order] for k, v in pool.items()}
         self.published_dsr.append(out["dsr"])
-        for i in range(len(out["ts"])):
-            stars = int(out["rating"][i])
-            self.ts.append(int(out["ts"][i]))
-            self.order_id.append(int(out["order_id"][i]))
-            self.offer.append(int(out["offer"][i]))
-            self.rating.append(stars)
-            self.tags.append(_tags(stars, bool(out["late"][i]), bool(out["overpriced"][i]), out["pick"][i],
-                                   int(out["reason"][i])))
-            self.replied.append(False)
-            self.recent[int(out["offer"][i])].append(len(self.ts) - 1)
+        first, offers, stars = len(self.ts), out["offer"].tolist(), out["rating"].tolist()
+        self.ts += out["ts"].tolist()
+        self.order_id += out["order_id"].tolist()
+        self.offer += offers
+        self.rating += stars
+        self.tags += [_tags(*review) for review in zip(stars, out["late"].tolist(), out["overpriced"].tolist(),
+                                                       out["pick"].tolist(), out["reason"].tolist(), strict=True)]
+        self.replied += [False] * len(offers)
+        for i, o in enumerate(offers, start=first):
+            self.recent[o].append(i)
         return out["offer"], out["rating"]
 
     def take_dsr(self) -> np.ndarray:
@@ -191,7 +194,7 @@ class ReviewBook:
         return open_, answered
 
 
-def _tags(stars: int, late: bool, overpriced: bool, pick: np.ndarray, reason: int = -1) -> str:
+def _tags(stars: int, late: bool, overpriced: bool, pick: Sequence[float], reason: int = -1) -> str:
     """One or two tags that fit the stars, the return's reason first ('runs small' ...), and
     'slow delivery' when it was late."""
     pool = _POSITIVE_TAGS if stars >= 4 else _NEGATIVE_TAGS

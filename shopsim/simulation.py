@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import simpy
 
+from shopsim import _arrays as arrays
 from shopsim import search, timeline
 from shopsim._lazy import lazy
 from shopsim.ads import AUDIENCES, Ads
@@ -521,7 +522,7 @@ class Simulation(Levers):
         who = d.customer[paying][again]
         cdf = np.cumsum(self.catalog.landing_share())
         lands = np.minimum(np.searchsorted(cdf, u[2][again] * cdf[-1], side="right"), len(cdf) - 1)
-        for h in np.unique(later):
+        for h in arrays.unique(later):
             ids, offers = self._second_visits.get(int(h), (who[:0], lands[:0]))
             self._second_visits[int(h)] = (np.concatenate([ids, who[later == h]]),
                                            np.concatenate([offers, lands[later == h]]))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections import Counter
 from typing import Any
 
 import pandas as pd
@@ -145,17 +146,18 @@ def check_stock(stock: pd.DataFrame) -> Check:
     ``stock`` is the console's stock chart data (sku, on_hand, on_order, lead_time_days,
     days_of_cover, stockout_hours)."""
     q = ("Stock (库存)", "Anything sold out or running low?")
-    out = stock[(stock["on_hand"] == 0) | (stock["stockout_hours"] > 0)]
-    low = stock[(stock["on_hand"] > 0) & (stock["stockout_hours"] == 0) & (stock["on_order"] == 0)
-                & (stock["days_of_cover"] < stock["lead_time_days"])]
+    rows = list(zip(*(stock[c].tolist() for c in ("sku", "on_hand", "on_order", "lead_time_days", "days_of_cover",
+                                                  "stockout_hours")), strict=True))
+    out = [(sku, on_hand, hours) for sku, on_hand, _, _, _, hours in rows if on_hand == 0 or hours > 0]
+    low = [(sku, cover, lead) for sku, on_hand, on_order, lead, cover, hours in rows
+           if on_hand > 0 and hours == 0 and on_order == 0 and cover < lead]
     parts = []
-    if len(out):
+    if out:
         parts.append("sold out: " + ", ".join(
-            f"{r.sku} ({'none left' if r.on_hand == 0 else f'{r.stockout_hours:g} h yesterday'})"
-            for r in out.itertuples()))
-    if len(low):
+            f"{sku} ({'none left' if on_hand == 0 else f'{hours:g} h yesterday'})" for sku, on_hand, hours in out))
+    if low:
         parts.append("running low: " + ", ".join(
-            f"{r.sku} ({r.days_of_cover:.0f} days left, lead time {r.lead_time_days} days)" for r in low.itertuples()))
+            f"{sku} ({cover:.0f} days left, lead time {lead} days)" for sku, cover, lead in low))
     if parts:
         answer = "; ".join(parts)
         return Check(*q, "alert", f"{answer[:1].upper()}{answer[1:]}. Reorder before it costs rank.", "Products")
@@ -166,13 +168,13 @@ def check_stock(stock: pd.DataFrame) -> Check:
 def check_reviews(reviews: pd.DataFrame, window: pd.DataFrame) -> Check:
     """Reviews: new bad reviews (差评) to answer?"""
     q = ("Reviews (评价)", "New bad reviews to answer?")
-    waiting = reviews[(reviews["rating"] <= NEGATIVE_STARS) & ~reviews["replied"]]
-    new = int((window["kind"] == "negative_review").sum())
-    if len(waiting):
-        by_sku = waiting["sku"].astype(str).value_counts(sort=False)
+    waiting = (reviews["rating"].to_numpy() <= NEGATIVE_STARS) & ~reviews["replied"].to_numpy(dtype=bool)
+    new = int((window["kind"].to_numpy() == "negative_review").sum())
+    if waiting.any():
+        by_sku = Counter(str(sku) for sku in reviews["sku"].to_numpy()[waiting])  # in order of appearance
         listed = ", ".join(f"{sku} ({n})" for sku, n in by_sku.items())
         fresh = f"{new} new; " if new else ""
-        return Check(*q, "alert", f"{len(waiting)} unanswered ({fresh}{listed}). Answer them: an unanswered "
+        return Check(*q, "alert", f"{int(waiting.sum())} unanswered ({fresh}{listed}). Answer them: an unanswered "
                      "差评 on the page costs conversion.", "Customers")
     return Check(*q, "ok", "None waiting for an answer.", "Customers")
 

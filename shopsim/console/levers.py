@@ -19,6 +19,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
+
 from shopsim.ads import AUDIENCES, PREMIUM_AUDIENCES
 from shopsim.customers import SEGMENTS
 from shopsim.errors import ActionError
@@ -87,17 +89,30 @@ def _festivals(sim: Any) -> tuple[tuple[str, str], ...]:
 def open_reviews(sim: Any) -> Any:
     """Published reviews not yet answered, negative ones (差评) first, newest first."""
     reviews = sim.tables["reviews"]
-    waiting = reviews[~reviews["replied"]]
-    order = (waiting["rating"] > NEGATIVE_STARS).astype(int) * 10**12 - waiting["review_id"]
-    return waiting.loc[order.sort_values(kind="stable").index]
+    return reviews.iloc[_open_rows(reviews)]
+
+
+def _open_rows(reviews: Any) -> np.ndarray:
+    """Row positions of the unanswered reviews in a ``reviews`` table, negative ones first, newest first."""
+    rows = np.flatnonzero(~reviews["replied"].to_numpy(dtype=bool))
+    later = (reviews["rating"].to_numpy()[rows] > NEGATIVE_STARS).astype(np.int64)
+    return rows[np.argsort(later * 10**12 - reviews["review_id"].to_numpy()[rows], kind="stable")]
 
 
 def _reviews(sim: Any) -> tuple[tuple[str, Any], ...]:
-    waiting = open_reviews(sim).head(200)
-    if waiting.empty:
+    reviews = sim.tables["reviews"]
+    rows = _open_rows(reviews)[:200]
+    if not len(rows):
         return (("no unanswered reviews", NOT_GIVEN),)
-    return tuple((f"#{r.review_id} {r.sku} {r.rating}★ {r.ts:%m-%d}: {r.tags}", int(r.review_id))
-                 for r in waiting.itertuples())
+    ids = reviews["review_id"].to_numpy()[rows]
+    seconds = np.array([sim.reviews.ts[i - 1] for i in ids.tolist()], dtype=np.int64)  # the book behind the table
+    days = np.datetime64(sim.clock.start, "D") + seconds // 86_400
+    month_day = [d[5:] for d in np.datetime_as_string(days, unit="D").tolist()]
+    sku = reviews["sku"]
+    names = np.asarray(sku.cat.categories, dtype=object)[sku.cat.codes.to_numpy()[rows]]
+    return tuple((f"#{rid} {name} {stars}★ {when}: {tags}", rid) for rid, name, stars, when, tags
+                 in zip(ids.tolist(), names.tolist(), reviews["rating"].to_numpy()[rows].tolist(), month_day,
+                        reviews["tags"].array[rows].tolist(), strict=True))
 
 
 def _named(codes: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
