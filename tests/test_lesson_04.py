@@ -102,15 +102,19 @@ def test_tees_and_linen_head_into_their_season_and_holding_costs_less_than_a_cle
     assert tees[6] > tees[3] and summer[6] > summer[3] > summer[2]  # rising from April to July
     assert winter[3] < winter[2]
     denim = next(s for s in shopsim.load_scenario(CRISIS).skus if s.sku == "SHIRT-DENIM")
-    holding_for_its_cover = sc.shop.holding_cost_rate * denim.cost * 95  # "about 4.4 yuan a unit"
-    assert holding_for_its_cover < 5 < 20 < 0.2 * denim.price  # against a 20 % discount of 20-30 yuan
+    holding_for_three_months = sc.shop.holding_cost_rate * denim.cost * 90  # "about 4 yuan a unit"
+    assert holding_for_three_months < 5 < 20 < 0.2 * denim.price  # against a 20 % discount of 20-30 yuan
 
 
-def test_the_denim_shirt_is_the_slowest_product_of_the_do_nothing_month(crisis):
+def test_the_slowest_product_of_the_do_nothing_month_sells_out_within_months_and_is_dear_to_discount(crisis):
+    # Exercise 6's option a: the top of the days-of-cover table (denim on main, flannel with customer service)
     inv = crisis["inventory"]
     stock = inv.groupby("sku", observed=True).agg(sold=("sold", "sum"), left=("on_hand_end", "last"))
     cover = stock["left"] / (stock["sold"] / 30)
-    assert cover.idxmax() == "SHIRT-DENIM" and 70 <= cover.max() <= 110  # Exercise 6's option a, "95 days"
+    top = next(s for s in shopsim.load_scenario(CRISIS).skus if s.sku == cover.idxmax())
+    assert top.sku not in (HERO, "SHIRT-LINEN") and 30 <= cover.max() <= 120  # a and b, d are other products
+    holding = shopsim.load_scenario(CRISIS).shop.holding_cost_rate * top.cost * cover.max()
+    assert holding < 6 and 0.2 * top.price >= 25  # "a few yuan a unit against 25-35 yuan off"
 
 
 def _share(plan, scenario, reference) -> float:
@@ -140,8 +144,8 @@ def test_the_summer_decision_needs_the_coming_seasons_demand():
     # March's demand with the 14-day lead time captures 0.46-0.62, June's with a 7-day lead time 0.34-0.45
     ref = decisions.evaluate_plan(SUMMER_REFERENCE, SUMMER, GRADING, reference=SUMMER_REFERENCE, objective=OBJECTIVE)
     assert (ref.table["reference"] - ref.table["nothing"] > 25_000).all()
-    assert 0.3 <= _share(SPRING_RULE, SUMMER, SUMMER_REFERENCE) < 0.65, "one point of three (bars 0.2, 0.65, 0.85)"
+    assert 0.3 <= _share(SPRING_RULE, SUMMER, SUMMER_REFERENCE) < 0.65, "one point of three (bars 0.2, 0.65, 0.8)"
     no_safety = [{"rule": "reorder_point", "sku": HERO, "reorder_point": 2680, "order_qty": 2500}]
-    assert _share(no_safety, SUMMER, SUMMER_REFERENCE) >= 0.85
+    assert _share(no_safety, SUMMER, SUMMER_REFERENCE) >= 0.85  # full marks, above the 0.8 bar
     silly = [{"day": 0, "lever": "set_price", "sku": HERO, "price": 49}]
     assert _share(silly, SUMMER, SUMMER_REFERENCE) < 0
