@@ -47,6 +47,20 @@ def clock() -> float:
     return time.perf_counter()
 
 
+def status_kib(field: str) -> int:
+    """A memory figure of this process from ``/proc/self/status`` (``VmRSS``, ``VmHWM`` ...), KiB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise KeyError(field)
+
+
+def cpu_clock() -> float:
+    """CPU seconds of this process (a figure less at the mercy of other jobs on a shared machine)."""
+    return time.process_time()
+
+
 def parser(description: str) -> argparse.ArgumentParser:
     """An argument parser with the options every benchmark shares."""
     p = argparse.ArgumentParser(description=description.strip().splitlines()[0])

@@ -49,14 +49,6 @@ TARGET_BYTES = 150
 SCENARIO = "high_traffic"
 
 
-def _status_kib(field: str) -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise KeyError(field)
-
-
 def _reset_peak() -> bool:
     try:
         with open("/proc/self/clear_refs", "w") as f:
@@ -76,7 +68,7 @@ def child(days: int, seed: int, scenario: str, traced: bool) -> dict[str, float 
         import tracemalloc
 
         tracemalloc.start()
-    rss_before = _status_kib("VmRSS")
+    rss_before = c.status_kib("VmRSS")
     reset = _reset_peak()
     maxrss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = c.clock()
@@ -88,7 +80,7 @@ def child(days: int, seed: int, scenario: str, traced: bool) -> dict[str, float 
     t3 = c.clock()
     out: dict[str, float | int | str] = {
         "sessions": len(sessions), "build": t1 - t0, "run": t2 - t1, "table": t3 - t2,
-        "rss_before_kib": rss_before, "rss_after_kib": _status_kib("VmRSS"),
+        "rss_before_kib": rss_before, "rss_after_kib": c.status_kib("VmRSS"),
         "table_bytes": int(sessions.memory_usage(deep=True).sum()),
     }
     if traced:
@@ -97,7 +89,7 @@ def child(days: int, seed: int, scenario: str, traced: bool) -> dict[str, float 
         out["traced_peak"] = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     if reset:
-        out["peak_kib"], out["peak_method"] = _status_kib("VmHWM"), "VmHWM after clear_refs"
+        out["peak_kib"], out["peak_method"] = c.status_kib("VmHWM"), "VmHWM after clear_refs"
     else:
         out["peak_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         out["peak_method"] = f"ru_maxrss (no clear_refs; ru_maxrss before the run was {maxrss_before} KiB)"

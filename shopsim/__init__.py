@@ -19,7 +19,8 @@ Quick start::
     sim.run(days=7)
 """
 
-from shopsim import datasets
+from typing import Any
+
 from shopsim.errors import ActionError, ScenarioError, ShopsimError
 from shopsim.scenario import Scenario, bundled, load_scenario
 from shopsim.simulation import TABLES, Simulation, simulate
@@ -37,3 +38,12 @@ __all__ = [
     "simulate",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """``shopsim.datasets`` is imported on first use (it needs pandas, which a run alone does not)."""
+    if name == "datasets":
+        import importlib
+
+        return importlib.import_module("shopsim.datasets")
+    raise AttributeError(f"module 'shopsim' has no attribute {name!r}")

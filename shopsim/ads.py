@@ -368,7 +368,7 @@ class Ads:
         paid_group = d.group - g.n_organic
         is_paid = (paid_group >= 0) & (paid_group < g.n_ads)
         impressions = rng.poisson(a.impressions[hour] * weight).astype(float)
-        search = np.flatnonzero(is_paid & (a.channel[np.clip(paid_group, 0, len(a.channel) - 1)] == 0))
+        search = np.flatnonzero(is_paid & (a.channel[np.minimum(np.maximum(paid_group, 0), len(a.channel) - 1)] == 0))
         if len(search):
             cost = np.cumsum(price[paid_group[search]])
             over = cost > self.campaign.search_budget - self.spent_search + 1e-9

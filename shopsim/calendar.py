@@ -8,9 +8,16 @@ day-of-week traffic shapes of Chinese mobile shopping.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+from shopsim._lazy import lazy
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy("pandas")
 
 TIMEZONE = "Asia/Shanghai"
 HOURS_PER_DAY = 24
@@ -96,7 +103,11 @@ class Clock:
 
     def day_of(self, when: dt.date | str) -> int:
         """The simulated day index of a date (may be negative or past the end)."""
-        return (pd.Timestamp(when).date() - self.start).days
+        if isinstance(when, str):
+            when = dt.date.fromisoformat(when.strip()[:10])
+        elif isinstance(when, dt.datetime):
+            when = when.date()
+        return (when - self.start).days
 
     def weekday(self, day: int) -> int:
         """Day of week of simulated day ``day``, Monday = 0."""

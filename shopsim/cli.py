@@ -8,19 +8,26 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import re
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
-import pandas as pd
+import numpy as np
 
 from shopsim import reports
 from shopsim.errors import ScenarioError, ShopsimError
+from shopsim.export import TableFiles
 from shopsim.scenario import bundled, load_scenario
 from shopsim.simulation import TABLES, Simulation
 
-_PROGRESS_FROM_DAYS = 60
+#: A run expected to take longer than this (seconds) shows a progress bar on stderr.
+_PROGRESS_FROM_SECONDS = 2.0
+#: The commands of this module; any other needs the plug-ins (grading, console, sweep) loaded.
+_CORE_COMMANDS = ("scenarios", "validate", "run", "dataset")
 
 
 def _scenarios(args: argparse.Namespace) -> int:
@@ -42,41 +49,54 @@ def _run(args: argparse.Namespace) -> int:
     if args.out is not None:
         _check_out(Path(args.out), args.force)
     sim = Simulation(sc, seed=args.seed)
+    files = TableFiles(sim, Path(args.out), args.format) if args.out is not None else None
     _run_with_progress(sim, days)
-    tables = sim.tables
-    if args.out is not None:
-        _write(tables, Path(args.out), args.format)
-    daily = tables["daily"]
+    if files is not None:
+        files.finish()
+    book = sim.records.day_book()
+    pnl = reports.pnl_columns(book, sc.shop, sc.returns.insurance_premium)
+    daily = reports.daily_columns(book, pnl)
     print(f"scenario {sc.name}, seed {args.seed}, {days} days from {sc.start}\n")
     print("Daily report (日报)")
     print(_daily_text(daily))
     print()
-    print(reports.summary(daily, tables["pnl"], tables["sessions"], tables["orders"]))
+    print(reports.summary(daily, pnl, *sim.records.run_people()))
     if args.out is not None:
         print(f"\ntables written to {args.out}/ ({args.format}): {', '.join(TABLES)}")
     return 0
 
 
 def _run_with_progress(sim: Simulation, days: int) -> None:
-    if days < _PROGRESS_FROM_DAYS:
-        sim.run(days)
-        return
-    from tqdm import tqdm
-
-    with tqdm(total=days, unit="day", desc="simulating", file=sys.stderr, leave=False) as bar:
-        for _ in range(days):
-            sim.run(1)
+    """Run day by day; once the run looks longer than ``_PROGRESS_FROM_SECONDS``, show a tqdm bar."""
+    started, bar = time.perf_counter(), None
+    for done in range(1, days + 1):
+        sim.run(1)
+        if bar is not None:
             bar.update(1)
+        elif done < days and (time.perf_counter() - started) * days / done > _PROGRESS_FROM_SECONDS:
+            from tqdm import tqdm
+
+            bar = tqdm(total=days, initial=done, unit="day", desc="simulating", file=sys.stderr, leave=False)
+    if bar is not None:
+        bar.close()
 
 
-def _daily_text(daily: pd.DataFrame) -> str:
-    view = daily[["date", "uv", "pv", "orders", "gmv", "conversion_rate", "aov", "bounce_rate", "net_profit"]].copy()
-    view["date"] = view["date"].dt.strftime("%Y-%m-%d")
-    for c in ("conversion_rate", "bounce_rate"):
-        view[c] = view[c].map(lambda v: f"{v:.2%}" if pd.notna(v) else "-")
-    for c in ("gmv", "aov", "net_profit"):
-        view[c] = view[c].map(lambda v: f"{v:,.0f}" if pd.notna(v) else "-")
-    return view.to_string(index=False)
+def _daily_text(daily: Mapping[str, Any]) -> str:
+    """The daily report's main columns as a right-aligned text table (one line per day)."""
+    def money(v: float) -> str:
+        return "-" if math.isnan(v) else f"{v:,.0f}"
+
+    def share(v: float) -> str:
+        return "-" if math.isnan(v) else f"{v:.2%}"
+
+    formats = {"uv": str, "pv": str, "orders": str, "gmv": money, "conversion_rate": share, "aov": money,
+               "bounce_rate": share, "net_profit": money}
+    shown = {"date": [str(d) for d in np.asarray(daily["date"]).astype("datetime64[D]")]}
+    shown.update({c: [how(v.item()) for v in np.asarray(daily[c])] for c, how in formats.items()})
+    widths = {c: max(len(c), *(len(v) for v in values)) for c, values in shown.items()}
+    lines = [" ".join(c.rjust(widths[c]) for c in shown)]
+    lines += [" ".join(shown[c][i].rjust(widths[c]) for c in shown) for i in range(len(shown["date"]))]
+    return "\n".join(lines)
 
 
 def _check_out(out: Path, force: bool) -> None:
@@ -86,19 +106,6 @@ def _check_out(out: Path, force: bool) -> None:
     if out.is_dir() and any(out.iterdir()) and not force:
         raise ShopsimError(f"--out {out} is not empty; choose a new folder, or add --force to replace "
                            "the table files in it")
-
-
-def _write(tables: object, out: Path, fmt: str) -> None:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        for name in TABLES:
-            frame = tables[name]  # type: ignore[index]
-            if fmt == "csv":
-                frame.to_csv(out / f"{name}.csv", index=False)
-            else:
-                frame.to_parquet(out / f"{name}.parquet", index=False)
-    except OSError as exc:
-        raise ShopsimError(f"cannot write tables to {out}: {exc.strerror or exc}") from None
 
 
 def non_negative(text: str) -> int:
@@ -160,8 +167,9 @@ def project_folder(root: str | None, sub: str, command: str) -> Path:
     return folder
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``shopsim`` command."""
+def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
+    """The argument parser of the ``shopsim`` command (``plugins``: with the grading, console
+    and sweep commands)."""
     parser = argparse.ArgumentParser(prog="shopsim", description="Simulate an online shop and its market.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -187,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root", help="project folder holding datasets/ (default: the current folder; "
                                   "build writes there, never into the installed package)")
     p.set_defaults(func=_dataset)
-    for plugin in _plugins():
+    for plugin in _plugins() if plugins else ():
         plugin(sub)
     return parser
 
@@ -213,7 +221,9 @@ def _plugins() -> list:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``shopsim`` console script; returns the exit code."""
     with printable_output():
-        parser = build_parser()
+        given = sys.argv[1:] if argv is None else argv
+        command = next((a for a in given if not a.startswith("-")), None)
+        parser = build_parser(plugins=command not in _CORE_COMMANDS)  # the plug-ins import a lot
         args = parser.parse_args(argv)
         return _dispatch(args)
 

@@ -7,9 +7,14 @@ can read and do. These are the yardsticks a trainee's capstone policy is compare
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from shopsim.operator import OperatorView
+from shopsim.reports import sales_per_day
 from shopsim.reviews import NEGATIVE_STARS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Days of sales the rule-based operator looks back at to estimate demand.
 LOOKBACK_DAYS = 7
@@ -25,6 +30,10 @@ START_BID, BID_STEP, TOP_BID = 0.8, 0.15, 3.0
 AD_KEYWORDS, AD_BUDGET_SHARE = 3, 0.05
 #: Festivals: enrol this many days before the main day, at the platform's minimum discount.
 ENROL_DAYS_BEFORE = 20
+#: Customer service: minutes an agent spends on a chat, chats open at once, the share of the
+#: agents' time the rota plans to fill (shoppers wait little, so queues must stay short), and the fewest
+#: inquiries an hour worth an agent.
+CHAT_MINUTES, CHATS_PER_AGENT, TARGET_LOAD, MIN_INQUIRIES = 6.0, 3, 0.3, 2.0
 
 
 def do_nothing(view: OperatorView) -> None:
@@ -42,22 +51,25 @@ def rule_based(view: OperatorView) -> None:
     morning a keyword's bid rises 15 % if its last three days' ROAS beat 1.2 x the target
     (4) and falls 15 % if it missed the target.
     Festivals: enrols 20 days ahead at the platform's minimum discount.
+    Customer service: each week, staffs every hour of the day by the last week's inquiries in it
+    (agents enough to keep them under a third busy, none below two inquiries an hour), so the evening
+    peak gets its agents; on the first morning, before there is data, the evening (19:00-23:59)
+    gets the day shift's strength.
     """
     _keep_stock(view)
     _answer_negative_reviews(view)
     _steer_ads(view)
     _join_festivals(view)
+    _staff_service(view)
 
 
 def _keep_stock(view: OperatorView) -> None:
-    inventory = view.tables["inventory"]
-    if inventory.empty:
+    per_day = sales_per_day(view.tables["inventory"], LOOKBACK_DAYS)
+    if not per_day:
         return
-    recent = inventory[inventory["date"] > inventory["date"].max() - _days(LOOKBACK_DAYS)]
-    per_day = recent.groupby("sku", observed=True)["sold"].mean()
     stock, on_order, lead = view.stock(), view.on_order(), view.lead_times()
     for sku in view.skus:
-        rate = float(per_day.get(sku, 0.0))
+        rate = per_day.get(sku, 0.0)
         if rate <= 0:
             continue
         if stock[sku] + on_order[sku] < rate * (lead[sku] + SAFETY_DAYS):
@@ -66,32 +78,43 @@ def _keep_stock(view: OperatorView) -> None:
 
 def _answer_negative_reviews(view: OperatorView) -> None:
     reviews = view.tables["reviews"]
-    waiting = reviews[(reviews["rating"] <= NEGATIVE_STARS) & ~reviews["replied"]]
-    for review_id in waiting["review_id"]:
+    waiting = (reviews["rating"].to_numpy() <= NEGATIVE_STARS) & ~reviews["replied"].to_numpy()
+    for review_id in reviews["review_id"].to_numpy()[waiting]:
         view.reply_to_review(int(review_id))
 
 
 def _steer_ads(view: OperatorView) -> None:
-    daily = view.tables["daily"]
-    gmv = float(daily["gmv"].tail(LOOKBACK_DAYS).mean()) if len(daily) else 0.0
     if view.day == 0:
         for word in sorted(view.keywords(), key=view.keywords().get, reverse=True)[:AD_KEYWORDS]:
             view.set_keyword_bid(word, START_BID)
     if view.day % LOOKBACK_DAYS == 0:
+        daily = view.tables["daily"]
+        gmv = float(daily["gmv"].tail(LOOKBACK_DAYS).mean()) if len(daily) else 0.0
         view.set_ad_budget(max(100.0, round(AD_BUDGET_SHARE * gmv)))
-    ads = view.tables["ads"]
-    recent = ads[(ads["channel"] == "paid_search") & (ads["ts"] >= ads["ts"].max() - _days(3))] if len(ads) else ads
-    if recent.empty:
-        return
-    by_word = recent.groupby("keyword", observed=True)[["spend", "revenue"]].sum()
+    recent = _last_days_of_search_ads(view.tables["ads"], 3)
     for word, bid in view.keyword_bids().items():
-        if word not in by_word.index or by_word.loc[word, "spend"] <= 0:
+        spend, revenue = recent.get(word, (0.0, 0.0))
+        if spend <= 0:
             continue
-        roas = by_word.loc[word, "revenue"] / by_word.loc[word, "spend"]
+        roas = revenue / spend
         if roas > 1.2 * TARGET_ROAS:
             view.set_keyword_bid(word, min(TOP_BID, round(bid * (1 + BID_STEP), 2)))
         elif roas < TARGET_ROAS:
             view.set_keyword_bid(word, max(0.1, round(bid * (1 - BID_STEP), 2)))
+
+
+def _last_days_of_search_ads(ads: pd.DataFrame, days: int) -> dict[str, tuple[float, float]]:
+    """Paid-search spend and ad revenue (yuan) per keyword over the last ``days`` days of the ads table."""
+    if ads.empty:
+        return {}
+    when = ads["ts"].astype("int64").to_numpy()
+    channel, keyword = ads["channel"], ads["keyword"]
+    recent = (channel.cat.codes.to_numpy() == channel.cat.categories.get_loc("paid_search")) & (
+        when >= when.max() - days * 86_400 * 10**9)
+    code = keyword.cat.codes.to_numpy()[recent]
+    spend, revenue = ads["spend"].to_numpy()[recent], ads["revenue"].to_numpy()[recent]
+    return {word: (math.fsum(spend[code == k]), math.fsum(revenue[code == k]))
+            for k, word in enumerate(keyword.cat.categories) if (code == k).any()}
 
 
 def _join_festivals(view: OperatorView) -> None:
@@ -99,6 +122,23 @@ def _join_festivals(view: OperatorView) -> None:
         days_to_go = (fest["main_day"] - view.date).days
         if not fest["enrolled"] and 0 <= days_to_go <= ENROL_DAYS_BEFORE:
             view.enrol_festival(fest["name"], fest["min_discount"])
+
+
+def _staff_service(view: OperatorView) -> None:
+    if view.day % LOOKBACK_DAYS:
+        return
+    service = view.tables["service"]
+    rota = view.service()["rota"]
+    if service.empty:
+        day_shift = max(rota)
+        view.set_service([max(a, day_shift) if h >= 19 else a for h, a in enumerate(rota)])
+        return
+    recent = service[service["ts"] > service["ts"].max() - _days(LOOKBACK_DAYS)]
+    days = max(1, recent["ts"].dt.normalize().nunique())
+    per_hour = recent.groupby(recent["ts"].dt.hour).size().reindex(range(24), fill_value=0) / days
+    agents = [0 if n < MIN_INQUIRIES else math.ceil(n * CHAT_MINUTES / (60 * CHATS_PER_AGENT * TARGET_LOAD))
+              for n in per_hour]
+    view.set_service(agents)
 
 
 def _days(n: int):

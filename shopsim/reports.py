@@ -13,10 +13,18 @@ Lessons, the console and grading all call these, so each KPI means one thing eve
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from shopsim._lazy import lazy
 from shopsim.scenario import Shop
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy("pandas")
 
 #: P&L cost lines that vary with the business, in the order they are subtracted (all in yuan);
 #: revenue + returned_cogs - these = contribution.
@@ -24,8 +32,9 @@ VARIABLE_COSTS = ("refunds", "cogs", "ad_spend_search", "ad_spend_display", "aff
                   "affiliate_service_fee", "platform_fee", "payment_fee", "shipping", "packaging",
                   "return_shipping", "return_insurance", "promotion_cost", "crm_cost", "holding_cost",
                   "listing_cost", "write_offs")
-#: The shop's fixed costs per day (scenario ``shop.fixed_costs``): contribution - these = net profit.
-FIXED_COSTS = ("staff", "rent", "software")
+#: The shop's fixed costs per day (scenario ``shop.fixed_costs``, and the customer-service agents
+#: on the rota): contribution - these = net profit.
+FIXED_COSTS = ("staff", "customer_service", "rent", "software")
 #: Every P&L cost line.
 COST_LINES = VARIABLE_COSTS + FIXED_COSTS
 
@@ -70,6 +79,11 @@ def refund_rate(refunded, gmv):
     return _ratio(refunded, gmv)
 
 
+def inquiry_conversion_rate(ordered_inquiries, inquiries):
+    """Inquiry conversion (询单转化率) = inquiries whose shopper paid in that session / inquiries."""
+    return _ratio(ordered_inquiries, inquiries)
+
+
 def bounce_rate(bounced_sessions, sessions):
     """Bounce rate (跳失率) = one-page sessions / sessions."""
     return _ratio(bounced_sessions, sessions)
@@ -96,47 +110,43 @@ def local_date(ts: pd.Series) -> pd.Series:
     return ts.dt.tz_localize(None).dt.normalize()
 
 
-def pnl(orders: pd.DataFrame, order_items: pd.DataFrame, costs: pd.DataFrame, ads: pd.DataFrame,
-        shop: Shop, dates: pd.DatetimeIndex, refunds: pd.DataFrame, insurance_premium: float) -> pd.DataFrame:
+def pnl(days: Mapping[str, Any], shop: Shop, insurance_premium: float) -> pd.DataFrame:
+    """Profit and loss per day (the ``pnl`` table); see :func:`pnl_columns`."""
+    return pd.DataFrame(pnl_columns(days, shop, insurance_premium))
+
+
+def pnl_columns(days: Mapping[str, Any], shop: Shop, insurance_premium: float) -> dict[str, Any]:
     """Profit and loss per day: every yuan from orders, refunds, ads and booked costs.
 
-    Each line is booked on the day it falls: sales on the day paid, refunds (and the cost of
-    the goods that came back, ``returned_cogs``, a credit) on the day refunded, fixed costs
-    every day. revenue is what buyers paid after discounts; contribution = revenue +
-    returned_cogs - every variable cost; net_profit = contribution - staff, rent, software.
+    ``days`` is the day book (one row per closed day: ``date`` and the aggregates of
+    :data:`shopsim.records.DAY_COUNTS`, ``DAY_AMOUNTS`` and ``BOOKED_COSTS``, as columns of
+    a frame or arrays of a mapping). Each line is booked on the day it falls: sales on the day
+    paid, refunds (and the cost of the goods that came back, ``returned_cogs``, a credit) on
+    the day refunded, fixed costs every day. revenue is what buyers paid after discounts;
+    contribution = revenue + returned_cogs - every variable cost; net_profit = contribution -
+    staff, rent, software. Yuan, rounded to fen.
     """
-    out = pd.DataFrame(index=pd.DatetimeIndex(dates, name="date"))
-    day = local_date(orders["ts"])
-    by_day = orders.groupby(day)
-    out["gross_sales"] = by_day["gross_amount"].sum()
-    out["discounts"] = by_day["discount_amount"].sum()
-    out["revenue"] = by_day["paid_amount"].sum()
-    lines = order_items.merge(orders[["order_id", "ts"]], on="order_id", how="left")
-    out["cogs"] = (lines["qty"] * lines["unit_cost"]).groupby(local_date(lines["ts"])).sum()
-    spend = ads.groupby([local_date(ads["ts"]), "channel"], observed=True)["spend"].sum().unstack()
-    for channel, column in (("paid_search", "ad_spend_search"), ("display", "ad_spend_display"),
-                            ("affiliate", "affiliate_commission")):
-        out[column] = spend.get(channel, 0.0)
-    out["affiliate_service_fee"] = out["affiliate_commission"].fillna(0.0) * shop.affiliate_service_fee_rate
-    out["platform_fee"] = out["revenue"] * shop.platform_fee_rate
-    out["payment_fee"] = out["revenue"] * shop.payment_fee_rate
-    shop_pays = (orders["buyer_shipping"] == 0).groupby(day).sum()
-    out["shipping"] = shop_pays * shop.shipping_cost_per_order
-    out["packaging"] = by_day.size() * shop.packaging_per_order
-    refunded = refunds.groupby(local_date(refunds["completed_ts"]))
-    out["refunds"] = refunded["amount"].sum()
-    out["returned_cogs"] = refunded["goods_cost"].sum()
-    out["return_shipping"] = refunded["return_shipping"].sum()
-    out["return_insurance"] = orders["insured"].groupby(day).sum() * insurance_premium
-    booked = costs.pivot_table(index="date", columns="item", values="amount", aggfunc="sum")
-    for column in ("promotion_cost", "crm_cost", "holding_cost", "listing_cost", "write_offs", *FIXED_COSTS):
-        out[column] = booked.get(column, 0.0)
-    out = out.fillna(0.0).round(2)
-    out = out[["gross_sales", "discounts", "revenue", "returned_cogs", *VARIABLE_COSTS, *FIXED_COSTS]]
-    out.insert(len(out.columns) - len(FIXED_COSTS), "contribution",
-               (out["revenue"] + out["returned_cogs"] - out[list(VARIABLE_COSTS)].sum(axis=1)).round(2))
-    out["net_profit"] = (out["contribution"] - out[list(FIXED_COSTS)].sum(axis=1)).round(2)
-    return out.reset_index()
+    def col(name: str) -> np.ndarray:
+        return np.asarray(days[name], dtype=float)
+
+    lines = {c: col(c) for c in ("gross_sales", "discounts", "revenue", "returned_cogs", "refunds", "cogs",
+                                 "ad_spend_search", "ad_spend_display", "affiliate_commission")}
+    revenue = lines["revenue"]
+    lines.update({
+        "affiliate_service_fee": lines["affiliate_commission"] * shop.affiliate_service_fee_rate,
+        "platform_fee": revenue * shop.platform_fee_rate, "payment_fee": revenue * shop.payment_fee_rate,
+        "shipping": col("shop_shipped") * shop.shipping_cost_per_order,
+        "packaging": col("orders") * shop.packaging_per_order,
+        "return_shipping": col("return_shipping"), "return_insurance": col("insured") * insurance_premium})
+    lines.update({c: col(c) for c in ("promotion_cost", "crm_cost", "holding_cost", "listing_cost", "write_offs",
+                                      *FIXED_COSTS)})
+    out = {"date": days["date"]}
+    out.update({c: np.round(lines[c], 2) for c in ("gross_sales", "discounts", "revenue", "returned_cogs",
+                                                    *VARIABLE_COSTS)})
+    out["contribution"] = np.round(out["revenue"] + out["returned_cogs"] - _row_sum(out, VARIABLE_COSTS), 2)
+    out.update({c: np.round(lines[c], 2) for c in FIXED_COSTS})
+    out["net_profit"] = np.round(out["contribution"] - _row_sum(out, FIXED_COSTS), 2)
+    return out
 
 
 #: The columns of :func:`product_pnl`, in order (money in yuan).
@@ -169,74 +179,119 @@ def product_pnl(order_items: pd.DataFrame, ads: pd.DataFrame, refunds: pd.DataFr
     return out.round(2).reset_index()[list(PRODUCT_PNL_COLUMNS)]
 
 
-def daily_report(sessions: pd.DataFrame, orders: pd.DataFrame, order_items: pd.DataFrame,
-                 pnl_table: pd.DataFrame, ads: pd.DataFrame, dates: pd.DatetimeIndex,
-                 shop_days: pd.DataFrame) -> pd.DataFrame:
-    """The daily report (日报): one row per day of traffic, funnel, sales, refunds, customers and profit.
+def _row_sum(columns: Mapping[str, np.ndarray], names: tuple[str, ...]) -> np.ndarray:
+    """Per row, the sum of the named columns, added in order."""
+    return np.stack([columns[c] for c in names]).sum(axis=0) if names else 0.0
 
-    ``shop_days`` holds the shop's end-of-day ``followers`` and ``dsr`` (stars), by date.
-    Refunds are those completed that day (from ``pnl_table``).
+
+def daily_report(days: Mapping[str, Any], pnl_table: Mapping[str, Any]) -> pd.DataFrame:
+    """The daily report (日报, the ``daily`` table); see :func:`daily_columns`."""
+    return pd.DataFrame(daily_columns(days, pnl_table))
+
+
+def daily_columns(days: Mapping[str, Any], pnl_table: Mapping[str, Any]) -> dict[str, Any]:
+    """The daily report (日报): one row per day of traffic, funnel, sales, refunds, customers, profit
+    and customer service.
+
+    ``days`` is the day book (see :func:`pnl`): per day the visits and page views, distinct
+    visitors (``uv``), buyers and new buyers, funnel counts, orders, units and amounts, the
+    day's inquiries (those whose shopper paid, first replies and their seconds, complaints), and
+    the shop's end-of-day ``followers``, three DSR scores (``dsr_description``, ``dsr_service``,
+    ``dsr_logistics``, stars; ``dsr`` is their mean), ``dispute_rate`` and
+    ``refund_approval_hours``. ``pnl_table`` is :func:`pnl` of the same days (a frame or its
+    columns); refunds are those completed that day.
     """
-    index = pd.DatetimeIndex(dates, name="date")
-    s_day = local_date(sessions["ts"])
-    s = sessions.groupby(s_day)
-    out = pd.DataFrame(index=index)
-    out["pv"] = s["page_views"].sum()
-    out["uv"] = s["customer_id"].nunique()
-    out["sessions"] = s.size()
-    o_day = local_date(orders["ts"])
-    o = orders.groupby(o_day)
-    out["submitted_orders"] = s["order_submitted"].sum()
-    out["orders"] = o.size()
-    out["buyers"] = o["customer_id"].nunique()
-    submitters = sessions.loc[sessions["order_submitted"], "customer_id"].groupby(s_day[sessions["order_submitted"]])
-    units = order_items.groupby("order_id")["qty"].sum()
-    out["units"] = orders["order_id"].map(units).groupby(o_day).sum()
-    out["gmv"] = o["paid_amount"].sum()
-    out = out.fillna(0)
-    for c in ("pv", "uv", "sessions", "submitted_orders", "orders", "buyers", "units"):
-        out[c] = out[c].astype(np.int64)
-    bounced = s["bounced"].sum().reindex(index, fill_value=0)
-    carted = s["added_to_cart"].sum().reindex(index, fill_value=0)
-    carted_paid = (sessions["added_to_cart"] & sessions["ordered"]).groupby(s_day).sum().reindex(index, fill_value=0)
-    out["favourites"] = s["favourited"].sum().reindex(index, fill_value=0).astype(np.int64)
+    from shopsim.records import DSR_DIMENSIONS
+
+    def count(name: str) -> np.ndarray:
+        return np.asarray(days[name], dtype=np.int64)
+
+    out: dict[str, Any] = {"date": days["date"]}
+    out.update({c: count(c) for c in ("pv", "uv", "sessions", "submitted_orders", "orders", "buyers", "units")})
+    out["gmv"] = gmv = np.round(np.asarray(days["revenue"], dtype=float), 2)  # yuan, to the fen
+    out["favourites"] = count("favourites")
     out["conversion_rate"] = conversion_rate(out["buyers"], out["uv"])
-    out["order_conversion_rate"] = conversion_rate(submitters.nunique().reindex(index, fill_value=0), out["uv"])
-    out["aov"] = aov(out["gmv"], out["buyers"])
-    out["avg_order_value"] = avg_order_value(out["gmv"], out["orders"])
-    out["bounce_rate"] = bounce_rate(bounced, out["sessions"])
-    out["add_to_cart_rate"] = add_to_cart_rate(carted, out["sessions"])
-    out["cart_abandonment_rate"] = cart_abandonment_rate(carted_paid, carted)
-    p = pnl_table.set_index("date").reindex(index)
+    out["order_conversion_rate"] = conversion_rate(count("submitters"), out["uv"])
+    out["aov"] = aov(gmv, out["buyers"])
+    out["avg_order_value"] = avg_order_value(gmv, out["orders"])
+    out["bounce_rate"] = bounce_rate(count("bounced"), out["sessions"])
+    out["add_to_cart_rate"] = add_to_cart_rate(count("carted"), out["sessions"])
+    out["cart_abandonment_rate"] = cart_abandonment_rate(count("carted_paid"), count("carted"))
+    p = {c: np.asarray(pnl_table[c]) for c in ("refunds", "revenue", "cogs", "contribution", "net_profit",
+                                               "ad_spend_search", "ad_spend_display", "affiliate_commission")}
     out["refund_amount"] = p["refunds"]
-    out["refund_rate"] = refund_rate(p["refunds"], out["gmv"])
-    out["net_gmv"] = (out["gmv"] - p["refunds"]).round(2)
-    out["ad_spend"] = p[["ad_spend_search", "ad_spend_display", "affiliate_commission"]].sum(axis=1)
-    ad_revenue = ads.groupby(local_date(ads["ts"]))["revenue"].sum().reindex(index, fill_value=0.0)
-    out["roas"] = roas(ad_revenue, out["ad_spend"])
-    is_new = orders["session_id"].map(sessions.set_index("session_id")["is_new_customer"]).astype(bool)
-    new = orders.loc[is_new, "customer_id"].groupby(o_day[is_new]).nunique()
-    out["new_customers"] = new.reindex(index, fill_value=0).astype(np.int64)
+    out["refund_rate"] = refund_rate(p["refunds"], gmv)
+    out["net_gmv"] = np.round(gmv - p["refunds"], 2)
+    out["ad_spend"] = _row_sum(p, ("ad_spend_search", "ad_spend_display", "affiliate_commission"))
+    out["roas"] = roas(np.asarray(days["ad_revenue"], dtype=float), out["ad_spend"])
+    out["new_customers"] = count("new_buyers")
     out["returning_customers"] = out["buyers"] - out["new_customers"]
-    out["followers"] = shop_days["followers"]
-    out["dsr"] = shop_days["dsr"]
-    out["gross_profit"] = (p["revenue"] - p["cogs"]).round(2)
+    out["followers"] = count("followers")
+    out["dsr"] = np.asarray(days["dsr"], dtype=float)
+    out.update({c: np.asarray(days[c], dtype=float) for c in DSR_DIMENSIONS})
+    out["gross_profit"] = np.round(p["revenue"] - p["cogs"], 2)
     out["contribution"] = p["contribution"]
     out["net_profit"] = p["net_profit"]
-    return out.reset_index()
+    out.update(_service_columns(days))
+    return out
 
 
-def summary(daily: pd.DataFrame, pnl_table: pd.DataFrame, sessions: pd.DataFrame, orders: pd.DataFrame) -> str:
-    """A short text summary of a run: totals and KPIs an operator would quote, over the whole run
-    (UV and buyers count each person once, see :func:`unique_visitors`)."""
-    totals = pnl_table.drop(columns="date").sum()
-    uv, buyers = unique_visitors(sessions), paying_buyers(orders)
+def _service_columns(days: Mapping[str, Any]) -> dict[str, Any]:
+    """The day's inquiries, inquiry conversion, average first response (seconds, of the inquiries
+    an agent replied to; NaN without one), complaints, dispute rate and refund approval time
+    (hours), from the day book."""
+    out: dict[str, Any] = {"inquiries": np.asarray(days["inquiries"], dtype=np.int64)}
+    inquiries = out["inquiries"]
+    out["inquiry_conversion_rate"] = inquiry_conversion_rate(np.asarray(days["inquiries_ordered"], dtype=np.int64),
+                                                             inquiries)
+    out["first_response_s"] = np.round(_ratio(days["first_response_seconds"], days["replies"]), 1)
+    out["complaints"] = np.asarray(days["complaints"], dtype=np.int64)
+    out["dispute_rate"] = np.asarray(days["dispute_rate"], dtype=float)
+    out["refund_approval_hours"] = np.asarray(days["refund_approval_hours"], dtype=float)
+    return out
+
+
+def traffic_by_source(days: Mapping[str, Any]) -> pd.DataFrame:
+    """Visits (sessions) per traffic source and day, from the day book: ``date`` and one column
+    per source of :data:`shopsim.scenario.SOURCES`."""
+    from shopsim.records import DAY_VISITS
+
+    return pd.DataFrame({"date": days["date"], **{c.removeprefix("visits_"): np.asarray(days[c], dtype=np.int64)
+                                                  for c in DAY_VISITS}})
+
+
+def sales_per_day(inventory: pd.DataFrame, days: int) -> dict[str, float]:
+    """Units sold per day of each SKU over the last ``days`` days an ``inventory`` table covers
+    (the sell rate a reorder is planned on); SKUs without rows in those days are left out."""
+    if inventory.empty:
+        return {}
+    dates = inventory["date"].to_numpy()
+    recent = dates > dates.max() - np.timedelta64(days, "D")
+    sku = inventory["sku"]
+    code = sku.cat.codes.to_numpy()[recent]
+    size = len(sku.cat.categories)
+    sold = np.bincount(code, weights=inventory["sold"].to_numpy()[recent], minlength=size)
+    rows = np.bincount(code, minlength=size)
+    return {name: float(sold[i] / rows[i]) for i, name in enumerate(sku.cat.categories) if rows[i]}
+
+
+def summary(daily: Mapping[str, Any], pnl_table: Mapping[str, Any], uv: int, buyers: int) -> str:
+    """A short text summary of a run: totals and KPIs an operator would quote, over the whole run.
+
+    ``daily`` and ``pnl_table`` are the tables (or their columns as arrays); ``uv`` and ``buyers``
+    are the run's UV and paying buyers, each person counted once (:func:`unique_visitors`,
+    :func:`paying_buyers`, or ``Recorder.run_people``)."""
+    totals = {c: float(np.sum(np.asarray(pnl_table[c], dtype=float)))
+              for c in ("revenue", "returned_cogs", "refunds", "contribution", "net_profit", *COST_LINES)}
+    orders = int(np.sum(np.asarray(daily["orders"])))
+    bounce = np.asarray(daily["bounce_rate"], dtype=float)
+    mean_bounce = float(np.nanmean(bounce)) if np.isfinite(bounce).any() else float("nan")
     lines = [
-        f"days {len(daily)}  |  UV {uv:,}  orders {len(orders):,}  buyers {buyers:,}"
-        f"  GMV {daily['gmv'].sum():,.0f} yuan"
+        f"days {len(daily['uv'])}  |  UV {uv:,}  orders {orders:,}  buyers {buyers:,}"
+        f"  GMV {float(np.sum(daily['gmv'])):,.0f} yuan"
         f"  refunds {totals['refunds']:,.0f} yuan",
         f"conversion {float(conversion_rate(buyers, uv)):.2%}  AOV {float(aov(totals['revenue'], buyers)):.1f} yuan"
-        f" per buyer  bounce {daily['bounce_rate'].mean():.1%}",
+        f" per buyer  bounce {mean_bounce:.1%}",
         "P&L (yuan): revenue {:,.0f}  + returned_cogs {:,.0f}".format(totals["revenue"], totals["returned_cogs"])
         + "".join(f"  - {c} {totals[c]:,.0f}" for c in VARIABLE_COSTS if totals[c])
         + f"  = contribution {totals['contribution']:,.0f}"
@@ -251,19 +306,19 @@ PERIOD_COLUMNS = ("net_profit", "revenue", "gmv", "orders", "units", "uv", "buye
                   "bounce_rate", "ad_spend", "roas", "new_customers", "returning_customers")
 
 
-def period_totals(daily: pd.DataFrame, pnl_table: pd.DataFrame, ads: pd.DataFrame, sessions: pd.DataFrame,
-                  orders: pd.DataFrame) -> dict[str, float]:
+def period_totals(daily: pd.DataFrame, pnl_table: pd.DataFrame, ads: pd.DataFrame, uv: int,
+                  buyers: int) -> dict[str, float]:
     """One run's totals and KPIs over all its days (the row a sweep writes per seed).
 
-    Money in yuan; ``uv`` and ``buyers`` count each person once over the run
-    (:func:`unique_visitors`, :func:`paying_buyers`); other counts are summed over days
+    Money in yuan; ``uv`` and ``buyers`` are the run's, each person counted once
+    (:func:`unique_visitors`, :func:`paying_buyers`, or ``Recorder.run_people``); other counts are summed over days
     (``new_customers`` and ``returning_customers`` are buyer-days); rates use the one KPI
     definitions above on those totals; ``bounce_rate`` is the mean of the days'.
     """
     totals = pnl_table.drop(columns="date").sum()
     sums = {c: float(daily[c].sum()) for c in ("gmv", "orders", "units", "ad_spend", "new_customers",
                                                "returning_customers")}
-    uv, buyers = float(unique_visitors(sessions)), float(paying_buyers(orders))
+    uv, buyers = float(uv), float(buyers)
     return {
         "net_profit": float(totals["net_profit"]), "revenue": float(totals["revenue"]), "gmv": sums["gmv"],
         "orders": sums["orders"], "units": sums["units"], "uv": uv, "buyers": buyers,

@@ -142,8 +142,7 @@ def sweep_row(policy: PolicySpec | Packed | Callable[..., Any] | None, scenario:
     sim = simulate(scenario, days=days, seed=int(seed), policy=function)
     tables = sim.tables
     row = {"policy": _label(policy), "seed": int(seed), "days": int(len(tables["daily"]))}
-    row.update(reports.period_totals(tables["daily"], tables["pnl"], tables["ads"], tables["sessions"],
-                                      tables["orders"]))
+    row.update(reports.period_totals(tables["daily"], tables["pnl"], tables["ads"], *sim.records.run_people()))
     return row
 
 

@@ -69,3 +69,28 @@ def test_bad_arguments_are_one_message_and_nonzero_exit(argv, message):
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_run_and_its_report_need_neither_pandas_nor_the_plugins():
+    """``import shopsim``, a simulation and ``shopsim run`` without --out stay on numpy: pandas
+    (and the grading and console plug-ins) load only when a table or those commands are used."""
+    code = ("import sys, shopsim\n"
+            "shopsim.simulate('festival_double11', 3, seed=1)\n"
+            "from shopsim.cli import main\n"
+            "main(['run', 'baseline', '--days', '2'])\n"
+            "heavy = ('pandas', 'matplotlib', 'shopsim.grading', 'shopsim.console')\n"
+            "print(sorted(m for m in heavy if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Daily report" in done.stdout and done.stdout.strip().endswith("[]")
+
+
+def test_a_long_run_shows_a_progress_bar(monkeypatch, capsys):
+    import shopsim.cli as cli
+
+    monkeypatch.setattr(cli, "_PROGRESS_FROM_SECONDS", 0.0)  # every run counts as long
+    assert main(["run", "baseline", "--days", "3"]) == 0
+    assert "simulating" in capsys.readouterr().err
+    monkeypatch.setattr(cli, "_PROGRESS_FROM_SECONDS", 1e9)
+    assert main(["run", "baseline", "--days", "3"]) == 0
+    assert "simulating" not in capsys.readouterr().err

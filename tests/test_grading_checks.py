@@ -83,20 +83,36 @@ def test_known_mistakes_get_their_hint_and_never_the_answer():
     daily = pd.DataFrame({"pv": [300, 1900], "uv": [100, 800], "sessions": [150, 870], "orders": [12, 18],
                           "buyers": [10, 16], "units": [20, 30], "gmv": [1200.0, 1800.0],
                           "conversion_rate": [10 / 100, 16 / 800]})
-    expected = 26 / 900
-    mistakes = feedback.kpi_mistakes("conversion_rate", daily)
-    message = fails(checks.WRONG_VALUE, checks.rate, 26 / 2200, expected, name="conversion", mistakes=mistakes)
+    uv, buyers = 850, 25  # the two days' distinct visitors and buyers: 50 came on both days, 1 bought on both
+    expected = buyers / uv
+    mistakes = feedback.kpi_mistakes("conversion_rate", daily, uv=uv, buyers=buyers)
+    message = fails(checks.WRONG_VALUE, checks.rate, 25 / 2200, expected, name="conversion", mistakes=mistakes)
     assert "page views" in message
-    message = fails(checks.WRONG_VALUE, checks.rate, 30 / 900, expected, name="conversion", mistakes=mistakes)
+    message = fails(checks.WRONG_VALUE, checks.rate, 30 / 850, expected, name="conversion", mistakes=mistakes)
     assert "buyers (people), not orders" in message
     message = fails(checks.WRONG_VALUE, checks.rate, daily["conversion_rate"].mean(), expected, name="conversion",
                     mistakes=mistakes)
     assert "totals" in message
-    aov = feedback.kpi_mistakes("aov", daily)
-    message = fails(checks.WRONG_VALUE, checks.number, 3000 / 50, 3000 / 30, name="aov", mistakes=aov)
+    message = fails(checks.WRONG_VALUE, checks.rate, 26 / 900, expected, name="conversion", mistakes=mistakes)
+    assert "each person once" in message
+    aov = feedback.kpi_mistakes("aov", daily, uv=uv, buyers=buyers)
+    message = fails(checks.WRONG_VALUE, checks.number, 3000 / 50, 3000 / 25, name="aov", mistakes=aov)
     assert "per unit" in message
+    message = fails(checks.WRONG_VALUE, checks.number, 3000 / 26, 3000 / 25, name="aov", mistakes=aov)
+    assert "each person once" in message
     for text in (str(expected), f"{expected:.4f}", f"{expected:.3g}"):
         assert text not in message
+
+
+def test_a_period_of_several_days_needs_its_own_uv_and_buyers():
+    daily = pd.DataFrame({"pv": [300, 1900], "uv": [100, 800], "sessions": [150, 870], "orders": [12, 18],
+                          "buyers": [10, 16], "units": [20, 30], "gmv": [1200.0, 1800.0],
+                          "conversion_rate": [0.1, 0.02]})
+    for kpi in ("conversion_rate", "aov"):
+        with pytest.raises(ValueError, match="2 days: give the period's uv and buyers"):
+            feedback.kpi_mistakes(kpi, daily)
+    assert feedback.kpi_mistakes("conversion_rate", daily.iloc[:1])["conversion counts buyers (people), not orders"] \
+        == pytest.approx(0.12)
 
 
 def test_a_mistake_equal_to_the_answer_is_ignored():

@@ -12,14 +12,15 @@ STUDENT = Path(__file__).parent / "fixtures" / "course" / "lessons" / "ex-daily-
 
 
 @pytest.fixture(scope="module")
-def daily():
-    return shopsim.simulate("baseline", days=7, seed=7).tables["daily"]
+def tables():
+    return shopsim.simulate("baseline", days=7, seed=7).tables
 
 
 @pytest.fixture
-def answers(daily) -> dict:
-    return {"daily": daily, "conversion": daily["buyers"].sum() / daily["uv"].sum(),
-            "aov": daily["gmv"].sum() / daily["orders"].sum(), "best_days": daily.nlargest(3, "gmv")[["date", "gmv"]],
+def answers(tables) -> dict:
+    daily, buyers = tables["daily"], tables["orders"]["customer_id"].nunique()
+    return {"daily": daily, "conversion": buyers / tables["sessions"]["customer_id"].nunique(),
+            "aov": daily["gmv"].sum() / buyers, "best_days": daily.nlargest(3, "gmv")[["date", "gmv"]],
             "cause": "c"}
 
 
@@ -38,6 +39,7 @@ def test_answered_lesson_passes_its_public_checks(answers):
 
 
 def test_wrong_answers_get_feedback_and_partial_points(answers):
+    right = answers["conversion"]
     answers.update(conversion=2.5, cause="z", best_days=answers["best_days"][["date"]])
     p = progress(STUDENT, answers)
     table = p.table.set_index("exercise")
@@ -46,7 +48,7 @@ def test_wrong_answers_get_feedback_and_partial_points(answers):
     assert "not one of the options" in table.loc["cause", "feedback"]
     assert "'gmv'" in table.loc["best_days", "feedback"]
     assert "percentage" in repr(p)
-    answers.update(conversion=answers["daily"]["buyers"].sum() / answers["daily"]["uv"].sum() * 1.5, cause="a")
+    answers.update(conversion=right * 1.5, cause="a")
     table = progress(STUDENT, answers).table.set_index("exercise")
     assert "not right yet" in table.loc["conversion", "feedback"] and table.loc["conversion", "points"] == 0
     assert "which factor of the formula did not move" in table.loc["cause", "feedback"]

@@ -9,7 +9,7 @@ from invariants import local_day
 
 import shopsim
 from shopsim import reports
-from shopsim.records import Buffer, categorical, nullable_int
+from shopsim.records import BOOKED_COSTS, DAY_AMOUNTS, DAY_COUNTS, Buffer, categorical, nullable_int
 from shopsim.scenario import Shop
 
 
@@ -52,31 +52,27 @@ def test_local_date_is_the_shanghai_calendar_day():
 
 
 # -- the P&L ---------------------------------------------------------------------------------------
-def _ts(*texts):
-    return pd.to_datetime(list(texts), format="ISO8601").tz_localize("Asia/Shanghai")
+def _day_book(**columns):
+    """A three-day day book: every aggregate 0 unless given."""
+    dates = pd.date_range("2026-03-02", periods=3)
+    book = {c: np.zeros(3) for c in (*DAY_COUNTS, *DAY_AMOUNTS, *BOOKED_COSTS)}
+    book.update({c: np.asarray(v, dtype=float) for c, v in columns.items()})
+    book["date"] = dates
+    return book
 
 
 def test_pnl_traces_every_yuan():
-    orders = pd.DataFrame({
-        "order_id": [1, 2, 3], "ts": _ts("2026-03-02 10:00", "2026-03-02 23:59:59", "2026-03-03 00:00"),
-        "gross_amount": [100.0, 50.0, 30.0], "discount_amount": [0.0, 10.0, 0.0], "paid_amount": [100.0, 40.0, 30.0],
-        "buyer_shipping": [0.0, 0.0, 8.0],  # the third buyer paid shipping: the shop pays no courier for it
-        "insured": [True, False, False],
-    })
-    items = pd.DataFrame({"order_id": [1, 2, 3], "qty": [2, 1, 1], "unit_cost": [20.0, 10.0, 12.0]})
-    costs = pd.DataFrame({"date": pd.to_datetime(["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-04"]),
-                          "item": ["holding_cost", "listing_cost", "write_offs", "staff"],
-                          "amount": [1.5, 300.0, 20.0, 100.0]})
-    ads = pd.DataFrame({"ts": _ts("2026-03-02 12:00", "2026-03-02 13:00"),
-                        "channel": pd.Categorical(["paid_search", "affiliate"]),
-                        "spend": [20.0, 10.0], "revenue": [0.0, 0.0]})
-    refunds = pd.DataFrame({"completed_ts": _ts("2026-03-04 11:00"), "amount": [50.0], "goods_cost": [20.0],
-                            "return_shipping": [12.0]})
-    dates = pd.date_range("2026-03-02", periods=3)
+    # day 1: two orders (one insured, the shop ships both), paid search and an affiliate commission;
+    # day 2: one order whose buyer paid the shipping, listing work; day 3: a refund, a write-off, staff
+    book = _day_book(gross_sales=[150, 30, 0], discounts=[10, 0, 0], revenue=[140, 30, 0], cogs=[50, 12, 0],
+                     orders=[2, 1, 0], shop_shipped=[2, 0, 0], insured=[1, 0, 0], ad_spend_search=[20, 0, 0],
+                     affiliate_commission=[10, 0, 0], holding_cost=[1.5, 0, 0], listing_cost=[0, 300, 0],
+                     refunds=[0, 0, 50], returned_cogs=[0, 0, 20], return_shipping=[0, 0, 12],
+                     write_offs=[0, 0, 20], staff=[0, 0, 100])
     shop = Shop(platform_fee_rate=0.05, shipping_cost_per_order=6.0, payment_fee_rate=0.01, packaging_per_order=2.0,
                 affiliate_service_fee_rate=0.1)
-    p = reports.pnl(orders, items, costs, ads, shop, dates, refunds, insurance_premium=0.9).set_index("date")
-    assert list(p.index) == list(dates)
+    p = reports.pnl(book, shop, insurance_premium=0.9).set_index("date")
+    assert list(p.index) == list(book["date"])
     assert p["gross_sales"].tolist() == [150.0, 30.0, 0.0]
     assert p["discounts"].tolist() == [10.0, 0.0, 0.0]
     assert p["revenue"].tolist() == [140.0, 30.0, 0.0]
@@ -135,7 +131,7 @@ def test_daily_report_uses_the_kpi_definitions(short_run):
 
 def test_summary_quotes_the_totals(short_run):
     t = short_run.tables
-    text = reports.summary(t["daily"], t["pnl"], t["sessions"], t["orders"])
+    text = reports.summary(t["daily"], t["pnl"], *short_run.records.run_people())
     revenue = short_run.tables["pnl"]["revenue"].sum()
     assert f"{revenue:,.0f}" in text
     assert f"days {short_run.days_run}" in text
@@ -169,8 +165,10 @@ def test_a_periods_uv_counts_each_visitor_once(short_run):
     uv = reports.unique_visitors(t["sessions"])
     assert uv == t["sessions"]["customer_id"].nunique() < t["daily"]["uv"].sum()
     assert reports.paying_buyers(t["orders"]) == t["orders"]["customer_id"].nunique()
-    assert f"UV {uv:,} " in reports.summary(t["daily"], t["pnl"], t["sessions"], t["orders"])
-    row = reports.period_totals(t["daily"], t["pnl"], t["ads"], t["sessions"], t["orders"])
+    buyers = reports.paying_buyers(t["orders"])
+    assert short_run.records.run_people() == (uv, buyers), "the day book's run counts equal the tables'"
+    assert f"UV {uv:,} " in reports.summary(t["daily"], t["pnl"], uv, buyers)
+    row = reports.period_totals(t["daily"], t["pnl"], t["ads"], uv, buyers)
     assert row["uv"] == uv and row["aov"] == pytest.approx(t["pnl"]["revenue"].sum() / row["buyers"])
 
 

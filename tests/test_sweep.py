@@ -50,8 +50,9 @@ def test_bad_policy_names_are_refused(text, message):
 def test_a_row_is_the_runs_period_totals(tiny):
     row = sw.sweep_row(sw.parse_policy("shopsim.policies:do_nothing"), tiny, 4, 3)
     t = simulate(tiny, days=3, seed=4, policy=do_nothing).tables
+    people = reports.unique_visitors(t["sessions"]), reports.paying_buyers(t["orders"])
     expected = {"policy": "shopsim.policies:do_nothing", "seed": 4, "days": 3,
-                **reports.period_totals(t["daily"], t["pnl"], t["ads"], t["sessions"], t["orders"])}
+                **reports.period_totals(t["daily"], t["pnl"], t["ads"], *people)}
     assert pd.Series(row).equals(pd.Series(expected))  # NaN == NaN here (no ads: ROAS undefined)
     assert row["net_profit"] == pytest.approx(float(t["pnl"]["net_profit"].sum()))
 

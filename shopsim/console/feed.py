@@ -17,7 +17,7 @@ import pandas as pd
 
 from shopsim.reviews import NEGATIVE_STARS
 
-_ALERT_KINDS = {"negative_review", "ad_budget_out", "supply_delay", "stock_loss", "flash_sale_sold_out"}
+_ALERT_KINDS = {"negative_review", "ad_budget_out", "supply_delay", "stock_loss", "flash_sale_sold_out", "shop_marked"}
 _RIVAL_ALERTS = {"flash_sale", "festival_sale", "ad_surge", "ad_bid_up", "affiliate_push", "new_listing"}
 _OPERATOR = {
     "set_price": "price", "reorder": "reorder", "improve_listing": "listing work", "reply_to_review": "reply",
@@ -86,6 +86,8 @@ def _line(actor: str, kind: str, target: str, detail: str, ts: pd.Timestamp) -> 
         "supply_delay": f"Supplier delay on {target}: {detail}",
         "stock_loss": f"Stock of {target} written off: {detail}",
         "traffic_change": f"Platform: {detail}",
+        "shop_marked": f"Platform marked the shop (纠纷率): {detail}; its listings rank lower",
+        "shop_mark_lifted": f"Platform lifted the shop's mark: {detail}",
     }.get(kind, f"{kind.replace('_', ' ')} {target}: {detail}".strip())
     tone = "alert" if kind in _ALERT_KINDS or (kind == "stockout") else "info"
     return text, tone

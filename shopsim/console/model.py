@@ -34,7 +34,7 @@ from shopsim.console import feed as feed_mod
 from shopsim.console import levers
 from shopsim.errors import ShopsimError
 from shopsim.operator import OperatorView
-from shopsim.reports import local_date
+from shopsim.reports import local_date, sales_per_day, traffic_by_source
 from shopsim.scenario import SOURCES, Scenario
 from shopsim.simulation import Simulation
 
@@ -137,8 +137,6 @@ class ConsoleModel:
         self.version = 0  # changes whenever anything the console shows may have changed
         self._since_day = 0  # the feed shows events from the start of the last run
         self._cache: dict[str, tuple[Any, Any]] = {}
-        self._traffic = pd.DataFrame(index=pd.DatetimeIndex([], name="date"))
-        self._sessions_seen = 0
 
     # -- what a user does ------------------------------------------------------------------
     def set(self, lever: str, field: str, value: Any) -> None:
@@ -274,6 +272,26 @@ class ConsoleModel:
                                       quality=self.view.quality_scores())
         return self._cached("checklist", self.version, build)
 
+    def service_panel(self) -> dict[str, Any]:
+        """The service panel (客服): the last day's queue by hour (inquiries, the share answered
+        before the shopper gave up, average first response in seconds, agents on duty), its
+        inquiries, 询单转化率, first response and complaints, the open refund requests and disputes."""
+        def build() -> dict[str, Any]:
+            desk = self.view.service()
+            service = self.sim.tables["service"]
+            last = service[local_date(service["ts"]) == local_date(service["ts"]).max()] if len(service) else service
+            hour = last["ts"].dt.hour
+            by_hour = pd.DataFrame({
+                "inquiries": last.groupby(hour).size(),
+                "answered_share": last.groupby(hour)["answered"].mean(),
+                "first_response_s": last.groupby(hour)["first_response_s"].mean().astype(float),
+            }).reindex(range(24)).rename_axis("hour")
+            by_hour["inquiries"] = by_hour["inquiries"].fillna(0).astype(np.int64)
+            by_hour["agents"] = desk["rota"]
+            return {"by_hour": by_hour.reset_index(), "yesterday": desk["yesterday"], "rota": desk["rota"],
+                    "open_refunds": desk["open_refunds"], "open_disputes": desk["open_disputes"]}
+        return self._cached("service", self.version, build)
+
     # -- chart data ------------------------------------------------------------------------
     def gmv_profit(self) -> pd.DataFrame:
         """GMV and net profit by day, yuan."""
@@ -288,20 +306,9 @@ class ConsoleModel:
         return self._cached("traffic", self.sim.days_run, self._count_traffic)
 
     def _count_traffic(self) -> pd.DataFrame:
-        sessions = self.sim.tables["sessions"]
-        if len(sessions) > self._sessions_seen:  # count only the sessions of the days run since the last count
-            new = sessions.iloc[self._sessions_seen:]
-            day = local_date(new["ts"]).to_numpy()
-            code = new["source"].cat.codes.to_numpy()
-            names = list(new["source"].cat.categories)
-            rows = {pd.Timestamp(d): np.bincount(code[day == d], minlength=len(names)) for d in np.unique(day)}
-            counts = pd.DataFrame.from_dict(rows, orient="index", columns=names)
-            self._traffic = pd.concat([self._traffic, counts]) if len(self._traffic) else counts
-            self._sessions_seen = len(sessions)
-        seen = [s for s in SOURCES if s in self._traffic.columns and self._traffic[s].any()]
-        out = self._traffic[seen].rename_axis("date").reset_index()
-        out.columns.name = None
-        return out
+        counts = traffic_by_source(self.sim.records.day_book())
+        seen = [s for s in SOURCES if counts[s].any()]
+        return counts[["date", *seen]]
 
     def stock(self) -> pd.DataFrame:
         """Stock per SKU now: on hand, on order, lead time, days of cover at the last 7 days' sales
@@ -317,11 +324,9 @@ class ConsoleModel:
                 code = inv["sku"].cat.codes.to_numpy()
                 where = pd.Index(inv["sku"].cat.categories).get_indexer(skus)
                 last = dates == dates.max()
-                recent = dates > dates.max() - np.timedelta64(7, "D")
-                n_days = len(np.unique(dates[recent]))
                 size = len(inv["sku"].cat.categories)
-                sold = np.bincount(code[recent], weights=inv["sold"].to_numpy()[recent], minlength=size)
-                per_day = sold[where] / n_days
+                rate = sales_per_day(inv, 7)
+                per_day = np.array([rate.get(s, 0.0) for s in skus])
                 out_hours = np.bincount(code[last], weights=inv["stockout_hours"].to_numpy()[last],
                                         minlength=size)[where]
             on_hand = np.array(list(view.stock().values()), dtype=np.int64)

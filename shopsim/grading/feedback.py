@@ -99,7 +99,8 @@ def _safe_ratio(num: float, den: float) -> float:
     return num / den if den else math.nan
 
 
-def kpi_mistakes(kpi: str, daily: pd.DataFrame) -> dict[str, float]:
+def kpi_mistakes(kpi: str, daily: pd.DataFrame, uv: float | None = None,
+                 buyers: float | None = None) -> dict[str, float]:
     """Typical wrong answers for a KPI over the days of ``daily``, each with the hint it deserves.
 
     Parameters
@@ -107,37 +108,54 @@ def kpi_mistakes(kpi: str, daily: pd.DataFrame) -> dict[str, float]:
     kpi:
         One of ``conversion_rate``, ``aov``, ``avg_order_value`` or ``roas``.
     daily:
-        Rows of the daily report (日报) the exercise is about; KPIs are taken over their totals.
+        Rows of the daily report (日报) the exercise is about; KPIs are taken over the period.
+    uv, buyers:
+        The period's UV and paying buyers, each person counted once
+        (:func:`shopsim.reports.unique_visitors` of its sessions,
+        :func:`shopsim.reports.paying_buyers` of its orders). Needed for ``conversion_rate`` and
+        ``aov`` when ``daily`` has more than one day: a period's UV is not the sum of the daily
+        UVs, so summing them is one of the mistakes listed.
 
     Returns
     -------
     dict
         hint (operator terms, no numbers) -> the value a trainee who made that mistake gets.
         Pass it as ``mistakes=`` to :func:`shopsim.grading.checks.rate` or ``number``.
+
+    Raises
+    ------
+    ValueError
+        For a period of several days without its ``uv`` and ``buyers``.
     """
     t = {c: _total(daily, c) for c in ("pv", "uv", "sessions", "orders", "buyers", "units", "gmv")
          if c in daily.columns}
+    if kpi in ("conversion_rate", "aov"):
+        uv, buyers = _period_people(daily, t, uv, buyers)
     if kpi == "conversion_rate":
         out = {
-            "conversion counts buyers over visitors (UV), not over page views (PV)": _safe_ratio(t["buyers"], t["pv"]),
-            "conversion counts buyers over visitors (UV), not over sessions": _safe_ratio(t["buyers"], t["sessions"]),
-            "conversion counts buyers (people), not orders": _safe_ratio(t["orders"], t["uv"]),
+            "conversion counts buyers over visitors (UV), not over page views (PV)": _safe_ratio(buyers, t["pv"]),
+            "conversion counts buyers over visitors (UV), not over sessions": _safe_ratio(buyers, t["sessions"]),
+            "conversion counts buyers (people), not orders": _safe_ratio(t["orders"], uv),
         }
         if len(daily) > 1:
             out["averaging the daily rates weighs a quiet day like a busy one; use the period's totals"] = float(
                 daily["conversion_rate"].mean())
+            out[_SUMMED_PEOPLE] = _safe_ratio(t["buyers"], t["uv"])
         return out
     if kpi == "aov":
-        return {
+        out = {
             "AOV (客单价) is the paid amount per paying buyer, not per order (that is 笔单价)":
                 _safe_ratio(t["gmv"], t["orders"]),
             "AOV is per paying buyer, not per unit sold": _safe_ratio(t["gmv"], t["units"]),
-            "AOV is per paying buyer, not per visitor (that is revenue per UV)": _safe_ratio(t["gmv"], t["uv"]),
+            "AOV is per paying buyer, not per visitor (that is revenue per UV)": _safe_ratio(t["gmv"], uv),
         }
+        if len(daily) > 1:
+            out[_SUMMED_PEOPLE] = _safe_ratio(t["gmv"], t["buyers"])
+        return out
     if kpi == "avg_order_value":
         return {
             "the average order value (笔单价) is per order, not per buyer (that is 客单价)":
-                _safe_ratio(t["gmv"], t["buyers"]),
+                _safe_ratio(t["gmv"], t["buyers"] if buyers is None else buyers),
             "the average order value is per order, not per unit sold": _safe_ratio(t["gmv"], t["units"]),
         }
     if kpi == "roas":
@@ -145,6 +163,21 @@ def kpi_mistakes(kpi: str, daily: pd.DataFrame) -> dict[str, float]:
         revenue = float((daily["roas"].fillna(0.0) * daily["ad_spend"]).sum())
         return {"ROAS is ad revenue over ad spend, not spend over revenue": _safe_ratio(spend, revenue)}
     raise KeyError(f"no list of mistakes for {kpi!r}; known: conversion_rate, aov, avg_order_value, roas")
+
+
+_SUMMED_PEOPLE = ("a period's UV and buyers count each person once; adding up the daily figures counts "
+                  "someone who came (or bought) on three days three times")
+
+
+def _period_people(daily: pd.DataFrame, totals: Mapping[str, float], uv: float | None,
+                   buyers: float | None) -> tuple[float, float]:
+    """The period's UV and paying buyers: given, or (one day) the day's own."""
+    if uv is not None and buyers is not None:
+        return float(uv), float(buyers)
+    if len(daily) <= 1:
+        return totals["uv"], totals["buyers"]
+    raise ValueError(f"the daily report has {len(daily)} days: give the period's uv and buyers, each person "
+                     "counted once (uv=reports.unique_visitors(sessions), buyers=reports.paying_buyers(orders))")
 
 
 def place(nb: Mapping[str, Any], number: int) -> str:
