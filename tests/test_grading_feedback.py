@@ -68,6 +68,12 @@ def _hero_share(column):
     return lines.loc[lines["sku"] == "TEE-CLASSIC", column].sum() / lines[column].sum()
 
 
+def _hero_demand():
+    from shopsim.grading import reference
+
+    inv = reference.tables("stockout_crisis", days=30, seed=1)["inventory"]
+    week = inv[inv["sku"] == "TEE-CLASSIC"].sort_values("date")["sold"].iloc[:7]
+    return week.mean(), week.std()
 
 
 # lesson -> (question, right answers, a wrong answer of the right form, words the feedback must use)
@@ -90,6 +96,10 @@ CASES = {
                                   "the share of carts that were paid"),
     "03-shop-diagnosis": lambda: ("hero_share", {"hero_share": _hero_share("revenue")},
                                   {"hero_share": _hero_share("qty")}, "share of the units sold"),
+    "04-products-prices-stock": lambda: ("reorder_point",
+                                         {"reorder_point": _hero_demand()[0] * 16 + 1.65 * _hero_demand()[1] * 4},
+                                         {"reorder_point": _hero_demand()[0] * 7 + 1.65 * _hero_demand()[1] * 7 ** 0.5},
+                                         "16 days"),
     "06-paid-traffic": lambda: ("break_even_roas", {"break_even_roas": 1 / _margin_before_ads()},
                                 {"break_even_roas": 1 / _margin_after_ads()},
                                 "already after the ad costs"),
@@ -232,6 +242,16 @@ ALL_WRONG = {
         "sku_profit": 'sku_profit = products.assign(write_offs=0.0, profit=products["revenue"])',
         "loss_reason": 'loss_reason = "d"',
         "actions": 'actions = ["d", "e", "f"]',
+    },
+    "04-products-prices-stock": {
+        "sku_pnl": 'import pandas as pd\nsku_pnl = pd.DataFrame({"sku": ["TEE-CLASSIC"], "units": [1], '
+                   '"revenue": [1.0], "contribution": [1.0]})',
+        "elasticity": "elasticity = 3.0",
+        "reorder_point": "reorder_point = 700",
+        "crisis_plan": "crisis_plan = []",
+        "summer_plan": 'summer_plan = [{"day": 0, "lever": "set_price", "sku": "TEE-CLASSIC", "price": 49}]',
+        "clearance": 'clearance = "a"',
+        "review_gap": 'review_gap = 5000\nreview_cause = "b"',
     },
     "06-paid-traffic": {
         "keyword_report": 'import pandas as pd\nkeyword_report = pd.DataFrame({"keyword": ["chinos"], '
