@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from shopsim import _arrays as arrays
 from shopsim.catalog import Catalog
 from shopsim.scenario import Scenario
 from shopsim.shoppers import SOURCE_CODE, Groups, PaidGroups, SessionDraw
@@ -79,6 +80,11 @@ class Auction:
     impressions: np.ndarray  # (24, n) expected impressions per hour at traffic weight 1
     rate: np.ndarray         # (24, n) expected sessions per hour at traffic weight 1
 
+    def __post_init__(self) -> None:
+        keywords = self.key[self.channel == 0]
+        #: No keyword has two paid-search groups (no audience premium splits one).
+        self.one_group_per_keyword = len(arrays.unique(keywords)) == len(keywords)
+
 
 class Ads:
     """The shop's campaigns, the auctions, the budgets and the ad records.
@@ -105,6 +111,7 @@ class Ads:
         self.search_exhausted = False
         self.display_exhausted = np.zeros(len(AUDIENCES), dtype=bool)
         self.auction: Auction | None = None
+        self._search_lookup: tuple[Groups | None, np.ndarray] = (None, np.zeros(0, dtype=bool))
         self.audience_sizes = np.zeros(len(ALL_AUDIENCES))  # customers in each audience (set each morning)
         self.keyword_demand = np.ones(len(sc.keywords))  # today's seasonal search multiplier per keyword
         self.offer_demand = np.ones(cat.n)  # today's seasonal demand multiplier per listing (affiliates' shoppers)
@@ -234,48 +241,68 @@ class Ads:
         """The slot an ad of rank ``own_rank`` wins (1 = top); ties go to the other advertiser."""
         return int(len(ranks) - np.searchsorted(ranks, own_rank, side="left")) + 1
 
-    def _search_rows(self, shade: float) -> list[dict]:
+    def _search_plans(self) -> list[tuple]:
         """The shop's paid-search groups: per keyword, its ordinary searchers and, for each audience
-        with a premium, that audience's searchers, each with per-hour slot, price and clicks."""
+        with a premium, that audience's searchers. Each is (keyword, offer, audience, bid, bid with
+        the audience's premium, the hourly bid schedule, competitors' ranks, quality score, click
+        appeal, searches per hour)."""
         cfg, cat = self.sc.paid_search, self.cat
         competitors, qs_all = self._today
         affinity = cfg.audience_search_affinity / self.sc.customers.market_size
         shares = {a: min(0.5, self.audience_sizes[a] * affinity) for a, p in self.campaign.premiums.items() if p > 0}
-        rows = []
+        plans = []
         for k, (bid, o) in sorted(self.campaign.bids.items()):
             if cat.stock[o] <= 0:
                 continue
             ranks, _ = competitors[k]
             qs, appeal = float(qs_all[k]), self.click_appeal(k, o)
-            hourly = shade * self.campaign.schedule.get(k, np.ones(24))
+            schedule = self.campaign.schedule.get(k, np.ones(24))
             searches = self.sc.keywords[k].daily_searches / 24.0 * self.keyword_demand[k]
             variants = [(-1, 1.0 - sum(shares.values()), 0.0)]
             variants += [(a, share, self.campaign.premiums[a]) for a, share in shares.items()]
-            for audience, share, premium in variants:
-                row = self._hourly_row(ranks, bid * (1 + premium) * hourly, qs, appeal, searches * share)
-                row.update(channel=0, key=k, offer=o, audience=audience, bid=bid, qs=qs)
-                rows.append(row)
+            plans += [(k, o, audience, bid, bid * (1 + premium), schedule, ranks, qs, appeal, searches * share)
+                      for audience, share, premium in variants]
+        return plans
+
+    def _search_rows(self, shade: float, plans: list[tuple]) -> list[dict]:
+        """The paid-search groups of ``plans`` (:meth:`_search_plans`) with every bid scaled by
+        ``shade``: per-hour slot, price and clicks."""
+        rows = []
+        for k, o, audience, bid, bid_here, schedule, ranks, qs, appeal, searches in plans:
+            row = self._hourly_row(ranks, bid_here * (shade * schedule), qs, appeal, searches)
+            row.update(channel=0, key=k, offer=o, audience=audience, bid=bid, qs=qs)
+            rows.append(row)
         return rows
 
     def _hourly_row(self, ranks: np.ndarray, bids: np.ndarray, qs: float, appeal: float,
                     searches: float) -> dict:
         """Slot, price, impressions and clicks per hour for 24 hourly bids on one keyword."""
-        cfg = self.sc.paid_search
+        if (bids == bids[0]).all():  # no bid schedule: one bid all day
+            price, slot, shown, clicks = self._won(ranks, bids[0], qs, appeal, searches) or (0.0, np.nan, 0.0, 0.0)
+            return {"price": np.full(24, price), "position": np.full(24, slot, dtype=float),
+                    "impressions": np.full(24, shown), "rate": np.full(24, clicks)}
         price, position, impressions, rate = (np.zeros(24) for _ in range(4))
         position[:] = np.nan
-        for b in np.unique(bids):
-            if b <= 0:
-                continue
-            slot = self._slot(ranks, b * qs)
-            if slot > cfg.ad_slots:
-                continue
-            below = ranks[len(ranks) - slot] if slot <= len(ranks) else 0.0
-            hours = bids == b
-            price[hours] = round(min(b, max(cfg.reserve_price, below / qs + _MIN_INCREMENT)), 2)
-            position[hours] = slot
-            impressions[hours] = searches
-            rate[hours] = searches * cfg.top_click_rate * slot ** -cfg.click_decay * appeal
+        for b in arrays.unique(bids):
+            won = self._won(ranks, b, qs, appeal, searches)
+            if won is not None:
+                hours = bids == b
+                price[hours], position[hours], impressions[hours], rate[hours] = won
         return {"price": price, "position": position, "impressions": impressions, "rate": rate}
+
+    def _won(self, ranks: np.ndarray, bid: float, qs: float, appeal: float, searches: float
+             ) -> tuple[float, int, float, float] | None:
+        """What a bid (yuan per click) wins on a keyword whose competitors' ranks are ``ranks``:
+        (price per click in yuan, slot, impressions and clicks per hour), or None (no slot)."""
+        cfg = self.sc.paid_search
+        if bid <= 0:
+            return None
+        slot = self._slot(ranks, bid * qs)
+        if slot > cfg.ad_slots:
+            return None
+        below = ranks[len(ranks) - slot] if slot <= len(ranks) else 0.0
+        return (round(min(bid, max(cfg.reserve_price, below / qs + _MIN_INCREMENT)), 2), slot, searches,
+                searches * cfg.top_click_rate * slot ** -cfg.click_decay * appeal)
 
     def _presence(self, rival_ads: np.ndarray, live: bool) -> None:
         """Which rivals' ads show (with the shop's plain bids, if it is bidding), and which of them
@@ -306,16 +333,17 @@ class Ads:
         def spend(rows: list[dict]) -> float:
             return sum(float((r["price"] * r["rate"] * self.hour_weights).sum()) for r in rows)
 
-        full = self._search_rows(1.0)
+        plans = self._search_plans()
+        full = self._search_rows(1.0, plans)
         if not self.sc.paid_search.pacing or spend(full) <= left:
             return full
-        lowest = self._search_rows(_MIN_SHADE)
+        lowest = self._search_rows(_MIN_SHADE, plans)
         if spend(lowest) > left:
             return lowest  # the platform shades no further: the budget will run out
         low, high, best = _MIN_SHADE, 1.0, lowest
         for _ in range(10):
             mid = (low + high) / 2
-            rows = self._search_rows(mid)
+            rows = self._search_rows(mid, plans)
             if spend(rows) <= left:
                 low, best = mid, rows
             else:
@@ -368,7 +396,7 @@ class Ads:
         paid_group = d.group - g.n_organic
         is_paid = (paid_group >= 0) & (paid_group < g.n_ads)
         impressions = rng.poisson(a.impressions[hour] * weight).astype(float)
-        search = np.flatnonzero(is_paid & (a.channel[np.minimum(np.maximum(paid_group, 0), len(a.channel) - 1)] == 0))
+        search = np.flatnonzero(self._search_groups(g)[d.group])
         if len(search):
             cost = np.cumsum(price[paid_group[search]])
             over = cost > self.campaign.search_budget - self.spent_search + 1e-9
@@ -393,6 +421,15 @@ class Ads:
             self.spent_display[aud] += impressions[row] * price[row]
         return keep, impressions, events
 
+    def _search_groups(self, g: Groups) -> np.ndarray:
+        """Per traffic group of ``g``: whether it is a paid-search group of today's auction (kept
+        until the market is regrouped)."""
+        if self._search_lookup[0] is not g:
+            table = np.zeros(len(g.rate), dtype=bool)
+            table[g.n_organic: g.n_organic + g.n_ads] = self.auction.channel == 0
+            self._search_lookup = (g, table)
+        return self._search_lookup[1]
+
     def rows(self, d: SessionDraw, g: Groups, impressions: np.ndarray, paid_amount: np.ndarray, start: int
              ) -> dict[str, np.ndarray] | None:
         """The slice's ``ads`` table rows: one per bought group with impressions or clicks; feeds
@@ -408,16 +445,17 @@ class Ads:
         paid_group = d.group - g.n_organic
         mine = (paid_group >= 0) & (paid_group < g.n_ads)
         n = len(a.channel)
-        clicks = np.bincount(paid_group[mine], minlength=n)
-        orders = np.bincount(paid_group[mine], weights=d.ordered[mine], minlength=n)
-        revenue = np.bincount(paid_group[mine], weights=paid_amount[mine], minlength=n)
-        spend = np.select([a.channel == 0, a.channel == 1], [clicks * price, impressions * price],
-                          default=revenue * price)
+        bought = paid_group[mine]
+        clicks = np.bincount(bought, minlength=n)
+        orders = np.bincount(bought, weights=d.ordered[mine], minlength=n)
+        revenue = np.bincount(bought, weights=paid_amount[mine], minlength=n)
+        search, display = a.channel == 0, a.channel == 1
+        spend = np.where(search, clicks * price, np.where(display, impressions * price, revenue * price))
         self._learn(clicks, impressions, position)
         show = (impressions > 0) | (clicks > 0)
         if not show.any():
             return None
-        keyword = np.where(a.channel == 0, a.key, -1)
+        keyword = np.where(search, a.key, -1)
         sku = np.asarray(g.offer[g.n_organic: g.n_organic + g.n_ads], dtype=np.int64)
         impressions = np.where(a.channel == 2, clicks, impressions)  # an affiliate visit is its own impression
         return {"channel": a.channel[show], "keyword": keyword[show], "audience": a.audience[show], "sku": sku[show],
@@ -435,8 +473,13 @@ class Ads:
         if not search.any():
             return
         expected = impressions[search] * cfg.top_click_rate * position[search] ** -cfg.click_decay
-        np.add.at(self.history_clicks, a.key[search], clicks[search])
-        np.add.at(self.history_expected, a.key[search], expected)
+        keys = a.key[search]
+        if a.one_group_per_keyword:  # plain adds (np.add.at, for repeated keywords, is slower)
+            self.history_clicks[keys] += clicks[search]
+            self.history_expected[keys] += expected
+        else:
+            np.add.at(self.history_clicks, keys, clicks[search])
+            np.add.at(self.history_expected, keys, expected)
 
     @staticmethod
     def _cut_impressions(impressions: np.ndarray, rows: np.ndarray, seconds_in: float) -> None:

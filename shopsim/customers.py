@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from shopsim import _arrays as arrays
 from shopsim.scenario import Crm as CrmSettings
 from shopsim.scenario import Customers as CustomerSettings
 from shopsim.scenario import Traffic
@@ -206,13 +207,13 @@ class CustomerBase:
         """Count one order for each id (ids may repeat) on ``day``."""
         np.add.at(self.orders.view, ids, 1)
         self.last_order_day.view[ids] = day
-        unique = np.unique(ids)
+        unique = arrays.unique(ids)
         self.log_customer.extend(unique)
         self.log_day.grow(len(unique), day)
 
     def follow(self, ids: np.ndarray) -> int:
         """Make these customers followers; return how many were not following yet."""
-        ids = np.unique(ids)
+        ids = arrays.unique(ids)
         new = ids[~self.is_follower.view[ids]]
         self.is_follower.view[new] = True
         self.followers.extend(new)
@@ -254,7 +255,7 @@ class CrmDesk:
         weights = hour_weights[hours % 24] * np.exp(-np.arange(span) / (span / 2))
         when = hours[np.searchsorted(np.cumsum(weights), rng.random(len(who)) * weights.sum())]
         offers = np.searchsorted(landing_cdf, rng.random(len(who)) * landing_cdf[-1])
-        for h in np.unique(when):
+        for h in arrays.unique(when):
             self._schedule.setdefault(int(h), []).append((who[when == h], offers[when == h]))
         return len(ids), len(who)
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from shopsim.errors import ActionError, shown
 from shopsim.promotions import BasketDeal, Discount
-from shopsim.scenario import LISTING_WORK
+from shopsim.scenario import LISTING_WORK, REFUSE_CHOICES, SERVICE_TOPICS
 
 MAX_PRICE = 100_000.0  # yuan per unit
 MAX_REORDER = 1_000_000  # units
@@ -28,6 +28,7 @@ MAX_CPM = 1_000.0  # yuan per 1000 impressions
 MIN_COMMISSION, MAX_COMMISSION = 0.05, 0.3  # share of the paid price (Taobao affiliate programme range)
 MIN_BID_SHARE, MAX_BID_SHARE = 0.3, 2.5  # 分时折扣: share of the bid in an hour (the platform's range)
 MAX_PREMIUM = 3.0  # 人群溢价: at most +300 % on the bid
+MAX_AGENTS = 200  # customer-service agents on duty in one hour
 
 
 # -- validators: every lever argument goes through one of these ---------------------------------
@@ -440,6 +441,45 @@ class Levers:
         premium = self.scenario.returns.insurance_premium
         self._changed("set_return_insurance", "shop", f"on, {premium:.2f} yuan per order" if on else "off")
 
+    def set_service(self, agents_by_hour: Any) -> None:
+        """Customer-service rota (客服排班): whole agents on duty in each hour 00-23 (24 values, each
+        0 to 200), from the next hour on. Every agent-hour on duty costs
+        ``service.agent_cost_per_hour`` (booked as customer_service)."""
+        if not isinstance(agents_by_hour, (list, tuple, np.ndarray)) or np.ndim(agents_by_hour) != 1:
+            raise ActionError("agents_by_hour must be a list of 24 whole numbers of agents (hours 00-23), "
+                              f"not {shown(agents_by_hour)}")
+        values = list(agents_by_hour)
+        if len(values) != 24:
+            raise ActionError(f"agents_by_hour needs 24 values (hours 00-23), not {len(values)}")
+        rota = [number(f"agents_by_hour[{h}]", v, 0, MAX_AGENTS, "agents", whole=True) for h, v in enumerate(values)]
+        self.service.rota[:] = rota
+        cost = sum(rota) * self.scenario.service.agent_cost_per_hour
+        self._changed("set_service", "customer_service",
+                      f"{sum(rota)} agent-hours a day ({cost:.0f} yuan): " + " ".join(str(a) for a in rota),
+                      market=False)
+
+    def set_service_script(self, topic: str, on: bool) -> None:
+        """Prepared answers (快捷短语) for one inquiry topic (``size``, ``delivery``, ``stock``,
+        ``promotion``) on (True) or off (False): agents answer that topic faster."""
+        topic = choice("topic", topic, SERVICE_TOPICS, "inquiry topic")
+        on = flag("on", on)
+        self.service.scripts[SERVICE_TOPICS.index(topic)] = on
+        saving = self.scenario.service.script_saving
+        self._changed("set_service_script", topic, f"prepared answers on: {saving:.0%} less handling time" if on
+                      else "prepared answers off", market=False)
+
+    def set_refund_policy(self, auto_approve_under: float, refuse: str = "none") -> None:
+        """How refund requests are decided: those under ``auto_approve_under`` yuan (0 to 100,000)
+        are approved at once; agents review the rest and refuse ``refuse``: ``none``,
+        ``buyer_reason`` (size and change-of-mind returns) or ``all``. A refused buyer may open a
+        dispute the platform rules on."""
+        under = number("auto_approve_under", auto_approve_under, 0, MAX_PRICE, "yuan")
+        refuse = choice("refuse", refuse, REFUSE_CHOICES, "refusal rule")
+        self.aftersales.auto_approve_under = under
+        self.aftersales.refuse = REFUSE_CHOICES.index(refuse)
+        self._changed("set_refund_policy", "after_sales", f"approve under {under:g} yuan at once; review the rest, "
+                      f"refuse {refuse}", market=False)
+
     def _window(self, days: int, start_day: int | None, name: str = "days") -> tuple[float, float]:
         days = number(name, days, 1, 90, "days", whole=True)
         if start_day is None:
@@ -478,7 +518,8 @@ class OperatorView:
     LEVERS = ("set_price", "reorder", "improve_listing", "reply_to_review", "set_keyword_bid", "set_ad_budget",
               "set_ads_active", "set_bid_schedule", "set_audience_premium", "set_display", "set_affiliate_commission",
               "discount", "flash_sale", "issue_coupon", "spend_and_save", "set_free_shipping_threshold",
-              "enrol_festival", "send_crm", "set_return_insurance")
+              "enrol_festival", "send_crm", "set_return_insurance", "set_service", "set_service_script",
+              "set_refund_policy")
 
     def __init__(self, sim: Any) -> None:
         self._sim = sim
@@ -559,12 +600,29 @@ class OperatorView:
         cat = self._sim.catalog
         return {c: float(p) for c, p in zip(self.skus, cat.price[: cat.n_own], strict=True)}
 
+    def service(self) -> dict[str, Any]:
+        """Customer service: the rota (agents per hour 00-23), prepared answers per topic, the refund
+        policy, open refund requests and disputes, and yesterday's service figures (inquiries,
+        inquiry_conversion_rate, answered_share, first_response_s, complaints, agent_cost, the
+        three DSR scores, dispute_rate; empty before the first day)."""
+        sim = self._sim
+        now = int(sim.env.now * 3600)
+        return {
+            "rota": [int(a) for a in sim.service.rota],
+            "scripts": {t: bool(on) for t, on in zip(SERVICE_TOPICS, sim.service.scripts, strict=True)},
+            "auto_approve_under": float(sim.aftersales.auto_approve_under),
+            "refuse": REFUSE_CHOICES[sim.aftersales.refuse],
+            "open_refunds": sim.refunds.open_requests(now),
+            "open_disputes": sim.aftersales.open_disputes(now),
+            "yesterday": dict(sim.service_yesterday),
+        }
+
     def __getattr__(self, name: str) -> Any:
         if name in OperatorView.LEVERS:
             return getattr(self._sim, name)
         raise AttributeError(f"a policy has no {name!r}; it can read date, day, tables, skus, stock(), "
                              "on_order(), lead_times(), prices(), keywords(), keyword_bids(), quality_scores(), "
-                             "campaign(), festivals() "
+                             "campaign(), festivals(), service() "
                              f"and use {', '.join(self.LEVERS)}")
 
 

@@ -30,6 +30,10 @@ START_BID, BID_STEP, TOP_BID = 0.8, 0.15, 3.0
 AD_KEYWORDS, AD_BUDGET_SHARE = 3, 0.05
 #: Festivals: enrol this many days before the main day, at the platform's minimum discount.
 ENROL_DAYS_BEFORE = 20
+#: Customer service: minutes an agent spends on a chat, chats open at once, the share of the
+#: agents' time the rota plans to fill (shoppers wait little, so queues must stay short), and the fewest
+#: inquiries an hour worth an agent.
+CHAT_MINUTES, CHATS_PER_AGENT, TARGET_LOAD, MIN_INQUIRIES = 6.0, 3, 0.3, 2.0
 
 
 def do_nothing(view: OperatorView) -> None:
@@ -47,11 +51,16 @@ def rule_based(view: OperatorView) -> None:
     morning a keyword's bid rises 15 % if its last three days' ROAS beat 1.2 x the target
     (4) and falls 15 % if it missed the target.
     Festivals: enrols 20 days ahead at the platform's minimum discount.
+    Customer service: each week, staffs every hour of the day by the last week's inquiries in it
+    (agents enough to keep them under a third busy, none below two inquiries an hour), so the evening
+    peak gets its agents; on the first morning, before there is data, the evening (19:00-23:59)
+    gets the day shift's strength.
     """
     _keep_stock(view)
     _answer_negative_reviews(view)
     _steer_ads(view)
     _join_festivals(view)
+    _staff_service(view)
 
 
 def _keep_stock(view: OperatorView) -> None:
@@ -115,3 +124,24 @@ def _join_festivals(view: OperatorView) -> None:
             view.enrol_festival(fest["name"], fest["min_discount"])
 
 
+def _staff_service(view: OperatorView) -> None:
+    if view.day % LOOKBACK_DAYS:
+        return
+    service = view.tables["service"]
+    rota = view.service()["rota"]
+    if service.empty:
+        day_shift = max(rota)
+        view.set_service([max(a, day_shift) if h >= 19 else a for h, a in enumerate(rota)])
+        return
+    recent = service[service["ts"] > service["ts"].max() - _days(LOOKBACK_DAYS)]
+    days = max(1, recent["ts"].dt.normalize().nunique())
+    per_hour = recent.groupby(recent["ts"].dt.hour).size().reindex(range(24), fill_value=0) / days
+    agents = [0 if n < MIN_INQUIRIES else math.ceil(n * CHAT_MINUTES / (60 * CHATS_PER_AGENT * TARGET_LOAD))
+              for n in per_hour]
+    view.set_service(agents)
+
+
+def _days(n: int):
+    import pandas as pd
+
+    return pd.Timedelta(days=n)

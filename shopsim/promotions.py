@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from shopsim import _arrays as arrays
 from shopsim.catalog import Catalog
 from shopsim.scenario import Scenario
 from shopsim.shoppers import SOURCE_CODE, PaidGroups
@@ -207,7 +208,7 @@ class Promotions:
             fresh.append(1.0)  # the shipping fee saved does not grow stale
         if not deals or not len(sess):
             return sess, offer, qty, main
-        orders, line_order = np.unique(sess, return_inverse=True)
+        orders, line_order = arrays.unique_inverse(sess)
         gross = np.bincount(line_order, weights=qty * price[offer])
         thresholds, fresh_t = np.array([t for _, t in deals]), np.array(fresh)
         above = np.where(thresholds[None, :] > gross[:, None], thresholds[None, :], np.inf)

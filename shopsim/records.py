@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import DTypeLike
 
+from shopsim import _arrays as arrays
 from shopsim._lazy import lazy
 from shopsim.calendar import Clock
 from shopsim.scenario import DEVICES, SOURCES
@@ -124,18 +125,21 @@ def nullable_int(values: np.ndarray, missing: np.ndarray | None = None) -> pd.ar
     return pd.arrays.IntegerArray(values, mask)
 
 
+#: The three published DSR dimensions (daily columns, stars): description, service, logistics.
+DSR_DIMENSIONS = ("dsr_description", "dsr_service", "dsr_logistics")
 #: The day book's columns (one row per closed day): the aggregates ``daily`` and ``pnl`` are
 #: computed from, so neither needs a session-level table. Counts are whole numbers; money in yuan.
 DAY_COUNTS = ("pv", "uv", "sessions", "submitted_orders", "submitters", "bounced", "carted", "carted_paid",
               "favourites", "orders", "buyers", "new_buyers", "units", "shop_shipped", "insured", "followers",
-              "run_new_visitors", "run_new_buyers")
+              "run_new_visitors", "run_new_buyers", "inquiries", "inquiries_ordered", "replies", "complaints")
 DAY_AMOUNTS = ("gross_sales", "discounts", "revenue", "cogs", "ad_spend_search", "ad_spend_display",
-               "affiliate_commission", "ad_revenue", "refunds", "returned_cogs", "return_shipping", "dsr")
+               "affiliate_commission", "ad_revenue", "refunds", "returned_cogs", "return_shipping", "dsr",
+               "first_response_seconds", *DSR_DIMENSIONS, "dispute_rate", "refund_approval_hours")
 #: Visits per traffic source (one day-book column per source of :data:`shopsim.scenario.SOURCES`).
 DAY_VISITS = tuple(f"visits_{source}" for source in SOURCES)
 #: Costs not tied to an order that the P&L shows (booked per day with :meth:`Recorder.cost`).
-BOOKED_COSTS = ("promotion_cost", "crm_cost", "holding_cost", "listing_cost", "write_offs", "staff", "rent",
-                "software")
+BOOKED_COSTS = ("promotion_cost", "crm_cost", "holding_cost", "listing_cost", "write_offs", "customer_service",
+                "staff", "rent", "software")
 _SPEND_COLUMNS = ("ad_spend_search", "ad_spend_display", "affiliate_commission")  # by ads channel code
 
 
@@ -171,7 +175,10 @@ class Recorder:
         self.inventory = Buffer("day", "sku", "on_hand_start", "received", "sold", "returned", "lost",
                                 "on_hand_end", "stockout_hours", "on_order")
         self.refunds = Buffer("order_id", "sku", "qty", "requested", "completed", "kind", "reason", "amount",
-                              "restocked", "return_shipping", "goods_cost")
+                              "restocked", "return_shipping", "goods_cost", "request")
+        self.service = Buffer("ts", "customer_id", "session_id", "sku", "topic", "first_response_s", "answered",
+                              "ordered", "complaint")
+        self.disputes = Buffer("request", "order_id", "sku", "amount", "reason", "opened", "closed", "outcome")
         self.rankings = Buffer("day", "keyword", "offer", "organic_position")
         self.market = Buffer("day", "offer", "price", "on_promotion", "displayed_sales", "rating",
                              "ad_presence", "in_stock")
@@ -184,7 +191,7 @@ class Recorder:
         self.costs: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         self.days_done = 0
         self._seen = {"visitors": np.zeros(0, dtype=bool), "buyers": np.zeros(0, dtype=bool)}
-        self._marks = {name: 0 for name in ("sessions", "orders", "order_items", "ads", "refunds")}
+        self._marks = {name: 0 for name in ("sessions", "orders", "order_items", "ads", "refunds", "service")}
         #: Called with the recorder after each day closes (e.g. to stream rows to files).
         self.on_close: list[Callable[[Recorder], None]] = []
 
@@ -202,13 +209,21 @@ class Recorder:
         self.costs[day][item] += amount
 
     # -- closing a day ----------------------------------------------------------------------
-    def close_day(self, day: int, followers: int, dsr: float) -> None:
+    def close_day(self, day: int, followers: int, dsr: tuple[float, float, float], dispute_rate: float,
+                  refund_approval_hours: float) -> None:
         """Add up day ``day``'s rows (every row recorded since the last close) into the day book.
 
-        ``followers`` and ``dsr`` (stars) are the shop's at the end of the day.
+        ``followers``, the three DSR scores ``dsr`` (description, service, logistics; stars), the
+        ``dispute_rate`` and the average ``refund_approval_hours`` are the shop's at the end of the
+        day; the book's ``dsr`` is the mean of the three scores.
         """
-        row: dict[str, Any] = {"day": day, "followers": followers, "dsr": float(np.round(float(dsr), 3))}
+        scores = [float(np.round(float(x), 3)) for x in dsr]
+        row: dict[str, Any] = {"day": day, "followers": followers, **dict(zip(DSR_DIMENSIONS, scores, strict=True)),
+                               "dsr": float(np.round(np.mean([float(x) for x in dsr]), 3)),
+                               "dispute_rate": float(np.round(float(dispute_rate), 5)),
+                               "refund_approval_hours": float(np.round(float(refund_approval_hours), 2))}
         row.update(self._day_sessions_and_orders())
+        row.update(self._day_service())
         ads = self.ads
         channel = ads.column("channel", self._rows("ads")).astype(np.int64)
         spend = ads.column("spend", self._rows("ads")).astype(float)
@@ -228,10 +243,11 @@ class Recorder:
         for hook in self.on_close:
             hook(self)
 
-    def day_book(self, rows: slice = slice(None)) -> dict[str, np.ndarray]:
-        """Rows of the day book as arrays (all closed days by default), with each day's ``date``
-        (datetime64, the local calendar day)."""
-        book = {c: self.days.column(c, rows) for c in self.days.columns}
+    def day_book(self, rows: slice = slice(None), columns: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+        """Rows of the day book as arrays (all closed days by default; only ``columns`` if given),
+        with each day's ``date`` (datetime64, the local calendar day)."""
+        book = {c: self.days.column(c, rows) for c in (columns or self.days.columns)}
+        book["day"] = self.days.column("day", rows)
         book["date"] = (np.datetime64(self.clock.start, "D") + book["day"].astype(np.int64)).astype("datetime64[ns]")
         return book
 
@@ -268,6 +284,15 @@ class Recorder:
         out["cogs"] = math.fsum(qty * items.column("unit_cost", rows))
         return out
 
+    def _day_service(self) -> dict[str, Any]:
+        """The day's inquiries, those whose shopper paid, first replies and their seconds, complaints."""
+        col = functools.partial(self.service.column, rows=self._rows("service"))
+        first = col("first_response_s").astype(np.int64)
+        replied = first >= 0
+        return {"inquiries": len(first), "inquiries_ordered": int(col("ordered").sum()),
+                "replies": int(replied.sum()), "first_response_seconds": float(first[replied].sum()),
+                "complaints": int(col("complaint").sum())}
+
     def _first_seen(self, who: str, customers: np.ndarray) -> int:
         """How many of ``customers`` (ids) are seen by the run for the first time as ``who``
         (visitors or buyers), and remember them: summed over days, the run's distinct count."""
@@ -275,7 +300,7 @@ class Recorder:
         if len(customers) and customers.max() >= len(seen):
             size = max(int(customers.max()) + 1, 2 * len(seen))
             seen = self._seen[who] = np.concatenate([seen, np.zeros(size - len(seen), dtype=bool)])
-        new = np.unique(customers[~seen[customers]])
+        new = arrays.unique(customers[~seen[customers]])
         seen[new] = True
         return len(new)
 
@@ -373,6 +398,51 @@ class Recorder:
             "goods_cost": np.round(col("goods_cost").astype(float), 2),
         })
 
+    def service_table(self, rows: slice = slice(None)) -> pd.DataFrame:
+        """One row per pre-purchase inquiry (询单), in time order."""
+        from shopsim.scenario import SERVICE_TOPICS
+
+        b = self.service
+        col = functools.partial(b.column, rows=rows)
+        first_response = col("first_response_s").astype(np.int64)
+        first = max(rows.start or 0, b.first)
+        return pd.DataFrame({
+            "inquiry_id": np.arange(first + 1, first + len(first_response) + 1, dtype=np.int64),
+            "ts": self.clock.timestamps(col("ts").astype(np.int64)),
+            "customer_id": col("customer_id").astype(np.int64),
+            "session_id": col("session_id").astype(np.int64),
+            "sku": categorical(col("sku"), self.skus),
+            "topic": categorical(col("topic"), SERVICE_TOPICS),
+            "first_response_s": nullable_int(first_response, first_response < 0),
+            "answered": col("answered").astype(bool),
+            "ordered": col("ordered").astype(bool),
+            "complaint": col("complaint").astype(bool),
+        })
+
+    def disputes_table(self, rows: slice = slice(None)) -> pd.DataFrame:
+        """One row per dispute the platform has ruled on, in the order they closed."""
+        from shopsim.aftersales import OUTCOMES
+        from shopsim.refunds import REASONS
+
+        b = self.disputes
+        col = functools.partial(b.column, rows=rows)
+        refunds = self.refunds
+        refund_id, found = _rows_of(refunds.column("request").astype(np.int64), col("request").astype(np.int64))
+        refund_id = np.where(found, refund_id + refunds.first, 0)  # rows released by streaming still count
+        order_id = col("order_id").astype(np.int64)
+        first = max(rows.start or 0, b.first)
+        return pd.DataFrame({
+            "dispute_id": np.arange(first + 1, first + len(order_id) + 1, dtype=np.int64),
+            "refund_id": nullable_int(refund_id, ~found),
+            "order_id": nullable_int(order_id, order_id < 0),
+            "sku": categorical(col("sku"), self.skus),
+            "reason": categorical(col("reason"), REASONS),
+            "amount": col("amount").astype(float),
+            "opened_ts": self.clock.timestamps(col("opened").astype(np.int64)),
+            "closed_ts": self.clock.timestamps(col("closed").astype(np.int64)),
+            "outcome": categorical(col("outcome"), OUTCOMES),
+        })
+
     def rankings_table(self, rows: slice = slice(None)) -> pd.DataFrame:
         """One row per keyword, listing and day: the organic position that morning."""
         col = functools.partial(self.rankings.column, rows=rows)
@@ -449,9 +519,19 @@ class Recorder:
         })
 
 
+def _rows_of(keys: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """1-based row of each ``wanted`` key among ``keys`` (unique), and whether it is there."""
+    if not len(keys):
+        return np.zeros(len(wanted), np.int64), np.zeros(len(wanted), bool)
+    order = np.argsort(keys, kind="stable")
+    at = np.minimum(np.searchsorted(keys[order], wanted), len(keys) - 1)
+    found = keys[order][at] == wanted
+    return np.where(found, order[at] + 1, 0), found
+
+
 def _distinct(values: np.ndarray) -> int:
     """How many different values (e.g. customers) an array holds."""
-    return int(len(np.unique(values)))
+    return arrays.count_distinct(values)
 
 
 def _ids(codes: np.ndarray, ids: list[str]) -> pd.arrays.StringArray:

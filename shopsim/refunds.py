@@ -72,6 +72,7 @@ class RefundBook:
         self.refund_history = self.sales_history * self.expected[:n, None]
         catalog.refund_rate[:] = self.expected  # one array: search and the feed read it
         self._pending: list[dict[str, np.ndarray]] = []
+        self._next_request = 1  # refund requests are numbered as they are drawn
 
     # -- causes ------------------------------------------------------------------------------
     def _chances(self, offer: np.ndarray, depth: np.ndarray, main_day: bool, late: np.ndarray) -> np.ndarray:
@@ -137,7 +138,10 @@ class RefundBook:
             "kind": (~early[keep]).astype(np.int8), "reason": reason[keep].astype(np.int8),
             "amount": np.round(qty[keep] * unit_paid[keep], 2), "restocked": sellable[keep],
             "return_shipping": np.where(pays_courier[keep], c.return_shipping_cost, 0.0),
+            "request": self._next_request + np.arange(len(keep), dtype=np.int64),
+            "decided": np.zeros(len(keep), dtype=bool),
         })
+        self._next_request += len(keep)
         return reason, early
 
     def warm_up(self, rng: np.random.Generator) -> None:
@@ -156,12 +160,41 @@ class RefundBook:
         last = self._pending[-1]
         still_open = last["completed"] >= 0  # those completed before day 0 are history
         self._pending[-1] = {k: v[still_open] for k, v in last.items()}
+        self._pending[-1]["decided"] = self._pending[-1]["requested"] < 0  # the predecessor decided those
+
+    def _pool(self) -> dict[str, np.ndarray]:
+        return {k: np.concatenate([p[k] for p in self._pending]) for k in self._pending[0]}
+
+    def take_requests(self, until: int) -> dict[str, np.ndarray] | None:
+        """Take every pending refund requested before second ``until`` that the shop has not
+        decided yet (in request order); hand the approved ones back with :meth:`put_back`."""
+        if not self._pending:
+            return None
+        pool = self._pool()
+        due = ~pool["decided"] & (pool["requested"] < until)
+        if not due.any():
+            return None
+        self._pending = [{k: v[~due] for k, v in pool.items()}]
+        order = np.argsort(pool["requested"][due], kind="stable")
+        return {k: v[due][order] for k, v in pool.items()}
+
+    def put_back(self, requests: dict[str, np.ndarray]) -> None:
+        """Return decided refunds (``completed`` set to when the money goes back) to the pending ones."""
+        if len(requests["request"]):
+            self._pending.append({**requests, "decided": np.ones(len(requests["request"]), dtype=bool)})
+
+    def open_requests(self, now: int) -> int:
+        """Refund requests made before second ``now`` and not yet completed (售后 in progress)."""
+        if not self._pending:
+            return 0
+        pool = self._pool()
+        return int(((pool["requested"] < now) & (pool["completed"] >= now)).sum())
 
     def complete(self, until: int) -> dict[str, np.ndarray] | None:
         """Take every pending refund completed before second ``until`` (in completion order)."""
         if not self._pending:
             return None
-        pool = {k: np.concatenate([p[k] for p in self._pending]) for k in self._pending[0]}
+        pool = self._pool()
         due = pool["completed"] < until
         rest = {k: v[~due] for k, v in pool.items()}
         self._pending = [rest] if len(rest["order_id"]) else []

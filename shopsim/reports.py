@@ -32,8 +32,9 @@ VARIABLE_COSTS = ("refunds", "cogs", "ad_spend_search", "ad_spend_display", "aff
                   "affiliate_service_fee", "platform_fee", "payment_fee", "shipping", "packaging",
                   "return_shipping", "return_insurance", "promotion_cost", "crm_cost", "holding_cost",
                   "listing_cost", "write_offs")
-#: The shop's fixed costs per day (scenario ``shop.fixed_costs``): contribution - these = net profit.
-FIXED_COSTS = ("staff", "rent", "software")
+#: The shop's fixed costs per day (scenario ``shop.fixed_costs``, and the customer-service agents
+#: on the rota): contribution - these = net profit.
+FIXED_COSTS = ("staff", "customer_service", "rent", "software")
 #: Every P&L cost line.
 COST_LINES = VARIABLE_COSTS + FIXED_COSTS
 
@@ -76,6 +77,11 @@ def avg_order_value(revenue, orders):
 def refund_rate(refunded, gmv):
     """Refund rate (退款率, by amount) = refunded amount (yuan) / GMV of the same period."""
     return _ratio(refunded, gmv)
+
+
+def inquiry_conversion_rate(ordered_inquiries, inquiries):
+    """Inquiry conversion (询单转化率) = inquiries whose shopper paid in that session / inquiries."""
+    return _ratio(ordered_inquiries, inquiries)
 
 
 def bounce_rate(bounced_sessions, sessions):
@@ -184,13 +190,19 @@ def daily_report(days: Mapping[str, Any], pnl_table: Mapping[str, Any]) -> pd.Da
 
 
 def daily_columns(days: Mapping[str, Any], pnl_table: Mapping[str, Any]) -> dict[str, Any]:
-    """The daily report (日报): one row per day of traffic, funnel, sales, refunds, customers and profit.
+    """The daily report (日报): one row per day of traffic, funnel, sales, refunds, customers, profit
+    and customer service.
 
     ``days`` is the day book (see :func:`pnl`): per day the visits and page views, distinct
-    visitors (``uv``), buyers and new buyers, funnel counts, orders, units and amounts, and the
-    shop's end-of-day ``followers`` and ``dsr`` (stars). ``pnl_table`` is :func:`pnl` of the
-    same days (a frame or its columns); refunds are those completed that day.
+    visitors (``uv``), buyers and new buyers, funnel counts, orders, units and amounts, the
+    day's inquiries (those whose shopper paid, first replies and their seconds, complaints), and
+    the shop's end-of-day ``followers``, three DSR scores (``dsr_description``, ``dsr_service``,
+    ``dsr_logistics``, stars; ``dsr`` is their mean), ``dispute_rate`` and
+    ``refund_approval_hours``. ``pnl_table`` is :func:`pnl` of the same days (a frame or its
+    columns); refunds are those completed that day.
     """
+    from shopsim.records import DSR_DIMENSIONS
+
     def count(name: str) -> np.ndarray:
         return np.asarray(days[name], dtype=np.int64)
 
@@ -216,19 +228,37 @@ def daily_columns(days: Mapping[str, Any], pnl_table: Mapping[str, Any]) -> dict
     out["returning_customers"] = out["buyers"] - out["new_customers"]
     out["followers"] = count("followers")
     out["dsr"] = np.asarray(days["dsr"], dtype=float)
+    out.update({c: np.asarray(days[c], dtype=float) for c in DSR_DIMENSIONS})
     out["gross_profit"] = np.round(p["revenue"] - p["cogs"], 2)
     out["contribution"] = p["contribution"]
     out["net_profit"] = p["net_profit"]
+    out.update(_service_columns(days))
+    return out
+
+
+def _service_columns(days: Mapping[str, Any]) -> dict[str, Any]:
+    """The day's inquiries, inquiry conversion, average first response (seconds, of the inquiries
+    an agent replied to; NaN without one), complaints, dispute rate and refund approval time
+    (hours), from the day book."""
+    out: dict[str, Any] = {"inquiries": np.asarray(days["inquiries"], dtype=np.int64)}
+    inquiries = out["inquiries"]
+    out["inquiry_conversion_rate"] = inquiry_conversion_rate(np.asarray(days["inquiries_ordered"], dtype=np.int64),
+                                                             inquiries)
+    out["first_response_s"] = np.round(_ratio(days["first_response_seconds"], days["replies"]), 1)
+    out["complaints"] = np.asarray(days["complaints"], dtype=np.int64)
+    out["dispute_rate"] = np.asarray(days["dispute_rate"], dtype=float)
+    out["refund_approval_hours"] = np.asarray(days["refund_approval_hours"], dtype=float)
     return out
 
 
 def traffic_by_source(days: Mapping[str, Any]) -> pd.DataFrame:
     """Visits (sessions) per traffic source and day, from the day book: ``date`` and one column
-    per source of :data:`shopsim.scenario.SOURCES`."""
+    per source of :data:`shopsim.scenario.SOURCES` whose visits column ``days`` holds (in that
+    order)."""
     from shopsim.records import DAY_VISITS
 
     return pd.DataFrame({"date": days["date"], **{c.removeprefix("visits_"): np.asarray(days[c], dtype=np.int64)
-                                                  for c in DAY_VISITS}})
+                                                  for c in DAY_VISITS if c in days}})
 
 
 def sales_per_day(inventory: pd.DataFrame, days: int) -> dict[str, float]:

@@ -6,16 +6,19 @@ return: a buyer who sent the item back for a product reason rates it lower and t
 the reason ("runs small", "not as pictured"); an order refunded before it shipped gets no
 review. Reviews are drawn when the order is paid and published in the hour they are due; the recent ones sit on the
 product page, where an unanswered negative review (1-2 stars, 差评) costs conversion until
-the shop replies.
+the shop replies. A reviewer also rates the shop's description, service and logistics (the
+detailed seller ratings, DSR: :mod:`shopsim.health`).
 """
 
 from __future__ import annotations
 
 import heapq
 from collections import deque
+from collections.abc import Sequence
 
 import numpy as np
 
+from shopsim import _arrays as arrays
 from shopsim.scenario import Reviews as ReviewSettings
 
 NEGATIVE_STARS = 2  # a review of this many stars or fewer is negative (差评)
@@ -26,7 +29,6 @@ _NEGATIVE_TAGS = ("poor quality", "runs small", "faded after washing", "not as p
 _LATE_TAG = "slow delivery"
 #: The tag a returned item's review names, per refund reason (see shopsim.refunds.REASONS).
 _REASON_TAGS = (("runs small", "runs large"), ("poor quality",), ("not as pictured",), (), ())
-_DSR_PRIOR_REVIEWS = 10.0  # weight of yesterday's DSR when the window holds few reviews
 _SECONDS_PER_DAY = 86_400
 
 
@@ -56,17 +58,22 @@ class ReviewBook:
         self.tags: list[str] = []
         self.replied: list[bool] = []
         self.recent = [deque(maxlen=visible) for _ in range(n_own)]
+        self.published_dsr: list[np.ndarray] = []  # (reviews x 3) DSR stars published since the last take
 
     def draw(self, rng: np.random.Generator, order_id: np.ndarray, ts: np.ndarray,
              offer: np.ndarray, paid_price: np.ndarray, reference: np.ndarray,
              quality: np.ndarray, late: np.ndarray, refund: np.ndarray | None = None,
-             wait: np.ndarray | None = None) -> np.ndarray:
+             wait: np.ndarray | None = None, dsr: tuple[np.random.Generator, np.ndarray, np.ndarray] | None = None
+             ) -> np.ndarray:
         """Decide which paid order lines get a review, when it appears and its stars.
 
         ``ts`` is seconds since hour 0; ``paid_price`` and ``reference`` are yuan per unit;
         ``refund`` is each line's refund reason code (-1 kept, -2 refunded before shipping);
-        ``wait`` is days before the parcel can ship at all (couriers stopped). Returns the
-        stars each line deserved (the expectation its review is drawn around), 1-5.
+        ``wait`` is days before the parcel can ship at all (couriers stopped); ``dsr`` is (the
+        stream of the DSR ratings, each line's listing quality above its product quality, each
+        line's expected service stars): a reviewer also rates the shop's description, service
+        and logistics (:mod:`shopsim.health`). Returns the stars each line deserved (the
+        expectation its review is drawn around), 1-5.
         """
         cfg = self.settings
         n = len(order_id)
@@ -83,12 +90,29 @@ class ReviewBook:
         stars = np.clip(np.rint(mean + rng.normal(0.0, cfg.rating_noise, n)), 1, 5).astype(int)
         pick = rng.random((n, 2))
         keep = np.flatnonzero(writes)
+        ratings = self._dsr_ratings(dsr, quality, late, refund, keep)
         self._pending.append({
             "ts": (ts + delay * _SECONDS_PER_DAY).astype(np.int64)[keep], "order_id": order_id[keep],
             "offer": offer[keep], "rating": stars[keep], "late": late[keep],
             "pick": pick[keep], "overpriced": (paid_price > reference * 1.15)[keep], "reason": refund[keep],
+            "dsr": ratings,
         })
         return np.clip(mean, 1.0, 5.0)
+
+    def _dsr_ratings(self, dsr: tuple[np.random.Generator, np.ndarray, np.ndarray] | None, quality: np.ndarray,
+                     late: np.ndarray, refund: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        """Description, service and logistics stars (lines ``keep`` x 3) of the reviewers."""
+        cfg = self.settings
+        if dsr is None:  # no service data: the product's own expectation on every dimension
+            rng, gap, service = None, np.zeros(len(quality)), np.full(len(quality), cfg.logistics_rating)
+        else:
+            rng, gap, service = dsr
+        description = (cfg.base_rating + cfg.quality_effect * quality - cfg.description_gap_effect * gap
+                       - cfg.returned_effect * np.isin(refund, (0, 1, 2)))
+        logistics = cfg.logistics_rating - cfg.late_delivery_effect * late
+        mean = np.stack([description, service, logistics], axis=1)[keep]
+        noise = rng.normal(0.0, cfg.dsr_noise, mean.shape) if rng is not None else 0.0
+        return np.clip(np.rint(mean + noise), 1, 5).astype(np.int8)
 
     def burst(self, rng: np.random.Generator, offer: int, count: int, now: int, days: float = 2.0) -> None:
         """Schedule ``count`` negative reviews on one SKU over the next ``days`` days."""
@@ -97,7 +121,9 @@ class ReviewBook:
             "ts": t, "order_id": np.full(count, -1), "offer": np.full(count, offer),
             "rating": rng.integers(1, NEGATIVE_STARS + 1, count), "late": np.zeros(count, bool),
             "pick": rng.random((count, 2)), "overpriced": np.zeros(count, bool), "reason": np.full(count, -1),
+            "dsr": np.zeros((count, 3), np.int8),
         })
+        self._pending[-1]["dsr"][:] = self._pending[-1]["rating"][:, None]  # bad-faith raters: the same low stars
 
     def _file_by_hour(self) -> None:
         """Sort newly drawn reviews into buckets by the hour they are due (publishing then
@@ -107,7 +133,7 @@ class ReviewBook:
                 continue
             hour = chunk["ts"] // 3600
             order = np.argsort(hour, kind="stable")
-            hours, starts = np.unique(hour[order], return_index=True)
+            hours, starts = arrays.runs(hour[order])
             for h, part in zip(hours.tolist(), np.split(order, starts[1:]), strict=True):
                 if h not in self._by_hour:
                     self._by_hour[h] = []
@@ -124,24 +150,32 @@ class ReviewBook:
             chunks += self._by_hour.pop(heapq.heappop(self._hours))
         if not chunks:
             return np.empty(0, int), np.empty(0, int)
-        pool = {k: np.concatenate([p[k] for p in chunks]) for k in chunks[0]}
+        pool = chunks[0] if len(chunks) == 1 else {k: np.concatenate([p[k] for p in chunks]) for k in chunks[0]}
         due = pool["ts"] < now
         if not due.all():  # the rest of an hour that is only partly over
             self._by_hour[now // 3600] = [{k: v[~due] for k, v in pool.items()}]
             heapq.heappush(self._hours, now // 3600)
-        order = np.argsort(pool["ts"][due], kind="stable")
-        out = {k: v[due][order] for k, v in pool.items()}
-        for i in range(len(out["ts"])):
-            stars = int(out["rating"][i])
-            self.ts.append(int(out["ts"][i]))
-            self.order_id.append(int(out["order_id"][i]))
-            self.offer.append(int(out["offer"][i]))
-            self.rating.append(stars)
-            self.tags.append(_tags(stars, bool(out["late"][i]), bool(out["overpriced"][i]), out["pick"][i],
-                                   int(out["reason"][i])))
-            self.replied.append(False)
-            self.recent[int(out["offer"][i])].append(len(self.ts) - 1)
+            pool = {k: v[due] for k, v in pool.items()}
+        order = np.argsort(pool["ts"], kind="stable")
+        out = {k: v[order] for k, v in pool.items()}
+        self.published_dsr.append(out["dsr"])
+        first, offers, stars = len(self.ts), out["offer"].tolist(), out["rating"].tolist()
+        self.ts += out["ts"].tolist()
+        self.order_id += out["order_id"].tolist()
+        self.offer += offers
+        self.rating += stars
+        self.tags += [_tags(*review) for review in zip(stars, out["late"].tolist(), out["overpriced"].tolist(),
+                                                       out["pick"].tolist(), out["reason"].tolist(), strict=True)]
+        self.replied += [False] * len(offers)
+        for i, o in enumerate(offers, start=first):
+            self.recent[o].append(i)
         return out["offer"], out["rating"]
+
+    def take_dsr(self) -> np.ndarray:
+        """The DSR stars (reviews x description, service, logistics) published since the last take."""
+        taken = np.concatenate(self.published_dsr) if self.published_dsr else np.empty((0, 3), np.int8)
+        self.published_dsr = []
+        return taken
 
     def reply(self, review_id: int) -> None:
         """Mark a published review as answered by the shop."""
@@ -159,29 +193,8 @@ class ReviewBook:
                         open_[offer] += 1
         return open_, answered
 
-    def start_dsr(self, window_days: int, stars: float, per_day: float) -> None:
-        """Seed the shop's rolling DSR with the history before day 0.
 
-        ``stars`` is the shop's average rating at the start and ``per_day`` the reviews it
-        received per day before the start; that history ages out over ``window_days``.
-        """
-        self._dsr_days = deque([(stars * per_day, per_day)] * window_days, maxlen=window_days)
-        self._dsr = stars
-
-    def close_dsr_day(self, published_stars: np.ndarray) -> float:
-        """Add a day's published stars to the rolling window; return the shop's DSR, stars.
-
-        Yesterday's DSR weighs as a few reviews, so a window that holds few reviews (or none,
-        after a long quiet spell) keeps the score it had instead of jumping to one review's
-        stars or to nothing."""
-        self._dsr_days.append((float(np.sum(published_stars)), float(len(published_stars))))
-        total = sum(s for s, _ in self._dsr_days)
-        count = sum(c for _, c in self._dsr_days)
-        self._dsr = (total + _DSR_PRIOR_REVIEWS * self._dsr) / (count + _DSR_PRIOR_REVIEWS)
-        return self._dsr
-
-
-def _tags(stars: int, late: bool, overpriced: bool, pick: np.ndarray, reason: int = -1) -> str:
+def _tags(stars: int, late: bool, overpriced: bool, pick: Sequence[float], reason: int = -1) -> str:
     """One or two tags that fit the stars, the return's reason first ('runs small' ...), and
     'slow delivery' when it was late."""
     pool = _POSITIVE_TAGS if stars >= 4 else _NEGATIVE_TAGS

@@ -44,9 +44,10 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 class FixedCosts:
     """What the shop costs to run each day whatever it sells (booked every simulated day)."""
 
-    staff: float = spec(4200.0, min=0, max=1e7, unit="yuan per day",
-                        doc="Wages and social insurance of the team (operators, an ad specialist, designer, customer "
-                            "service, packers): the default is 15 people at about 8,400 yuan a month each")
+    staff: float = spec(3400.0, min=0, max=1e7, unit="yuan per day",
+                        doc="Wages and social insurance of the salaried team (operators, an ad specialist, designer, "
+                            "packers): the default is 12 people at about 8,500 yuan a month each; customer-service "
+                            "agents are paid by the hour on the rota (service)")
     rent: float = spec(1100.0, min=0, max=1e7, unit="yuan per day",
                        doc="Office and warehouse rent (the default: a small office and about 500 m2 of storage)")
     software: float = spec(200.0, min=0, max=1e6, unit="yuan per day",
@@ -200,7 +201,7 @@ class Shoppers:
         {"search": 0.0, "direct": -0.3, "returning": -0.5, "paid_search": 0.1, "display": 0.7,
          "affiliate": 0.0, "crm": -0.2, "venue": 0.2, "feed": 0.3},
         keys=SOURCES, min=-10, max=10, unit="log-odds", doc="Change in bounce log-odds by traffic source")
-    checkout_rate: float = spec(0.33, min=0.01, max=0.99,
+    checkout_rate: float = spec(0.31, min=0.01, max=0.99,
                                 doc="Chance a cart is paid for at the reference price (the rest are abandoned)")
     checkout_price_effect: float = spec(1.0, min=0, max=20, unit="log-odds per log of price ratio",
                                         doc="How much a price above the reference makes a carted shopper hesitate")
@@ -285,6 +286,13 @@ class Reviews:
     returned_effect: float = spec(0.8, min=0, max=4, unit="stars",
                                   doc="Stars lost when the buyer sent the item back for a product reason (fit, "
                                       "quality, not as pictured); the review's tags name the reason")
+    dsr_noise: float = spec(0.45, min=0, max=5, unit="stars",
+                            doc="Spread of one buyer's detailed seller ratings (DSR) around their expectation")
+    description_gap_effect: float = spec(2.0, min=0, max=10, unit="stars per unit of listing_quality above quality",
+                                         doc="Description stars (描述相符) lost when the listing looks better than "
+                                             "the product")
+    logistics_rating: float = spec(4.85, min=1, max=5, unit="stars",
+                                   doc="Expected logistics stars (物流服务) of a parcel delivered on time")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -500,6 +508,124 @@ class Returns:
                             doc="Days of sales behind a listing's recent refund rate (search and ratings use it)")
 
 
+#: What a pre-purchase inquiry (询单) is about: size and fit, delivery time, stock, a promotion's rules.
+SERVICE_TOPICS = ("size", "delivery", "stock", "promotion")
+#: Which reviewed refund requests the shop's agents refuse (``set_refund_policy``): none, those whose
+#: reason is the buyer's (size, changed mind: the 7-day no-reason rule still covers them), or all.
+REFUSE_CHOICES = ("none", "buyer_reason", "all")
+#: The rota a new operator inherits: three agents on the day shift (09:00-17:59), one until 22:59,
+#: nobody at night (agents per hour 00-23).
+PREDECESSOR_ROTA = (0,) * 9 + (3,) * 9 + (1,) * 5 + (0,)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Service:
+    """Customer service (客服): pre-purchase inquiries (询单), the agents' rota and after-sales (售后).
+
+    A shopper who browses a listing may ask a question first; the chance grows with the topic
+    (size and fit by category, delivery, stock when few units are left, a promotion's rules
+    while one runs) and falls with a better detail page. Inquiries queue for the agents on duty;
+    an answer before the shopper gives up may win the order, a late one may lose it. Refund
+    requests are approved automatically under an amount or reviewed by the same agents in their
+    spare time; refused or slow ones can become disputes (纠纷) the platform rules on.
+    See :mod:`shopsim.service` and :mod:`shopsim.aftersales`.
+    """
+
+    rota: tuple[int, ...] = spec(list(PREDECESSOR_ROTA), length=24, min=0, max=500, unit="agents",
+                                 doc="Agents on duty each hour 00-23 at the start (set_service changes it); the "
+                                     "default is the predecessor's day shift, thin in the evening peak")
+    agent_cost_per_hour: float = spec(25.0, min=0, max=1e4, unit="yuan per agent-hour",
+                                      doc="Wage of one customer-service agent for one hour on duty (booked as "
+                                          "customer_service)")
+    chats_per_agent: int = spec(3, min=1, max=20, unit="chats", doc="Chats one agent keeps open at once")
+    size_ask_rate: float = spec(0.36, min=0, max=1,
+                                doc="Chance a shopper who chose a product asks about size and fit first, for a "
+                                    "category not in size_ask_by_category")
+    size_ask_by_category: Mapping[str, float] = spec(
+        {"tees": 0.3, "shirts": 0.36, "trousers": 0.48}, min=0, max=1,
+        doc="Chance a shopper who chose a product asks about size and fit, per category (trousers the most)")
+    delivery_ask_rate: float = spec(0.06, min=0, max=1, doc="Chance a shopper who chose a product asks when it "
+                                                             "will arrive")
+    stock_ask_rate: float = spec(0.03, min=0, max=1, doc="Chance a shopper who chose a product asks whether it is "
+                                                          "in stock (in their size)")
+    low_stock_units: int = spec(30, min=0, max=10**6, unit="units",
+                                doc="With fewer units than this on hand, shoppers ask about stock low_stock_factor "
+                                    "times as often")
+    low_stock_factor: float = spec(3.0, min=1, max=20, doc="How much more often shoppers ask about a listing that "
+                                                            "is running out")
+    promotion_ask_rate: float = spec(0.08, min=0, max=1,
+                                     doc="Chance a shopper who chose a product asks how a running promotion works "
+                                         "(only while the listing or the shop shows one)")
+    detail_page_effect: float = spec(1.5, min=0, max=10, unit="log per unit listing quality",
+                                     doc="How much a better detail page answers questions before they are asked "
+                                         "(ask chances x exp(-effect x (listing_quality - 0.5)))")
+    browse_ask_share: float = spec(0.05, min=0, max=1,
+                                   doc="A browsing shopper who has not chosen the product asks at this share of "
+                                       "a chooser's chance")
+    handle_minutes: Mapping[str, float] = spec(
+        {"size": 7.0, "delivery": 3.0, "stock": 2.0, "promotion": 8.0}, keys=SERVICE_TOPICS, min=0.1, max=120,
+        unit="minutes of one chat slot", doc="Agent time an inquiry takes, by topic")
+    script_saving: float = spec(0.6, min=0, max=0.95,
+                                doc="Share of a topic's handling time a prepared answer (快捷短语, "
+                                    "set_service_script) saves")
+    reply_seconds: float = spec(15.0, min=0, max=3600, unit="seconds",
+                                doc="Seconds a free agent takes to send the first reply")
+    patience_seconds: float = spec(90.0, min=1, max=86_400, unit="seconds",
+                                   doc="Average seconds a shopper waits for the first reply before giving up")
+    answer_lift: float = spec(0.35, min=0, max=1,
+                              doc="Chance a timely answer turns a chooser who would not have paid into a buyer")
+    browse_lift: float = spec(0.12, min=0, max=1,
+                              doc="Chance a timely answer turns a browsing asker into a buyer")
+    late_loss: float = spec(0.5, min=0, max=1,
+                            doc="Chance a shopper who would have paid leaves when the answer comes too late")
+    complaint_rate: float = spec(0.05, min=0, max=1,
+                                 doc="Chance a shopper whose question was not answered in time complains "
+                                     "(counts as a one-star service rating)")
+    review_minutes: float = spec(8.0, min=0.1, max=600, unit="minutes",
+                                 doc="Agent time to review one refund request (agents review in time left over "
+                                     "from chats)")
+    auto_approve_under: float = spec(50.0, min=0, max=1e5, unit="yuan",
+                                     doc="Refund requests below this amount are approved at once without review "
+                                         "(set_refund_policy changes it)")
+    refuse: str = spec("none", choices=REFUSE_CHOICES,
+                       doc="Which reviewed refund requests the agents refuse: none, buyer_reason (size, changed "
+                           "mind) or all (set_refund_policy changes it)")
+    auto_approve_hours: float = spec(48.0, min=1, max=720, unit="hours",
+                                     doc="The platform approves a request the shop has not answered in this long")
+    slow_refund_hours: float = spec(24.0, min=1, max=720, unit="hours",
+                                    doc="An approval later than this after the request is slow")
+    slow_dispute_rate: float = spec(0.08, min=0, max=1,
+                                    doc="Chance a buyer whose refund is slow asks the platform to step in (a dispute)")
+    escalate_rate: float = spec(0.6, min=0, max=1, doc="Chance a buyer whose refund is refused opens a dispute")
+    ruling_days: float = spec(3.0, min=0.1, max=60, unit="days", doc="Average days the platform takes to rule")
+    fault_win_rate: float = spec(0.95, min=0, max=1,
+                                 doc="Chance the buyer wins a dispute over a refund the shop caused (quality, not "
+                                     "as pictured, late)")
+    no_reason_win_rate: float = spec(0.8, min=0, max=1,
+                                     doc="Chance the buyer wins a dispute over a no-reason return (size, changed "
+                                         "mind: the 7-day rule)")
+    dispute_window_days: int = spec(30, min=1, max=365, unit="days",
+                                    doc="Days of disputes behind the shop's dispute rate and its search penalty")
+    dispute_rate_limit: float = spec(0.002, min=0, max=1, unit="disputes per order",
+                                     doc="Above this dispute rate (disputes / orders, last dispute_window_days) "
+                                         "the platform marks the shop")
+    lost_dispute_penalty: float = spec(0.2, min=0, max=100, unit="rank score",
+                                       doc="Search rank score the shop's listings lose per dispute lost in the "
+                                           "window")
+    mark_penalty: float = spec(1.5, min=0, max=100, unit="rank score",
+                               doc="Search rank score the shop's listings lose while the shop is marked")
+    service_rating: float = spec(4.9, min=1, max=5, unit="stars",
+                                 doc="Expected service stars (服务态度) of an order whose service went well")
+    late_answer_effect: float = spec(1.2, min=0, max=4, unit="stars",
+                                     doc="Service stars lost when the buyer's question was answered too late")
+    slow_refund_effect: float = spec(1.0, min=0, max=4, unit="stars",
+                                     doc="Service stars lost when a refund was approved slowly")
+    refused_effect: float = spec(2.5, min=0, max=4, unit="stars",
+                                 doc="Service stars lost when a refund was refused")
+    dispute_effect: float = spec(3.0, min=0, max=4, unit="stars",
+                                 doc="Service stars lost when the buyer had to open a dispute")
+
+
 #: Double 11's main day: traffic piles up in the first hour after midnight, then builds to the evening.
 FESTIVAL_HOUR_SHAPE = (6.0, 3.0, 1.2, 0.5, 0.3, 0.3, 0.4, 0.6, 0.8, 0.9, 1.0, 1.0,
                        1.1, 1.0, 0.9, 0.9, 0.9, 1.0, 1.1, 1.3, 1.6, 1.9, 2.0, 1.8)  # fmt: skip
@@ -637,6 +763,7 @@ class Scenario:
     affiliates: Affiliates = spec(Affiliates(), doc="The affiliate market")
     promotions: PromotionSettings = spec(PromotionSettings(), doc="Shoppers' response to promotions")
     returns: Returns = spec(Returns(), doc="Refunds and returns by cause")
+    service: Service = spec(Service(), doc="Customer service: inquiries, agents, after-sales and disputes")
     festivals: tuple[Festival, ...] = spec([], doc="Platform sales festivals in (or near) the run")
     crm: Crm = spec(Crm(), doc="CRM messages to customer segments")
     customers: Customers = spec(Customers(), doc="The customer base")

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from shopsim import _arrays as arrays
 from shopsim.catalog import Catalog
 from shopsim.customers import CustomerBase
 from shopsim.errors import ShopsimError
@@ -76,6 +77,11 @@ class Groups:
     n_ads: int = 0  # the first n_ads bought groups are ads (paid search, display, affiliate); then venue
     crm_group: np.ndarray | None = None  # the CRM group of each own SKU (visitors are injected, rate 0)
     ad_hour_rate: np.ndarray | None = None
+    cart_only: np.ndarray | None = None  # flattened (groups, 2): chance of choosing and carting (not buy-now)
+    submit: np.ndarray | None = None  # chance a chooser submits an order (paid or not)
+
+    def __post_init__(self) -> None:
+        self.bounce_flat, self.cart_flat = self.bounce.ravel(), self.cart.ravel()
 
 
 @dataclass
@@ -206,7 +212,8 @@ def build_groups(sc: Scenario, cat: Catalog, relevance: np.ndarray, clicks: np.n
     return Groups(source.astype(np.int8), keyword.astype(np.int16), offer.astype(np.int16), rate,
                   bounce, cart, checkout, favourite, audience.astype(np.int8), n_search + n_own + own,
                   n_search + 2 * n_own + own, np.cumsum(landing), rival_visits, rival_units, n_organic, n_ads,
-                  len(rate) - n_own + own, ad_hour_rate)
+                  len(rate) - n_own + own, ad_hour_rate, (cart * (1.0 - sh.buy_now_share)).ravel(),
+                  np.minimum(checkout / sh.pay_share, 1.0))
 
 
 def checkout_chance(sc: Scenario, price_ratio: np.ndarray, shift: float = 0.0) -> np.ndarray:
@@ -298,21 +305,22 @@ class Shoppers:
         if (extra or g.rate[g.n_organic:].any()) and paid_rng is not None:
             ids, groups = injected if extra else (returning[:0], None)
             paid = self._part(g, g.n_organic, len(g.rate), weight, ids, customers, paid_rng, paid_rng, hour, groups)
-            merged = np.argsort(np.concatenate([offset, paid[0]]), kind="stable")
-            mine, theirs = (offset, group, customer, pages), (paid[0], paid[1], paid[2], paid[4])
-            offset, group, customer, pages = (np.concatenate([a, b])[merged] for a, b in zip(mine, theirs, strict=True))
-            u = np.concatenate([u, paid[3]], axis=1)[:, merged]
+            if len(paid[0]):  # (without bought sessions the organic ones stay as they are)
+                merged = np.argsort(np.concatenate([offset, paid[0]]), kind="stable")
+                mine, theirs = (offset, group, customer, pages), (paid[0], paid[1], paid[2], paid[4])
+                offset, group, customer, pages = (np.concatenate([a, b])[merged]
+                                                  for a, b in zip(mine, theirs, strict=True))
+                u = np.concatenate([u, paid[3]], axis=1)[:, merged]
         ts = start + offset.astype(np.int64)
         pc = u[3] >= self.sc.traffic.mobile_share
         was_buyer = customers.is_buyer(customer)
-        bounced = u[0] < g.bounce[group, pc.view(np.int8)]
-        sh = self.sc.shoppers
-        chance = g.cart[group, was_buyer.view(np.int8)]
-        chose = ~bounced & (u[1] < chance)
-        cart = chose & (u[1] < chance * (1.0 - sh.buy_now_share))  # the rest press buy-now
-        pay = g.checkout[group]
-        submitted = chose & (u[2] < np.minimum(pay / sh.pay_share, 1.0))
-        ordered = chose & (u[2] < pay)
+        pair = 2 * group  # row of (groups, 2) tables, flattened: + device or + returning buyer
+        bounced = u[0] < g.bounce_flat[pair + pc]
+        by_buyer = pair + was_buyer
+        chose = ~bounced & (u[1] < g.cart_flat[by_buyer])
+        cart = chose & (u[1] < g.cart_only[by_buyer])  # the rest press buy-now
+        submitted = chose & (u[2] < g.submit[group])
+        ordered = chose & (u[2] < g.checkout[group])
         favourited = ~bounced & (u[4] < g.favourite[group])
         pages[bounced] = 1
         return SessionDraw(ts, group, customer, pc, was_buyer, u[0], bounced, cart, submitted, ordered, pages,
@@ -358,10 +366,11 @@ class Shoppers:
         out = np.empty(len(source), dtype=np.int64)
         is_direct = source == SOURCE_CODE["direct"]
         targeted = audience > 0
-        rest = ~is_direct & ~targeted
-        out[is_direct] = customers.follower_visitors(int(is_direct.sum()), rng)
-        out[rest] = customers.searchers(int(rest.sum()), rng)
-        for a in np.unique(audience[targeted]):
+        any_targeted = bool(targeted.any())
+        rest = ~(is_direct | targeted) if any_targeted else ~is_direct
+        out[is_direct] = customers.follower_visitors(int(np.count_nonzero(is_direct)), rng)
+        out[rest] = customers.searchers(int(np.count_nonzero(rest)), rng)
+        for a in arrays.unique(audience[targeted]) if any_targeted else ():
             who = audience == a
             out[who] = customers.audience_members(int(a), int(who.sum()), rng)
         return out
@@ -384,6 +393,8 @@ class Shoppers:
             if len(partners):
                 extra_sess.append(ordering[i])
                 extra_offer.append(partners[int(u * len(partners))])
+        if not extra_sess:  # one line per order, already in session order
+            return ordering, main.astype(np.int64), qty.astype(np.int64), np.ones(len(ordering), dtype=bool)
         sess = np.concatenate([ordering, np.asarray(extra_sess, dtype=np.int64)])
         offer = np.concatenate([main, np.asarray(extra_offer, dtype=main.dtype)])
         units = np.concatenate([qty, np.ones(len(extra_sess), dtype=qty.dtype)])

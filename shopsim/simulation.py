@@ -22,15 +22,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import simpy
 
+from shopsim import _arrays as arrays
 from shopsim import search, timeline
 from shopsim._lazy import lazy
 from shopsim.ads import AUDIENCES, Ads
+from shopsim.aftersales import AfterSales
 from shopsim.calendar import Clock, FestivalCalendar
 from shopsim.catalog import Catalog
 from shopsim.competitors import Rivals
 from shopsim.customers import CrmDesk, CustomerBase
 from shopsim.errors import ActionError, ShopsimError, shown
 from shopsim.feed import feed_clicks
+from shopsim.health import ShopHealth
 from shopsim.inventory import Inventory, Reorder
 from shopsim.operator import Levers, OperatorView
 from shopsim.promotions import Promotions
@@ -39,6 +42,7 @@ from shopsim.refunds import RefundBook
 from shopsim.reviews import NEGATIVE_STARS, ReviewBook
 from shopsim.scenario import Scenario, TimelineEvent, load_scenario
 from shopsim.seasons import SeasonCalendar
+from shopsim.service import ServiceDesk
 from shopsim.shoppers import Groups, Shoppers, build_groups, offer_appeal, subset
 
 if TYPE_CHECKING:
@@ -50,7 +54,7 @@ else:
 
 Policy = Callable[[OperatorView], None]
 TABLES = ("sessions", "orders", "order_items", "refunds", "ads", "inventory", "reviews", "rankings", "market",
-          "events", "costs", "pnl", "daily")
+          "events", "costs", "pnl", "daily", "service", "disputes")
 
 
 def stream(seed: int, name: str) -> np.random.Generator:
@@ -88,9 +92,16 @@ class Simulation(Levers):
         self._season_offer = np.ones(cat.n)
         self.reviews = ReviewBook(sc.reviews, cat.n_own, sc.shoppers.visible_reviews)
         own = slice(0, cat.n_own)
-        self.reviews.start_dsr(sc.shop.dsr_window_days,
-                               float(np.average(cat.rating()[own], weights=cat.rating_count[own] + 1)),
-                               float(cat.monthly_sales()[own].sum() / 30 * sc.reviews.review_share))
+        # stars of the shop's history: the expected logistics rating given its share of late parcels (1-5)
+        logistics = max(1.0, sc.reviews.logistics_rating - sc.reviews.late_share * sc.reviews.late_delivery_effect)
+        self.health = ShopHealth(sc.shop.dsr_window_days,
+                                 (float(np.average(cat.rating()[own], weights=cat.rating_count[own] + 1)),
+                                  sc.service.service_rating, logistics),
+                                 float(cat.monthly_sales()[own].sum() / 30 * sc.reviews.review_share))
+        self.service = ServiceDesk(sc.service, cat.categories, cat.category[:own.stop])
+        self.service_yesterday: dict[str, Any] = {}  # yesterday's service figures (OperatorView.service)
+        self.aftersales = AfterSales(sc.service, sc.reviews.review_share,
+                                     float(cat.monthly_sales()[own].sum() / 30 / (1 + sc.shoppers.extra_units)))
         self.inventory = Inventory(cat)
         self.refunds = RefundBook(sc.returns, cat, sc.reviews.delivery_days, sc.reviews.late_share)
         self.refunds.warm_up(self.rng("refunds"))
@@ -253,6 +264,7 @@ class Simulation(Levers):
 
     def _rank(self, day: int) -> None:
         scores = search.rank_scores(self.scenario, self.catalog, self.relevance, self._mostly_out)
+        scores[:, : self.catalog.n_own] -= self.aftersales.search_penalty()  # disputes lost, a mark
         pos = self._positions = search.positions(scores)
         k, o = np.nonzero(pos)
         self.records.rankings.append(day=day, keyword=k, offer=o, organic_position=pos[k, o])
@@ -334,7 +346,6 @@ class Simulation(Levers):
         offers, stars = self.reviews.publish(until)
         if not len(offers):
             return
-        self._day_stars.append(stars)
         self.catalog.add_ratings(offers, stars)
         published = self.reviews.ts[len(self.reviews.ts) - len(offers):]
         for o, r, second in zip(offers, stars, published, strict=True):
@@ -400,6 +411,7 @@ class Simulation(Levers):
         Returns the yuan paid in each session (0 where it did not order)."""
         cat, promo, now = self.catalog, self.promotions, self.env.now
         landing = g.offer[d.group].astype(np.int64)
+        inquiries = self._inquiries(d, landing, start, d.group >= g.n_organic)
         sess, offer, qty, main = self.shoppers.baskets(np.flatnonzero(d.ordered), landing[d.ordered])
         if promo.any:
             sess, offer, qty, main = promo.top_up(self.rng("promotions"), now, sess, offer, qty, main, self._eff)
@@ -412,7 +424,7 @@ class Simulation(Levers):
                 self.records.event(second, "system", "stockout", cat.codes[o], "sold out")
                 self._market_dirty = True  # the next slices' shoppers see it sold out
         if sold_out.any():
-            self._saw_sold_out(d, sold_out)
+            self._saw_sold_out(d, sold_out, inquiries.pos)
             back = (filled > 0) & sold_out[sess]
             self.inventory.put_back(offer[back], filled[back])
             filled[back] = 0
@@ -444,6 +456,7 @@ class Simulation(Levers):
             items=np.bincount(position, weights=qty, minlength=len(paying)), gross_amount=money["gross"],
             discount_amount=money["discount"], paid_amount=money["paid"], promotion_id=money["promotion_id"],
             coupon_id=money["coupon_id"], buyer_shipping=money["buyer_shipping"], insured=self.return_insurance)
+        self._record_inquiries(inquiries, d, landing, first_session, order_id)
         self.records.order_items.append(
             order_id=line_order, sku=offer.astype(np.int16), qty=qty, unit_list_price=money["unit_list"],
             unit_paid_price=unit_price, unit_cost=cat.cost[offer])
@@ -459,12 +472,35 @@ class Simulation(Levers):
         per_session[paying] = money["paid"]
         return per_session
 
-    def _saw_sold_out(self, d: Any, who: np.ndarray) -> None:
-        """Shoppers who found their item sold out: no cart, no order, a sold-out bounce chance."""
+    def _inquiries(self, d: Any, landing: np.ndarray, start: int, bought: np.ndarray) -> Any:
+        """Shoppers who ask customer service first (询单): queued for the agents on duty; a timely
+        answer may win the order, a late one may lose it (:mod:`shopsim.service`)."""
+        cat, promo, n = self.catalog, self.promotions, self.catalog.n_own
+        on_promotion = promo.on_promotion(self.env.now) if promo.any else np.zeros(n, dtype=bool)
+        chances = self.service.ask_chances(cat.listing_quality[:n], cat.stock[:n], on_promotion)
+        return self.service.answer(self.rng("service"), d, landing, chances, start, bought,
+                                   self.rng("paid_service"))
+
+    def _record_inquiries(self, inq: Any, d: Any, landing: np.ndarray, first_session: int,
+                          order_id: np.ndarray) -> None:
+        pos = inq.pos
+        first = inq.first_response
+        self.records.service.append(
+            ts=d.ts[pos], customer_id=d.customer[pos], session_id=first_session + pos,
+            sku=landing[pos].astype(np.int16), topic=inq.topic,
+            first_response_s=np.where(np.isfinite(first), np.rint(np.nan_to_num(first)), -1).astype(np.int64),
+            answered=inq.answered, ordered=d.ordered[pos], complaint=inq.complaint)
+        self.service.note_outcomes(inq, order_id)
+
+    def _saw_sold_out(self, d: Any, who: np.ndarray, asked: np.ndarray) -> None:
+        """Shoppers who found their item sold out: no cart, no order, a sold-out bounce chance
+        (not for those who ``asked`` customer service first: they had already looked further)."""
         d.cart[who] = False
         d.submitted[who] = False
         d.ordered[who] = False
-        d.bounced[who] = d.u_bounce[who] < self.scenario.shoppers.sold_out_bounce_rate
+        leaves = who.copy()
+        leaves[asked] = False
+        d.bounced[leaves] = d.u_bounce[leaves] < self.scenario.shoppers.sold_out_bounce_rate
         d.pages[who & d.bounced] = 1
 
     def _after_orders(self, d: Any, paying: np.ndarray, line_order: np.ndarray, line_ts: np.ndarray,
@@ -486,7 +522,7 @@ class Simulation(Levers):
         who = d.customer[paying][again]
         cdf = np.cumsum(self.catalog.landing_share())
         lands = np.minimum(np.searchsorted(cdf, u[2][again] * cdf[-1], side="right"), len(cdf) - 1)
-        for h in np.unique(later):
+        for h in arrays.unique(later):
             ids, offers = self._second_visits.get(int(h), (who[:0], lands[:0]))
             self._second_visits[int(h)] = (np.concatenate([ids, who[later == h]]),
                                            np.concatenate([offers, lands[later == h]]))
@@ -521,12 +557,54 @@ class Simulation(Levers):
             late[:] = True
             wait[:] = restart - self.day
         found = self.festivals.phase(self.day)
+        late_answer = np.isin(order_id, np.concatenate([np.empty(0, np.int64), *self.service.late_orders]))
+        svc = self.scenario.service
+        dsr = (self.rng("dsr"), np.maximum(cat.listing_quality[offer] - cat.quality[offer], 0.0),
+               svc.service_rating - svc.late_answer_effect * late_answer)
         reason, early = self.refunds.draw(self.rng("refunds"), order_id, ts, offer, qty, price, list_price,
                                           found is not None and found[1] == "main", late, insured, who, wait)
         stars = self.reviews.draw(rr, order_id, ts, offer, price, cat.reference_price[offer], cat.quality[offer],
-                                  late, np.where(early, -2, reason), wait)
+                                  late, np.where(early, -2, reason), wait, dsr)
         self.customers.remember_orders(who, cat.category[offer], stars)
         self._day_sales = np.bincount(offer, weights=qty * price, minlength=cat.n_own)
+
+    def _decide_refunds(self) -> None:
+        """Today's refund requests, decided by the refund policy and the agents' spare time; the
+        disputes the platform ruled on today are recorded (:mod:`shopsim.aftersales`)."""
+        day, after = self.day, self.aftersales
+        requests = self.refunds.take_requests((day + 1) * 86_400)
+        if requests is not None:
+            paid = after.decide(self.rng("aftersales"), requests, day * 86_400.0, self.service.spare_slots(day))
+            self.refunds.put_back(paid)
+
+    def _close_service(self, orders_today: int) -> tuple[float, ...]:
+        """Book the agents' hours, record the disputes closed today, mark the shop (or lift the
+        mark) and move the three DSR scores. Returns (description, service, logistics, dispute
+        rate, average hours to approve today's refunds)."""
+        day, after = self.day, self.aftersales
+        self.records.cost(day, "customer_service", self.service.hours_today * self.scenario.service.agent_cost_per_hour)
+
+        closed, ratings, approval_hours = after.close_day((day + 1) * 86_400, orders_today)
+        if closed is not None:
+            self.records.disputes.append(request=closed["request"], order_id=closed["order_id"],
+                                         sku=closed["sku"].astype(np.int16), amount=closed["amount"],
+                                         reason=closed["reason"], opened=closed["opened"], closed=closed["closed"],
+                                         outcome=closed["outcome"])
+            self._market_dirty = True
+        changed = after.update_mark()
+        if changed is not None:
+            rate, limit = after.dispute_rate(), self.scenario.service.dispute_rate_limit
+            kind, what = (("shop_marked", "above") if changed else ("shop_mark_lifted", "back under"))
+            self.records.event((day + 1) * 86_400 - 1, "platform", kind, "shop",
+                               f"dispute rate {rate:.2%} {what} the limit of {limit:.2%}")
+        agent_cost = self.service.hours_today * self.scenario.service.agent_cost_per_hour
+        _, complaints, figures = self.service.close_day()
+        extra = np.concatenate([ratings, np.ones(complaints)])  # a complaint counts as one star
+        scores = self.health.close_day(self.reviews.take_dsr(), extra)
+        self.service_yesterday = {**figures, "agent_cost": agent_cost, "dsr_description": round(scores[0], 3),
+                                  "dsr_service": round(scores[1], 3), "dsr_logistics": round(scores[2], 3),
+                                  "dispute_rate": round(after.dispute_rate(), 5)}
+        return (*scores, after.dispute_rate(), approval_hours)
 
     def _settle_refunds(self) -> None:
         """Refunds completed today: money back, units back on the shelf or written off; the
@@ -547,7 +625,8 @@ class Simulation(Levers):
             self.records.refunds.append(order_id=done["order_id"], sku=offer.astype(np.int16), qty=qty,
                                         requested=done["requested"], completed=done["completed"], kind=done["kind"],
                                         reason=done["reason"], amount=done["amount"], restocked=back,
-                                        return_shipping=done["return_shipping"], goods_cost=cost)
+                                        return_shipping=done["return_shipping"], goods_cost=cost,
+                                        request=done["request"])
             buyers = done["customer"]
             self.customers.mark_refunded(buyers[buyers >= 0])
         self.refunds.close_day(self._day_sales, refunded)
@@ -557,6 +636,7 @@ class Simulation(Levers):
         n = cat.n_own
         self.settle_rivals()
         self._close_followers_and_reviews()
+        self._decide_refunds()
         self._settle_refunds()
         if self.promotions.any:
             self.promotions.close_day(self.day, self._own_units, self._eff)
@@ -572,12 +652,15 @@ class Simulation(Levers):
         for item in ("staff", "rent", "software"):
             self.records.cost(self.day, item, getattr(fixed, item))
         self._mostly_out[:n] = inv.stockout_hours >= 12
-        dsr = self.reviews.close_dsr_day(np.concatenate(self._day_stars))
-        self.records.close_day(self.day, self.customers.followers.size, dsr)
+        orders_today = self._next_order_id - self._first_order_today
+        desc, service, logistics, dispute_rate, approval_hours = self._close_service(orders_today)
+        self.records.close_day(self.day, self.customers.followers.size, (desc, service, logistics), dispute_rate,
+                               approval_hours)
         self._reset_counters()
 
     def _reset_counters(self) -> None:
         n_own, n = self.catalog.n_own, self.catalog.n
+        self._first_order_today = self._next_order_id
         self._own_units = np.zeros(n_own)
         self._own_visits = np.zeros(n_own)
         self._own_interest = np.zeros(n_own)
@@ -585,7 +668,6 @@ class Simulation(Levers):
         self._rival_units = np.zeros(n - n_own, dtype=np.int64)
         self._rival_visits = np.zeros(n - n_own, dtype=np.int64)
         self._rival_weight = 0.0
-        self._day_stars: list[np.ndarray] = [np.empty(0, np.int64)]
         self._day_buyers: list[np.ndarray] = [np.empty(0, np.int64)]
         self._day_browsers: list[np.ndarray] = [np.empty(0, np.int64)]
         empty = np.empty(0, np.int64)

@@ -139,8 +139,16 @@ def _arrays(frame: pd.DataFrame) -> dict[str, Any]:
 def _concat(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """Each column of ``old`` with ``new``'s rows below (same columns and dtypes): much cheaper
     than ``pd.concat`` of frames for the few rows a day adds to a long table."""
-    return {name: (np.concatenate([a, new[name]]) if isinstance(a, np.ndarray)
-                   else type(a)._concat_same_type([a, new[name]])) for name, a in old.items()}
+    return {name: _joined(a, new[name]) for name, a in old.items()}
+
+
+def _joined(a: Any, b: Any) -> Any:
+    """Array ``a`` with ``b`` below (same dtype); categoricals of one dtype join by their codes."""
+    if isinstance(a, np.ndarray):
+        return np.concatenate([a, b])
+    if isinstance(a, pd.Categorical) and a.dtype == b.dtype:
+        return pd.Categorical.from_codes(np.concatenate([a.codes, b.codes]), dtype=a.dtype, validate=False)
+    return type(a)._concat_same_type([a, b])
 
 
 def _takes_rows(build: Callable[..., pd.DataFrame]) -> bool:

@@ -44,21 +44,27 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "daily": ("date", "pv", "uv", "orders", "buyers", "units", "gmv", "conversion_rate", "aov", "bounce_rate",
               "add_to_cart_rate", "cart_abandonment_rate", "ad_spend", "roas", "new_customers",
               "returning_customers", "gross_profit", "net_profit", "avg_order_value", "submitted_orders",
-              "refund_amount", "refund_rate", "net_gmv", "contribution"),
+              "refund_amount", "refund_rate", "net_gmv", "contribution", "dsr", "dsr_description", "dsr_service",
+              "dsr_logistics", "inquiries", "inquiry_conversion_rate", "first_response_s", "complaints",
+              "dispute_rate", "refund_approval_hours"),
+    "service": ("inquiry_id", "ts", "customer_id", "session_id", "sku", "topic", "first_response_s", "answered",
+                "ordered", "complaint"),
+    "disputes": ("dispute_id", "refund_id", "opened_ts", "closed_ts", "outcome"),
     "pnl": ("date", "revenue", "cogs", "ad_spend_search", "ad_spend_display", "affiliate_commission",
             "platform_fee", "shipping", "promotion_cost", "crm_cost", "holding_cost", "net_profit",
             "refunds", "returned_cogs", "packaging", "payment_fee", "return_shipping", "return_insurance",
-            "staff", "rent", "software", "write_offs", "affiliate_service_fee", "contribution"),
+            "staff", "rent", "software", "write_offs", "affiliate_service_fee", "contribution", "customer_service"),
 }
 
 #: Columns that must be categoricals wherever they appear.
-CATEGORICAL = ("sku", "landing_sku", "source", "device", "keyword", "shop", "channel", "actor")
+CATEGORICAL = ("sku", "landing_sku", "source", "device", "keyword", "shop", "channel", "actor", "topic", "outcome")
 #: Columns that are flags.
 BOOLEAN = ("is_new_customer", "bounced", "added_to_cart", "order_submitted", "ordered", "replied", "on_promotion",
-           "ad_presence", "restocked", "insured")
+           "ad_presence", "restocked", "insured", "answered", "complaint")
 #: pnl columns that are not costs (returned_cogs is a credit: goods that came back).
 PNL_NOT_COSTS = ("date", "gross_sales", "discounts", "revenue", "returned_cogs", "contribution", "net_profit")
-FIXED = ("staff", "rent", "software")
+FIXED = ("staff", "customer_service", "rent", "software")
+SALARIED = ("staff", "rent", "software")  # the scenario's fixed_costs, the same every day
 CENT = 0.01 + 1e-6  # yuan: tables round money to the fen
 #: A scenario's ``returns`` with no refunds at all, so no unit comes back on the shelf (for
 #: tests that count stock exactly).
@@ -285,8 +291,8 @@ def _money(t, sim, fail):
     if ((pnl["contribution"] - contribution).abs() > CENT).any():
         fail(f"pnl.contribution != revenue + returned_cogs - every variable cost line ({variable})")
     if ((pnl["net_profit"] - (pnl["contribution"] - pnl[list(FIXED)].sum(axis=1))).abs() > CENT).any():
-        fail("pnl.net_profit != contribution - staff - rent - software")
-    for item in FIXED:
+        fail("pnl.net_profit != contribution - staff - customer_service - rent - software")
+    for item in SALARIED:
         if ((pnl[item] - getattr(shop.fixed_costs, item)).abs() > CENT).any():
             fail(f"pnl.{item} is not the scenario's {item} cost on every day")
     for line, expected in (("payment_fee", revenue * shop.payment_fee_rate),
@@ -327,8 +333,70 @@ def _money(t, sim, fail):
         fail("daily.orders != orders per day")
     if "followers" in daily and (daily["followers"].diff().dropna() < 0).any():
         fail("daily.followers fell: nobody unfollows in this engine")
-    if "dsr" in daily and not daily["dsr"].dropna().between(1, 5).all():
-        fail("daily.dsr outside 1-5 stars")
+    dims = daily[["dsr_description", "dsr_service", "dsr_logistics"]]
+    if not dims.stack().between(1, 5).all() or not daily["dsr"].between(1, 5).all():
+        fail("daily.dsr or one of its dimensions outside 1-5 stars")
+    if ((daily["dsr"] - dims.mean(axis=1)).abs() > 0.001 + 1e-9).any():
+        fail("daily.dsr != the mean of description, service and logistics")
+    if (daily["dispute_rate"] < 0).any() or (daily["refund_approval_hours"].dropna() < 0).any():
+        fail("daily.dispute_rate or refund_approval_hours is negative")
+
+
+def _service(t, sim, fail):
+    """Inquiries belong to their sessions; an answer in time has a first response; disputes tie
+    to the refunds the platform ordered."""
+    sv, sessions = t["service"], t["sessions"].set_index("session_id")
+    if list(sv["inquiry_id"]) != list(range(1, len(sv) + 1)):
+        fail("inquiry_id is not 1..n")
+    if not sv["ts"].is_monotonic_increasing:
+        fail("inquiries are not in time order")
+    if not sv["session_id"].is_unique:
+        fail("a session asked more than one question")
+    known = sv["session_id"].isin(sessions.index)
+    if not known.all():
+        fail(f"{int((~known).sum())} inquiries point to sessions that do not exist")
+        return
+    s = sessions.loc[sv["session_id"]]
+    if ((s["customer_id"].to_numpy() != sv["customer_id"].to_numpy()).any()
+            or (s["ts"].to_numpy() != sv["ts"].to_numpy()).any()
+            or (s["landing_sku"].astype(str).to_numpy() != sv["sku"].astype(str).to_numpy()).any()):
+        fail("an inquiry's customer, time or SKU differs from its session's")
+    if (s["ordered"].to_numpy() != sv["ordered"].to_numpy()).any():
+        fail("an inquiry's ordered flag differs from its session's")
+    if s["bounced"].any():
+        fail("a shopper who bounced asked a question")
+    if (sv["first_response_s"].dropna() < 0).any():
+        fail("a first response before the question")
+    if sv.loc[sv["answered"], "first_response_s"].isna().any():
+        fail("an inquiry answered in time has no first response")
+    if (sv["answered"] & sv["complaint"]).any():
+        fail("a shopper answered in time complained")
+    daily = t["daily"].set_index("date")
+    per_day = sv.groupby(local_day(sv["ts"])).size().reindex(daily.index, fill_value=0)
+    if (daily["inquiries"] != per_day).any():
+        fail("daily.inquiries != inquiries per day")
+    dp, refunds = t["disputes"], t["refunds"].set_index("refund_id")
+    if list(dp["dispute_id"]) != list(range(1, len(dp) + 1)):
+        fail("dispute_id is not 1..n")
+    if (dp["closed_ts"] < dp["opened_ts"]).any():
+        fail("a dispute closed before it opened")
+    end = pd.Timestamp(sim.scenario.start, tz="Asia/Shanghai") + pd.Timedelta(days=sim.days_run)
+    if (dp["closed_ts"] >= end).any():
+        fail("a dispute closed after the last simulated day")
+    if dp.loc[dp["outcome"] == "shop_won", "refund_id"].notna().any():
+        fail("a dispute the shop won was refunded")
+    if not dp["refund_id"].dropna().is_unique:
+        fail("two disputes name the same refund")
+    paid = dp.dropna(subset=["refund_id"])
+    if not paid["refund_id"].isin(refunds.index).all():
+        fail("a dispute names a refund that does not exist")
+    elif len(paid):
+        r = refunds.loc[paid["refund_id"].astype(int)]
+        if ((r["order_id"].fillna(-1).to_numpy() != paid["order_id"].fillna(-1).to_numpy()).any()
+                or (r["sku"].astype(str).to_numpy() != paid["sku"].astype(str).to_numpy()).any()):
+            fail("a dispute's order line differs from its refund's")
+        if (r["requested_ts"].to_numpy() > paid["opened_ts"].to_numpy()).any():
+            fail("a dispute opened before its refund was requested")
 
 
 def _reviews(t, sim, fail):
@@ -415,7 +483,7 @@ def _search_and_market(t, sim, fail):
 
 
 CHECKS: tuple[Callable, ...] = (_columns, _dtypes, _time_window, _stock, _units_match_lines, _orders, _funnel,
-                                _money, _refunds, _reviews, _search_and_market)
+                                _money, _refunds, _reviews, _search_and_market, _service)
 
 
 def check_invariants(sim: shopsim.Simulation) -> None:
@@ -440,11 +508,13 @@ def assert_same_tables(a: shopsim.Simulation, b: shopsim.Simulation, names=shops
 
 
 def fingerprint(sim: shopsim.Simulation) -> tuple:
-    """A cheap summary of a simulation's state: prices, stock, listing quality, open work, events."""
+    """A cheap summary of a simulation's state: prices, stock, listing quality, open work, events,
+    the service rota, prepared answers and refund policy."""
     cat = sim.catalog
     return (tuple(np.round(cat.price, 6)), tuple(cat.stock), tuple(np.round(cat.listing_quality, 9)),
             tuple(sim.inventory.on_order()), len(sim.records.events), tuple(sim.reviews.replied),
-            sim.env.now, sim.days_run, sim.return_insurance)
+            sim.env.now, sim.days_run, sim.return_insurance, tuple(sim.service.rota), tuple(sim.service.scripts),
+            sim.aftersales.auto_approve_under, sim.aftersales.refuse)
 
 
 def assert_rejected_and_untouched(call: Callable[[shopsim.Simulation], object], message: str,

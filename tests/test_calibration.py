@@ -9,7 +9,9 @@ Measured on the tables the run produces (never on the model's parameters), over 
 The rows that need an operator's action live beside their mechanism: paid-search click-through
 at the top slot, display click-through, cost per click vs bid and the affiliate commission in
 ``tests/test_ads.py``; the Double 11 main day (GMV and its return wave) in ``tests/test_festivals.py``.
-The money rows of the second table owned here: net margin and the ordinary month's refunds.
+The money rows of the second table owned here: net margin and the ordinary month's refunds; and the
+customer-service rows: buyers who ask first, inquiry conversion with adequate staffing, the three DSR
+dimensions.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ SEEDS = (1, 2, 3)
 def month(request) -> dict[str, pd.DataFrame]:
     sim = shopsim.simulate("baseline", seed=request.param)
     assert sim.days_run == 30
-    return {name: sim.tables[name] for name in ("sessions", "orders", "order_items", "pnl", "ads")}
+    return {name: sim.tables[name] for name in ("sessions", "orders", "order_items", "pnl", "ads", "daily", "service")}
 
 
 def test_conversion_rate_every_ordinary_day(month):
@@ -65,6 +67,40 @@ def test_net_margin(month):
     costs, write-offs) / GMV: 4 % - 15 %."""
     p = month["pnl"]
     assert 0.04 <= p["net_profit"].sum() / p["revenue"].sum() <= 0.15
+
+
+def test_buyers_who_ask_customer_service_first(month):
+    """Buyers who asked customer service in the visit they paid in (询单) / the month's buyers: 20 % - 50 %."""
+    o, sv = month["orders"], month["service"]
+    asked = o["session_id"].isin(sv["session_id"])
+    share = o.loc[asked, "customer_id"].nunique() / o["customer_id"].nunique()
+    assert 0.20 <= share <= 0.50, f"{share:.1%} of buyers asked first"
+
+
+#: Enough agents that nine in ten shoppers are answered before they give up (the predecessor's
+#: rota with the evening peak and the late night staffed): "adequate staffing" of the row.
+ADEQUATE_ROTA = [2, 1, 1, 1, 1, 1, 1, 1, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 4, 3]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_inquiry_conversion_with_adequate_staffing(seed):
+    """Inquiries whose shopper paid / inquiries: 30 % - 60 % with adequate staffing; the inherited
+    rota (nobody at night, one agent in the evening peak) converts fewer."""
+    sim = shopsim.Simulation("baseline", seed=seed)
+    sim.set_service(ADEQUATE_ROTA)
+    sv = sim.run(30).tables["service"]
+    staffed = sv[sv["ts"].dt.hour.isin([h for h, a in enumerate(ADEQUATE_ROTA) if a >= 3])]
+    assert staffed["answered"].mean() >= 0.75, "the rota is adequate: most shoppers get their answer in time"
+    assert 0.30 <= sv["ordered"].mean() <= 0.60, f"inquiry conversion {sv['ordered'].mean():.1%}"
+    inherited = shopsim.simulate("baseline", seed=seed, days=30).tables["service"]
+    assert inherited["ordered"].mean() < sv["ordered"].mean()
+
+
+def test_dsr_each_dimension_every_day(month):
+    """Description (描述相符), service (服务态度) and logistics (物流服务): 4.6 - 4.9 stars, every day."""
+    d = month["daily"]
+    for column in ("dsr_description", "dsr_service", "dsr_logistics"):
+        assert d[column].between(4.6, 4.9).all(), f"{column} outside 4.6-4.9: {d[column].min()}-{d[column].max()}"
 
 
 def test_refunds_of_an_ordinary_month(month):

@@ -44,9 +44,9 @@ def exits(view):
     os._exit(3)
 
 
-def hangs_on_an_even_day_one(view):
-    """Hangs on day 1 when the units on hand are even: seed 2 of the tiny scenario, not seeds 1 and 3."""
-    if view.day == 1 and sum(view.stock().values()) % 2 == 0:
+def hangs_on_an_odd_day_one(view):
+    """Hangs on day 1 when the units on hand are odd: seed 2 of the tiny scenario, not seeds 1 and 3."""
+    if view.day == 1 and sum(view.stock().values()) % 2 == 1:
         while True:
             pass
 
@@ -99,7 +99,7 @@ def test_a_capstone_on_the_cluster_equals_the_serial_one(local_client, tiny_sc, 
 
 def test_a_cohort_shares_the_reference_runs(local_client, tiny_sc, monkeypatch):
     cohort = {"li": cut_prices, "wang": raises_on_day_1, "zhao": capstone.policies.do_nothing,
-              "zhou": hangs_on_an_even_day_one}
+              "zhou": hangs_on_an_odd_day_one}
     on_cluster = distributed.evaluate_cohort(cohort, tiny_sc, SEEDS, days=DAYS, timeout=15, client=local_client)
     assert list(on_cluster) == ["li", "wang", "zhao", "zhou"]
     for name, policy in cohort.items():

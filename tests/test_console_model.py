@@ -352,3 +352,21 @@ def test_the_inherited_campaign_shows_in_the_paid_search_check():
     answer = check(model, "Paid search").answer
     assert "Running: " in answer and "cotton t-shirt 2.10 (质量分 " in answer and "budget" in answer
     assert "TEE-CLASSIC 10%" in answer
+
+
+def test_the_service_panel_shows_the_queue_by_hour_and_open_after_sales():
+    m = ConsoleModel("baseline", seed=1)
+    m.run_day()
+    panel = m.service_panel()
+    by_hour = panel["by_hour"]
+    assert list(by_hour["hour"]) == list(range(24)) and list(by_hour["agents"]) == panel["rota"]
+    assert by_hour["inquiries"].sum() == panel["yesterday"]["inquiries"] > 0
+    night = by_hour[by_hour["agents"] == 0]
+    assert (night["answered_share"].fillna(0) == 0).all(), "nobody on duty: nobody answered in time"
+    assert panel["open_refunds"] > 0
+    m.set("set_service", "agents_by_hour", "0-23:2")
+    assert m.apply("set_service").ok
+    assert m.service_panel()["rota"] == [2] * 24
+    m.set("set_service", "agents_by_hour", "9-17:1.5")
+    result = m.apply("set_service")
+    assert not result.ok and "whole number" in result.message

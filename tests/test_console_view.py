@@ -28,7 +28,7 @@ def tile_values(console: Console) -> list[str]:
 def test_the_console_shows_every_part(console):
     assert len(console.tiles) == 7 and all("shopsim-tile" in t._dom_classes for t in console.tiles)
     assert set(console.forms) == set(OperatorView.LEVERS)
-    assert console.levers.titles == ("Products", "Paid traffic", "Promotions", "Customers")
+    assert console.levers.titles == ("Products", "Paid traffic", "Promotions", "Customers", "Service")
     assert sum(len(tab.children) for tab in console.levers.children) == len(OperatorView.LEVERS)
     assert (console.run_day_button.description, console.run_week_button.description) == ("Run one day", "Run a week")
     assert "Morning checklist" in console.checklist.value and "What happened" in console.feed.value

@@ -19,7 +19,12 @@ def test_dataset_has_readme_and_loads_like_a_fresh_run(name):
     r = data.recipe
     sim = datasets.run(r)
     for table in data:
-        pd.testing.assert_frame_equal(data[table], sim.tables[table], check_dtype=True)
+        fresh = sim.tables[table]
+        # Parquet keeps a categorical's categories in its data pages: an empty table (a month without
+        # disputes) comes back with no categories, so only its columns and their kinds can match
+        empty = fresh.empty
+        pd.testing.assert_frame_equal(data[table], fresh, check_dtype=not empty, check_categorical=not empty,
+                                      check_index_type=not empty)
 
 
 def test_unknown_dataset_and_table_are_clear_errors():

@@ -36,7 +36,8 @@ def _documented_columns() -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize("name", ["sessions", "orders", "order_items", "refunds", "ads", "inventory", "reviews",
-                                  "rankings", "market", "events", "costs", "pnl", "daily"])
+                                  "rankings", "market", "events", "costs", "pnl", "daily", "service",
+                                  "disputes"])
 def test_data_dictionary_lists_every_column_in_order(baseline_run, name):
     documented = _documented_columns()
     assert name in documented, f"docs/data-dictionary.md has no section for {name}"

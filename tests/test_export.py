@@ -28,7 +28,10 @@ def test_streamed_files_hold_the_same_tables(reference, tmp_path, fmt):
     for name in shopsim.TABLES:
         path = tmp_path / f"{name}.{fmt}"
         if fmt == "parquet":
-            pd.testing.assert_frame_equal(pd.read_parquet(path), reference.tables[name], obj=name)
+            expected = reference.tables[name]
+            empty = expected.empty  # parquet cannot hold the categories of an empty categorical column
+            pd.testing.assert_frame_equal(pd.read_parquet(path), expected, obj=name, check_dtype=not empty,
+                                          check_categorical=not empty, check_index_type=not empty)
         else:
             expected = pd.read_csv(_as_csv(reference.tables[name], tmp_path / "expected.csv"))
             pd.testing.assert_frame_equal(pd.read_csv(path), expected, obj=name)

@@ -6,6 +6,7 @@ import pytest
 from invariants import check_invariants
 
 import shopsim
+from shopsim.scenario import PREDECESSOR_ROTA
 
 MAIN = pd.Timestamp("2026-11-11")
 
@@ -31,13 +32,26 @@ def _main_day_ratio(sim):
 
 
 def test_double11_main_day_gmv_is_at_least_eight_ordinary_days(runs):
-    """Enrolled: on the seed of the other tests. Not enrolled (the shop only rides the
-    festival's traffic while rivals discount): on average over seeds 1-3, because whether an
-    own listing holds first place on the day moves one run's ratio by a point either way."""
+    """The scenario as bundled, with its customer service staffed for the season. Enrolled: on the
+    seed of the other tests. Not enrolled (the shop only rides the festival's traffic while rivals
+    discount): on average over seeds 1-3, because whether an own listing holds first place on
+    the day moves one run's ratio by a point either way."""
     assert _main_day_ratio(runs[True]) >= 8
     plain = [_main_day_ratio(shopsim.Simulation("festival_double11", seed=seed).run()) for seed in (1, 2, 3)]
     assert np.mean(plain) >= 8, f"ratios {np.round(plain, 2)}"
     assert min(plain) >= 7
+
+
+def test_the_baseline_day_shift_cannot_answer_the_midnight_rush(runs):
+    """On the predecessor's rota (nobody at night) the main day's first hours go unanswered and
+    shoppers who are not answered leave: the main day sells clearly less than with the season's rota."""
+    sim = shopsim.Simulation("festival_double11", seed=2)
+    sim.set_service(list(PREDECESSOR_ROTA))
+    sim.run()
+    service = sim.tables["service"]
+    midnight = service[(service["ts"].dt.tz_localize(None).dt.normalize() == MAIN) & (service["ts"].dt.hour < 2)]
+    assert len(midnight) > 100 and midnight["answered"].mean() < 0.1
+    assert _main_day_ratio(sim) < _main_day_ratio(runs[False]) - 1
 
 
 def test_presale_browses_more_and_buys_less(runs):

@@ -68,6 +68,14 @@ def _hero_share(column):
     return lines.loc[lines["sku"] == "TEE-CLASSIC", column].sum() / lines[column].sum()
 
 
+def _hero_demand():
+    from shopsim.grading import reference
+
+    inv = reference.tables("stockout_crisis", days=30, seed=1)["inventory"]
+    week = inv[inv["sku"] == "TEE-CLASSIC"].sort_values("date")["sold"].iloc[:7]
+    return week.mean(), week.std()
+
+
 def _click_ratio() -> float:
     t = reference.tables("new_product_launch", days=30, seed=10)
     s, r = t["sessions"], t["rankings"]
@@ -98,11 +106,17 @@ CASES = {
                                   "the share of carts that were paid"),
     "03-shop-diagnosis": lambda: ("hero_share", {"hero_share": _hero_share("revenue")},
                                   {"hero_share": _hero_share("qty")}, "share of the units sold"),
+    "04-products-prices-stock": lambda: ("reorder_point",
+                                         {"reorder_point": _hero_demand()[0] * 16 + 1.65 * _hero_demand()[1] * 4},
+                                         {"reorder_point": _hero_demand()[0] * 7 + 1.65 * _hero_demand()[1] * 7 ** 0.5},
+                                         "16 days"),
     "05-search-and-listings": lambda: ("click_ratio", {"click_ratio": _click_ratio()},
                                        {"click_ratio": 1 / _click_ratio()}, "second place over first place"),
     "06-paid-traffic": lambda: ("break_even_roas", {"break_even_roas": 1 / _margin_before_ads()},
                                 {"break_even_roas": 1 / _margin_after_ads()},
                                 "already after the ad costs"),
+    "07-promotions": lambda: ("break_even_lift", {"break_even_lift": (59 - 22) / (0.8 * 59 - 22) - 1},
+                              {"break_even_lift": 1 / 0.8 - 1}, "keeps the revenue"),
 }
 
 
@@ -241,6 +255,16 @@ ALL_WRONG = {
         "loss_reason": 'loss_reason = "d"',
         "actions": 'actions = ["d", "e", "f"]',
     },
+    "04-products-prices-stock": {
+        "sku_pnl": 'import pandas as pd\nsku_pnl = pd.DataFrame({"sku": ["TEE-CLASSIC"], "units": [1], '
+                   '"revenue": [1.0], "contribution": [1.0]})',
+        "elasticity": "elasticity = 3.0",
+        "reorder_point": "reorder_point = 700",
+        "crisis_plan": "crisis_plan = []",
+        "summer_plan": 'summer_plan = [{"day": 0, "lever": "set_price", "sku": "TEE-CLASSIC", "price": 49}]',
+        "clearance": 'clearance = "a"',
+        "review_gap": 'review_gap = 5000\nreview_cause = "b"',
+    },
     "05-search-and-listings": {
         "top_day": "top_day = 2",
         "click_ratio": "click_ratio = 1.0",
@@ -265,6 +289,17 @@ ALL_WRONG = {
         # ads off: profitable, but short of the 5,600 orders the exercise asks for
         "orders_plan": 'orders_plan = [{"day": 0, "lever": "set_ads_active", "active": False}]',
         "review_gap": 'review_gap = 51000\nreview_cause = "a"',
+    },
+    "07-promotions": {
+        "break_even_lift": "break_even_lift = 0.25",
+        "share_at_199": "share_at_199 = 0.5",
+        "week_refund_rate": "week_refund_rate = 0.5",
+        "store_plan": "store_plan = []\nstore_extra_gmv = 1.0\nstore_extra_profit = 1.0",
+        "review_gap": 'review_gap = 1.0\nreview_cause = "a"',
+        "promo_plan": 'promo_plan = [{"day": 10, "lever": "discount", "sku": "TEE-CLASSIC", "share_off": 0.2, '
+                      '"days": 7}]',
+        "push_plan": 'push_plan = [{"day": 10, "lever": "discount", "sku": s.sku, "share_off": 0.5, "days": 7}\n'
+                     '             for s in shopsim.load_scenario("baseline").skus]',
     },
 }
 

@@ -55,3 +55,14 @@ def test_rule_based_keeps_stock_and_beats_doing_nothing(seed):
     negative_before_last_morning = reviews[(reviews["rating"] <= 2)
                                            & (reviews["ts"] < reviews["ts"].max().normalize())]
     assert len(replies) >= len(negative_before_last_morning) > 0
+
+
+def test_rule_based_staffs_the_evening_peak_and_answers_more_in_time():
+    ruled = shopsim.simulate("baseline", days=14, seed=1, policy=rule_based)
+    inherited = shopsim.simulate("baseline", days=14, seed=1)
+    rota = shopsim.operator.OperatorView(ruled).service()["rota"]
+    peak = rota[20:23]  # 20:00-22:59, the busiest hours (docs/calibration.md)
+    assert min(peak) >= 2 and min(peak) >= max(rota[9:17]), "the evening peak gets the most agents"
+    evening = [ruled.tables["service"], inherited.tables["service"]]
+    answered = [s.loc[s["ts"].dt.hour.between(19, 22), "answered"].mean() for s in evening]
+    assert answered[0] > answered[1] + 0.15

@@ -1,4 +1,6 @@
-"""The sandboxed capstone policy reaches the market's reads and levers (issue 10) like a trusted one."""
+"""The sandboxed capstone policy reaches the market's reads and levers (issues 10, 11) like a trusted one."""
+
+import json
 
 import numpy as np
 
@@ -22,6 +24,24 @@ def test_an_hourly_schedule_as_a_numpy_array_travels_as_a_list_of_numbers():
 
 
 def test_the_new_levers_are_levers_of_the_sandboxed_view():
-    for name in ("set_bid_schedule", "set_audience_premium", "set_return_insurance"):
+    for name in ("set_bid_schedule", "set_audience_premium", "set_return_insurance", "set_service",
+                 "set_service_script", "set_refund_policy"):
         assert name in OperatorView.LEVERS
         assert callable(getattr(policy_host.PolicyView(lambda message: None), name))
+
+
+def test_the_sandbox_reads_the_service_desk_and_yesterdays_figures():
+    sim = shopsim.Simulation("baseline", seed=1).run(1)
+    view = OperatorView(sim)
+    service = policy_host.read(view, "service")
+    assert service == view.service()
+    assert len(service["rota"]) == 24 and service["yesterday"]["inquiries"] > 0
+    assert json.loads(json.dumps(service)) == service, "the service read is plain data"
+
+
+def test_a_rota_as_a_numpy_array_travels_as_whole_numbers_and_is_accepted():
+    rota = np.where(np.arange(24) >= 18, 3, 1)
+    (sent,) = policy_host._plain([rota])
+    sim = shopsim.Simulation("baseline", seed=1)
+    sim.set_service(sent)
+    assert list(sim.service.rota) == [int(a) for a in rota]

@@ -190,6 +190,14 @@ ACTIONS = st.one_of(
               st.one_of(NUMBERS, st.integers(0, 5))),
     st.tuples(st.just("set_free_shipping_threshold"), st.one_of(NUMBERS, st.floats(0, 200))),
     st.tuples(st.just("set_return_insurance"), st.one_of(st.booleans(), NUMBERS)),
+    # customer service and after-sales
+    st.tuples(st.just("set_service"),
+              st.one_of(NUMBERS, st.lists(st.one_of(st.integers(-1, 201), NUMBERS), min_size=23, max_size=25),
+                        st.lists(st.integers(0, 5), min_size=24, max_size=24))),
+    st.tuples(st.just("set_service_script"), st.sampled_from(["size", "delivery", "stock", "promotion", "returns"]),
+              st.one_of(st.booleans(), NUMBERS)),
+    st.tuples(st.just("set_refund_policy"), st.one_of(NUMBERS, st.floats(0, 300)),
+              st.sampled_from(["none", "buyer_reason", "all", "some", None])),
     st.tuples(st.just("send_crm"), st.sampled_from(["past_buyers", "lapsed_buyers", "followers", "fans"]),
               st.one_of(st.just(0), NUMBERS, st.floats(0, 30)), st.one_of(st.just(0), NUMBERS, st.floats(0, 100))),
 )

@@ -20,7 +20,8 @@ def add(b: ReviewBook, ts: list[int], offer: list[int], stars: list[int]) -> Non
     n = len(ts)
     b._pending.append({"ts": np.array(ts, dtype=np.int64), "order_id": np.arange(1, n + 1),
                        "offer": np.array(offer), "rating": np.array(stars), "late": np.zeros(n, bool),
-                       "pick": np.full((n, 2), 0.5), "overpriced": np.zeros(n, bool), "reason": np.full(n, -1)})
+                       "pick": np.full((n, 2), 0.5), "overpriced": np.zeros(n, bool), "reason": np.full(n, -1),
+                       "dsr": np.repeat(np.array(stars, dtype=np.int8)[:, None], 3, axis=1)})
 
 
 def test_publish_only_what_is_due_in_time_order():
@@ -92,29 +93,6 @@ def test_a_burst_is_negative_and_spread_over_its_days():
     assert min(b.ts) >= DAY and max(b.ts) < 3 * DAY
     assert b.order_id == [-1] * 8
     assert b.negative_on_page()[0].tolist() == [0, 8]
-
-
-def test_dsr_is_a_rolling_average_seeded_with_the_history():
-    b = book()
-    b.start_dsr(window_days=3, stars=4.0, per_day=2.0)
-    assert b.close_dsr_day(np.array([])) == pytest.approx(4.0)
-    # the window now holds (8, 2), (0, 0), (2, 2); yesterday's 4.0 weighs as 10 reviews
-    assert b.close_dsr_day(np.array([1, 1])) == pytest.approx((8 + 2 + 10 * 4.0) / (4 + 10))
-    before = (8 + 2 + 10 * 4.0) / (4 + 10)
-    assert b.close_dsr_day(np.array([5])) == pytest.approx((2 + 5 + 10 * before) / (3 + 10)), \
-        "the start history has aged out"
-
-
-def test_dsr_keeps_its_score_when_the_window_empties():
-    """A quiet spell empties the 90-day window: the DSR stays where it was (not NaN), and one
-    late review moves it only a little (not to that review's stars)."""
-    b = book()
-    b.start_dsr(window_days=3, stars=4.6, per_day=1.0)
-    for _ in range(5):
-        dsr = b.close_dsr_day(np.array([]))
-    assert dsr == pytest.approx(4.6)
-    after_one = b.close_dsr_day(np.array([5]))
-    assert 4.6 < after_one < 4.7
 
 
 def test_a_returned_item_is_rated_lower_and_tagged_with_the_reason():

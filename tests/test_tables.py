@@ -9,7 +9,7 @@ import pytest
 import shopsim
 from shopsim import reports
 from shopsim.policies import rule_based
-from shopsim.records import Buffer
+from shopsim.records import DSR_DIMENSIONS, Buffer
 
 
 # -- the oracle: daily and pnl computed from every row (the formulas before the day book) ----------
@@ -58,11 +58,13 @@ def _pnl_from_rows(orders: pd.DataFrame, order_items: pd.DataFrame, costs: pd.Da
 
 def _daily_from_rows(sessions: pd.DataFrame, orders: pd.DataFrame, order_items: pd.DataFrame,
                  pnl_table: pd.DataFrame, ads: pd.DataFrame, dates: pd.DatetimeIndex,
-                 shop_days: pd.DataFrame) -> pd.DataFrame:
-    """The daily report (日报): one row per day of traffic, funnel, sales, refunds, customers and profit.
+                 shop_days: pd.DataFrame, service: pd.DataFrame) -> pd.DataFrame:
+    """The daily report (日报): one row per day of traffic, funnel, sales, refunds, customers, profit
+    and customer service.
 
-    ``shop_days`` holds the shop's end-of-day ``followers`` and ``dsr`` (stars), by date.
-    Refunds are those completed that day (from ``pnl_table``).
+    ``shop_days`` holds the shop's end-of-day ``followers``, ``dsr`` (stars), its three DSR
+    dimensions, ``dispute_rate`` and ``refund_approval_hours``, by date; ``service`` is the
+    inquiries table. Refunds are those completed that day (from ``pnl_table``).
     """
     index = pd.DatetimeIndex(dates, name="date")
     s_day = reports.local_date(sessions["ts"])
@@ -107,9 +109,19 @@ def _daily_from_rows(sessions: pd.DataFrame, orders: pd.DataFrame, order_items: 
     out["returning_customers"] = out["buyers"] - out["new_customers"]
     out["followers"] = shop_days["followers"]
     out["dsr"] = shop_days["dsr"]
+    for column in DSR_DIMENSIONS:
+        out[column] = shop_days[column]
     out["gross_profit"] = (p["revenue"] - p["cogs"]).round(2)
     out["contribution"] = p["contribution"]
     out["net_profit"] = p["net_profit"]
+    by_day = service.groupby(reports.local_date(service["ts"]))
+    out["inquiries"] = by_day.size().reindex(index, fill_value=0).astype(np.int64)
+    ordered = by_day["ordered"].sum().reindex(index, fill_value=0)
+    out["inquiry_conversion_rate"] = reports.inquiry_conversion_rate(ordered, out["inquiries"])
+    out["first_response_s"] = by_day["first_response_s"].mean().reindex(index).astype(float).round(1)
+    out["complaints"] = by_day["complaint"].sum().reindex(index, fill_value=0).astype(np.int64)
+    out["dispute_rate"] = shop_days["dispute_rate"]
+    out["refund_approval_hours"] = shop_days["refund_approval_hours"]
     return out.reset_index()
 
 
@@ -119,8 +131,10 @@ def _from_rows(sim: shopsim.Simulation) -> tuple[pd.DataFrame, pd.DataFrame]:
     pnl = _pnl_from_rows(t["orders"], t["order_items"], t["costs"], t["ads"], sim.scenario.shop, dates, t["refunds"],
                          sim.scenario.returns.insurance_premium)
     shop_days = pd.DataFrame({"followers": rec.days.column("followers").astype(np.int64),
-                              "dsr": rec.days.column("dsr")}, index=dates)
-    daily = _daily_from_rows(t["sessions"], t["orders"], t["order_items"], pnl, t["ads"], dates, shop_days)
+                              **{c: rec.days.column(c) for c in ("dsr", *DSR_DIMENSIONS, "dispute_rate",
+                                                                  "refund_approval_hours")}}, index=dates)
+    daily = _daily_from_rows(t["sessions"], t["orders"], t["order_items"], pnl, t["ads"], dates, shop_days,
+                             t["service"])
     return pnl, daily
 
 

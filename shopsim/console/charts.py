@@ -172,17 +172,19 @@ def stock_bars(data: pd.DataFrame, css_class: str = "shopsim-chart-stock") -> st
         parts.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{_T}" y2="{height - 14}" stroke="#e5e7eb"/>'
                      f'<text x="{x(t):.1f}" y="{height - 4}" font-size="9" text-anchor="middle" '
                      f'fill="#57606a">{_esc(count(t))}</text>')
-    low = (data["on_hand"] == 0) | ((data["days_of_cover"] < data["lead_time_days"]) & (data["on_order"] == 0))
-    for i, r in enumerate(data.itertuples()):
+    rows = zip(*(data[c].tolist() for c in ("sku", "on_hand", "on_order", "days_of_cover", "lead_time_days")),
+               strict=True)
+    for i, (sku, on_hand, on_order, cover, lead) in enumerate(rows):
         y = _T + 14 * i
-        colour = "#e45756" if low.iloc[i] else "#4c78a8"
-        parts.append(f'<text x="{left - 4}" y="{y + 9}" font-size="9" text-anchor="end">{_esc(r.sku)}</text>'
-                     f'<rect x="{left}" y="{y + 2}" width="{x(r.on_hand) - left:.1f}" height="10" fill="{colour}">'
-                     f'<title>{_esc(r.sku)}: {r.on_hand} on hand, {r.on_order} on order</title></rect>')
-        if r.on_hand == 0:
+        low = on_hand == 0 or (cover < lead and on_order == 0)
+        colour = "#e45756" if low else "#4c78a8"
+        parts.append(f'<text x="{left - 4}" y="{y + 9}" font-size="9" text-anchor="end">{_esc(sku)}</text>'
+                     f'<rect x="{left}" y="{y + 2}" width="{x(on_hand) - left:.1f}" height="10" fill="{colour}">'
+                     f'<title>{_esc(sku)}: {on_hand} on hand, {on_order} on order</title></rect>')
+        if on_hand == 0:
             parts.append(f'<text x="{left + 3}" y="{y + 10}" font-size="9" fill="#cf222e">sold out</text>')
-        if r.on_order:
-            parts.append(f'<rect x="{x(r.on_hand):.1f}" y="{y + 2}" width="{x(r.on_order) - left:.1f}" '
+        if on_order:
+            parts.append(f'<rect x="{x(on_hand):.1f}" y="{y + 2}" width="{x(on_order) - left:.1f}" '
                          f'height="10" fill="#bab0ac"/>')
     return (f'<svg class="shopsim-svg {css_class}" viewBox="0 0 {W} {height}" width="{W}" height="{height}" '
             f'xmlns="http://www.w3.org/2000/svg" font-family="sans-serif">{"".join(parts)}</svg>')

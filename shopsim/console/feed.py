@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections import Counter
 from typing import Any
 
 import pandas as pd
 
 from shopsim.reviews import NEGATIVE_STARS
 
-_ALERT_KINDS = {"negative_review", "ad_budget_out", "supply_delay", "stock_loss", "flash_sale_sold_out"}
+_ALERT_KINDS = {"negative_review", "ad_budget_out", "supply_delay", "stock_loss", "flash_sale_sold_out", "shop_marked"}
 _RIVAL_ALERTS = {"flash_sale", "festival_sale", "ad_surge", "ad_bid_up", "affiliate_push", "new_listing"}
 _OPERATOR = {
     "set_price": "price", "reorder": "reorder", "improve_listing": "listing work", "reply_to_review": "reply",
@@ -86,6 +87,8 @@ def _line(actor: str, kind: str, target: str, detail: str, ts: pd.Timestamp) -> 
         "supply_delay": f"Supplier delay on {target}: {detail}",
         "stock_loss": f"Stock of {target} written off: {detail}",
         "traffic_change": f"Platform: {detail}",
+        "shop_marked": f"Platform marked the shop (纠纷率): {detail}; its listings rank lower",
+        "shop_mark_lifted": f"Platform lifted the shop's mark: {detail}",
     }.get(kind, f"{kind.replace('_', ' ')} {target}: {detail}".strip())
     tone = "alert" if kind in _ALERT_KINDS or (kind == "stockout") else "info"
     return text, tone
@@ -143,17 +146,18 @@ def check_stock(stock: pd.DataFrame) -> Check:
     ``stock`` is the console's stock chart data (sku, on_hand, on_order, lead_time_days,
     days_of_cover, stockout_hours)."""
     q = ("Stock (库存)", "Anything sold out or running low?")
-    out = stock[(stock["on_hand"] == 0) | (stock["stockout_hours"] > 0)]
-    low = stock[(stock["on_hand"] > 0) & (stock["stockout_hours"] == 0) & (stock["on_order"] == 0)
-                & (stock["days_of_cover"] < stock["lead_time_days"])]
+    rows = list(zip(*(stock[c].tolist() for c in ("sku", "on_hand", "on_order", "lead_time_days", "days_of_cover",
+                                                  "stockout_hours")), strict=True))
+    out = [(sku, on_hand, hours) for sku, on_hand, _, _, _, hours in rows if on_hand == 0 or hours > 0]
+    low = [(sku, cover, lead) for sku, on_hand, on_order, lead, cover, hours in rows
+           if on_hand > 0 and hours == 0 and on_order == 0 and cover < lead]
     parts = []
-    if len(out):
+    if out:
         parts.append("sold out: " + ", ".join(
-            f"{r.sku} ({'none left' if r.on_hand == 0 else f'{r.stockout_hours:g} h yesterday'})"
-            for r in out.itertuples()))
-    if len(low):
+            f"{sku} ({'none left' if on_hand == 0 else f'{hours:g} h yesterday'})" for sku, on_hand, hours in out))
+    if low:
         parts.append("running low: " + ", ".join(
-            f"{r.sku} ({r.days_of_cover:.0f} days left, lead time {r.lead_time_days} days)" for r in low.itertuples()))
+            f"{sku} ({cover:.0f} days left, lead time {lead} days)" for sku, cover, lead in low))
     if parts:
         answer = "; ".join(parts)
         return Check(*q, "alert", f"{answer[:1].upper()}{answer[1:]}. Reorder before it costs rank.", "Products")
@@ -164,13 +168,13 @@ def check_stock(stock: pd.DataFrame) -> Check:
 def check_reviews(reviews: pd.DataFrame, window: pd.DataFrame) -> Check:
     """Reviews: new bad reviews (差评) to answer?"""
     q = ("Reviews (评价)", "New bad reviews to answer?")
-    waiting = reviews[(reviews["rating"] <= NEGATIVE_STARS) & ~reviews["replied"]]
-    new = int((window["kind"] == "negative_review").sum())
-    if len(waiting):
-        by_sku = waiting["sku"].astype(str).value_counts(sort=False)
+    waiting = (reviews["rating"].to_numpy() <= NEGATIVE_STARS) & ~reviews["replied"].to_numpy(dtype=bool)
+    new = int((window["kind"].to_numpy() == "negative_review").sum())
+    if waiting.any():
+        by_sku = Counter(str(sku) for sku in reviews["sku"].to_numpy()[waiting])  # in order of appearance
         listed = ", ".join(f"{sku} ({n})" for sku, n in by_sku.items())
         fresh = f"{new} new; " if new else ""
-        return Check(*q, "alert", f"{len(waiting)} unanswered ({fresh}{listed}). Answer them: an unanswered "
+        return Check(*q, "alert", f"{int(waiting.sum())} unanswered ({fresh}{listed}). Answer them: an unanswered "
                      "差评 on the page costs conversion.", "Customers")
     return Check(*q, "ok", "None waiting for an answer.", "Customers")
 

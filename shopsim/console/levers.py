@@ -19,16 +19,18 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
+
 from shopsim.ads import AUDIENCES, PREMIUM_AUDIENCES
 from shopsim.customers import SEGMENTS
 from shopsim.errors import ActionError
 from shopsim.operator import OperatorView
 from shopsim.reviews import NEGATIVE_STARS
-from shopsim.scenario import LISTING_WORK
+from shopsim.scenario import LISTING_WORK, REFUSE_CHOICES, SERVICE_TOPICS
 from shopsim.simulation import Simulation
 
 #: The tabs the forms are grouped in, in order.
-GROUPS = ("Products", "Paid traffic", "Promotions", "Customers")
+GROUPS = ("Products", "Paid traffic", "Promotions", "Customers", "Service")
 NOT_GIVEN = ""  # a choice's "not given" value (the lever's own default)
 
 
@@ -87,17 +89,30 @@ def _festivals(sim: Any) -> tuple[tuple[str, str], ...]:
 def open_reviews(sim: Any) -> Any:
     """Published reviews not yet answered, negative ones (差评) first, newest first."""
     reviews = sim.tables["reviews"]
-    waiting = reviews[~reviews["replied"]]
-    order = (waiting["rating"] > NEGATIVE_STARS).astype(int) * 10**12 - waiting["review_id"]
-    return waiting.loc[order.sort_values(kind="stable").index]
+    return reviews.iloc[_open_rows(reviews)]
+
+
+def _open_rows(reviews: Any) -> np.ndarray:
+    """Row positions of the unanswered reviews in a ``reviews`` table, negative ones first, newest first."""
+    rows = np.flatnonzero(~reviews["replied"].to_numpy(dtype=bool))
+    later = (reviews["rating"].to_numpy()[rows] > NEGATIVE_STARS).astype(np.int64)
+    return rows[np.argsort(later * 10**12 - reviews["review_id"].to_numpy()[rows], kind="stable")]
 
 
 def _reviews(sim: Any) -> tuple[tuple[str, Any], ...]:
-    waiting = open_reviews(sim).head(200)
-    if waiting.empty:
+    reviews = sim.tables["reviews"]
+    rows = _open_rows(reviews)[:200]
+    if not len(rows):
         return (("no unanswered reviews", NOT_GIVEN),)
-    return tuple((f"#{r.review_id} {r.sku} {r.rating}★ {r.ts:%m-%d}: {r.tags}", int(r.review_id))
-                 for r in waiting.itertuples())
+    ids = reviews["review_id"].to_numpy()[rows]
+    seconds = np.array([sim.reviews.ts[i - 1] for i in ids.tolist()], dtype=np.int64)  # the book behind the table
+    days = np.datetime64(sim.clock.start, "D") + seconds // 86_400
+    month_day = [d[5:] for d in np.datetime_as_string(days, unit="D").tolist()]
+    sku = reviews["sku"]
+    names = np.asarray(sku.cat.categories, dtype=object)[sku.cat.codes.to_numpy()[rows]]
+    return tuple((f"#{rid} {name} {stars}★ {when}: {tags}", rid) for rid, name, stars, when, tags
+                 in zip(ids.tolist(), names.tolist(), reviews["rating"].to_numpy()[rows].tolist(), month_day,
+                        reviews["tags"].array[rows].tolist(), strict=True))
 
 
 def _named(codes: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
@@ -187,6 +202,17 @@ def forms(sim: Any) -> dict[str, Form]:
               f("coupon_amount", "coupon", "number", "yuan off (0 = no coupon)"),
               f("coupon_threshold", "on orders from", "number", "yuan"),
               f("coupon_days", "coupon valid", "whole", "days"))),
+        Form("set_service", "Customer-service rota (客服排班)", "Service", "Set rota",
+             "Agents on duty by hour; hours not named have none. Each agent-hour is paid.",
+             (f("agents_by_hour", "agents", "text", "hours:agents, e.g. 9-17:3, 18-23:2"),)),
+        Form("set_service_script", "Prepared answers (快捷短语)", "Service", "Switch",
+             "Ready answers for one kind of question: agents answer it faster.",
+             (f("topic", "topic", "choice", options=_named(SERVICE_TOPICS)),
+              f("on", "answers", "choice", options=(("on", True), ("off", False))))),
+        Form("set_refund_policy", "Refund policy (售后)", "Service", "Set policy",
+             "Approve small refunds at once; agents review the rest and refuse what the rule says.",
+             (f("auto_approve_under", "approve at once under", "number", "yuan"),
+              f("refuse", "refuse", "choice", options=_named(REFUSE_CHOICES)))),
     )}
 
 
@@ -217,6 +243,10 @@ def defaults(sim: Any) -> dict[str, dict[str, Any]]:
                            "discount_share": fest["min_discount"] if fest else 0.2},
         "reply_to_review": {"review_id": NOT_GIVEN},
         "send_crm": {"segment": SEGMENTS[0], "coupon_amount": 0.0, "coupon_threshold": 0.0, "coupon_days": 7},
+        "set_service": {"agents_by_hour": rota_text(view.service()["rota"])},
+        "set_service_script": {"topic": SERVICE_TOPICS[-1], "on": True},
+        "set_refund_policy": {"auto_approve_under": float(view.service()["auto_approve_under"]),
+                              "refuse": view.service()["refuse"]},
     }
 
 
@@ -271,9 +301,32 @@ _HOURS = re.compile(r"^\s*(\d{1,2})\s*(?:-\s*(\d{1,2}))?\s*[:：]\s*(\d+(?:\.\d+
 
 def parse_schedule(text: Any) -> list[float]:
     """``"0-7:0, 20-22:1.5"`` -> 24 shares of the bid, hours 00-23 (hours not named: 1)."""
+    return _by_hour(text, 1.0, "share", "a share of the bid", "0-7:0, 20-22:1.5")
+
+
+def parse_rota(text: Any) -> list[float]:
+    """``"9-17:3, 18-23:2"`` -> 24 agents on duty, hours 00-23 (hours not named: 0); whole numbers
+    come back as ``int`` (the lever refuses the rest with its own message)."""
+    agents = _by_hour(text, 0.0, "agents", "a number of agents", "9-17:3, 18-23:2")
+    return [int(v) if float(v).is_integer() else v for v in agents]
+
+
+def rota_text(rota: list[int]) -> str:
+    """A rota as the form writes it: runs of hours with the same agents, e.g. ``9-17:3, 18-22:1``."""
+    parts, start = [], 0
+    for h in range(1, 25):
+        if h == 24 or rota[h] != rota[start]:
+            if rota[start]:
+                parts.append(f"{start}-{h - 1}:{rota[start]}" if h - 1 > start else f"{start}:{rota[start]}")
+            start = h
+    return ", ".join(parts) or "0-23:0"
+
+
+def _by_hour(text: Any, fill: float, label: str, what: str, example: str) -> list[float]:
+    """24 values, hours 00-23, from ``hours:value`` pairs (hours not named: ``fill``)."""
     if not isinstance(text, str) or not text.strip():
-        raise ActionError("write the hours as hours:share, e.g. 0-7:0, 20-22:1.5")
-    shares = [1.0] * 24
+        raise ActionError(f"write the hours as hours:{label}, e.g. {example}")
+    values = [fill] * 24
     for part in re.split(r"[,，;]", text):
         if not part.strip():
             continue
@@ -281,10 +334,9 @@ def parse_schedule(text: Any) -> list[float]:
         first = int(m.group(1)) if m else -1
         last = int(m.group(2) or first) if m else -1
         if m is None or not 0 <= first <= last <= 23:
-            raise ActionError(f"cannot read {part.strip()!r}; write hours (0-23) and a share of the bid, "
-                              "e.g. 0-7:0, 20-22:1.5")
-        shares[first: last + 1] = [float(m.group(3))] * (last - first + 1)
-    return shares
+            raise ActionError(f"cannot read {part.strip()!r}; write hours (0-23) and {what}, e.g. {example}")
+        values[first: last + 1] = [float(m.group(3))] * (last - first + 1)
+    return values
 
 
 def arguments(form: Form, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -308,5 +360,7 @@ def arguments(form: Form, values: Mapping[str, Any]) -> dict[str, Any]:
             value = parse_tiers(value)
         if field.kind == "text" and form.key == "set_bid_schedule":
             value = parse_schedule(value)
+        if field.kind == "text" and form.key == "set_service":
+            value = parse_rota(value)
         args[field.name] = value
     return args

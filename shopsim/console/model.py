@@ -34,8 +34,9 @@ from shopsim.console import feed as feed_mod
 from shopsim.console import levers
 from shopsim.errors import ShopsimError
 from shopsim.operator import OperatorView
-from shopsim.reports import sales_per_day, traffic_by_source
-from shopsim.scenario import SOURCES, Scenario
+from shopsim.records import DAY_VISITS
+from shopsim.reports import local_date, sales_per_day, traffic_by_source
+from shopsim.scenario import Scenario
 from shopsim.simulation import Simulation
 
 log = logging.getLogger(__name__)
@@ -272,23 +273,42 @@ class ConsoleModel:
                                       quality=self.view.quality_scores())
         return self._cached("checklist", self.version, build)
 
+    def service_panel(self) -> dict[str, Any]:
+        """The service panel (客服): the last day's queue by hour (inquiries, the share answered
+        before the shopper gave up, average first response in seconds, agents on duty), its
+        inquiries, 询单转化率, first response and complaints, the open refund requests and disputes."""
+        def build() -> dict[str, Any]:
+            desk = self.view.service()
+            service = self.sim.tables["service"]
+            last = service[local_date(service["ts"]) == local_date(service["ts"]).max()] if len(service) else service
+            hour = last["ts"].dt.hour
+            by_hour = pd.DataFrame({
+                "inquiries": last.groupby(hour).size(),
+                "answered_share": last.groupby(hour)["answered"].mean(),
+                "first_response_s": last.groupby(hour)["first_response_s"].mean().astype(float),
+            }).reindex(range(24)).rename_axis("hour")
+            by_hour["inquiries"] = by_hour["inquiries"].fillna(0).astype(np.int64)
+            by_hour["agents"] = desk["rota"]
+            return {"by_hour": by_hour.reset_index(), "yesterday": desk["yesterday"], "rota": desk["rota"],
+                    "open_refunds": desk["open_refunds"], "open_disputes": desk["open_disputes"]}
+        return self._cached("service", self.version, build)
+
     # -- chart data ------------------------------------------------------------------------
     def gmv_profit(self) -> pd.DataFrame:
         """GMV and net profit by day, yuan."""
-        return self.daily()[["date", "gmv", "net_profit"]]
+        return _columns(self.daily(), ("date", "gmv", "net_profit"))
 
     def conversion(self) -> pd.DataFrame:
         """Conversion rate (buyers / UV) by day."""
-        return self.daily()[["date", "conversion_rate"]]
+        return _columns(self.daily(), ("date", "conversion_rate"))
 
     def traffic_by_source(self) -> pd.DataFrame:
         """Visits by traffic source and day: one row per day, one column per source seen."""
         return self._cached("traffic", self.sim.days_run, self._count_traffic)
 
     def _count_traffic(self) -> pd.DataFrame:
-        counts = traffic_by_source(self.sim.records.day_book())
-        seen = [s for s in SOURCES if counts[s].any()]
-        return counts[["date", *seen]]
+        book = self.sim.records.day_book(columns=DAY_VISITS)
+        return traffic_by_source({c: v for c, v in book.items() if c not in DAY_VISITS or v.any()})
 
     def stock(self) -> pd.DataFrame:
         """Stock per SKU now: on hand, on order, lead time, days of cover at the last 7 days' sales
@@ -329,6 +349,12 @@ class ConsoleModel:
     def today(self) -> dt.date:
         """The date of the morning the console is at."""
         return self.sim.today
+
+
+def _columns(frame: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFrame:
+    """Some columns of a frame, as a new frame on the same arrays (``frame[list]`` looks the names
+    up through pandas' indexers, several times slower on the console's small frames)."""
+    return pd.DataFrame({name: frame[name] for name in names}, copy=False)
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -6,8 +6,8 @@ Show it in a notebook (or with ``shopsim console``, which serves it alone with V
     Console("baseline", seed=7)
 
 Layout, top to bottom: the header with the run buttons; yesterday's KPI tiles; the charts
-beside the morning checklist and the feed; the levers in four tabs (Products, Paid
-traffic, Promotions, Customers), each a small form whose outcome shows under its button.
+beside the morning checklist, the customer-service panel and the feed; the levers in five
+tabs (Products, Paid traffic, Promotions, Customers, Service), each a small form whose outcome shows under its button.
 Everything the console knows or does goes through the model; this module only draws it.
 """
 
@@ -151,12 +151,14 @@ class Console:
         self.checklist.add_class("shopsim-panel")
         self.feed = w.HTML(layout=w.Layout(width="auto"))
         self.feed.add_class("shopsim-panel")
+        self.service = w.HTML(layout=w.Layout(width="auto"))
+        self.service.add_class("shopsim-panel")
         self.forms = {key: _FormView(self, key) for key in self.model.forms()}
         tabs = w.Tab(children=[w.HBox([f.box for f in self.forms.values() if self.model.form(f.key).group == g],
                                       layout=w.Layout(flex_flow="row wrap"))
                                for g in GROUPS], titles=list(GROUPS))
         self.levers = tabs
-        right = w.VBox([self.checklist, self.feed], layout=w.Layout(flex="1 1 360px", min_width="320px"))
+        right = w.VBox([self.checklist, self.service, self.feed], layout=w.Layout(flex="1 1 360px", min_width="320px"))
         self.widget = w.VBox([
             w.HTML(CSS),
             w.HBox([self.header], layout=w.Layout(margin="0 0 4px 0")),
@@ -236,6 +238,7 @@ class Console:
         quiet = "Nothing yet: run a day." if m.sim.days_run == 0 else "Quiet: nothing happened since the last run."
         self.feed.value = ('<h4>What happened</h4><div class="shopsim-feed"><ul>'
                            + (lines or f'<li class="shopsim-info">{quiet}</li>') + "</ul></div>")
+        self.service.value = _service_html(m.service_panel())
         self._draw_charts()
         self._sync_forms(self.forms)
 
@@ -258,3 +261,26 @@ class Console:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _service_html(panel: dict[str, Any]) -> str:
+    """The service panel: yesterday's figures, open after-sales, and the queue by hour."""
+    y = panel["yesterday"]
+
+    def share(x: Any) -> str:
+        return "–" if x is None else f"{x:.0%}"
+
+    first = y.get("first_response_s")
+    head = ("<h4>Customer service 客服</h4><ul>"
+            f"<li>inquiries {y.get('inquiries', 0)} · 询单转化率 {share(y.get('inquiry_conversion_rate'))} · "
+            f"answered in time {share(y.get('answered_share'))} · first response "
+            f"{'–' if first is None else f'{first:,.0f} s'} · complaints {y.get('complaints', 0)}</li>"
+            f"<li>open refunds {panel['open_refunds']} · open disputes {panel['open_disputes']}</li></ul>")
+    rows = panel["by_hour"]
+    busy = rows[(rows["inquiries"] > 0) | (rows["agents"] > 0)]
+    cells = "".join(
+        f"<tr><td>{int(r.hour):02d}</td><td>{int(r.agents)}</td><td>{int(r.inquiries)}</td>"
+        f"<td>{share(None if r.inquiries == 0 else r.answered_share)}</td></tr>"
+        for r in busy.itertuples())
+    return (head + '<table style="font-size:11px"><tr><th>hour</th><th>agents</th><th>asked</th>'
+            f"<th>in time</th></tr>{cells}</table>")

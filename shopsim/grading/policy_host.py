@@ -185,6 +185,11 @@ class PolicyView:
         """Current list price per own SKU, yuan."""
         return dict(self._read("prices"))
 
+    def service(self) -> dict[str, Any]:
+        """Customer service: rota, prepared answers, refund policy, open refunds and disputes, and
+        yesterday's figures (see :meth:`OperatorView.service`)."""
+        return dict(self._read("service"))
+
     def __getattr__(self, name: str) -> Any:
         if name in OperatorView.LEVERS:
             def lever(*args: Any, **kwargs: Any) -> Any:
@@ -194,12 +199,12 @@ class PolicyView:
             return lever
         raise AttributeError(f"a policy has no {name!r}; it can read date, day, tables, skus, stock(), "
                              "on_order(), lead_times(), prices(), keywords(), keyword_bids(), quality_scores(), "
-                             f"campaign(), festivals() and use {', '.join(OperatorView.LEVERS)}")
+                             f"campaign(), festivals(), service() and use {', '.join(OperatorView.LEVERS)}")
 
 
 #: What a policy may read, answered by the grader from the real view (data only).
 READS = ("date", "day", "skus", "stock", "on_order", "lead_times", "keywords", "keyword_bids", "quality_scores",
-         "campaign", "festivals", "prices", "table_names", "table")
+         "campaign", "festivals", "prices", "service", "table_names", "table")
 
 
 def read(view: OperatorView, what: str, name: str = "") -> Any:

@@ -1,0 +1,37 @@
+"""The hot loop's sort-based array helpers give exactly what numpy's own functions give."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from shopsim import _arrays as arrays
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.int16, np.float64])
+@pytest.mark.parametrize("size", [0, 1, 2, 7, 300])
+def test_helpers_match_numpy(dtype, size):
+    rng = np.random.default_rng(size)
+    values = rng.integers(-5, 40, size).astype(dtype)
+    if dtype is np.float64 and size:
+        values[::3] += 0.25
+    expected = np.unique(values)
+    got = arrays.unique(values)
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+    assert arrays.count_distinct(values) == len(expected)
+    expected_values, expected_inverse = np.unique(values, return_inverse=True)
+    got_values, got_inverse = arrays.unique_inverse(values)
+    np.testing.assert_array_equal(got_values, expected_values)
+    np.testing.assert_array_equal(got_inverse, expected_inverse.ravel())
+    ordered = np.sort(values)
+    expected_runs, expected_first = np.unique(ordered, return_index=True)
+    got_runs, got_first = arrays.runs(ordered)
+    np.testing.assert_array_equal(got_runs, expected_runs)
+    np.testing.assert_array_equal(got_first, expected_first)
+
+
+def test_helpers_leave_their_input_alone():
+    values = np.array([3, 1, 3, 2])
+    arrays.unique(values), arrays.count_distinct(values), arrays.unique_inverse(values)
+    np.testing.assert_array_equal(values, [3, 1, 3, 2])
