@@ -115,6 +115,8 @@ def test_the_slowest_product_of_the_do_nothing_month_sells_out_within_months_and
     assert top.sku not in (HERO, "SHIRT-LINEN") and 30 <= cover.max() <= 120  # a and b, d are other products
     holding = shopsim.load_scenario(CRISIS).shop.holding_cost_rate * top.cost * cover.max()
     assert holding < 6 and 0.2 * top.price >= 25  # "a few yuan a unit against 25-35 yuan off"
+    half_year = shopsim.load_scenario(CRISIS).shop.holding_cost_rate * top.cost * 182
+    assert half_year < 10  # "keeping a unit even half a year (until its next season) costs under 10 yuan"
 
 
 def _share(plan, scenario, reference) -> float:
