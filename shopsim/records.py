@@ -20,6 +20,7 @@ from numpy.typing import DTypeLike
 from shopsim import _arrays as arrays
 from shopsim._lazy import lazy
 from shopsim.calendar import Clock
+from shopsim.customers import Growable
 from shopsim.scenario import DEVICES, SOURCES
 
 if TYPE_CHECKING:
@@ -190,7 +191,7 @@ class Recorder:
         self.promotion_ids: list[str] = []  # the promotions' own list, shared (codes index it)
         self.costs: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         self.days_done = 0
-        self._seen = {"visitors": np.zeros(0, dtype=bool), "buyers": np.zeros(0, dtype=bool)}
+        self._seen = {"visitors": Growable("bool"), "buyers": Growable("bool")}  # by customer id
         self._marks = {name: 0 for name in ("sessions", "orders", "order_items", "ads", "refunds", "service")}
         #: Called with the recorder after each day closes (e.g. to stream rows to files).
         self.on_close: list[Callable[[Recorder], None]] = []
@@ -297,11 +298,10 @@ class Recorder:
         """How many of ``customers`` (ids) are seen by the run for the first time as ``who``
         (visitors or buyers), and remember them: summed over days, the run's distinct count."""
         seen = self._seen[who]
-        if len(customers) and customers.max() >= len(seen):
-            size = max(int(customers.max()) + 1, 2 * len(seen))
-            seen = self._seen[who] = np.concatenate([seen, np.zeros(size - len(seen), dtype=bool)])
-        new = arrays.unique(customers[~seen[customers]])
-        seen[new] = True
+        if len(customers):
+            seen.grow(max(int(customers.max()) + 1 - seen.size, 0), fill=False)
+        new = arrays.unique(customers[~seen.view[customers]])
+        seen.view[new] = True
         return len(new)
 
     def run_people(self) -> tuple[int, int]:
