@@ -46,7 +46,18 @@ ensure_venv() {
             -c "$ROOT/requirements/constraints.txt" -e "$ROOT[dev]"
         echo "$want" > "$VENV/.shopsim-installed"
     fi
+    lab_settings "$VENV"
     export PATH="$VENV/bin:$PATH"
+}
+
+lab_settings() {
+    # JupyterLab's settings for the course (course/jupyterlab/overrides.json): the course runs
+    # offline, so JupyterLab neither asks to fetch the project's news nor checks for updates.
+    local dir="$1/share/jupyter/lab/settings"
+    if ! cmp -s "$ROOT/course/jupyterlab/overrides.json" "$dir/overrides.json"; then
+        mkdir -p "$dir"
+        cp "$ROOT/course/jupyterlab/overrides.json" "$dir/overrides.json"
+    fi
 }
 
 ensure_chromium() {
@@ -106,6 +117,7 @@ PY
         fi
         echo "$want" > "$env/.shopsim-installed"
     fi
+    lab_settings "$env"
     export SHOPSIM_HUB_USER_ENV="$env"
 }
 
