@@ -6,7 +6,7 @@ refunds, inventory, rankings, market, and any table registered the same way) is 
 chunks: once a table holds ``chunk_rows`` rows not yet written, at the close of a day, they
 are appended to its file (a Parquet row group, or CSV lines) and let go, so a year of
 sessions never sits in memory. The small tables (``daily`` and ``pnl`` from the day book,
-``reviews``, ``events``, ``costs``) are written when the run is over. The files are the
+``reviews``, ``events``, ``costs``, ``disputes``) are written when the run is over. The files are the
 same tables ``sim.tables`` gives (same columns, dtypes and rows); after streaming, the
 streamed tables are read from the files, not from ``sim.tables``.
 """

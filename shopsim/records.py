@@ -40,15 +40,20 @@ class Buffer:
         Column names, kept in the dtype they are appended in.
     dtypes:
         Column name -> numpy dtype for columns stored compactly (appended arrays are cast).
+    keep:
+        Columns whose released rows are kept (small keys other tables look rows up by, read
+        whole with :meth:`whole_column`).
 
     ``rows`` counts every row ever appended; rows can be read by absolute row number
     (:meth:`column` with ``rows``) and let go once written elsewhere (:meth:`release`), so a
     long run streaming its tables to files holds only the rows not yet written.
     """
 
-    def __init__(self, *columns: str, dtypes: Mapping[str, DTypeLike] | None = None) -> None:
+    def __init__(self, *columns: str, dtypes: Mapping[str, DTypeLike] | None = None,
+                 keep: tuple[str, ...] = ()) -> None:
         self.dtypes = {c: np.dtype(t) for c, t in (dtypes or {}).items()}
         self.columns = (*columns, *(c for c in self.dtypes if c not in columns))
+        self._kept: dict[str, list[np.ndarray]] = {c: [] for c in keep}  # released rows of ``keep``
         self._chunks: dict[str, list[np.ndarray]] = {c: [] for c in self.columns}
         self._starts: list[int] = []  # the first row of each chunk (every column is chunked alike)
         self.rows = 0
@@ -99,8 +104,14 @@ class Buffer:
                 self._chunks[c] = [np.concatenate(self._chunks[c])]
             self._starts = [self.first]
 
+    def whole_column(self, name: str) -> np.ndarray:
+        """A kept column (``keep``) over every row ever appended, released ones included."""
+        return np.concatenate([*self._kept[name], self.column(name)])
+
     def release(self) -> None:
-        """Drop every row held (they were written out); ``rows`` keeps counting."""
+        """Drop every row held (they were written out), but the ``keep`` columns; ``rows`` keeps counting."""
+        for c, kept in self._kept.items():
+            kept.append(self.column(c))
         for c in self.columns:
             self._chunks[c] = []
         self._starts = []
@@ -176,7 +187,7 @@ class Recorder:
         self.inventory = Buffer("day", "sku", "on_hand_start", "received", "sold", "returned", "lost",
                                 "on_hand_end", "stockout_hours", "on_order")
         self.refunds = Buffer("order_id", "sku", "qty", "requested", "completed", "kind", "reason", "amount",
-                              "restocked", "return_shipping", "goods_cost", "request")
+                              "restocked", "return_shipping", "goods_cost", "request", keep=("request",))
         self.service = Buffer("ts", "customer_id", "session_id", "sku", "topic", "first_response_s", "answered",
                               "ordered", "complaint")
         self.disputes = Buffer("request", "order_id", "sku", "amount", "reason", "opened", "closed", "outcome")
@@ -419,20 +430,23 @@ class Recorder:
             "complaint": col("complaint").astype(bool),
         })
 
-    def disputes_table(self, rows: slice = slice(None)) -> pd.DataFrame:
-        """One row per dispute the platform has ruled on, in the order they closed."""
+    def disputes_table(self) -> pd.DataFrame:
+        """One row per dispute the platform has ruled on, in the order they closed.
+
+        Built whole, never in streamed chunks (a small table): a buyer who wins a dispute is
+        refunded days after the ruling, so a dispute's ``refund_id`` is only known later.
+        """
         from shopsim.aftersales import OUTCOMES
         from shopsim.refunds import REASONS
 
         b = self.disputes
-        col = functools.partial(b.column, rows=rows)
-        refunds = self.refunds
-        refund_id, found = _rows_of(refunds.column("request").astype(np.int64), col("request").astype(np.int64))
-        refund_id = np.where(found, refund_id + refunds.first, 0)  # rows released by streaming still count
+        col = b.column
+        # a dispute may be about a refund already written out and released by streaming
+        refund_id, found = _rows_of(self.refunds.whole_column("request").astype(np.int64),
+                                    col("request").astype(np.int64))
         order_id = col("order_id").astype(np.int64)
-        first = max(rows.start or 0, b.first)
         return pd.DataFrame({
-            "dispute_id": np.arange(first + 1, first + len(order_id) + 1, dtype=np.int64),
+            "dispute_id": np.arange(1, len(order_id) + 1, dtype=np.int64),
             "refund_id": nullable_int(refund_id, ~found),
             "order_id": nullable_int(order_id, order_id < 0),
             "sku": categorical(col("sku"), self.skus),

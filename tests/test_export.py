@@ -51,3 +51,23 @@ def test_an_empty_streamed_table_is_still_a_file_with_its_columns(tmp_path):
     files.finish()  # nothing ran: no refunds
     refunds = pd.read_parquet(tmp_path / "refunds.parquet")
     assert list(refunds.columns) == list(shopsim.Simulation("baseline", seed=1).tables["refunds"].columns)
+
+
+def test_streamed_disputes_keep_the_refunds_they_led_to_even_when_those_were_written_out(tmp_path):
+    # refusing every refund raises disputes; a buyer who wins is refunded days after the ruling,
+    # by which time earlier refunds are written out and let go
+    def shop():
+        sim = shopsim.Simulation("baseline", seed=3)
+        sim.set_refund_policy(0, "all")
+        return sim
+
+    held = shop().run(14)
+    sim = shop()
+    files = TableFiles(sim, tmp_path, "csv", names=("refunds", "disputes"), chunk_rows=50)
+    sim.run(14)
+    files.finish()
+    assert sim.records.refunds.first > 0, "refunds were written out during the run"
+    expected = held.tables["disputes"]
+    assert expected["refund_id"].notna().sum() > 20 and (expected["outcome"] == "buyer_won").any()
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "disputes.csv"),
+                                  pd.read_csv(_as_csv(expected, tmp_path / "expected.csv")), obj="disputes")
