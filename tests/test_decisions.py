@@ -90,3 +90,33 @@ def test_the_practice_key_holds_the_yardsticks_on_the_practice_seed_only_and_agr
 def test_a_share_just_below_the_bar_never_reads_as_the_bar():
     assert decisions.percent_down(0.4996) == "49%" and decisions.percent_down(0.5) == "50%"
     assert decisions.percent_down(-0.301) == "-31%" and decisions.percent_down(1.5) == "150%"
+
+
+def _result(nothing, reference, plan):
+    table = decisions.pd.DataFrame({"seed": range(len(plan)), "plan": plan, "nothing": nothing,
+                                    "reference": reference, "within_limits": True})
+    table["share"] = [decisions.seed_share(p, n, r) for p, n, r in zip(plan, nothing, reference, strict=True)]
+    return decisions.DecisionResult("net_profit", table, float(table["share"].mean()), ())
+
+
+def test_the_bar_is_never_above_what_the_reference_itself_captures_nor_below_doing_nothing():
+    clear = _result([100_000, 100_000], [110_000, 120_000], [105_000, 105_000])
+    assert clear.reference_share == pytest.approx(1.0) and clear.bar(0.85) == 0.85
+    # a gain under the floor (2 % of 100,000 = 2,000): the reference captures 25 % on the first seed
+    weak = _result([100_000, 100_000], [100_500, 110_000], [100_500, 110_000])
+    assert weak.reference_share == pytest.approx((0.25 + 1.0) / 2)
+    assert weak.bar(0.85) == pytest.approx(0.625) and weak.bar(0.5) == 0.5
+    assert weak.share >= weak.bar(0.85), "a plan as good as the reference passes"
+    losing = _result([100_000], [90_000], [95_000])
+    assert losing.bar(0.5) == 0.0 and losing.bar(0.0) == 0.0
+
+
+def test_a_check_whose_reference_gains_less_than_the_floor_passes_the_reference_and_says_why_the_bar_moved():
+    weak = [{"day": 0, "lever": "reorder", "sku": "TEE-CLASSIC", "qty": 10}]
+    seeds = (102,)  # ten more tees gain about 90 yuan there, under the floor of about 700
+    result = checks.decision(weak, weak, name="plan", scenario=SCENARIO, seeds=seeds, days=DAYS, pass_share=0.85,
+                             practice_seeds=PRACTICE)
+    assert 0 < result.reference_share < 0.85 and result.share == pytest.approx(result.reference_share)
+    with pytest.raises(checks.CheckFailed, match="asks for what the reference plan itself captures there"):
+        checks.decision([], weak, name="plan", scenario=SCENARIO, seeds=seeds, days=DAYS, pass_share=0.85,
+                        practice_seeds=PRACTICE)

@@ -311,7 +311,7 @@ def _verify_decision(spec: dict[str, Any], value: Any) -> None:
                                          at_most=spec["at_most"], yardsticks=practice)
     except plans.PlanError as exc:
         raise checks.CheckFailed(f"`{spec['name']}`: {exc}", checks.FORMAT) from None
-    if result.share < spec["pass_share"]:
+    if result.share < result.bar(spec["pass_share"]):
         raise checks.CheckFailed(checks.decision_message(spec["name"], result, spec["pass_share"],
                                                          "on the practice seed"), checks.WRONG_VALUE)
 

@@ -539,12 +539,17 @@ def decision_message(name: str, result: Any, pass_share: float, where: str) -> s
     """Feedback on a plan that fell short: its share against the bar, and what happened.
 
     The share is rounded down to a whole percent, so a plan just short of the bar never reads
-    as reaching it ("captured 50 % ... asks for 50 %").
+    as reaching it ("captured 50 % ... asks for 50 %"). Where the reference plan itself captures
+    less than ``pass_share`` (its gain is below the formula's floor), the bar is the reference's
+    own share, and the message says so.
     """
     from shopsim.grading.decisions import percent_down
 
+    bar = result.bar(pass_share)
+    asks = (f"this part asks for {pass_share:.0%}" if bar >= pass_share else
+            f"this part asks for what the reference plan itself captures there, {percent_down(bar)}")
     return (f"`{name}` captured {percent_down(result.share)} of the reference plan's gain over doing nothing {where}; "
-            f"this part asks for {pass_share:.0%}. " + " ".join(result.notes))
+            f"{asks}. " + " ".join(result.notes))
 
 
 @_recorded("decision", "reference")
@@ -557,7 +562,8 @@ def decision(value: Any, reference: Any = None, *, name: str, scenario: str, see
     Without ``reference`` only the plan's form is checked (steps, levers, days), running
     nothing. With one, the plan runs on the grading ``seeds`` against doing nothing and the
     reference (:func:`shopsim.grading.decisions.evaluate_plan`) and fails unless its share of
-    the reference's gain reaches ``pass_share``. Give several hidden cases with rising
+    the reference's gain reaches ``pass_share`` (or the reference's own share, when that is
+    lower: :meth:`~shopsim.grading.decisions.DecisionResult.bar`). Give several hidden cases with rising
     ``pass_share`` for partial credit: the runs are cached, so the plan runs once.
     ``practice_seeds`` (seeds the lesson shows) are what the practice copy's instant feedback
     runs on; the grading seeds are never written into the student copy.
@@ -578,6 +584,6 @@ def decision(value: Any, reference: Any = None, *, name: str, scenario: str, see
                                          at_least=at_least, at_most=at_most)
     except plans.PlanError as exc:
         raise CheckFailed(f"`{name}`: {exc}", FORMAT) from None
-    if result.share < pass_share:
+    if result.share < result.bar(pass_share):
         raise CheckFailed(decision_message(name, result, pass_share, "on seeds you have not seen"), WRONG_VALUE)
     return result

@@ -13,7 +13,9 @@ Per seed, with ``m`` the objective (net profit over the run unless the exercise 
 where ``floor`` is 2 % of ``|m_nothing|`` or 100 (yuan, or the objective's unit), so a
 reference that barely beats doing nothing does not make shares explode. A seed on which the
 plan breaks one of the exercise's limits (``at_least``, ``at_most``) scores a share of 0.
-The plan's share is the mean over seeds, each clipped to [-1, 1.5]. :attr:`DecisionResult.notes`
+The plan's share is the mean over seeds, each clipped to [-1, 1.5]. Where the floor is above
+the reference's own gain, the reference itself captures less than 100 %; a check's bar is then
+never above the reference's own share (:meth:`DecisionResult.bar`). :attr:`DecisionResult.notes`
 says what happened in words an operator uses: the stock-outs, paid traffic against its
 break-even, discounts and refunds, and the result against both yardsticks. Runs are cached
 per (plan, scenario, seed, days) in the process, so checks that grade the same plan at
@@ -82,6 +84,20 @@ class DecisionResult:
     notes: tuple[str, ...]
     refusals: tuple[tuple[int, str, str], ...] = ()
     limits: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def reference_share(self) -> float:
+        """The reference plan's own share on these seeds: 1, or less where its gain over doing
+        nothing falls below the floor of the module's formula."""
+        t = self.table
+        shares = [seed_share(r, n, r) for n, r in zip(t["nothing"], t["reference"], strict=True)]
+        return float(np.mean(shares)) if shares else 1.0
+
+    def bar(self, pass_share: float) -> float:
+        """The share a check asks for: ``pass_share``, but never more than the reference itself
+        captures on these seeds (a plan as good as the reference passes), and never below 0 (a
+        plan that does worse than doing nothing never passes)."""
+        return min(pass_share, max(self.reference_share, 0.0))
 
     def __repr__(self) -> str:
         return (f"share of the reference's gain: {self.share:.0%}\n" + "\n".join(self.notes) + "\n"
