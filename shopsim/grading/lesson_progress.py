@@ -81,10 +81,11 @@ class Progress:
         rows = "".join(
             f"<tr><td>{'✔' if r.passed else '✘'}</td><td><code>{html.escape(r.name)}</code></td>"
             f"<td>{r.points:g} / {r.possible:g}</td><td>{html.escape(r.status)}</td>"
-            f"<td>{html.escape(r.feedback).replace(chr(10), '<br>')}</td></tr>"
+            f"<td style=\"text-align:left\">{html.escape(r.feedback).replace(chr(10), '<br>')}</td></tr>"
             for r in self.results)
         return (f"<p><strong>{html.escape(self._headline())}</strong></p><table><thead><tr><th></th>"
-                "<th>exercise</th><th>points</th><th>status</th><th>feedback</th></tr></thead>"
+                "<th>exercise</th><th>points</th><th>status</th>"
+                "<th style=\"text-align:left\">feedback</th></tr></thead>"
                 f"<tbody>{rows}</tbody></table>")
 
 
