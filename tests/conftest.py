@@ -88,3 +88,16 @@ def make_tiny():
         return scenario_mod.from_dict(data, "tiny variant")
 
     return build
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _master_runs_once(tmp_path_factory):
+    """Every test that builds a lesson in this session reuses one run of its master
+    (``shopsim.grading.build.KEY_CACHE_ENV``), shared by the xdist workers of the session."""
+    from shopsim.grading import build
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    os.environ[build.KEY_CACHE_ENV] = str(shared / "master-runs")
+    yield
+    os.environ.pop(build.KEY_CACHE_ENV, None)

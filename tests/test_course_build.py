@@ -155,3 +155,31 @@ def test_the_blank_student_copy_runs_top_to_bottom_under_nbval_lax(tmp_path):
                           "-o", "addopts=", "ex-daily-report.ipynb"], cwd=tmp_path, capture_output=True, text=True,
                          timeout=300)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+
+
+def test_with_a_key_cache_a_master_runs_once_per_content_and_reveals_only_when_asked(tmp_path, monkeypatch):
+    runs = []
+    real = build._run_master
+
+    def counted(master, nb, tests, files):
+        runs.append(master.name)
+        return real(master, nb, tests, files)
+
+    monkeypatch.setattr(build, "_run_master", counted)
+    monkeypatch.setenv(build.KEY_CACHE_ENV, str(tmp_path / "runs"))
+    first = build.build_lesson(MASTER)
+    again = build.build_lesson(MASTER)
+    assert runs == ["ex-daily-report.ipynb"] and again.text == first.text
+    nb = json.loads(MASTER.read_text(encoding="utf-8"))
+    assert set(build.run_master(MASTER, nb, first.tests, first.files)) == {"key"}
+    assert "expected" in build.run_master(MASTER, nb, first.tests, first.files, reveal=True)
+    assert len(runs) == 1 and not list((tmp_path / "runs").glob("*.lock"))
+
+    def reworded(master_nb):
+        master_nb["cells"][0]["source"] = "# A reworded title\n"
+
+    build.build_lesson(_master(tmp_path, reworded))
+    assert len(runs) == 2, "a changed master runs again"
+    monkeypatch.delenv(build.KEY_CACHE_ENV)
+    build.build_lesson(MASTER)
+    assert len(runs) == 3, "without the cache every build runs its master"

@@ -316,17 +316,48 @@ def _all_wrong(lesson: str) -> dict:
     return nb
 
 
-@pytest.mark.parametrize("lesson", NAMES)
-def test_an_all_wrong_submission_scores_0(lesson, tmp_path):
-    path = tmp_path / f"wrong-{lesson}.ipynb"
-    path.write_text(json.dumps(_all_wrong(lesson)), encoding="utf-8")
+def _graded(lesson: str, nb: dict, tmp_path: Path):
+    """How the cohort grader grades the submission ``nb`` of ``lesson`` (hidden checks, sandbox)."""
+    path = tmp_path / f"submitted-{lesson}.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
     built = build.build_lesson(SOURCE / f"{lesson}.ipynb")
     [outcome] = grade_batch(built, [path], Gradebook(tmp_path / "g.db"), jobs=1, timeout=300)
     assert outcome.status == "graded", outcome.reason
+    return outcome
+
+
+@pytest.mark.parametrize("lesson", NAMES)
+def test_an_all_wrong_submission_scores_0(lesson, tmp_path):
+    outcome = _graded(lesson, _all_wrong(lesson), tmp_path)
     assert outcome.max_points > 0 and outcome.points == 0, [(g.question, g.points, g.feedback)
                                                             for g in outcome.grades]
     form_failures = [g.question for g in outcome.grades if "should be" in g.feedback]
     assert not form_failures, form_failures  # every answer had the right form: only values were wrong
+
+
+def _all_right(lesson: str) -> dict:
+    """The student copy with the master's solutions in its answer cells (solution markers dropped)."""
+    master = json.loads((SOURCE / f"{lesson}.ipynb").read_text(encoding="utf-8"))
+    solutions = []
+    for cell in master["cells"]:
+        src = "".join(cell["source"])
+        if cell["cell_type"] == "code" and ("# SOLUTION" in src or "# BEGIN SOLUTION" in src):
+            lines = [re.sub(r"\s*# SOLUTION( NO PROMPT)?\s*$", "", line) for line in src.split("\n")
+                     if not re.match(r"\s*# (BEGIN|END) SOLUTION", line)]
+            solutions.append("\n".join(lines))
+    nb = json.loads((LESSONS / f"{lesson}.ipynb").read_text(encoding="utf-8"))
+    answers = [c for c in nb["cells"] if "otter_answer_cell" in c.get("metadata", {}).get("tags", [])]
+    assert len(answers) == len(solutions), f"{lesson}: {len(answers)} answer cells, {len(solutions)} solutions"
+    for cell, solution in zip(answers, solutions, strict=True):
+        cell["source"] = solution
+    return nb
+
+
+@pytest.mark.parametrize("lesson", NAMES)
+def test_a_right_submission_scores_full_marks(lesson, tmp_path):
+    outcome = _graded(lesson, _all_right(lesson), tmp_path)
+    assert outcome.points == outcome.max_points > 0, [(g.question, g.points, g.feedback) for g in outcome.grades
+                                                      if g.points < g.max_points]
 
 
 def test_sealed_numbers_accept_within_the_tolerance_and_never_far_beyond():

@@ -33,6 +33,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -220,8 +221,70 @@ def run_master(master: Path, nb: dict[str, Any], tests: dict[str, str], files: d
     """Run the master in a process of its own; return ``{"key": sealed answer key}`` (question -> specs).
 
     With ``reveal`` the result also holds ``"expected"``: the plain expected values per
-    question (for tests; never written into a student copy).
+    question (for tests; never written into a student copy). With ``$SHOPSIM_KEY_CACHE`` set
+    (:data:`KEY_CACHE_ENV`) runs are reused from that folder (:func:`_reused`).
     """
+    result = _reused(master, nb, tests, files, lambda: _run_master(master, nb, tests, files))
+    return result if reveal else {k: v for k, v in result.items() if k != "expected"}
+
+
+#: A folder of master runs to reuse: a test session sets it, so that the several checks that
+#: build one lesson run its master once. Unset (the default), every build runs the master.
+KEY_CACHE_ENV = "SHOPSIM_KEY_CACHE"
+
+
+def _source_digest() -> str:
+    """A digest of shopsim's own code and bundled data (a run depends on them)."""
+    if not _SOURCE_DIGEST:
+        h = hashlib.sha256()
+        root = Path(__file__).resolve().parents[1]
+        for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".yaml") and p.is_file()):
+            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+        _SOURCE_DIGEST.append(h.hexdigest())
+    return _SOURCE_DIGEST[0]
+
+
+_SOURCE_DIGEST: list[str] = []
+
+
+def _reused(master: Path, nb: dict[str, Any], tests: dict[str, str], files: dict[str, bytes],
+            run: Any) -> dict[str, Any]:
+    """``run()``'s result, or the one saved in ``$SHOPSIM_KEY_CACHE`` for the same master, tests,
+    support files, shopsim code and datasets folder. Processes sharing the folder wait for one
+    another's run of the same master (a lock file) rather than run it twice."""
+    folder = os.environ.get(KEY_CACHE_ENV)
+    if not folder:
+        return run()
+    from shopsim import datasets
+
+    h = hashlib.sha256(json.dumps([master.stem, nb, tests, sorted((k, hashlib.sha256(v).hexdigest())
+                                                                for k, v in files.items()),
+                                   _source_digest(), str(datasets.folder())], sort_keys=True).encode())
+    saved = Path(folder) / f"{h.hexdigest()}.json"
+    lock = saved.with_suffix(".lock")
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + RECORD_TIMEOUT
+    while not saved.is_file():
+        try:
+            os.close(os.open(lock, os.O_CREAT | os.O_EXCL))
+        except FileExistsError:  # another process runs this master: wait for its result
+            if time.monotonic() < deadline:
+                time.sleep(0.5)
+                continue
+        try:
+            result = run()
+            partial = saved.with_suffix(f".{os.getpid()}.part")
+            partial.write_text(json.dumps(result), encoding="utf-8")
+            partial.replace(saved)
+            return result
+        finally:
+            lock.unlink(missing_ok=True)
+    return json.loads(saved.read_text(encoding="utf-8"))
+
+
+def _run_master(master: Path, nb: dict[str, Any], tests: dict[str, str], files: dict[str, bytes]) -> dict[str, Any]:
+    """One run of the master, revealing its expected values (see :func:`run_master`)."""
+    reveal = True
     with tempfile.TemporaryDirectory(prefix="shopsim-key-") as tmp:
         work = Path(tmp)
         for name, data in files.items():
