@@ -301,6 +301,18 @@ ALL_WRONG = {
         "push_plan": 'push_plan = [{"day": 10, "lever": "discount", "sku": s.sku, "share_off": 0.5, "days": 7}\n'
                      '             for s in shopsim.load_scenario("baseline").skus]',
     },
+    "08-competitors": {
+        "cut_day": 'cut_day = "2026-03-07"\ncut_share = 1 - 135 / 189',
+        "move_log": 'import pandas as pd\nmove_log = pd.DataFrame({"date": ["2026-03-03"], "shop": ["Urban Basics"], '
+                    '"sku": ["UB-TEE"], "price_before": [59.0], "price": [53.1], "change": [-0.1]})',
+        "gain_calm": "gain_calm = gain_with_answers\nwar_take_back = 0.19",
+        "match_gain": 'match_gain = 60000.0\nmatch_stockout_day = "2026-03-02"',
+        # a price rise against the cut: about what doing nothing earns, or less
+        "chino_plan": 'chino_plan = [{"day": 6, "lever": "set_price", "sku": "PANT-CHINO", "price": 179}]',
+        # paying more for clicks while the rival's push runs: less than doing nothing
+        "jeans_plan": 'jeans_plan = [{"day": 15, "lever": "set_keyword_bid", "keyword": "slim jeans", "bid": 3.2}]',
+        "review_gap": 'review_gap = 195\nreview_cause = "a"',
+    },
 }
 
 
