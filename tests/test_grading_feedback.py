@@ -86,6 +86,11 @@ def _click_ratio() -> float:
     return float(per[1] / per[2])
 
 
+def _chino_gap() -> float:
+    inv = reference.tables("rival_moves", days=30, seed=7)["inventory"]
+    return float(inv.loc[inv["sku"] == "PANT-CHINO", "sold"].sum()) - 820
+
+
 # lesson -> (question, right answers, a wrong answer of the right form, words the feedback must use)
 CASES = {
     "00-operator-role": lambda: ("days_of_stock",
@@ -117,6 +122,8 @@ CASES = {
                                 "already after the ad costs"),
     "07-promotions": lambda: ("break_even_lift", {"break_even_lift": (59 - 22) / (0.8 * 59 - 22) - 1},
                               {"break_even_lift": 1 / 0.8 - 1}, "keeps the revenue"),
+    "08-competitors": lambda: ("review", {"review_gap": _chino_gap(), "review_cause": "b"},
+                               {"review_gap": -_chino_gap(), "review_cause": "b"}, "goal minus result"),
 }
 
 
