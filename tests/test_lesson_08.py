@@ -97,6 +97,15 @@ def test_the_cheaper_chinos_show_it_in_displayed_sales_the_pushed_jeans_far_less
     assert shown["UB-JEAN"].iloc[-1] < 1.3 * shown["UB-JEAN"].iloc[0]
 
 
+def test_the_slow_columns_most_rivals_advertise_daily_ratings_stand_still_nobody_runs_out(control):
+    market = control[0]["market"]
+    per = market.groupby("sku", observed=True).agg(ads=("ad_presence", "sum"), low=("rating", "min"),
+                                                   high=("rating", "max"), stocked=("in_stock", "all"))
+    assert (per["ads"] >= 29).sum() >= 7 and (per["ads"] == 0).sum() == 2 and 0 < per.loc["DW-TEE", "ads"] < 15
+    assert (per["high"] - per["low"]).max() <= 0.05
+    assert per["stocked"].all()
+
+
 def test_the_tools_answer_the_hero_cut_and_take_most_of_its_gain_back_on_this_month(control, war, calm):
     prices = _last_prices(war[0])
     assert prices["UB-TEE"] <= 0.9 * 53 + 0.1 and prices["NT-TEE"] == 53
