@@ -86,6 +86,11 @@ def _click_ratio() -> float:
     return float(per[1] / per[2])
 
 
+def _chino_gap() -> float:
+    inv = reference.tables("rival_moves", days=30, seed=7)["inventory"]
+    return float(inv.loc[inv["sku"] == "PANT-CHINO", "sold"].sum()) - 820
+
+
 # lesson -> (question, right answers, a wrong answer of the right form, words the feedback must use)
 CASES = {
     "00-operator-role": lambda: ("days_of_stock",
@@ -117,6 +122,8 @@ CASES = {
                                 "already after the ad costs"),
     "07-promotions": lambda: ("break_even_lift", {"break_even_lift": (59 - 22) / (0.8 * 59 - 22) - 1},
                               {"break_even_lift": 1 / 0.8 - 1}, "keeps the revenue"),
+    "08-competitors": lambda: ("review", {"review_gap": _chino_gap(), "review_cause": "b"},
+                               {"review_gap": -_chino_gap(), "review_cause": "b"}, "goal minus result"),
 }
 
 
@@ -300,6 +307,18 @@ ALL_WRONG = {
                       '"days": 7}]',
         "push_plan": 'push_plan = [{"day": 10, "lever": "discount", "sku": s.sku, "share_off": 0.5, "days": 7}\n'
                      '             for s in shopsim.load_scenario("baseline").skus]',
+    },
+    "08-competitors": {
+        "cut_day": 'cut_day = "2026-03-07"\ncut_share = 1 - 135 / 189',
+        "move_log": 'import pandas as pd\nmove_log = pd.DataFrame({"date": ["2026-03-03"], "shop": ["Urban Basics"], '
+                    '"sku": ["UB-TEE"], "price_before": [59.0], "price": [53.1], "change": [-0.1]})',
+        "gain_calm": "gain_calm = gain_with_answers\nwar_take_back = 0.19",
+        "match_gain": 'match_gain = 60000.0\nmatch_stockout_day = "2026-03-02"',
+        # a price rise against the cut: about what doing nothing earns, or less
+        "chino_plan": 'chino_plan = [{"day": 6, "lever": "set_price", "sku": "PANT-CHINO", "price": 179}]',
+        # paying more for clicks while the rival's push runs: less than doing nothing
+        "jeans_plan": 'jeans_plan = [{"day": 15, "lever": "set_keyword_bid", "keyword": "slim jeans", "bid": 3.2}]',
+        "review_gap": 'review_gap = 195\nreview_cause = "a"',
     },
 }
 
