@@ -86,6 +86,12 @@ def _click_ratio() -> float:
     return float(per[1] / per[2])
 
 
+def _returning_gmv_share() -> float:
+    t = reference.tables("customer_base", days=30, seed=7)
+    o = t["orders"].merge(t["sessions"][["session_id", "is_new_customer"]], on="session_id")
+    return o.loc[~o["is_new_customer"], "paid_amount"].sum() / o["paid_amount"].sum()
+
+
 # lesson -> (question, right answers, a wrong answer of the right form, words the feedback must use)
 CASES = {
     "00-operator-role": lambda: ("days_of_stock",
@@ -117,6 +123,8 @@ CASES = {
                                 "already after the ad costs"),
     "07-promotions": lambda: ("break_even_lift", {"break_even_lift": (59 - 22) / (0.8 * 59 - 22) - 1},
                               {"break_even_lift": 1 / 0.8 - 1}, "keeps the revenue"),
+    "10-customers-and-service": lambda: ("returning_gmv_share", {"returning_gmv_share": _returning_gmv_share()},
+                                         {"returning_gmv_share": 1 - _returning_gmv_share()}, "new buyers' share"),
 }
 
 
@@ -300,6 +308,21 @@ ALL_WRONG = {
                       '"days": 7}]',
         "push_plan": 'push_plan = [{"day": 10, "lever": "discount", "sku": s.sku, "share_off": 0.5, "days": 7}\n'
                      '             for s in shopsim.load_scenario("baseline").skus]',
+    },
+    "10-customers-and-service": {
+        "returning_gmv_share": "returning_gmv_share = 0.5",
+        "repeat_rate": "repeat_rate = 0.2",
+        "coupon_plan": 'coupon_plan = [{"day": 3, "lever": "send_crm", "segment": "past_buyers", '
+                       '"coupon_amount": 20}]\ncoupon_extra_orders = 1000\ncoupon_extra_profit = -5000.0',
+        "evening_conversion": "evening_conversion = 0.5",
+        "strict_refunds": 'strict_refunds = "a"',
+        # a coupon to every segment: plenty of orders, and the followers' messages lose more than the rest earn
+        "crm_plan": 'crm_plan = [{"day": 3, "lever": "send_crm", "segment": s, "coupon_amount": 20}\n'
+                    '            for s in ("past_buyers", "lapsed_buyers", "followers")]',
+        # the evening peak staffed to the hilt and nobody at night: far over the wage budget
+        "rota_plan": 'rota_plan = [{"day": 0, "lever": "set_service", "agents_by_hour": [0] * 9 + [3] * 9 + [5] * 5 '
+                     '+ [0]}]',
+        "review_gap": 'review_gap = 0.1\nreview_cause = "a"',
     },
 }
 
