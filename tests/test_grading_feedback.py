@@ -89,6 +89,10 @@ def _click_ratio() -> float:
 def _chino_gap() -> float:
     inv = reference.tables("rival_moves", days=30, seed=7)["inventory"]
     return float(inv.loc[inv["sku"] == "PANT-CHINO", "sold"].sum()) - 820
+def _returning_gmv_share() -> float:
+    t = reference.tables("customer_base", days=30, seed=7)
+    o = t["orders"].merge(t["sessions"][["session_id", "is_new_customer"]], on="session_id")
+    return o.loc[~o["is_new_customer"], "paid_amount"].sum() / o["paid_amount"].sum()
 
 
 # lesson -> (question, right answers, a wrong answer of the right form, words the feedback must use)
@@ -124,6 +128,8 @@ CASES = {
                               {"break_even_lift": 1 / 0.8 - 1}, "keeps the revenue"),
     "08-competitors": lambda: ("review", {"review_gap": _chino_gap(), "review_cause": "b"},
                                {"review_gap": -_chino_gap(), "review_cause": "b"}, "goal minus result"),
+    "10-customers-and-service": lambda: ("returning_gmv_share", {"returning_gmv_share": _returning_gmv_share()},
+                                         {"returning_gmv_share": 1 - _returning_gmv_share()}, "new buyers' share"),
 }
 
 
@@ -319,6 +325,21 @@ ALL_WRONG = {
         # paying more for clicks while the rival's push runs: less than doing nothing
         "jeans_plan": 'jeans_plan = [{"day": 15, "lever": "set_keyword_bid", "keyword": "slim jeans", "bid": 3.2}]',
         "review_gap": 'review_gap = 195\nreview_cause = "a"',
+    },
+    "10-customers-and-service": {
+        "returning_gmv_share": "returning_gmv_share = 0.5",
+        "repeat_rate": "repeat_rate = 0.2",
+        "coupon_plan": 'coupon_plan = [{"day": 3, "lever": "send_crm", "segment": "past_buyers", '
+                       '"coupon_amount": 20}]\ncoupon_extra_orders = 1000\ncoupon_extra_profit = -5000.0',
+        "evening_conversion": "evening_conversion = 0.5",
+        "strict_refunds": 'strict_refunds = "a"',
+        # a coupon to every segment: plenty of orders, and the followers' messages lose more than the rest earn
+        "crm_plan": 'crm_plan = [{"day": 3, "lever": "send_crm", "segment": s, "coupon_amount": 20}\n'
+                    '            for s in ("past_buyers", "lapsed_buyers", "followers")]',
+        # the evening peak staffed to the hilt and nobody at night: far over the wage budget
+        "rota_plan": 'rota_plan = [{"day": 0, "lever": "set_service", "agents_by_hour": [0] * 9 + [3] * 9 + [5] * 5 '
+                     '+ [0]}]',
+        "review_gap": 'review_gap = 0.1\nreview_cause = "a"',
     },
 }
 

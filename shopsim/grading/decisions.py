@@ -44,15 +44,21 @@ import pandas as pd
 import shopsim
 from shopsim import plans, policies
 
-#: What a decision can be scored on: name -> (what it means, how it is read from a finished run).
-OBJECTIVES: dict[str, tuple[str, Callable[[Any], float]]] = {
-    "net_profit": ("net profit (yuan)", lambda t: float(t["pnl"]["net_profit"].sum())),
-    "contribution": ("contribution (yuan)", lambda t: float(t["pnl"]["contribution"].sum())),
-    "gmv": ("GMV (yuan)", lambda t: float(t["daily"]["gmv"].sum())),
-    "orders": ("paid orders", lambda t: float(t["daily"]["orders"].sum())),
-    "ad_spend": ("ad spend (yuan)", lambda t: float(t["pnl"][["ad_spend_search", "ad_spend_display"]].sum().sum())),
-    "stockout_hours": ("hours out of stock, all SKUs", lambda t: float(t["inventory"]["stockout_hours"].sum())),
-    "refund_amount": ("refunds (yuan)", lambda t: float(t["daily"]["refund_amount"].sum())),
+#: What a decision can be scored on: name -> (what it means, how it is read from a finished run's
+#: tables and its scenario).
+OBJECTIVES: dict[str, tuple[str, Callable[[Any, shopsim.Scenario], float]]] = {
+    "net_profit": ("net profit (yuan)", lambda t, sc: float(t["pnl"]["net_profit"].sum())),
+    "contribution": ("contribution (yuan)", lambda t, sc: float(t["pnl"]["contribution"].sum())),
+    "gmv": ("GMV (yuan)", lambda t, sc: float(t["daily"]["gmv"].sum())),
+    "orders": ("paid orders", lambda t, sc: float(t["daily"]["orders"].sum())),
+    "ad_spend": ("ad spend (yuan)",
+                 lambda t, sc: float(t["pnl"][["ad_spend_search", "ad_spend_display"]].sum().sum())),
+    "stockout_hours": ("hours out of stock, all SKUs", lambda t, sc: float(t["inventory"]["stockout_hours"].sum())),
+    "refund_amount": ("refunds (yuan)", lambda t, sc: float(t["daily"]["refund_amount"].sum())),
+    "customer_service": ("customer-service wages (yuan)", lambda t, sc: float(t["pnl"]["customer_service"].sum())),
+    "crm_orders": ("orders paid in visits CRM messages brought",
+                   lambda t, sc: float((t["orders"]["source"] == "crm").sum())),
+    "crm_contribution": ("contribution of the CRM campaign (its own P&L, yuan)", lambda t, sc: crm_contribution(t, sc)),
 }
 #: Objectives of one own SKU, named ``"kind:SKU"``: kind -> what it means (``{sku}`` is filled in).
 #: They are read from :func:`sku_pnl`'s column of the same name without the ``sku_`` prefix.
@@ -113,7 +119,7 @@ def _key(sc: shopsim.Scenario) -> str:
 
 
 def _measure(tables: Any, sc: shopsim.Scenario) -> dict[str, float]:
-    measured = {name: read(tables) for name, (_, read) in OBJECTIVES.items()}
+    measured = {name: read(tables, sc) for name, (_, read) in OBJECTIVES.items()}
     per_sku = sku_pnl(tables, sc).set_index("sku")
     for kind in SKU_OBJECTIVES:
         measured.update({f"{kind}:{sku}": float(v) for sku, v in per_sku[kind.removeprefix("sku_")].items()})
@@ -174,6 +180,23 @@ def sku_pnl(tables: Mapping[str, pd.DataFrame], scenario: shopsim.Scenario) -> p
                          "gmv": gmv.round(2).to_numpy(), "contribution": contribution.round(2).to_numpy()})
 
 
+def crm_contribution(tables: Mapping[str, pd.DataFrame], scenario: shopsim.Scenario) -> float:
+    """The CRM campaigns' own P&L over a run, yuan: what the orders paid in visits from CRM messages
+    (``orders.source == "crm"``) leave after their cost of goods, fees, packaging, free shipping and
+    refunds (as in :func:`sku_pnl`; coupons are already off what they paid), less every message sent
+    (``pnl.crm_cost``). Not counted: what those buyers would have bought anyway through another door,
+    and what the campaign changed in the rest of the shop (its same-seed twin tells that, over several
+    runs)."""
+    orders = tables["orders"]
+    crm = orders[orders["source"] == "crm"]
+    ids = crm["order_id"]
+    refunds = tables["refunds"]
+    only = {"orders": crm, "order_items": tables["order_items"][tables["order_items"]["order_id"].isin(ids)],
+            "refunds": refunds[refunds["order_id"].isin(ids).fillna(False).astype(bool)],
+            "ads": tables["ads"].iloc[0:0], "events": tables["events"].iloc[0:0]}
+    return float(sku_pnl(only, scenario)["contribution"].sum() - tables["pnl"]["crm_cost"].sum())
+
+
 def run_reference(reference: Any, scenario: shopsim.Scenario | str, seed: int, days: int | None) -> dict[str, float]:
     """Every objective of one run of a reference: a plan, or a policy name of :mod:`shopsim.policies`.
 
@@ -203,13 +226,14 @@ def run_plan(plan: plans.Plan, scenario: shopsim.Scenario | str, seed: int,
     if key not in _RUNS:
         refusals: list[tuple[int, str, str]] = []
         sim = shopsim.simulate(sc, days=days, seed=int(seed), policy=plans.policy(plan, refusals))
-        _RUNS[key] = (_measure(sim.tables, sc), what_happened(sim.tables), refusals)
+        _RUNS[key] = (_measure(sim.tables, sc), what_happened(sim.tables, sc), refusals)
     measured, notes, refusals = _RUNS[key]
     return dict(measured), list(notes), list(refusals)
 
 
-def what_happened(tables: Any) -> list[str]:
-    """Sentences on a run: stock-outs, paid traffic against its break-even, discounts, refunds."""
+def what_happened(tables: Any, scenario: shopsim.Scenario | None = None) -> list[str]:
+    """Sentences on a run: stock-outs, paid traffic against its break-even, discounts, refunds, and (when the
+    run changed them) CRM messages with their own P&L (given the ``scenario``) and customer service."""
     notes = []
     inventory = tables["inventory"]
     out = inventory[inventory["stockout_hours"] > 0]
@@ -236,6 +260,31 @@ def what_happened(tables: Any) -> list[str]:
     gmv = float(tables["daily"]["gmv"].sum())
     if gmv > 0:
         notes.append(f"Refunds came to {refunds:,.0f} yuan, {refunds / gmv:.1%} of GMV.")
+    return notes + _crm_and_service_notes(tables, scenario)
+
+
+def _crm_and_service_notes(tables: Any, scenario: shopsim.Scenario | None) -> list[str]:
+    """What CRM messages and customer service did, when the run's operator touched them."""
+    notes = []
+    pnl, orders = tables["pnl"], tables["orders"]
+    cost = float(pnl["crm_cost"].sum())
+    if cost > 0:
+        crm = orders[orders["source"] == "crm"]
+        visits = int((tables["sessions"]["source"] == "crm").sum())
+        own = (f"; the campaign's own P&L (their margin less messages): {crm_contribution(tables, scenario):,.0f} yuan"
+               if scenario is not None else "")
+        notes.append(f"CRM messages cost {cost:,.0f} yuan and brought {visits:,} visits and {len(crm):,} orders paying "
+                     f"{crm['paid_amount'].sum():,.0f} yuan after {crm['discount_amount'].sum():,.0f} yuan of "
+                     f"coupons{own}.")
+    events = tables["events"]
+    touched = events[(events["actor"] == "operator")
+                     & events["kind"].isin(["set_service", "set_service_script", "set_refund_policy"])]
+    service = tables["service"]
+    if len(touched) and len(service):
+        notes.append(f"Customer service: {len(service):,} inquiries, {service['answered'].mean():.0%} answered in "
+                     f"time, {service['ordered'].mean():.0%} converted (询单转化率); agents' wages "
+                     f"{float(pnl['customer_service'].sum()):,.0f} yuan; {int(tables['daily']['complaints'].sum()):,} "
+                     f"complaints; {len(tables['disputes']):,} disputes ruled.")
     return notes
 
 
