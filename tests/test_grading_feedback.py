@@ -87,6 +87,12 @@ def _click_ratio() -> float:
 
 
 # lesson -> (question, right answers, a wrong answer of the right form, words the feedback must use)
+def _main_day_orders():
+
+    orders = reference.tables("festival_plan", days=52, seed=7)["orders"]
+    return orders[orders["ts"].dt.tz_localize(None).dt.normalize() == pd.Timestamp("2026-11-11")]
+
+
 CASES = {
     "00-operator-role": lambda: ("days_of_stock",
                                  {"days_of_stock": _hero_inventory()["on_hand_end"].iloc[-1]
@@ -117,6 +123,10 @@ CASES = {
                                 "already after the ad costs"),
     "07-promotions": lambda: ("break_even_lift", {"break_even_lift": (59 - 22) / (0.8 * 59 - 22) - 1},
                               {"break_even_lift": 1 / 0.8 - 1}, "keeps the revenue"),
+    "09-festival-campaign": lambda: ("midnight_share",
+                                     {"midnight_share": (_main_day_orders()["ts"].dt.hour < 2).mean()},
+                                     {"midnight_share": (_main_day_orders()["ts"].dt.hour < 1).mean()},
+                                     "first hour (00:00-00:59) only"),
 }
 
 
@@ -300,6 +310,18 @@ ALL_WRONG = {
                       '"days": 7}]',
         "push_plan": 'push_plan = [{"day": 10, "lever": "discount", "sku": s.sku, "share_off": 0.5, "days": 7}\n'
                      '             for s in shopsim.load_scenario("baseline").skus]',
+    },
+    "09-festival-campaign": {
+        "midnight_share": "midnight_share = 0.9",
+        "wave_ratio": "wave_ratio = 0.5",
+        "hero_demand": "hero_demand = 4200",
+        "no_enrol_plan": "no_enrol_plan = PLAN\nenrol_extra_gmv = 1.0\nenrol_extra_profit = 1.0",
+        "review_gap": 'review_gap = 1.0\nreview_cause = "d"',
+        # the venue at 30 % off and no stock: deeper discounts on a shop that sells out anyway
+        "festival_plan": 'festival_plan = [{"day": 0, "lever": "enrol_festival", "name": "double11", '
+                         '"discount_share": 0.3}]',
+        # nobody on duty: the wages saved do not pay for the orders lost
+        "rota_plan": 'rota_plan = [{"day": 0, "lever": "set_service", "agents_by_hour": [0] * 24}]',
     },
 }
 
