@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from shopsim.grading import answer_key, checks, decisions
@@ -120,3 +121,45 @@ def test_a_check_whose_reference_gains_less_than_the_floor_passes_the_reference_
     with pytest.raises(checks.CheckFailed, match="asks for what the reference plan itself captures there"):
         checks.decision([], weak, name="plan", scenario=SCENARIO, seeds=seeds, days=DAYS, pass_share=0.85,
                         practice_seeds=PRACTICE)
+def _stock_tables(stockout_hours, sold, visits):
+    """Two days of one SKU: the inventory and daily tables lost_units reads."""
+    dates = pd.to_datetime(["2026-11-10", "2026-11-11"])
+    inventory = pd.DataFrame({"date": dates, "sku": pd.Categorical(["TEE", "TEE"]), "sold": sold,
+                              "stockout_hours": stockout_hours})
+    return {"inventory": inventory, "daily": pd.DataFrame({"date": dates, "sessions": visits})}
+
+
+def test_lost_units_is_the_in_stock_sales_rate_times_the_hours_sold_out_weighted_by_the_days_visits():
+    # day 1: 24 h in stock, 48 sold (2 an hour at weight 1); day 2: three times the visits, out for 12 h
+    tables = _stock_tables([0.0, 12.0], [48, 144], [1000, 3000])
+    weight = [1000 / 2000, 3000 / 2000]  # visits against the run's mean
+    rate = (48 + 144) / (24 * weight[0] + 12 * weight[1])
+    assert decisions.lost_units(tables)["TEE"] == pytest.approx(rate * 12 * weight[1])
+    assert decisions.lost_units(_stock_tables([0.0, 0.0], [48, 60], [1000, 3000]))["TEE"] == 0
+    # sold out the whole run: no rate to read, nothing counted
+    assert decisions.lost_units(_stock_tables([24.0, 24.0], [0, 0], [1000, 3000]))["TEE"] == 0
+
+
+def test_the_penalised_objective_is_net_profit_less_the_stated_yuan_per_lost_unit():
+    measured = decisions.Measured({"net_profit": 10_000.0, "lost_units": 120.0})
+    assert measured["net_profit_less_lost:30"] == pytest.approx(10_000 - 30 * 120)
+    assert measured["net_profit_less_lost:0"] == pytest.approx(10_000)
+    assert decisions.label("net_profit_less_lost:30").startswith("net profit less 30 yuan per unit lost")
+    with pytest.raises(KeyError):
+        measured["gross_profit"]
+    for bad in ("net_profit_less_lost:-5", "net_profit_less_lost:lots", "net_profit_less_lost:"):
+        with pytest.raises(ValueError, match="yuan per lost unit from 0 to 10,000|unknown objective"):
+            decisions.check_objectives(bad, None, None)
+    limits = decisions.check_objectives("net_profit", None, {"customer_service": 60_000})
+    assert limits == ({}, {"customer_service": 60_000.0})
+
+
+def test_a_plan_that_stocks_out_pays_the_penalty_in_its_score():
+    plain = decisions.run_reference("do_nothing", SCENARIO, 1, None)
+    assert plain["lost_units"] > 100, "stockout_crisis: the hero runs out without a reorder"
+    assert plain["net_profit_less_lost:30"] == pytest.approx(plain["net_profit"] - 30 * plain["lost_units"])
+    early = decisions.run_reference(REORDER_EARLY, SCENARIO, 1, None)
+    assert early["lost_units"] < plain["lost_units"] / 2
+    result = decisions.evaluate_plan([], SCENARIO, (1,), reference=REORDER_EARLY, objective="net_profit_less_lost:30")
+    assert result.share == 0 and "net profit less 30 yuan per unit lost" in result.notes[0]
+    assert any("units of demand were lost to stock-outs" in n for n in result.notes)

@@ -89,10 +89,17 @@ def _click_ratio() -> float:
 def _chino_gap() -> float:
     inv = reference.tables("rival_moves", days=30, seed=7)["inventory"]
     return float(inv.loc[inv["sku"] == "PANT-CHINO", "sold"].sum()) - 820
+
+
 def _returning_gmv_share() -> float:
     t = reference.tables("customer_base", days=30, seed=7)
     o = t["orders"].merge(t["sessions"][["session_id", "is_new_customer"]], on="session_id")
     return o.loc[~o["is_new_customer"], "paid_amount"].sum() / o["paid_amount"].sum()
+
+
+def _main_day_orders():
+    orders = reference.tables("festival_plan", days=52, seed=7)["orders"]
+    return orders[orders["ts"].dt.tz_localize(None).dt.normalize() == pd.Timestamp("2026-11-11")]
 
 
 # lesson -> (question, right answers, a wrong answer of the right form, words the feedback must use)
@@ -130,6 +137,10 @@ CASES = {
                                {"review_gap": -_chino_gap(), "review_cause": "b"}, "goal minus result"),
     "10-customers-and-service": lambda: ("returning_gmv_share", {"returning_gmv_share": _returning_gmv_share()},
                                          {"returning_gmv_share": 1 - _returning_gmv_share()}, "new buyers' share"),
+    "09-festival-campaign": lambda: ("midnight_share",
+                                     {"midnight_share": (_main_day_orders()["ts"].dt.hour < 2).mean()},
+                                     {"midnight_share": (_main_day_orders()["ts"].dt.hour < 1).mean()},
+                                     "first hour (00:00-00:59) only"),
 }
 
 
@@ -340,6 +351,18 @@ ALL_WRONG = {
         "rota_plan": 'rota_plan = [{"day": 0, "lever": "set_service", "agents_by_hour": [0] * 9 + [3] * 9 + [5] * 5 '
                      '+ [0]}]',
         "review_gap": 'review_gap = 0.1\nreview_cause = "a"',
+    },
+    "09-festival-campaign": {
+        "midnight_share": "midnight_share = 0.9",
+        "wave_ratio": "wave_ratio = 0.5",
+        "hero_demand": "hero_demand = 4200",
+        "no_enrol_plan": "no_enrol_plan = PLAN\nenrol_extra_gmv = 1.0\nenrol_extra_profit = 1.0",
+        "review_gap": 'review_gap = 1.0\nreview_cause = "d"',
+        # the venue at 30 % off and no stock: deeper discounts on a shop that sells out anyway
+        "festival_plan": 'festival_plan = [{"day": 0, "lever": "enrol_festival", "name": "double11", '
+                         '"discount_share": 0.3}]',
+        # nobody on duty: the wages saved do not pay for the orders lost
+        "rota_plan": 'rota_plan = [{"day": 0, "lever": "set_service", "agents_by_hour": [0] * 24}]',
     },
 }
 

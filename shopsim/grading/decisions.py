@@ -21,6 +21,11 @@ break-even, discounts and refunds, and the result against both yardsticks. Runs 
 per (plan, scenario, seed, days) in the process, so checks that grade the same plan at
 several thresholds run it once.
 
+A stock-out costs more than the sales it loses (shoppers who find a listing sold out go to a rival
+and the listing's rank falls), so a festival plan can be graded on ``"net_profit_less_lost:30"``:
+net profit less 30 yuan per unit of demand lost to stock-outs (:func:`lost_units`, an estimate
+from the inventory and daily tables; :data:`PENALISED` names the form).
+
 An objective may also be one own SKU's, written ``"kind:SKU"`` (:data:`SKU_OBJECTIVES`, e.g.
 ``"sku_contribution:TEE-WAFFLE"``): a launch or a single product's decision is graded on that
 product's own P&L (单品盈亏, :func:`sku_pnl`), which a month of the whole shop's profit would
@@ -59,7 +64,10 @@ OBJECTIVES: dict[str, tuple[str, Callable[[Any, shopsim.Scenario], float]]] = {
     "crm_orders": ("orders paid in visits CRM messages brought",
                    lambda t, sc: float((t["orders"]["source"] == "crm").sum())),
     "crm_contribution": ("contribution of the CRM campaign (its own P&L, yuan)", lambda t, sc: crm_contribution(t, sc)),
+    "lost_units": ("units of demand lost to stock-outs (estimate)", lambda t, sc: float(lost_units(t).sum())),
 }
+#: Net profit less a stated penalty per unit of demand lost to stock-outs: ``"net_profit_less_lost:YUAN"``.
+PENALISED = "net_profit_less_lost"
 #: Objectives of one own SKU, named ``"kind:SKU"``: kind -> what it means (``{sku}`` is filled in).
 #: They are read from :func:`sku_pnl`'s column of the same name without the ``sku_`` prefix.
 SKU_OBJECTIVES: dict[str, str] = {
@@ -72,6 +80,49 @@ SHARE_RANGE = (-1.0, 1.5)
 _FLOOR_SHARE, _FLOOR = 0.02, 100.0
 
 _RUNS: dict[tuple[str, str, int, int | None], Any] = {}
+
+
+class Measured(dict):
+    """A run's objectives by name; a penalised objective (``"net_profit_less_lost:30"``) is worked out when asked."""
+
+    def __missing__(self, key: str) -> float:
+        kind, colon, yuan = key.partition(":")
+        if kind != PENALISED or not colon:
+            raise KeyError(key)
+        return self["net_profit"] - _penalty(yuan) * self["lost_units"]
+
+
+def _penalty(text: str) -> float:
+    """The yuan per lost unit of a penalised objective's name; ValueError unless a number from 0 to 10,000."""
+    try:
+        yuan = float(text)
+    except ValueError:
+        yuan = float("nan")
+    if not 0 <= yuan <= 10_000:
+        raise ValueError(f"{PENALISED}:{text} needs yuan per lost unit from 0 to 10,000 after the colon, "
+                         f"e.g. '{PENALISED}:30'")
+    return yuan
+
+
+def lost_units(tables: Mapping[str, pd.DataFrame]) -> pd.Series:
+    """Units of demand each own SKU lost to stock-outs over a run (an estimate), by SKU.
+
+    A SKU's sales rate while in stock (units per hour, with each day's hours weighted by the
+    shop's visits that day against the run's average, so a festival day counts for its crowd)
+    times its sold-out hours, weighted the same way. It ignores the hour of the day a SKU sold
+    out and the shoppers who bought another product instead, and a SKU sold out for the whole
+    run (no rate to read) counts 0.
+    """
+    inventory = tables["inventory"]
+    visits = tables["daily"].set_index("date")["sessions"].astype(float)
+    weight = inventory["date"].map(visits / max(float(visits.mean()), 1.0)).fillna(1.0).to_numpy()
+    out = inventory["stockout_hours"].to_numpy(dtype=float)
+    sku = inventory["sku"].astype(str).to_numpy()
+    frame = pd.DataFrame({"sku": sku, "sold": inventory["sold"].to_numpy(dtype=float),
+                          "open": (24.0 - out) * weight, "out": out * weight})
+    per_sku = frame.groupby("sku", sort=False)[["sold", "open", "out"]].sum()
+    rate = (per_sku["sold"] / per_sku["open"].where(per_sku["open"] > 0)).fillna(0.0)
+    return (rate * per_sku["out"]).rename("lost_units")
 
 
 @dataclass(frozen=True)
@@ -118,8 +169,8 @@ def _key(sc: shopsim.Scenario) -> str:
     return hashlib.sha256(repr(sc).encode()).hexdigest()
 
 
-def _measure(tables: Any, sc: shopsim.Scenario) -> dict[str, float]:
-    measured = {name: read(tables, sc) for name, (_, read) in OBJECTIVES.items()}
+def _measure(tables: Any, sc: shopsim.Scenario) -> Measured:
+    measured = Measured({name: read(tables, sc) for name, (_, read) in OBJECTIVES.items()})
     per_sku = sku_pnl(tables, sc).set_index("sku")
     for kind in SKU_OBJECTIVES:
         measured.update({f"{kind}:{sku}": float(v) for sku, v in per_sku[kind.removeprefix("sku_")].items()})
@@ -131,6 +182,8 @@ def label(objective: str) -> str:
     if objective in OBJECTIVES:
         return OBJECTIVES[objective][0]
     kind, _, sku = objective.partition(":")
+    if kind == PENALISED:
+        return f"net profit less {_penalty(sku):g} yuan per unit lost to stock-outs (yuan)"
     return SKU_OBJECTIVES[kind].format(sku=sku)
 
 
@@ -197,7 +250,7 @@ def crm_contribution(tables: Mapping[str, pd.DataFrame], scenario: shopsim.Scena
     return float(sku_pnl(only, scenario)["contribution"].sum() - tables["pnl"]["crm_cost"].sum())
 
 
-def run_reference(reference: Any, scenario: shopsim.Scenario | str, seed: int, days: int | None) -> dict[str, float]:
+def run_reference(reference: Any, scenario: shopsim.Scenario | str, seed: int, days: int | None) -> Measured:
     """Every objective of one run of a reference: a plan, or a policy name of :mod:`shopsim.policies`.
 
     Cached per (reference, scenario, seed, days) in this process.
@@ -215,11 +268,11 @@ def run_reference(reference: Any, scenario: shopsim.Scenario | str, seed: int, d
     key = (name, _key(sc), int(seed), days)
     if key not in _RUNS:
         _RUNS[key] = _measure(shopsim.simulate(sc, days=days, seed=int(seed), policy=make()).tables, sc)
-    return dict(_RUNS[key])
+    return Measured(_RUNS[key])
 
 
 def run_plan(plan: plans.Plan, scenario: shopsim.Scenario | str, seed: int,
-             days: int | None) -> tuple[dict[str, float], list[str], list[tuple[int, str, str]]]:
+             days: int | None) -> tuple[Measured, list[str], list[tuple[int, str, str]]]:
     """One run of a checked plan: its objectives, notes on what happened, and refused steps."""
     sc = _scenario(scenario)
     key = ("run:" + plan.canonical(), _key(sc), int(seed), days)
@@ -228,7 +281,7 @@ def run_plan(plan: plans.Plan, scenario: shopsim.Scenario | str, seed: int,
         sim = shopsim.simulate(sc, days=days, seed=int(seed), policy=plans.policy(plan, refusals))
         _RUNS[key] = (_measure(sim.tables, sc), what_happened(sim.tables, sc), refusals)
     measured, notes, refusals = _RUNS[key]
-    return dict(measured), list(notes), list(refusals)
+    return Measured(measured), list(notes), list(refusals)
 
 
 def what_happened(tables: Any, scenario: shopsim.Scenario | None = None) -> list[str]:
@@ -241,6 +294,10 @@ def what_happened(tables: Any, scenario: shopsim.Scenario | None = None) -> list
         first = pd.Timestamp(rows["date"].min())
         notes.append(f"{sku} ran out of stock on {first:%Y-%m-%d} and was out for "
                      f"{rows['stockout_hours'].sum() / 24:.1f} days in all.")
+    lost = float(lost_units(tables).sum()) if len(out) else 0.0
+    if lost >= 1:
+        notes.append(f"About {lost:,.0f} units of demand were lost to stock-outs (an estimate: each SKU's sales "
+                     "rate while in stock times its hours sold out).")
     pnl = tables["pnl"]
     ad_cost = float(pnl[["ad_spend_search", "ad_spend_display"]].sum().sum())
     revenue = float(pnl["revenue"].sum())
@@ -306,9 +363,12 @@ def check_objectives(objective: str, at_least: Mapping[str, float] | None,
     limits = {**(at_least or {}), **(at_most or {})}
     for name in [objective, *limits]:
         kind, colon, sku = name.partition(":")
-        if name not in OBJECTIVES and not (colon and kind in SKU_OBJECTIVES and sku):
-            raise ValueError(f"unknown objective {name!r}; choose from {', '.join(OBJECTIVES)}, or "
-                             f"{', '.join(SKU_OBJECTIVES)} of one SKU as 'sku_contribution:SKU'")
+        if kind == PENALISED and colon:
+            _penalty(sku)
+        elif name not in OBJECTIVES and not (colon and kind in SKU_OBJECTIVES and sku):
+            raise ValueError(f"unknown objective {name!r}; choose from {', '.join(OBJECTIVES)}, "
+                             f"{', '.join(SKU_OBJECTIVES)} of one SKU as 'sku_contribution:SKU', or "
+                             f"'{PENALISED}:YUAN' (net profit less YUAN per unit lost to stock-outs)")
     return ({k: float(v) for k, v in (at_least or {}).items()}, {k: float(v) for k, v in (at_most or {}).items()})
 
 
@@ -343,7 +403,8 @@ def evaluate_plan(plan: Any, scenario: shopsim.Scenario | str, seeds: Sequence[i
         Days per run (default the scenario's length).
     objective:
         What is maximised, a key of :data:`OBJECTIVES` (net profit by default), or one own SKU's
-        objective, ``"kind:SKU"`` with a kind of :data:`SKU_OBJECTIVES`.
+        objective, ``"kind:SKU"`` with a kind of :data:`SKU_OBJECTIVES`, or net profit less a
+        penalty per unit lost to stock-outs, ``"net_profit_less_lost:YUAN"`` (:func:`lost_units`).
     at_least, at_most:
         Limits per seed on other objectives, e.g. ``at_least={"orders": 600}``; a seed that
         breaks one scores 0.
@@ -359,7 +420,7 @@ def evaluate_plan(plan: Any, scenario: shopsim.Scenario | str, seeds: Sequence[i
     at_least, at_most = check_objectives(objective, at_least, at_most)
     sc = _scenario(scenario)
     for name in [objective, *at_least, *at_most]:
-        if ":" in name and name.partition(":")[2] not in own_skus(sc):
+        if ":" in name and not name.startswith(PENALISED) and name.partition(":")[2] not in own_skus(sc):
             raise ValueError(f"objective {name!r} names no own SKU of {sc.name}; its SKUs are "
                              f"{', '.join(own_skus(sc))}")
     checked = plans.check(plan, days or sc.days, own_skus(sc))
