@@ -311,11 +311,12 @@ ALL_WRONG = {
     },
     "11-capstone": {
         "month_report": 'import pandas as pd\nmonth_report = pd.Series({"gmv": 1.0, "uv": 1.0, "buyers": 1.0, '
-                        '"conversion_rate": 0.5, "aov": 1.0, "refund_amount": 1.0, "ad_spend": 1.0, "net_profit": 1.0})',
+                        '"conversion_rate": 0.5, "aov": 1.0, "refund_amount": 1.0, "ad_spend": 1.0, '
+                        '"net_profit": 1.0})',
         "chino_out_day": 'chino_out_day = "2026-04-10"',
         "first_cut": 'first_cut = "NT-CHINO"\ncut_share = 0.5',
-        "sale_plan": 'sale_plan = [{"day": 0, "lever": "enrol_festival", "name": "spring_sale", "discount_share": 0.1}]\n'
-                     'sale_extra_gmv = 1.0\nsale_extra_profit = 1.0',
+        "sale_plan": 'sale_plan = [{"day": 0, "lever": "enrol_festival", "name": "spring_sale", '
+                     '"discount_share": 0.1}]\nsale_extra_gmv = 1.0\nsale_extra_profit = 1.0',
         # a cheaper chino sells out sooner at a thinner margin
         "chino_plan": 'chino_plan = [{"day": 0, "lever": "set_price", "sku": "PANT-CHINO", "price": 99}]',
         # every keyword bid up to 5 yuan a click: a month worse than doing nothing
