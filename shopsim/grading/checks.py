@@ -587,7 +587,7 @@ def capstone_message(name: str, result: Any, at_least: float, where: str) -> str
     """Feedback on a capstone policy below a bar: its score, why per seed, and how it failed if it did."""
     if result.status != "ok":
         return f"`{name}` did not finish {where}: {result.reason}. A policy that fails scores 0."
-    seeds = "; ".join(f"seed {i + 1}: profit {row.profit:,.0f} yuan, {row.why}"
+    seeds = "; ".join(f"month {i + 1}: profit {row.profit:,.0f} yuan, {row.why}"
                       for i, row in enumerate(result.table.itertuples()))
     return (f"`{name}` scored {math.floor(result.score * 10) / 10:.1f} of 100 {where}; this part asks for "
             f"{at_least:g}. {seeds}.")
