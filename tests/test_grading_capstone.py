@@ -138,6 +138,9 @@ def test_the_why_of_a_seed_names_the_anchors_around_its_profit():
     assert why(95_000, refs) == ("between rule_based (90,000 yuan, 60) and tuned (100,000 yuan, 100): "
                                  "60 + 40 x 0.50 = 80.0 points")
     assert why(40_000, refs).startswith("below do_nothing") and why(120_000, refs).startswith("at or above tuned")
+    lifted = {"do_nothing": 50_000.0, "rule_based": 90_000.0, "tuned": 80_000.0}
+    assert why(95_000, lifted) == ("at or above tuned (80,000 yuan, below the anchor under it, so placed at 90,900; "
+                                   "100): 100.0 points")
 
 
 # Hostile policies: none may score more than the honest policy it amounts to.

@@ -48,6 +48,15 @@ def anchors(references: Mapping[str, float]) -> list[tuple[str, float, float]]:
     return out
 
 
+def _named(anchor: tuple[str, float, float], references: Mapping[str, float]) -> str:
+    """An anchor as the why reads it: its profit, and where it was placed when it was lifted."""
+    name, placed, pts = anchor
+    earned = float(references[name])
+    if abs(placed - earned) < 0.5:
+        return f"{name} ({placed:,.0f} yuan, {pts:g})"
+    return f"{name} ({earned:,.0f} yuan, below the anchor under it, so placed at {placed:,.0f}; {pts:g})"
+
+
 def points(profit: float, references: Mapping[str, float]) -> float:
     """Points (0 to 100) of a seed's net ``profit`` (yuan) against the references' profits there."""
     line = anchors(references)
@@ -74,10 +83,10 @@ def why(profit: float, references: Mapping[str, float]) -> str:
     below = [a for a in line if a[1] <= profit]
     above = [a for a in line if a[1] > profit]
     if not below:
-        return f"below {line[0][0]} ({line[0][1]:,.0f} yuan, {line[0][2]:g} points): {got:.1f} points"
+        return f"below {_named(line[0], references)}: {got:.1f} points"
     low = below[-1]
     if not above:
-        return f"at or above {low[0]} ({low[1]:,.0f} yuan, {low[2]:g} points): {got:.1f} points"
+        return f"at or above {_named(low, references)}: {got:.1f} points"
     high = above[0]
-    return (f"between {low[0]} ({low[1]:,.0f} yuan, {low[2]:g}) and {high[0]} ({high[1]:,.0f} yuan, {high[2]:g}): "
+    return (f"between {_named(low, references)} and {_named(high, references)}: "
             f"{low[2]:g} + {high[2] - low[2]:g} x {(profit - low[1]) / (high[1] - low[1]):.2f} = {got:.1f} points")
