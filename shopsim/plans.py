@@ -28,6 +28,7 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from shopsim.errors import ShopsimError
@@ -35,6 +36,8 @@ from shopsim.operator import MAX_REORDER, Levers, OperatorView
 
 #: Most steps a plan may hold (a month's plan needs a few dozen at most).
 MAX_STEPS = 200
+#: Longest run a plan is checked for when the run's length is not known yet (a saved plan), days.
+MAX_DAYS = 3660
 #: Standing rules a plan may hold, and their names.
 RULES = ("reorder_point",)
 _RULE_FIELDS = {"reorder_point": ("sku", "reorder_point", "order_qty", "from_day")}
@@ -173,6 +176,23 @@ def check(plan: Any, days: int, skus: Sequence[str] | None = None) -> Plan:
             raise PlanError(f"{rule.sku} has {seen.count(rule.sku)} reorder rules; give it one")
     order = sorted(range(len(steps)), key=lambda k: steps[k].day)  # stable: same-day steps keep their order
     return Plan(tuple(steps[k] for k in order), tuple(rules))
+
+
+def load(path: str | Path) -> list[dict[str, Any]]:
+    """A plan saved as JSON (e.g. by the console's ``save_plan``): the list of steps, unchecked.
+
+    Raises
+    ------
+    PlanError
+        When the file is not JSON or does not hold a list of steps.
+    """
+    try:
+        steps = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PlanError(f"cannot read a plan from {str(path)!r}: {exc}") from None
+    if not isinstance(steps, list):
+        raise PlanError(f"{str(path)!r} holds a {type(steps).__name__}, not a list of plan steps")
+    return steps
 
 
 def canonical(plan: Plan) -> str:

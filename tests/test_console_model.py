@@ -370,3 +370,28 @@ def test_the_service_panel_shows_the_queue_by_hour_and_open_after_sales():
     m.set("set_service", "agents_by_hour", "9-17:1.5")
     result = m.apply("set_service")
     assert not result.ok and "whole number" in result.message
+
+
+def test_the_console_records_its_actions_as_a_plan_that_replays_the_same_month(tmp_path):
+    import json
+
+    from shopsim import plans
+
+    m = ConsoleModel("baseline", seed=3)
+    m.set("set_price", "sku", "TEE-CLASSIC")
+    m.set("set_price", "price", 65)
+    m.apply("set_price")
+    m.set("reorder", "qty", 0)
+    assert not m.apply("reorder").ok  # a refused action is not recorded
+    m.run(2)
+    m.set("spend_and_save", "tiers", "199:20, 299:40")
+    m.apply("spend_and_save")
+    m.run(1)
+    assert m.plan() == [{"day": 0, "lever": "set_price", "sku": "TEE-CLASSIC", "price": 65},
+                        {"day": 2, "lever": "spend_and_save", "tiers": [[199.0, 20.0], [299.0, 40.0]], "days": 7}]
+    path = m.save_plan(tmp_path / "month.json")
+    assert json.loads(path.read_text(encoding="utf-8")) == m.plan()
+    again = shopsim.simulate("baseline", days=3, seed=3, policy=plans.policy(plans.check(plans.load(path), 3)))
+    for table in ("daily", "orders", "order_items", "events", "pnl"):
+        pd.testing.assert_frame_equal(again.tables[table].reset_index(drop=True),
+                                      m.sim.tables[table].reset_index(drop=True))

@@ -1,4 +1,8 @@
-"""Capstone evaluation: profit per seed against the reference policies; failing policies score 0."""
+"""Capstone evaluation: profit per seed against the reference policies; failing policies score 0.
+
+The scale (shopsim.grading.capstone_scale): 0 points at do_nothing's profit, 60 at rule_based's,
+100 at tuned's, on each seed.
+"""
 
 import os
 
@@ -32,13 +36,15 @@ def tiny_module():
     return scenario.from_dict(TINY, "tiny")
 
 
-def test_matching_the_reference_scores_50(do_nothing_result):
+def test_doing_nothing_scores_0_and_the_table_says_why(do_nothing_result):
     result = do_nothing_result
-    assert result.status == "ok" and result.reason == "" and result.score == 50.0
-    assert list(result.table.columns) == ["seed", "profit", "do_nothing", "points"]
+    assert result.status == "ok" and result.reason == "" and result.score == 0.0
+    assert list(result.table.columns) == ["seed", "profit", "do_nothing", "points", "why"]
     assert list(result.table["seed"]) == list(SEEDS)
     assert (result.table["profit"] == result.table["do_nothing"]).all()
-    assert "capstone score 50.0 / 100" in repr(result) and "<table" in result._repr_html_()
+    assert result.table["why"].str.contains("do_nothing").all()
+    assert "capstone score 0.0 / 100" in repr(result) and "<table" in result._repr_html_()
+    assert "0 at do_nothing's profit" in repr(result)
 
 
 def test_a_different_policy_gets_its_own_profit_and_a_score_between_0_and_100(tiny_module, do_nothing_result):
@@ -46,7 +52,8 @@ def test_a_different_policy_gets_its_own_profit_and_a_score_between_0_and_100(ti
     assert result.status == "ok"
     assert (result.table["do_nothing"] == do_nothing_result.table["do_nothing"]).all()
     assert (result.table["profit"] != result.table["do_nothing"]).all()
-    assert 0 <= result.score <= 100 and result.score != 50.0
+    assert 0 <= result.score <= 100
+    assert result.score == pytest.approx(result.table["points"].mean(), abs=0.01)
 
 
 def test_references_that_do_not_exist_yet_are_skipped(tiny_module):
@@ -100,11 +107,40 @@ def test_bad_arguments_are_refused(tiny_module, kwargs, error):
         evaluate_policy(**args)
 
 
-def test_points_per_seed():
-    assert capstone._points(100.0, 100.0) == 0.5
-    assert capstone._points(200.0, 100.0) == 1.0
-    assert capstone._points(0.0, 100.0) == 0.0
-    assert capstone._points(-50.0, -100.0) == 0.75
+def test_points_per_seed_run_through_the_anchors():
+    from shopsim.grading.capstone_scale import points
+
+    refs = {"do_nothing": 50_000.0, "rule_based": 90_000.0, "tuned": 100_000.0}
+    assert points(50_000, refs) == 0.0 and points(30_000, refs) == 0.0
+    assert points(90_000, refs) == 60.0 and points(70_000, refs) == 30.0
+    assert points(95_000, refs) == 80.0 and points(100_000, refs) == 100.0 and points(150_000, refs) == 100.0
+    assert points(float("nan"), refs) == 0.0
+
+
+def test_points_when_anchors_are_missing_or_out_of_order():
+    from shopsim.grading.capstone_scale import min_gap, points
+
+    assert points(100.0, {"do_nothing": 100.0}) == 0.0
+    assert points(150.0, {"do_nothing": 100.0}) == 50.0 and points(200.0, {"do_nothing": 100.0}) == 100.0
+    no_tuned = {"do_nothing": 50_000.0, "rule_based": 80_000.0}
+    assert points(80_000, no_tuned) == 60.0 and points(100_000, no_tuned) == 100.0
+    assert points(95_000, no_tuned) == pytest.approx(90.0)
+    worse_rules = {"do_nothing": 50_000.0, "rule_based": 40_000.0, "tuned": 70_000.0}
+    assert points(50_000 + min_gap(50_000), worse_rules) == 60.0  # the rules lost: beating nothing is their level
+    assert points(70_000, worse_rules) == 100.0
+    assert points(1e6, {"do_nothing": 10.0, "not_an_anchor": 5.0}) == 100.0
+
+
+def test_the_why_of_a_seed_names_the_anchors_around_its_profit():
+    from shopsim.grading.capstone_scale import why
+
+    refs = {"do_nothing": 50_000.0, "rule_based": 90_000.0, "tuned": 100_000.0}
+    assert why(95_000, refs) == ("between rule_based (90,000 yuan, 60) and tuned (100,000 yuan, 100): "
+                                 "60 + 40 x 0.50 = 80.0 points")
+    assert why(40_000, refs).startswith("below do_nothing") and why(120_000, refs).startswith("at or above tuned")
+    lifted = {"do_nothing": 50_000.0, "rule_based": 90_000.0, "tuned": 80_000.0}
+    assert why(95_000, lifted) == ("at or above tuned (80,000 yuan, below the anchor under it, so placed at 90,900; "
+                                   "100): 100.0 points")
 
 
 # Hostile policies: none may score more than the honest policy it amounts to.
@@ -175,6 +211,8 @@ def test_hostile_policies_earn_no_more_than_their_honest_score(tiny_module, do_n
     result = evaluate_policy(policy, tiny_module, SEEDS, days=DAYS, timeout=20, references=["do_nothing"])
     ceiling = 0.0 if honest == "fails" else do_nothing_result.score
     assert result.score <= ceiling, (result.status, result.reason)
+    if honest == "do_nothing" and result.status == "ok":  # and no yuan more than doing nothing
+        assert (result.table["profit"] <= result.table["do_nothing"]).all()
     if honest == "fails":
         assert result.status != "ok" and "seed 1, day 0" in result.reason and result.report.startswith("seed 1")
 
@@ -182,7 +220,8 @@ def test_hostile_policies_earn_no_more_than_their_honest_score(tiny_module, do_n
 def test_one_bad_action_is_refused_and_recorded_and_does_not_zero_the_seed(tiny_module):
     honest = evaluate_policy(cut_prices, tiny_module, SEEDS, days=DAYS, references=["do_nothing"])
     mixed = evaluate_policy(_cut_prices_with_one_bad_action, tiny_module, SEEDS, days=DAYS, references=["do_nothing"])
-    assert mixed.status == "ok" and mixed.score == honest.score > 0
+    assert mixed.status == "ok" and mixed.score == honest.score
+    assert (mixed.table["profit"] == honest.table["profit"]).all()
     assert list(mixed.refusals["seed"]) == list(SEEDS) and set(mixed.refusals["day"]) == {0}
     assert mixed.refusals["reason"].str.contains("NO-SUCH-SKU").all()
 
@@ -370,3 +409,75 @@ def test_without_bwrap_the_capstone_is_refused_unless_unsafe_and_then_scores_the
     assert [(r.status, r.profit) for r in plain] == [(r.status, r.profit) for r in boxed]  # its folder emptied too
     alone = [capstone.reference_profit("do_nothing", tiny_module, seed, DAYS) for seed in (1, 2)]
     assert [r.profit for r in plain] == alone
+
+
+# The new scale on a real month, and policies given as text (what a lesson's answer holds).
+
+def test_on_the_capstone_month_doing_nothing_scores_0_and_the_rules_score_60():
+    from shopsim import policies
+
+    nothing = evaluate_policy(policies.do_nothing, "capstone_april", [1], days=10)
+    rules = evaluate_policy(policies.rule_based, "capstone_april", [1], days=10)
+    row = rules.table.iloc[0]
+    assert row["do_nothing"] + 100 < row["rule_based"], "the anchors are in order on this month"
+    assert (nothing.score, rules.score) == (0.0, 60.0)
+    assert "rule_based" in row["why"] and rules.references == ("do_nothing", "rule_based", "tuned")
+
+
+def test_policy_source_keeps_the_cells_definitions_only(tmp_path):
+    import importlib.util
+
+    (tmp_path / "trainee_cell.py").write_text(
+        "import math\n\nSTEP = 0.9\n\n\ndef cut(view):\n    if view.day == 0:\n"
+        "        view.set_price(view.skus[0], math.floor(view.prices()[view.skus[0]] * STEP))\n\n\n"
+        "print('not sent')\nsource = capstone.policy_source(cut)\n", encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("trainee_cell", tmp_path / "trainee_cell.py")
+    module = importlib.util.module_from_spec(spec)
+    module.capstone = capstone
+    spec.loader.exec_module(module)
+    text = module.source
+    assert "STEP = 0.9" in text and "def cut(view)" in text and text.rstrip().endswith("policy = cut")
+    assert "not sent" not in text and "policy_source" not in text
+    capstone.check_source(text, "capstone_policy")
+
+
+@pytest.mark.parametrize("value, message", [
+    (42, "should be the policy's source text"),
+    ("def policy(view)\n    pass\n", "is not Python that runs"),
+    ("def act(view):\n    pass\n", r"defines no function `policy\(view\)`"),
+    ("from shopsim.policies import tuned as policy\n", "imports shopsim.policies"),
+    ("from shopsim import policies\npolicy = policies.rule_based\n", "imports shopsim.policies"),
+])
+def test_policy_text_that_cannot_be_graded_is_refused_with_the_reason(value, message):
+    from shopsim.grading import checks
+
+    with pytest.raises(checks.CheckFailed, match=message):
+        checks.capstone(value, name="capstone_policy", scenario="capstone_april")
+
+
+def test_a_console_plan_becomes_a_policy_that_earns_what_the_plan_earns(tiny_module):
+    import shopsim
+    from shopsim import plans
+
+    plan = [{"day": 0, "lever": "set_price", "sku": "A", "price": 45},
+            {"day": 1, "lever": "set_price", "sku": "NO-SUCH", "price": 1},
+            {"rule": "reorder_point", "sku": "A", "reorder_point": 50, "order_qty": 100}]
+    result = evaluate_policy(capstone.plan_policy_source(plan), tiny_module, [1], days=DAYS, references=["do_nothing"])
+    here = shopsim.simulate(tiny_module, days=DAYS, seed=1, policy=plans.policy(plans.check(plan, DAYS), []))
+    assert result.status == "ok" and result.table["profit"].iloc[0] == here.tables["pnl"]["net_profit"].sum()
+    with pytest.raises(plans.PlanError, match="step 1"):
+        capstone.plan_policy_source([{"day": 0, "lever": "no_such_lever"}])
+
+
+def test_a_sealed_capstone_key_checks_a_policy_on_the_practice_seed_only():
+    import json
+
+    from shopsim.grading import answer_key, checks
+
+    call = checks.Recorded("capstone", {"value": "", "at_least": 5.0, "name": "capstone_policy",
+                                        "scenario": "baseline", "seeds": (201,), "days": 2, "practice_seeds": (7,),
+                                        "timeout": 60.0}, True)
+    key = json.loads(json.dumps([answer_key.seal(call, answer_key.salt_for("l", "q", 0))]))
+    assert set(key[0]["practice"]) == {"7"} and "201" not in json.dumps(key)
+    with pytest.raises(checks.CheckFailed, match=r"scored 0.0 of 100 on the practice seed; this part asks for 5"):
+        answer_key.verify({"capstone_policy": "def policy(view):\n    pass\n"}, key)

@@ -72,3 +72,19 @@ def test_a_refused_step_stops_the_run_with_its_reason_or_is_listed():
     refused: list = []
     shopsim.simulate("baseline", days=3, seed=1, policy=plans.policy(plan, refused))
     assert [(d, "price -5" in why) for d, _, why in refused] == [(1, True)]
+
+
+def test_a_saved_plan_loads_and_bad_files_are_one_error(tmp_path):
+    import json
+
+    from shopsim import plans
+
+    good = tmp_path / "plan.json"
+    good.write_text(json.dumps([{"day": 1, "lever": "set_price", "sku": "A", "price": 50}]), encoding="utf-8")
+    assert plans.load(good) == [{"day": 1, "lever": "set_price", "sku": "A", "price": 50}]
+    (tmp_path / "bad.json").write_text("{not json", encoding="utf-8")
+    (tmp_path / "dict.json").write_text('{"day": 1}', encoding="utf-8")
+    for name, message in (("bad.json", "cannot read a plan"), ("dict.json", "not a list of plan steps"),
+                          ("missing.json", "cannot read a plan")):
+        with pytest.raises(plans.PlanError, match=message):
+            plans.load(tmp_path / name)

@@ -66,3 +66,48 @@ def test_rule_based_staffs_the_evening_peak_and_answers_more_in_time():
     evening = [ruled.tables["service"], inherited.tables["service"]]
     answered = [s.loc[s["ts"].dt.hour.between(19, 22), "answered"].mean() for s in evening]
     assert answered[0] > answered[1] + 0.15
+
+
+def test_the_tuned_settings_are_data_with_how_they_were_found():
+    import dataclasses
+    import json
+
+    from shopsim import policies, tuning
+
+    data = json.loads(policies.TUNED_FILE.read_text(encoding="utf-8"))
+    assert policies.tuned_rules() == policies.Rules(**data["rules"]) != policies.RULES
+    how = data["how"]
+    assert how["seeds"] == list(tuning.SEEDS) and how["scenarios"] == list(tuning.SCENARIOS)
+    assert how["tried"][0]["change"] == {} and len(how["tried"]) > len(tuning.CANDIDATES)
+    best = max(t["mean_profit"] for t in how["tried"])
+    assert how["mean_profit"] >= best - 0.01, "the kept settings are the best the search found"
+    changed = {k for k, v in data["rules"].items() if v != getattr(policies.RULES, k)}
+    assert changed <= set(tuning.CANDIDATES) and changed
+    assert set(data["rules"]) == {f.name for f in dataclasses.fields(policies.Rules)}
+
+
+def test_tuning_seeds_are_not_grading_or_practice_seeds():
+    import json
+    import re
+    from pathlib import Path
+
+    from shopsim import tuning
+
+    used = set()
+    for path in (Path(__file__).resolve().parents[1] / "course" / "source").glob("*.ipynb"):
+        text = "".join("".join(c["source"]) for c in json.loads(path.read_text(encoding="utf-8"))["cells"])
+        for group in re.findall(r"seeds=\(([\d, ]+)\)", text) + re.findall(r"seed=(\d+)", text):
+            used |= {int(s) for s in group.split(",") if s.strip()}
+    assert used and not used & set(tuning.SEEDS)
+
+
+def test_rule_based_answers_a_rival_cut_and_clears_slow_stock():
+    """capstone_april: Urban Basics cuts its tee on day 8; 520 winter flannel shirts sit in stock."""
+    sim = shopsim.simulate("capstone_april", days=16, seed=1, policy=rule_based)
+    events = sim.tables["events"].query("kind == 'discount' and actor == 'operator'")
+    day = (events["ts"].dt.tz_localize(None).dt.normalize() - pd.Timestamp("2026-04-06")).dt.days
+    cleared = set(events.loc[day < 9, "target"])  # the weekly look at slow stock, days 0 and 7
+    assert "SHIRT-FLANNEL" in cleared and "TEE-CLASSIC" not in cleared and set(day[day < 9]) <= {0, 7}
+    assert "10% off" in events["detail"].iloc[0]
+    answers = events[(day >= 9) & (day % 7 != 0)]
+    assert len(answers) > 0, "the cut (visible on day 9's market table) is answered on the days after it"

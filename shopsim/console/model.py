@@ -138,6 +138,7 @@ class ConsoleModel:
         self.version = 0  # changes whenever anything the console shows may have changed
         self._since_day = 0  # the feed shows events from the start of the last run
         self._cache: dict[str, tuple[Any, Any]] = {}
+        self.actions: list[dict[str, Any]] = []  # every lever applied, as plan steps (shopsim.plans)
 
     # -- what a user does ------------------------------------------------------------------
     def set(self, lever: str, field: str, value: Any) -> None:
@@ -159,6 +160,7 @@ class ConsoleModel:
         form = self.form(lever)
         try:
             args = levers.arguments(form, self.values[lever])
+            day = self.sim.current_day
             getattr(self.sim, lever)(**args)
         except ShopsimError as exc:
             result = Result(False, f"Not done: {exc}. Nothing changed.")
@@ -169,9 +171,26 @@ class ConsoleModel:
             event = self.sim.tables["events"].iloc[-1]
             target = "" if event["target"] in feed_mod.GENERIC_TARGETS else f" {event['target']}"
             result = Result(True, f"Done: {form.title}{target}: {event['detail']}.")
+            self.actions.append({"day": day, "lever": lever, **_plain_arguments(args)})
         self.results[lever] = result
         self.version += 1
         return result
+
+    def plan(self) -> list[dict[str, Any]]:
+        """The levers applied so far as a plan (:mod:`shopsim.plans`): one step per applied action.
+
+        ``shopsim.plans.policy(shopsim.plans.check(plan, days))`` replays it: the same scenario,
+        seed and plan give the same tables as this console's run.
+        """
+        return [dict(step) for step in self.actions]
+
+    def save_plan(self, path: str | Path) -> Path:
+        """Write :meth:`plan` to ``path`` as JSON (read it back with :func:`shopsim.plans.load`)."""
+        import json
+
+        out = Path(path)
+        out.write_text(json.dumps(self.plan(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        return out
 
     def run(self, days: int) -> Result:
         """Press a run button: simulate ``days`` more days (1 for "run one day", 7 for "run a week")."""
@@ -349,6 +368,17 @@ class ConsoleModel:
     def today(self) -> dt.date:
         """The date of the morning the console is at."""
         return self.sim.today
+
+
+def _plain_arguments(args: dict[str, Any]) -> dict[str, Any]:
+    """A lever's arguments as plain JSON data (numpy numbers become Python numbers, tuples lists)."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        return value
+    return {k: plain(v) for k, v in args.items()}
 
 
 def _columns(frame: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFrame:

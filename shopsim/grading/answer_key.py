@@ -172,6 +172,8 @@ def seal(call: checks.Recorded, salt: str) -> dict[str, Any]:
         return spec
     if kind == "decision":
         return _seal_decision(spec, a)
+    if kind == "capstone":
+        return _seal_capstone(spec, a)
     raise KeyError_(f"cannot seal a {kind!r} check")
 
 
@@ -189,6 +191,28 @@ def _seal_decision(spec: dict[str, Any], a: Mapping[str, Any]) -> dict[str, Any]
     spec.update(scenario=a["scenario"], days=a["days"], objective=objective, at_least=a["at_least"],
                 at_most=a["at_most"], pass_share=float(a["pass_share"]), practice=yardsticks)
     return spec
+
+
+def _seal_capstone(spec: dict[str, Any], a: Mapping[str, Any]) -> dict[str, Any]:
+    """A capstone's practice key: the references' profits on its practice seeds, no grading seeds."""
+    from shopsim.grading import capstone
+
+    if not isinstance(a["scenario"], str):
+        raise KeyError_(f"the capstone check of {a['name']!r} names its scenario by an object; give a bundled "
+                        "scenario's name or a support file's path")
+    sc = shopsim_scenario(a["scenario"])
+    practice = {int(s): capstone.reference_profits(sc, int(s), a["days"], capstone.REFERENCES)
+                for s in a["practice_seeds"]}
+    spec.update(scenario=a["scenario"], days=a["days"], at_least=float(a["at_least"]),
+                timeout=float(a["timeout"]), practice=practice)
+    return spec
+
+
+def shopsim_scenario(name: str) -> Any:
+    """The scenario a check names (a bundled name or a path)."""
+    import shopsim
+
+    return shopsim.load_scenario(name)
 
 
 def _number_mistakes(mistakes: Mapping[str, Any] | None, accepted: list[float], rel: float,
@@ -316,8 +340,23 @@ def _verify_decision(spec: dict[str, Any], value: Any) -> None:
                                                          "on the practice seed"), checks.WRONG_VALUE)
 
 
+def _verify_capstone(spec: dict[str, Any], value: Any) -> None:
+    from shopsim.grading import capstone
+
+    capstone.check_source(value, spec["name"])
+    seeds = sorted(int(s) for s in spec["practice"])
+    sc = shopsim_scenario(spec["scenario"])
+    runs = capstone.evaluate_seeds(value, sc, seeds, spec["days"], timeout=spec["timeout"])
+    result = capstone.score(seeds, [spec["practice"][str(s)] if str(s) in spec["practice"] else spec["practice"][s]
+                                    for s in seeds], runs)
+    if result.score < spec["at_least"]:
+        raise checks.CheckFailed(checks.capstone_message(spec["name"], result, spec["at_least"],
+                                                         "on the practice seed"), checks.WRONG_VALUE)
+
+
 _VERIFY = {"number": _verify_number, "rate": _verify_number, "frame": _verify_frame, "series": _verify_series,
-           "choice": _verify_choice, "day": _verify_day, "decision": _verify_decision}
+           "choice": _verify_choice, "day": _verify_day, "decision": _verify_decision,
+           "capstone": _verify_capstone}
 
 
 def verify(env: Mapping[str, Any], key: str | list[dict[str, Any]]) -> None:
@@ -344,6 +383,8 @@ def value_case(key: list[dict[str, Any]]) -> str:
 
 def _fingerprint(call: checks.Recorded, value: Any) -> str:
     """A hash of ``value`` as the recorded check would see it (to confirm ``name`` names it)."""
+    if call.kind == "capstone":
+        return value if isinstance(value, str) else f"not policy text: {feedback.describe(value)}"
     if call.kind == "decision":
         from shopsim import plans
 
@@ -362,7 +403,7 @@ def _fingerprint(call: checks.Recorded, value: Any) -> str:
 def expected_values(call: checks.Recorded) -> list[Any]:
     """The plain expected values of a recorded check (numbers, texts, days, a table's cells), for tests."""
     a = call.arguments
-    if call.kind == "decision":
+    if call.kind in ("decision", "capstone"):
         return []  # a plan's outcome depends on the trainee's plan: nothing fixed to hide
     if call.kind in ("number", "rate"):
         return checks._accepted(a["expected"])

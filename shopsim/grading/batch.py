@@ -52,9 +52,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shopsim.grading import answers, feedback, questions, sandbox
+from shopsim.grading import answers, capstone, feedback, questions, sandbox
 from shopsim.grading.build import Lesson
-from shopsim.grading.gradebook import Grade, Gradebook
+from shopsim.grading.gradebook import CapstoneResult, Grade, Gradebook
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -99,6 +99,7 @@ class Outcome:
     grades: list[Grade] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     output: str = ""
+    capstone: list[CapstoneResult] = field(default_factory=list)
 
     @property
     def points(self) -> float:
@@ -398,8 +399,9 @@ def _check(lesson: Lesson, lesson_questions: Sequence[questions.Question],
     the question's maximum. The checks run in a fresh folder holding the lesson's support files
     (a trusted copy, not the sandbox's), so a check may read them as the notebook does.
     """
-    results = {}
-    with _CHECKING, tempfile.TemporaryDirectory(prefix="shopsim-check-") as folder:
+    results: dict[str, Any] = {}
+    with _CHECKING, tempfile.TemporaryDirectory(prefix="shopsim-check-") as folder, \
+            capstone.collecting() as graded:
         lesson.provide_files(Path(folder))
         with contextlib.chdir(folder):
             for q in lesson_questions:
@@ -407,7 +409,25 @@ def _check(lesson: Lesson, lesson_questions: Sequence[questions.Question],
                     outcome = questions.run(q, found)
                 points = min(max(float(outcome.points), 0.0), q.possible)
                 results[q.name] = (points, outcome.feedback)
+    results[_CAPSTONE] = graded[-1] if graded else None
     return results
+
+
+#: Where :func:`_check` puts the capstone evaluation its checks made (not a question name: it has a space).
+_CAPSTONE = "capstone evaluation"
+
+
+def _capstone_result(sub: Submission, lesson: Lesson, graded_at: str,
+                     checked: dict[str, Any] | None) -> list[CapstoneResult]:
+    """The submission's capstone result for the gradebook, when its checks graded a capstone policy."""
+    found = (checked or {}).get(_CAPSTONE)
+    if found is None:
+        return []
+    scenario, seeds, ev = found
+    profit = ev.table["profit"]
+    mean = float(profit.mean()) if ev.status == "ok" and profit.notna().all() else None
+    return [CapstoneResult(sub.trainee, lesson.name, scenario, ",".join(map(str, seeds)), float(ev.score), mean,
+                           ev.status, ev.reason, graded_at)]
 
 
 class _quiet:
@@ -431,7 +451,7 @@ def _outcome(sub: Submission, lesson: Lesson, lesson_questions: Sequence[questio
     rows = [Grade(sub.trainee, lesson.name, q.name, checked[q.name][0] if checked else 0.0, q.possible, graded_at,
                   sub.digest, status, reason, checked[q.name][1] if checked else "", book_flags, where)
             for q in lesson_questions]
-    return Outcome(sub, status, reason, rows, flags)
+    return Outcome(sub, status, reason, rows, flags, capstone=_capstone_result(sub, lesson, graded_at, checked))
 
 
 def _grade_one(sub: Submission, lesson: Lesson, lesson_questions: Sequence[questions.Question],
@@ -523,7 +543,7 @@ def grade_batch(lesson: Lesson, paths: Sequence[Path], gradebook: Gradebook, *, 
         futures = {pool.submit(work, i): i for i in range(len(subs))}
         for future in as_completed(futures):
             outcome = future.result()
-            gradebook.record(outcome.grades)
+            gradebook.record(outcome.grades, outcome.capstone)
             outcomes[futures[future]] = outcome
             if on_done is not None:
                 on_done(outcome)
@@ -561,7 +581,7 @@ def _grade_on_cluster(client: Client, calls: list[tuple[Any, ...]], gradebook: G
     try:
         for future in as_completed(futures):
             outcome = future.result()
-            gradebook.record(outcome.grades)
+            gradebook.record(outcome.grades, outcome.capstone)
             outcomes[index[future.key]] = outcome
             if on_done is not None:
                 on_done(outcome)

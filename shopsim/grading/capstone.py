@@ -12,16 +12,17 @@ simulated day and the traceback. The reference policies are looked up by name in
 per process (:func:`reference_profit`). :func:`evaluate_seed` is one sandboxed run, for
 callers that spread seeds over workers.
 
-Score (0 to 100). For each seed and each reference policy, the trainee earns
-``clip(0.5 + (profit - reference_profit) / (2 * max(|reference_profit|, 1 yuan)), 0, 1)``:
-0.5 for matching the reference's profit, 1 for doubling it, 0 for losing all of it. The
-score is 100 times the mean over seeds and references. A policy that raises, runs too long
-or ends the process scores 0, with the reason.
+Score (0 to 100): on each seed the trainee's net profit is placed between the reference
+policies' profits on the same seed (:mod:`~shopsim.grading.capstone_scale`): 0 points at
+``do_nothing``'s profit, 60 at ``rule_based``'s, 100 at ``tuned``'s, straight lines between,
+capped at 0 and 100. The score is the mean over seeds. A policy that raises, runs too long or
+ends the process scores 0, with the reason.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import dataclasses
 import functools
 import hashlib
@@ -34,8 +35,9 @@ import select
 import struct
 import subprocess
 import sys
+import textwrap
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -47,13 +49,13 @@ import pandas as pd
 import shopsim
 from shopsim import policies
 from shopsim.errors import ShopsimError
-from shopsim.grading import policy_host, sandbox
+from shopsim.grading import capstone_scale, policy_host, sandbox
 from shopsim.operator import OperatorView
 
 if TYPE_CHECKING:
     from distributed import Client
 
-REFERENCES: tuple[str, ...] = ("do_nothing", "rule_based")
+REFERENCES: tuple[str, ...] = ("do_nothing", "rule_based", "tuned")
 #: Seconds the seed server may take to end a seed's processes and empty its folders after the last morning.
 END_GRACE = 10.0
 #: What the sandboxed policy process runs (not ``-m``: the package imports the module first).
@@ -65,7 +67,8 @@ class Evaluation:
     """The result of :func:`evaluate_policy`.
 
     ``table`` has one row per seed: ``seed``, ``profit`` (the trainee's net profit, yuan),
-    one column of net profit per reference policy (yuan) and ``points`` (0 to 1).
+    one column of net profit per reference policy (yuan), ``points`` (0 to 100) and ``why``
+    (where the profit falls between the references, and the points that gives).
     ``refusals`` lists the actions the simulator refused (seed, day, action, reason);
     ``report`` names the seed and day a failing policy failed on, with its traceback.
     """
@@ -81,12 +84,20 @@ class Evaluation:
 
     def __repr__(self) -> str:
         head = f"capstone score {self.score:.1f} / 100 ({self.status}{': ' + self.reason if self.reason else ''})"
-        return head + "\n" + self.table.to_string(index=False, float_format=lambda x: f"{x:,.2f}")
+        return "\n".join([head, self.scale(), self.table.to_string(index=False, float_format=lambda x: f"{x:,.2f}")])
 
     def _repr_html_(self) -> str:
         head = html.escape(f"capstone score {self.score:.1f} / 100 ({self.status}"
                            f"{': ' + self.reason if self.reason else ''})")
-        return f"<p><strong>{head}</strong></p>" + self.table.to_html(index=False, float_format=lambda x: f"{x:,.2f}")
+        return (f"<p><strong>{head}</strong><br>{html.escape(self.scale())}</p>"
+                + self.table.to_html(index=False, float_format=lambda x: f"{x:,.2f}"))
+
+    def scale(self) -> str:
+        """How the points are given, in one sentence (the anchors of the references used)."""
+        marks = ", ".join(f"{capstone_scale.ANCHORS[n]:g} at {n}'s profit" for n in self.references
+                          if n in capstone_scale.ANCHORS)
+        return (f"Points per seed (net profit of the month, yuan, against the references on the same seed): "
+                f"{marks}, straight lines between, 0 to 100; the score is the mean over seeds.")
 
 
 class _PolicyFailed(Exception):
@@ -478,10 +489,12 @@ def score(seeds: Sequence[int], reference_rows: Sequence[dict[str, float]], runs
         rows.append(row)
     table = pd.DataFrame(rows, columns=["seed", "profit", *refs])
     if status == "ok":
-        table["points"] = [np.mean([_points(r["profit"], r[n]) for n in refs]) for r in rows]
-        total = round(100.0 * float(table["points"].mean()), 2)
+        table["points"] = [round(capstone_scale.points(r["profit"], {n: r[n] for n in refs}), 2) for r in rows]
+        table["why"] = [capstone_scale.why(r["profit"], {n: r[n] for n in refs}) for r in rows]
+        total = round(float(table["points"].mean()), 2)
     else:
         table["points"] = 0.0
+        table["why"] = f"0 points on every seed: the policy failed ({reason})"
         total = 0.0
     return Evaluation(table, total, status, reason, refs,
                       pd.DataFrame(refusals, columns=["seed", "day", "action", "reason"]), report)
@@ -492,10 +505,6 @@ def _reference_policies(names: Iterable[str]) -> dict[str, Callable[..., Any]]:
     if not found:
         raise ValueError(f"none of the reference policies {', '.join(names)} exists in shopsim.policies")
     return found
-
-
-def _points(profit: float, reference: float) -> float:
-    return float(np.clip(0.5 + (profit - reference) / (2 * max(abs(reference), 1.0)), 0.0, 1.0))
 
 
 def evaluate_policy(policy: Callable[..., Any] | str, scenario: shopsim.Scenario | str | Path = "baseline",
@@ -518,7 +527,9 @@ def evaluate_policy(policy: Callable[..., Any] | str, scenario: shopsim.Scenario
     timeout:
         Seconds allowed for one run of the trainee's policy (one seed).
     references:
-        Names of reference policies in :mod:`shopsim.policies`; missing ones are skipped.
+        Names of reference policies in :mod:`shopsim.policies`; missing ones are skipped. The
+        scale (:mod:`~shopsim.grading.capstone_scale`) anchors ``do_nothing``, ``rule_based``
+        and ``tuned``; other names are run and shown but earn no points of their own.
     limits:
         Resource limits of the policy's sandbox.
     unsafe:
@@ -546,3 +557,116 @@ def evaluate_policy(policy: Callable[..., Any] | str, scenario: shopsim.Scenario
     reference_rows = [reference_profits(sc, seed, days, references) for seed in seeds]
     runs = evaluate_seeds(policy, sc, seeds, days, timeout=timeout, limits=limits, unsafe=unsafe)
     return score(seeds, reference_rows, runs)
+
+
+def policy_source(policy: Callable[..., Any]) -> str:
+    """The source text a policy function travels as when graded: its cell (or file), definitions only.
+
+    Helpers, constants and imports written in the same notebook cell as the policy come along
+    (the cell's imports, function and class definitions and assignments); what is defined in
+    other cells does not, nor the cell's other statements (a line that calls
+    ``policy_source`` or ``evaluate_policy``, a bare expression). When the function is not called
+    ``policy``, a line ``policy = NAME`` is added.
+
+    Raises
+    ------
+    TypeError
+        When ``policy`` is not a function written in Python.
+    """
+    import ast
+    import linecache
+
+    if not inspect.isfunction(policy):
+        raise TypeError(f"give the policy function itself (def policy(view): ...), not {type(policy).__name__}")
+    where = inspect.getsourcefile(policy) or policy.__code__.co_filename
+    text = "".join(linecache.getlines(where))
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:  # a cell with IPython magics: the function alone
+        tree = None
+    if tree is None or not text.strip():
+        text = textwrap.dedent(inspect.getsource(policy))
+    else:
+        kept = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)
+        parts = [ast.get_source_segment(text, node, padded=True) or "" for node in tree.body
+                 if isinstance(node, kept)]
+        text = "\n\n".join(p for p in parts if "policy_source" not in p and "evaluate_policy" not in p) + "\n"
+    if policy.__name__ != "policy":
+        text += f"\n\npolicy = {policy.__name__}\n"
+    return text
+
+
+def check_source(value: Any, name: str) -> None:
+    """Check that ``value`` is source text defining ``policy``; :class:`~shopsim.grading.checks.CheckFailed` if not."""
+    import ast
+
+    from shopsim.grading import checks
+
+    if not isinstance(value, str):
+        raise checks.CheckFailed(f"`{name}` should be the policy's source text, made with "
+                                 f"`shopsim.grading.capstone.policy_source(policy)`, not a "
+                                 f"{type(value).__name__}.", checks.WRONG_TYPE)
+    try:
+        tree = ast.parse(value)
+    except SyntaxError as exc:
+        raise checks.CheckFailed(f"`{name}` is not Python that runs: {exc.msg} on its line {exc.lineno}.",
+                                 checks.FORMAT) from None
+    for node in ast.walk(tree):
+        imported = [node.module or ""] if isinstance(node, ast.ImportFrom) else (
+            [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+        named = [a.name for a in node.names] if isinstance(node, ast.ImportFrom) and node.module == "shopsim" else []
+        if any(m.startswith("shopsim.policies") for m in imported) or "policies" in named:
+            raise checks.CheckFailed(f"`{name}` imports shopsim.policies: the reference operators are the yardsticks "
+                                     "your policy is graded against; write your own rules.", checks.FORMAT)
+    names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    names |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+    if "policy" not in names:
+        raise checks.CheckFailed(f"`{name}` defines no function `policy(view)`; write `def policy(view): ...` "
+                                 "in the cell and pass that function to policy_source.", checks.FORMAT)
+
+
+def plan_policy_source(plan: Any) -> str:
+    """Policy source text that plays ``plan`` (:mod:`shopsim.plans`, e.g. a console's saved plan) every month.
+
+    The plan is checked first (:class:`~shopsim.plans.PlanError` names a bad step); the text
+    holds the steps as JSON and replays them with :func:`shopsim.plans.policy`, refusals skipped.
+    """
+    from shopsim import plans
+
+    steps = plan if isinstance(plan, list) else list(plan)
+    plans.check(steps, plans.MAX_DAYS)
+    text = json.dumps(steps, ensure_ascii=False)
+    return ("import json\n\nfrom shopsim import plans\n\n"
+            f"PLAN = plans.check(json.loads({text!r}), plans.MAX_DAYS)\n"
+            "policy = plans.policy(PLAN, refusals=[])\n")
+
+
+_EVALUATION_CACHE: dict[tuple[str, str, tuple[int, ...], int | None, float], Evaluation] = {}
+_COLLECTED: contextvars.ContextVar[list[tuple[str, tuple[int, ...], Evaluation]] | None] = contextvars.ContextVar(
+    "shopsim_capstone_collected", default=None)
+
+
+@contextlib.contextmanager
+def collecting() -> Iterator[list[tuple[str, tuple[int, ...], Evaluation]]]:
+    """Collect (scenario, seeds, :class:`Evaluation`) of every capstone check graded inside the block.
+
+    Batch grading uses it to keep each trainee's capstone result in the gradebook (the leaderboard).
+    """
+    seen: list[tuple[str, tuple[int, ...], Evaluation]] = []
+    token = _COLLECTED.set(seen)
+    try:
+        yield seen
+    finally:
+        _COLLECTED.reset(token)
+
+
+def evaluate_cached(source: str, scenario: str, seeds: tuple[int, ...], days: int | None,
+                    timeout: float) -> Evaluation:
+    """:func:`evaluate_policy` of policy source text, once per (text, scenario, seeds, days) in a process."""
+    key = (hashlib.sha256(source.encode()).hexdigest(), scenario, seeds, days, float(timeout))
+    if key not in _EVALUATION_CACHE:
+        _EVALUATION_CACHE[key] = evaluate_policy(source, scenario, seeds, days=days, timeout=timeout)
+    seen = _COLLECTED.get()
+    if seen is not None:
+        seen.append((scenario, seeds, _EVALUATION_CACHE[key]))
+    return _EVALUATION_CACHE[key]

@@ -587,3 +587,38 @@ def decision(value: Any, reference: Any = None, *, name: str, scenario: str, see
     if result.share < result.bar(pass_share):
         raise CheckFailed(decision_message(name, result, pass_share, "on seeds you have not seen"), WRONG_VALUE)
     return result
+
+
+def capstone_message(name: str, result: Any, at_least: float, where: str) -> str:
+    """Feedback on a capstone policy below a bar: its score, why per seed, and how it failed if it did."""
+    if result.status != "ok":
+        return f"`{name}` did not finish {where}: {result.reason}. A policy that fails scores 0."
+    seeds = "; ".join(f"month {i + 1}: profit {row.profit:,.0f} yuan, {row.why}"
+                      for i, row in enumerate(result.table.itertuples()))
+    return (f"`{name}` scored {math.floor(result.score * 10) / 10:.1f} of 100 {where}; this part asks for "
+            f"{at_least:g}. {seeds}.")
+
+
+@_recorded("capstone", "at_least")
+def capstone(value: Any, at_least: float | None = None, *, name: str, scenario: str, seeds: Sequence[int] = (),
+             days: int | None = None, practice_seeds: Sequence[int] = (1,), timeout: float = 60.0) -> Any:
+    """Check a capstone policy given as source text defining ``policy(view)``; with ``at_least``, grade it.
+
+    Without ``at_least`` only the form is checked (text that compiles and defines a function
+    ``policy``), running nothing. With it, the policy runs in the sandbox on the grading
+    ``seeds`` (:func:`shopsim.grading.capstone.evaluate_policy`, cached per policy text) and
+    fails unless its score (0 to 100) reaches ``at_least``; give several hidden cases with
+    rising bars for partial credit. ``practice_seeds`` are what the practice copy runs on.
+    """
+    from shopsim.grading import capstone as capstone_mod
+
+    answered(value, name)
+    if set(map(int, practice_seeds)) & set(map(int, seeds)):
+        raise ValueError(f"the capstone check of {name!r} practises on grading seeds; keep them apart")
+    capstone_mod.check_source(value, name)
+    if at_least is None:
+        return None
+    result = capstone_mod.evaluate_cached(value, scenario, tuple(map(int, seeds)), days, timeout)
+    if result.score < at_least:
+        raise CheckFailed(capstone_message(name, result, at_least, "on seeds you have not seen"), WRONG_VALUE)
+    return result

@@ -231,6 +231,15 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _leaderboard(args: argparse.Namespace) -> int:
+    table = report.leaderboard(_book(args), args.lesson)
+    if args.csv:
+        table.to_csv(args.csv, index=False)
+        print(f"wrote {_shown(Path(args.csv))} ({len(table)} trainees)")
+    print(report.leaderboard_text(table))
+    return 0
+
+
 def _stats(args: argparse.Namespace) -> int:
     print(report.statistics_text(report.statistics(_book(args), args.lesson)))
     return 0
@@ -306,6 +315,10 @@ def _register_gradebook(subparsers: Any) -> None:
     s = sub.add_parser("stats", help="per question: mean, share right, most common wrong answers")
     s.add_argument("lesson")
     s.set_defaults(func=_guarded("gradebook stats", _stats))
+    lb = sub.add_parser("leaderboard", help="a cohort's capstone ranking: rank, trainee, score, mean profit")
+    lb.add_argument("lesson", help="the capstone lesson's name or a unique prefix (e.g. 11)")
+    lb.add_argument("--csv", metavar="FILE", help="also write the ranking as CSV")
+    lb.set_defaults(func=_guarded("gradebook leaderboard", _leaderboard))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,10 @@ A gradebook made before ``flags`` and ``sandbox`` existed gets the two columns o
 Recording a submission replaces every row of that trainee and lesson in one transaction, so
 re-grading never duplicates rows and an interrupted batch never leaves half a submission.
 
+``capstone``: one row per trainee x lesson whose checks graded a capstone policy: the
+scenario, the seeds, the score (0-100), the mean net profit over the seeds (yuan), status and
+reason; :func:`shopsim.grading.report.leaderboard` ranks a cohort by it.
+
 ``history``: every row ever recorded (same columns), so a re-grade keeps what the earlier
 grading said. ``submissions``: one row per trainee x lesson with the time the work was
 handed in (``submitted_at``, UTC ISO 8601, from the file or a list the instructor gives),
@@ -64,6 +68,22 @@ CREATE TABLE IF NOT EXISTS submissions (
 """
 
 
+CAPSTONE = """
+CREATE TABLE IF NOT EXISTS capstone (
+    trainee TEXT NOT NULL,
+    lesson TEXT NOT NULL,
+    scenario TEXT NOT NULL,
+    seeds TEXT NOT NULL,
+    score REAL NOT NULL,
+    mean_profit REAL,
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    graded_at TEXT NOT NULL,
+    PRIMARY KEY (trainee, lesson)
+)
+"""
+
+
 class GradebookError(RuntimeError):
     """The gradebook file cannot be opened, or is not a shopsim gradebook."""
 
@@ -87,6 +107,25 @@ class Grade:
 
 
 COLUMNS = tuple(f.name for f in fields(Grade))
+
+
+@dataclass(frozen=True)
+class CapstoneResult:
+    """A trainee's capstone policy as graded: scenario, seeds (``"201,202,203"``), score (0-100),
+    mean net profit over the seeds (yuan; None when the policy failed), status and reason."""
+
+    trainee: str
+    lesson: str
+    scenario: str
+    seeds: str
+    score: float
+    mean_profit: float | None
+    status: str
+    reason: str
+    graded_at: str
+
+
+CAPSTONE_COLUMNS = tuple(f.name for f in fields(CapstoneResult))
 
 
 @dataclass(frozen=True)
@@ -115,6 +154,7 @@ class Gradebook:
                 conn.execute(SCHEMA)
                 conn.execute(HISTORY)
                 conn.execute(SUBMISSIONS)
+                conn.execute(CAPSTONE)
                 have = [r[1] for r in conn.execute("PRAGMA table_info(grades)")]
                 if tuple(have) == COLUMNS[: len(have)] and len(have) >= COLUMNS.index("feedback") + 1:
                     for name in COLUMNS[len(have):]:  # an older gradebook: add the new columns
@@ -135,15 +175,31 @@ class Gradebook:
         finally:
             conn.close()
 
-    def record(self, grades: Iterable[Grade]) -> None:
-        """Replace the rows of each (trainee, lesson) in ``grades`` by ``grades``, atomically; keep them in history."""
-        rows = list(grades)
+    def record(self, grades: Iterable[Grade], capstone: Iterable[CapstoneResult] = ()) -> None:
+        """Replace the rows of each (trainee, lesson) in ``grades`` by ``grades``, atomically; keep them in history.
+
+        ``capstone`` results of those submissions replace the trainees' earlier ones in the same
+        transaction; a re-graded submission without one loses its old capstone row.
+        """
+        rows, results = list(grades), list(capstone)
         insert = f"({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
         with self._connect() as conn:
-            for trainee, lesson in dict.fromkeys((g.trainee, g.lesson) for g in rows):
+            for trainee, lesson in dict.fromkeys([(g.trainee, g.lesson) for g in rows]
+                                                 + [(c.trainee, c.lesson) for c in results]):
                 conn.execute("DELETE FROM grades WHERE trainee = ? AND lesson = ?", (trainee, lesson))
+                conn.execute("DELETE FROM capstone WHERE trainee = ? AND lesson = ?", (trainee, lesson))
             conn.executemany(f"INSERT INTO grades {insert}", [astuple(g) for g in rows])
             conn.executemany(f"INSERT INTO history {insert}", [astuple(g) for g in rows])
+            conn.executemany(f"INSERT INTO capstone VALUES ({', '.join('?' * len(CAPSTONE_COLUMNS))})",
+                             [astuple(c) for c in results])
+
+    def capstone(self, lesson: str | None = None) -> list[CapstoneResult]:
+        """Every trainee's current capstone result (of one lesson), sorted by lesson and trainee."""
+        where, args = ("WHERE lesson = ?", (lesson,)) if lesson is not None else ("", ())
+        with self._connect() as conn:
+            cur = conn.execute(f"SELECT {', '.join(CAPSTONE_COLUMNS)} FROM capstone {where} ORDER BY lesson, trainee",
+                               args)
+            return [CapstoneResult(*r) for r in cur.fetchall()]
 
     def rows(self, lesson: str | None = None) -> list[Grade]:
         """Every current row (of one lesson), sorted by lesson, trainee and question."""
@@ -187,6 +243,7 @@ class Gradebook:
         with self._connect() as conn:
             removed = conn.execute(f"DELETE FROM grades WHERE {where}", args).rowcount
             conn.execute(f"DELETE FROM submissions WHERE {where}", args)
+            conn.execute(f"DELETE FROM capstone WHERE {where}", args)
             if with_history:
                 conn.execute(f"DELETE FROM history WHERE {where}", args)
         return int(removed)

@@ -229,3 +229,53 @@ def write_reports(book: Gradebook, lesson: str, folder: Path) -> list[Path]:
         path.write_text(trainee_report(book, lesson, trainee), encoding="utf-8")
         out.append(path)
     return out
+
+
+def _capstone_lesson(book: Gradebook, lesson: str) -> str:
+    """The lesson a leaderboard is for: its exact name, or the one lesson with a capstone whose name starts so."""
+    known = sorted({c.lesson for c in book.capstone()})
+    if lesson in known:
+        return lesson
+    matches = [name for name in known if name.startswith(lesson)]
+    if len(matches) == 1:
+        return matches[0]
+    raise GradebookError(f"no capstone results for {lesson!r} in the gradebook; lessons with a capstone: "
+                         f"{', '.join(known) or 'none yet (grade the capstone lesson first)'}")
+
+
+def leaderboard(book: Gradebook, lesson: str) -> pd.DataFrame:
+    """A cohort's capstone ranking: ``rank``, ``trainee``, ``score`` (0-100), ``mean_profit`` (yuan),
+    ``lesson_points`` and ``max_points`` (the whole lesson), ``status``, ``scenario``, ``seeds``.
+
+    Ranked by score, then mean net profit (higher first); equal scores and profits share a rank.
+    ``lesson`` is a lesson's name or a unique prefix of it (``11``).
+    """
+    name = _capstone_lesson(book, lesson)
+    points: dict[str, list[float]] = {}
+    for g in book.rows(name):
+        pts = points.setdefault(g.trainee, [0.0, 0.0])
+        pts[0] += g.points
+        pts[1] += g.max_points
+    table = pd.DataFrame([{"trainee": c.trainee, "score": c.score, "mean_profit": c.mean_profit,
+                           "lesson_points": points.get(c.trainee, [0.0, 0.0])[0],
+                           "max_points": points.get(c.trainee, [0.0, 0.0])[1], "status": c.status,
+                           "scenario": c.scenario, "seeds": c.seeds} for c in book.capstone(name)])
+    table = table.sort_values(["score", "mean_profit", "trainee"], ascending=[False, False, True],
+                              na_position="last").reset_index(drop=True)
+    key = list(zip(table["score"], table["mean_profit"].fillna(float("-inf")), strict=True))
+    table.insert(0, "rank", [1 + key.index(k) for k in key])
+    return table
+
+
+def leaderboard_text(table: pd.DataFrame) -> str:
+    """The leaderboard as plain text for a terminal: rank, trainee, score, mean profit, lesson points, status."""
+    width = max([7, *(len(t) for t in table["trainee"])])
+    lines = [f"{'rank':>4}  {'trainee':<{width}}  {'score':>6}  {'mean profit':>12}  {'lesson':>9}  status"]
+    for r in table.itertuples():
+        profit = "-" if pd.isna(r.mean_profit) else f"{r.mean_profit:,.0f}"
+        lines.append(f"{r.rank:>4}  {r.trainee:<{width}}  {r.score:>6.1f}  {profit:>12}  "
+                     f"{r.lesson_points:>4g}/{r.max_points:<4g}  {r.status}")
+    if len(table):
+        lines.append(f"scenario {table['scenario'].iloc[0]}, seeds {table['seeds'].iloc[0]}; score 0 = doing nothing, "
+                     "60 = rule_based, 100 = tuned (per seed, averaged)")
+    return "\n".join(lines)
