@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -144,17 +141,17 @@ def _from_rows(sim: shopsim.Simulation) -> tuple[pd.DataFrame, pd.DataFrame]:
 def festival_run():
     """A run with a festival (pre-sale deposits, the main day), paid traffic, refunds, and a policy
     reading tables every morning (so the cache is extended 40 times)."""
-    # the rule-based operator as it was before lesson 11 (no clearance, no answers to rivals): with
-    # those rules on, this run has one day whose roas differs in the last bit between the day book
-    # and the rebuild from rows (a summation-order difference; reported, not fixed here)
-    rules = dataclasses.replace(policies.RULES, clear_share=0.0, answer_share=0.0)
-    return shopsim.simulate("festival_double11", 40, seed=3, policy=functools.partial(policies.operate, rules=rules))
+    return shopsim.simulate("festival_double11", 40, seed=3, policy=policies.rule_based)
 
 
 def test_daily_and_pnl_from_the_day_book_equal_those_from_every_row(festival_run):
     pnl, daily = _from_rows(festival_run)
     pd.testing.assert_frame_equal(festival_run.tables["pnl"], pnl, check_exact=True)
-    pd.testing.assert_frame_equal(festival_run.tables["daily"], daily, check_exact=True)
+    # ROAS is ad revenue (a float sum of unrounded line amounts) over spend: the day book adds the
+    # revenue slice by slice, the rebuild all at once, so its last bit may differ; everything else is exact
+    book = festival_run.tables["daily"]
+    pd.testing.assert_frame_equal(book.drop(columns="roas"), daily.drop(columns="roas"), check_exact=True)
+    pd.testing.assert_series_equal(book["roas"], daily["roas"], check_exact=False, rtol=1e-12)
     assert festival_run.tables["pnl"]["refunds"].sum() > 0 and festival_run.tables["daily"]["roas"].notna().any()
 
 
