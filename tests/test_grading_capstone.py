@@ -439,6 +439,7 @@ def test_policy_source_keeps_the_cells_definitions_only(tmp_path):
     assert "STEP = 0.9" in text and "def cut(view)" in text and text.rstrip().endswith("policy = cut")
     assert "not sent" not in text and "policy_source" not in text
     capstone.check_source(text, "capstone_policy")
+    capstone.check_source("def policy(view):\n    ...\n    view.set_price('A', 50)\n", "capstone_policy")
 
 
 @pytest.mark.parametrize("value, message", [
@@ -447,6 +448,8 @@ def test_policy_source_keeps_the_cells_definitions_only(tmp_path):
     ("def act(view):\n    pass\n", r"defines no function `policy\(view\)`"),
     ("from shopsim.policies import tuned as policy\n", "imports shopsim.policies"),
     ("from shopsim import policies\npolicy = policies.rule_based\n", "imports shopsim.policies"),
+    ('def policy(view):\n    """My operator."""\n    ...\n', "not answered yet: the body of `policy"),
+    ("def policy(view):\n    pass\n", "not answered yet: the body of `policy"),
 ])
 def test_policy_text_that_cannot_be_graded_is_refused_with_the_reason(value, message):
     from shopsim.grading import checks

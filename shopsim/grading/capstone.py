@@ -623,6 +623,19 @@ def check_source(value: Any, name: str) -> None:
     if "policy" not in names:
         raise checks.CheckFailed(f"`{name}` defines no function `policy(view)`; write `def policy(view): ...` "
                                  "in the cell and pass that function to policy_source.", checks.FORMAT)
+    if any(_empty_body(n) for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "policy"):
+        raise checks.CheckFailed(f"`{name}` is not answered yet: the body of `policy(view)` is still `...`. "
+                                 "Write your operator's morning there and run the cell.", checks.UNANSWERED)
+
+
+def _empty_body(function: Any) -> bool:
+    """Whether a function's body is only a docstring and ``...`` or ``pass`` (the starter left as it was)."""
+    import ast
+
+    body = [n for n in function.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)
+                                             and isinstance(n.value.value, str))]
+    return all(isinstance(n, ast.Pass) or (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)
+                                           and n.value.value is Ellipsis) for n in body)
 
 
 def plan_policy_source(plan: Any) -> str:
