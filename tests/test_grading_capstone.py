@@ -483,4 +483,4 @@ def test_a_sealed_capstone_key_checks_a_policy_on_the_practice_seed_only():
     key = json.loads(json.dumps([answer_key.seal(call, answer_key.salt_for("l", "q", 0))]))
     assert set(key[0]["practice"]) == {"7"} and "201" not in json.dumps(key)
     with pytest.raises(checks.CheckFailed, match=r"scored 0.0 of 100 on the practice seed; this part asks for 5"):
-        answer_key.verify({"capstone_policy": "def policy(view):\n    pass\n"}, key)
+        answer_key.verify({"capstone_policy": "def policy(view):\n    return None\n"}, key)
