@@ -286,15 +286,16 @@ def _parent(text: Any, child: Path, child_source: str, confine: Path) -> tuple[P
         return ScenarioError([f"extends: {shown(text)} {why}"], child_source)
 
     if not isinstance(text, str) or not text.strip():
-        raise fail(f"is not a scenario name or file; give a bundled name ({', '.join(presets())}) "
-                   "or a .yaml file path relative to this file")
+        raise fail("is not a scenario name or file; give a .yaml file path relative to this file or a bundled "
+                   f"name: {', '.join(presets())}")
     if _NAME.match(text) and (preset_dir() / f"{text}.yaml").is_file():
         return preset_dir() / f"{text}.yaml", text
     path = Path(text)
     if path.is_absolute() or re.match(r"^[A-Za-z]:", text):
         raise fail("is an absolute path; write the parent's path relative to this file")
     if path.suffix.lower() not in SUFFIXES:
-        raise fail(f"is not a bundled scenario ({', '.join(presets())}) nor a .yaml file")
+        # what is allowed first: a long list of bundled names is cut at the end of the line
+        raise fail(f"is neither a bundled scenario nor a .yaml file; bundled: {', '.join(presets())}")
     target = child.parent / path
     if not target.resolve().is_relative_to(confine):
         raise fail(f"is outside {confine}; parent files must sit in the folder of the scenario being "
