@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import hashlib
 import json
 import logging
@@ -233,18 +234,14 @@ def run_master(master: Path, nb: dict[str, Any], tests: dict[str, str], files: d
 KEY_CACHE_ENV = "SHOPSIM_KEY_CACHE"
 
 
+@functools.cache
 def _source_digest() -> str:
-    """A digest of shopsim's own code and bundled data (a run depends on them)."""
-    if not _SOURCE_DIGEST:
-        h = hashlib.sha256()
-        root = Path(__file__).resolve().parents[1]
-        for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".yaml") and p.is_file()):
-            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
-        _SOURCE_DIGEST.append(h.hexdigest())
-    return _SOURCE_DIGEST[0]
-
-
-_SOURCE_DIGEST: list[str] = []
+    """A digest of shopsim's own code and bundled data (a run depends on them), read once per process."""
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parents[1]
+    for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".yaml") and p.is_file()):
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
 
 
 def _reused(master: Path, nb: dict[str, Any], tests: dict[str, str], files: dict[str, bytes],
@@ -284,14 +281,13 @@ def _reused(master: Path, nb: dict[str, Any], tests: dict[str, str], files: dict
 
 def _run_master(master: Path, nb: dict[str, Any], tests: dict[str, str], files: dict[str, bytes]) -> dict[str, Any]:
     """One run of the master, revealing its expected values (see :func:`run_master`)."""
-    reveal = True
     with tempfile.TemporaryDirectory(prefix="shopsim-key-") as tmp:
         work = Path(tmp)
         for name, data in files.items():
             (work / name).write_bytes(data)
         (work / "master.json").write_text(json.dumps(nb), encoding="utf-8")
         job = {"master": str(work / "master.json"), "workdir": str(work), "lesson": master.stem, "tests": tests,
-               "result": str(work / "key.json"), "reveal": reveal}
+               "result": str(work / "key.json"), "reveal": True}
         (work / "job.json").write_text(json.dumps(job), encoding="utf-8")
         env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0", IPYTHONDIR=str(work / ".ipython"))
         try:
