@@ -33,7 +33,7 @@ import numpy as np
 from shopsim import _arrays as arrays
 from shopsim.catalog import Catalog
 from shopsim.scenario import Scenario
-from shopsim.shoppers import SOURCE_CODE, Groups, PaidGroups, SessionDraw
+from shopsim.shoppers import SOURCE_CODE, Groups, PaidGroups
 
 #: Display audiences (钻展).
 AUDIENCES = ("new_shoppers", "past_visitors", "past_buyers")
@@ -379,47 +379,70 @@ class Ads:
                          "rate": np.full(24, visits)})
 
     # -- charging a slice ----------------------------------------------------------------------
-    def charge(self, d: SessionDraw, g: Groups, weight: float, start: int, rng: np.random.Generator
-               ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, str]]]:
-        """Cut the slice's bought sessions at the budgets, in time order.
+    def charge(self, ts: np.ndarray, group: np.ndarray, g: Groups, weights: np.ndarray, start: int,
+               rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, list[tuple[int, str]]]:
+        """Cut a slice's bought sessions (second ``ts``, traffic ``group``, in time order) at the
+        budgets.
 
-        Returns (sessions to keep, impressions per paid group this slice, budget events as
+        The slice is ``len(weights)`` whole hours from second ``start``, ``weights`` their traffic
+        weights. Once a budget runs out, its channel buys nothing more in the slice. Returns
+        (sessions to keep, impressions per hour of the slice and paid group, budget events as
         (second, message)).
         """
-        keep = np.ones(len(d.ts), dtype=bool)
+        keep = np.ones(len(ts), dtype=bool)
         a = self.auction
         events: list[tuple[int, str]] = []
         if a is None:
-            return keep, np.zeros(0), events
-        hour = (start // 3600) % 24
-        price = a.price[hour]
-        paid_group = d.group - g.n_organic
-        is_paid = (paid_group >= 0) & (paid_group < g.n_ads)
-        impressions = rng.poisson(a.impressions[hour] * weight).astype(float)
-        search = np.flatnonzero(self._search_groups(g)[d.group])
+            return keep, np.zeros((len(weights), 0)), events
+        hours = (start // 3600 + np.arange(len(weights))) % 24
+        price = a.price[hours]
+        paid_group = group - g.n_organic
+        hour = (ts - start) // 3600
+        impressions = rng.poisson(a.impressions[hours] * weights[:, None]).astype(float)
+        search = np.flatnonzero(self._search_groups(g)[group])
         if len(search):
-            cost = np.cumsum(price[paid_group[search]])
+            cost = np.cumsum(price[hour[search], paid_group[search]])
             over = cost > self.campaign.search_budget - self.spent_search + 1e-9
             if over.any():
-                cut = d.ts[search[np.argmax(over)]]
+                cut = ts[search[np.argmax(over)]]
                 keep[search[over]] = False
                 self._cut_impressions(impressions, a.channel == 0, cut - start)
                 self.search_exhausted = True
                 events.append((int(cut), f"paid search budget of {self.campaign.search_budget:.0f} yuan ran out"))
-            self.spent_search += float(price[paid_group[search[~over]]].sum())
+            self.spent_search += float(price[hour[search[~over]], paid_group[search[~over]]].sum())
+        is_paid = (paid_group >= 0) & (paid_group < g.n_ads)
         for row in np.flatnonzero(a.channel == 1):
             aud = a.key[row]
             left = self.campaign.display[aud][1] - self.spent_display[aud]
-            cost = impressions[row] * price[row]
-            if cost > left:
-                fraction = max(left, 0.0) / cost
-                impressions[row] = np.floor(impressions[row] * fraction)
-                cut = start + int(3600 * fraction)
-                keep[is_paid & (paid_group == row) & (d.ts > cut)] = False
+            cost = impressions[:, row] * price[:, row]
+            spent = np.cumsum(cost)
+            if spent[-1] > left:
+                h = int(np.argmax(spent > left))
+                fraction = max(left - (spent[h - 1] if h else 0.0), 0.0) / cost[h]
+                impressions[h, row] = np.floor(impressions[h, row] * fraction)
+                impressions[h + 1:, row] = 0.0
+                cut = start + 3600 * h + int(3600 * fraction)
+                keep[is_paid & (paid_group == row) & (ts > cut)] = False
                 self.display_exhausted[aud] = True
                 events.append((int(cut), f"display budget for {AUDIENCES[aud]} ran out"))
-            self.spent_display[aud] += impressions[row] * price[row]
+            self.spent_display[aud] += (impressions[:, row] * price[:, row]).sum()
         return keep, impressions, events
+
+    def budget_hours(self, hours: np.ndarray, weights: np.ndarray) -> int:
+        """How many of the coming ``hours`` (hours of day, traffic ``weights``) the budgets left
+        surely cover: each keeps over three times the spend expected until then (so the market is
+        regrouped in the hour after a budget runs out however the day is sliced)."""
+        a = self.auction
+        if a is None:
+            return len(hours)
+        spend = a.price[hours] * np.where(a.channel == 1, a.impressions[hours], a.rate[hours]) * weights[:, None]
+        spent = np.cumsum(spend, axis=0)
+        search = a.channel == 0
+        ok = 3.0 * spent[:, search].sum(axis=1) < self.campaign.search_budget - self.spent_search
+        for row in np.flatnonzero(a.channel == 1):
+            aud = a.key[row]
+            ok &= 3.0 * spent[:, row] < self.campaign.display[aud][1] - self.spent_display[aud]
+        return len(hours) if ok.all() else int(np.argmin(ok))
 
     def _search_groups(self, g: Groups) -> np.ndarray:
         """Per traffic group of ``g``: whether it is a paid-search group of today's auction (kept
@@ -430,37 +453,39 @@ class Ads:
             self._search_lookup = (g, table)
         return self._search_lookup[1]
 
-    def rows(self, d: SessionDraw, g: Groups, impressions: np.ndarray, paid_amount: np.ndarray, start: int
-             ) -> dict[str, np.ndarray] | None:
-        """The slice's ``ads`` table rows: one per bought group with impressions or clicks; feeds
-        the paid-search click history behind the quality scores.
+    def rows(self, ts: np.ndarray, group: np.ndarray, ordered: np.ndarray, g: Groups, impressions: np.ndarray,
+             paid_amount: np.ndarray, start: int) -> dict[str, np.ndarray] | None:
+        """A slice's ``ads`` table rows: one per hour and bought group with impressions or clicks;
+        feeds the paid-search click history behind the quality scores.
 
-        ``paid_amount`` is yuan paid per session (0 when it did not order).
+        ``ts``, ``group``, ``ordered`` and ``paid_amount`` (yuan, 0 when it did not order) are per
+        session of the slice from second ``start``; ``impressions`` per hour and paid group.
         """
         a = self.auction
         if a is None:
             return None
-        hour = (start // 3600) % 24
-        price, position = a.price[hour], a.position[hour]
-        paid_group = d.group - g.n_organic
+        n_hours, n = impressions.shape
+        hours = (start // 3600 + np.arange(n_hours)) % 24
+        price, position = a.price[hours], a.position[hours]
+        paid_group = group - g.n_organic
         mine = (paid_group >= 0) & (paid_group < g.n_ads)
-        n = len(a.channel)
-        bought = paid_group[mine]
-        clicks = np.bincount(bought, minlength=n)
-        orders = np.bincount(bought, weights=d.ordered[mine], minlength=n)
-        revenue = np.bincount(bought, weights=paid_amount[mine], minlength=n)
+        cell = ((ts[mine] - start) // 3600) * n + paid_group[mine]
+        clicks = np.bincount(cell, minlength=n_hours * n).reshape(n_hours, n)
+        orders = np.bincount(cell, weights=ordered[mine], minlength=n_hours * n).reshape(n_hours, n)
+        revenue = np.bincount(cell, weights=paid_amount[mine], minlength=n_hours * n).reshape(n_hours, n)
         search, display = a.channel == 0, a.channel == 1
         spend = np.where(search, clicks * price, np.where(display, impressions * price, revenue * price))
         self._learn(clicks, impressions, position)
         show = (impressions > 0) | (clicks > 0)
         if not show.any():
             return None
+        hour, row = np.nonzero(show)
         keyword = np.where(search, a.key, -1)
         sku = np.asarray(g.offer[g.n_organic: g.n_organic + g.n_ads], dtype=np.int64)
         impressions = np.where(a.channel == 2, clicks, impressions)  # an affiliate visit is its own impression
-        return {"channel": a.channel[show], "keyword": keyword[show], "audience": a.audience[show], "sku": sku[show],
-                "bid": a.bid[show], "quality_score": a.quality_score[show],
-                "impressions": impressions[show].astype(np.int64),
+        return {"ts": start + 3600 * hour.astype(np.int64), "channel": a.channel[row], "keyword": keyword[row],
+                "audience": a.audience[row], "sku": sku[row], "bid": a.bid[row],
+                "quality_score": a.quality_score[row], "impressions": impressions[show].astype(np.int64),
                 "clicks": clicks[show].astype(np.int64), "spend": np.round(spend[show], 2),
                 "avg_position": position[show], "orders": orders[show].astype(np.int64),
                 "revenue": np.round(revenue[show], 2)}
@@ -469,12 +494,12 @@ class Ads:
         """Add the slice's paid-search clicks, and the clicks an average relevant ad would have had
         at the same slots, to the click history."""
         a, cfg = self.auction, self.sc.paid_search
-        search = (a.channel == 0) & (impressions > 0)
+        search = (a.channel == 0) & (impressions > 0)  # hours x groups
         if not search.any():
             return
         expected = impressions[search] * cfg.top_click_rate * position[search] ** -cfg.click_decay
-        keys = a.key[search]
-        if a.one_group_per_keyword:  # plain adds (np.add.at, for repeated keywords, is slower)
+        keys = np.broadcast_to(a.key, search.shape)[search]
+        if a.one_group_per_keyword and len(search) == 1:  # plain adds (np.add.at, for repeated keys, is slower)
             self.history_clicks[keys] += clicks[search]
             self.history_expected[keys] += expected
         else:
@@ -483,4 +508,9 @@ class Ads:
 
     @staticmethod
     def _cut_impressions(impressions: np.ndarray, rows: np.ndarray, seconds_in: float) -> None:
-        impressions[rows] = np.floor(impressions[rows] * min(max(seconds_in, 0) / 3600.0, 1.0))
+        """Keep the impressions of groups ``rows`` shown before ``seconds_in`` into the slice
+        (``impressions``: hours x groups)."""
+        h = int(max(seconds_in, 0) // 3600)
+        if h < len(impressions):
+            impressions[h, rows] = np.floor(impressions[h, rows] * min(max(seconds_in - 3600 * h, 0) / 3600.0, 1.0))
+            impressions[h + 1:, rows] = 0.0

@@ -85,6 +85,7 @@ class CustomerBase:
         self.last_category = Growable("int16", start * 2)  # category of the last order, -1 unknown
         self.refunded = Growable("bool", start * 2)  # the last order was refunded (set by a refund model)
         self.category_factor = np.ones(1)
+        self._new_buyers: list[np.ndarray] = []  # first-time buyers of the part of the day now running
         self.audiences: list[np.ndarray] = [np.empty(0, np.int64)] * 4
         self.orders.grow(start)
         self.last_order_day.grow(start, -10**6)
@@ -203,10 +204,30 @@ class CustomerBase:
         """Whether each customer has bought from the shop before."""
         return self.orders.view[ids] > 0
 
+    def was_buyer(self, ids: np.ndarray) -> np.ndarray:
+        """Whether each customer had bought from the shop before the part of the day now running
+        began (the funnel treats a first-time buyer as a returning buyer from the next part on,
+        however the part is sliced: see :meth:`start_part`)."""
+        bought = self.orders.view[ids] > 0
+        if self._new_buyers:
+            bought &= ~np.isin(ids, np.concatenate(self._new_buyers))
+        return bought
+
+    def start_part(self) -> None:
+        """A new part of the day begins: this part's first-time buyers now count as buyers."""
+        self._new_buyers = []
+
     def record_orders(self, ids: np.ndarray, day: int) -> None:
         """Count one order for each id (ids may repeat) on ``day``."""
+        first = ids[self.orders.view[ids] == 0]
+        if len(first):
+            self._new_buyers.append(first)
         np.add.at(self.orders.view, ids, 1)
         self.last_order_day.view[ids] = day
+
+    def log_buyers(self, ids: np.ndarray, day: int) -> None:
+        """At the close of ``day``: its buyers (ids may repeat) join the log that
+        :meth:`returning_today` draws from, once each."""
         unique = arrays.unique(ids)
         self.log_customer.extend(unique)
         self.log_day.grow(len(unique), day)

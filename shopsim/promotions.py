@@ -18,6 +18,7 @@ free-shipping threshold (包邮), with their price effects and what they do to d
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -121,9 +122,12 @@ class Promotions:
                 best = np.maximum(best, amount * reach * self.sc.promotions.top_up_rate * self._fresh(deal, now))
         return best
 
-    def _fresh(self, promo: Window, now: float) -> float:
-        """How much of a promotion's pull is left after it has run (now - start) hours."""
-        return float(np.exp(-max(now - promo.start, 0.0) / 24.0 / self.sc.promotions.fatigue_days))
+    def _fresh(self, promo: Window, now: Any) -> Any:
+        """How much of a promotion's pull is left after it has run (now - start) hours (``now``
+        a number or an array of them)."""
+        pull = np.exp(-np.maximum(np.asarray(now, dtype=float) - promo.start, 0.0) / 24.0
+                      / self.sc.promotions.fatigue_days)
+        return float(pull) if pull.ndim == 0 else pull
 
     def freshness(self, now: float) -> np.ndarray:
         """Per own SKU, the pull left of the freshest promotion badge it shows now (1 = new, 0 = none)."""
@@ -177,6 +181,12 @@ class Promotions:
             limit[o] = min(limit[o], max(left, 0))
         return limit
 
+    def counting_down(self, now: float) -> bool:
+        """Whether a flash sale's cap or a coupon's quantity is running down now (the offer
+        changes the moment it runs out)."""
+        return (any(d.cap is not None and d.active(now) for d in self.discounts)
+                or any(d.quantity is not None for d in self.active_deals(now)))
+
     def count_sold(self, now: float, offer: np.ndarray, qty: np.ndarray, eff: np.ndarray) -> list[Discount]:
         """Add units sold at a promotion price to their promotions; return flash sales now sold out."""
         done = []
@@ -190,11 +200,12 @@ class Promotions:
 
     # -- pricing a slice's orders --------------------------------------------------------------
     def top_up(self, rng: np.random.Generator, now: float, sess: np.ndarray, offer: np.ndarray,
-               qty: np.ndarray, main: np.ndarray, price: np.ndarray
+               qty: np.ndarray, main: np.ndarray, price: np.ndarray, hour: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Shoppers just below a threshold add one item to reach it; returns the new lines.
 
-        The chance falls with the gap (relative to the basket) and with the deal's age. A
+        The chance falls with the gap (relative to the basket) and with the deal's age in the
+        hour each line's order is placed (``hour``, hours since hour 0; ``now`` if not given). A
         tempted shopper adds another SKU that bridges the gap (``top_up_other_sku``, picked by
         popularity among those priced at least the gap, the nearer the likelier) or one more
         unit of the main SKU if that bridges it; if neither does, nothing is added. Lines are
@@ -202,21 +213,27 @@ class Promotions:
         """
         cfg = self.sc.promotions
         deals = [(deal, t) for deal in self.active_deals(now, public=True) for t, _ in deal.tiers]
-        fresh = [self._fresh(deal, now) for deal, _ in deals]
         if self.free_shipping_threshold > 0:
             deals.append((None, self.free_shipping_threshold))
-            fresh.append(1.0)  # the shipping fee saved does not grow stale
         if not deals or not len(sess):
             return sess, offer, qty, main
         orders, line_order = arrays.unique_inverse(sess)
+        placed = np.full(len(orders), float(now))
+        if hour is not None:
+            placed[line_order] = hour
+        fresh_t = np.ones((len(orders), len(deals)))  # the shipping fee saved does not grow stale
+        for j, (deal, _) in enumerate(deals):
+            if deal is not None:
+                fresh_t[:, j] = self._fresh(deal, placed)
         gross = np.bincount(line_order, weights=qty * price[offer])
-        thresholds, fresh_t = np.array([t for _, t in deals]), np.array(fresh)
+        thresholds = np.array([t for _, t in deals])
         above = np.where(thresholds[None, :] > gross[:, None], thresholds[None, :], np.inf)
         nearest = above.argmin(axis=1)
         gap = above[np.arange(len(orders)), nearest] - gross
-        u = rng.random((3, len(orders)))
+        u = rng.random((len(orders), 3)).T  # order after order (see Shoppers.draw)
         with np.errstate(invalid="ignore"):
-            tempted = np.isfinite(gap) & (u[0] < cfg.top_up_rate * fresh_t[nearest] * np.exp(-gap / gross))
+            tempted = np.isfinite(gap) & (u[0] < cfg.top_up_rate * fresh_t[np.arange(len(orders)), nearest]
+                                          * np.exp(-gap / gross))
         n_own = self.cat.n_own
         own_price, in_stock = price[:n_own], self.cat.stock[:n_own] > 0
         popularity = self.cat.landing_share()

@@ -141,6 +141,16 @@ class ReviewBook:
                 self._by_hour[h].append({k: v[part] for k, v in chunk.items()})
         self._pending = []
 
+    def first_negative_hour(self, before: int) -> int | None:
+        """The first hour (hours since hour 0) before hour ``before`` in which a negative review
+        is due to appear, or None: the market must be regrouped after it."""
+        if self._pending:
+            self._file_by_hour()
+        for h in sorted(h for h in self._hours if h < before):
+            if any((chunk["rating"] <= NEGATIVE_STARS).any() for chunk in self._by_hour[h]):
+                return h
+        return None
+
     def publish(self, now: int) -> tuple[np.ndarray, np.ndarray]:
         """Publish every pending review due before ``now`` (seconds); return (offers, stars)."""
         if self._pending:

@@ -114,6 +114,11 @@ class ServiceDesk:
         """Chat slots on duty in each of ``hours`` (hours since hour 0: the rota repeats daily)."""
         return (self.rota[np.asarray(hours) % 24] * self.cfg.chats_per_agent).astype(float)
 
+    def on_duty(self, hour: int, hours: int) -> None:
+        """Count the agent-hours on the rota in ``hours`` whole hours from ``hour`` (hours since
+        hour 0) as worked today."""
+        self.hours_today += int(self.rota[(hour + np.arange(hours)) % 24].sum())
+
     def agent_hours(self) -> int:
         """Agent-hours on the rota in one day."""
         return int(self.rota.sum())
@@ -150,8 +155,10 @@ class ServiceDesk:
         browsing = np.flatnonzero(~d.bounced)
         u = np.empty((5, len(browsing)))
         paid = np.zeros(len(browsing), bool) if bought is None or bought_rng is None else bought[browsing]
-        u[:, ~paid] = rng.random((5, int((~paid).sum())))
-        u[:, paid] = bought_rng.random((5, int(paid.sum()))) if paid.any() else 0.0
+        # five uniforms per session, session after session (so drawing several hours at once
+        # draws what their hours would one at a time)
+        u[:, ~paid] = rng.random((int((~paid).sum()), 5)).T
+        u[:, paid] = bought_rng.random((int(paid.sum()), 5)).T if paid.any() else 0.0
         chose = d.cart[browsing] | d.submitted[browsing]
         p = chances[landing[browsing]]
         ask = 1.0 - np.prod(1.0 - p, axis=1)
@@ -162,7 +169,6 @@ class ServiceDesk:
         topic = np.minimum((u[1][:, None] > share).sum(axis=1), len(SERVICE_TOPICS) - 1)
         arrive = d.ts[pos].astype(float)
         hour0 = start // 3600
-        self.hours_today += int(self.rota[hour0 % 24])
         rate = self.slots(hour0 + np.arange(HORIZON_HOURS))
         work = self.handle_seconds(topic)
         begin, finish = fluid_queue(arrive, work, float(start), rate, self.free_at)

@@ -275,6 +275,19 @@ def subset(d: SessionDraw, keep: np.ndarray) -> SessionDraw:
     return SessionDraw(*(getattr(d, f.name)[keep] for f in dataclasses.fields(d)))
 
 
+def poisson_cdf(mean: float) -> np.ndarray:
+    """P(X <= k) for k = 0, 1, ... of a Poisson(``mean``) count, up to where it reaches 1 within
+    rounding (the last entry is set to 1): ``searchsorted(cdf, u, side="right")`` turns a uniform
+    ``u`` in [0, 1) into such a count."""
+    k = np.arange(int(mean + 12 * np.sqrt(mean) + 12))
+    if mean > 0:
+        cdf = np.cumsum(np.exp(k * np.log(mean) - mean - np.cumsum(np.log(np.maximum(k, 1)))))
+    else:
+        cdf = np.ones(len(k))
+    cdf[-1] = 1.0
+    return cdf
+
+
 class Shoppers:
     """Draws sessions and baskets; holds the arrival, funnel and basket random streams."""
 
@@ -283,37 +296,49 @@ class Shoppers:
         self.sc, self.cat = sc, cat
         self.arrivals, self.funnel, self.basket = arrivals, funnel, basket
         self._extra_pages = max(sc.shoppers.extra_pages - 1.0, 0.0)
+        self._extra_units_cdf = poisson_cdf(sc.shoppers.extra_units)
         cats = cat.category[: cat.n_own]
         self.partners = [np.flatnonzero((cats == cats[o]) & (np.arange(cat.n_own) != o))
                          for o in range(cat.n_own)]
 
-    def draw(self, g: Groups, weight: float, start: int, returning: np.ndarray,
+    def draw(self, g: Groups, weights: np.ndarray, start: int, returning: list[np.ndarray],
              customers: CustomerBase, paid_rng: np.random.Generator | None = None,
-             injected: tuple[np.ndarray, np.ndarray] | None = None) -> SessionDraw:
-        """Draw one slice's sessions (one hour from second ``start``) and run the funnel.
+             injected: list[tuple[np.ndarray, np.ndarray] | None] | None = None) -> SessionDraw:
+        """Draw one slice's sessions (``len(weights)`` whole hours from second ``start``) and run
+        the funnel.
 
-        ``weight`` scales every group's rate (hour x weekday x shocks); ``returning`` are the
-        ids of past buyers who come back in this slice. Bought channels' groups, and
-        ``injected`` visitors (customer ids and their traffic groups: deposit holders coming back
-        to pay, CRM responders), draw from ``paid_rng``, so they leave every organic shopper's
-        draws as they were.
+        ``weights[h]`` scales every group's rate in the slice's hour ``h`` (hour x weekday x
+        shocks); ``returning[h]`` are the ids of past buyers who come back in that hour. Bought
+        channels' groups, and ``injected[h]`` visitors of that hour (customer ids and their
+        traffic groups: buyers back for a second look, deposit holders coming back to pay, CRM
+        responders), draw from ``paid_rng``, so they leave every organic shopper's draws as they
+        were. Every stream is drawn hour by hour, so a slice of several hours draws exactly the
+        numbers its hours would draw one at a time (common random numbers hold however the day
+        is sliced).
         """
-        hour = (start // 3600) % 24
-        offset, group, customer, u, pages = self._part(g, 0, g.n_organic, weight, returning, customers,
-                                                       self.arrivals, self.funnel, hour)
-        extra = injected is not None and len(injected[0]) > 0
-        if (extra or g.rate[g.n_organic:].any()) and paid_rng is not None:
-            ids, groups = injected if extra else (returning[:0], None)
-            paid = self._part(g, g.n_organic, len(g.rate), weight, ids, customers, paid_rng, paid_rng, hour, groups)
-            if len(paid[0]):  # (without bought sessions the organic ones stay as they are)
-                merged = np.argsort(np.concatenate([offset, paid[0]]), kind="stable")
-                mine, theirs = (offset, group, customer, pages), (paid[0], paid[1], paid[2], paid[4])
-                offset, group, customer, pages = (np.concatenate([a, b])[merged]
-                                                  for a, b in zip(mine, theirs, strict=True))
-                u = np.concatenate([u, paid[3]], axis=1)[:, merged]
+        hours = (start // 3600 + np.arange(len(weights))) % 24
+        organic = self._rates(g, 0, g.n_organic, weights, hours)
+        bought = self._rates(g, g.n_organic, len(g.rate), weights, hours)
+        any_bought = bool(g.rate[g.n_organic:].any()) and paid_rng is not None
+        injected = injected or [None] * len(weights)
+        parts = []
+        for k in range(len(weights)):
+            part = self._hour(g, 0, organic[k], (returning[k], None), customers, self.arrivals, self.funnel, 3600 * k)
+            extra = injected[k] is not None and len(injected[k][0]) > 0
+            if extra and paid_rng is not None or any_bought:
+                visitors = injected[k] if extra else (returning[k][:0], np.empty(0, np.int64))
+                paid = self._hour(g, g.n_organic, bought[k], visitors, customers, paid_rng, paid_rng, 3600 * k)
+                if len(paid[0]):  # (without bought sessions the organic ones stay as they are)
+                    merged = np.argsort(np.concatenate([part[0], paid[0]]), kind="stable")
+                    part = tuple(np.concatenate([a, b], axis=-1)[..., merged] for a, b in zip(part, paid, strict=True))
+            parts.append(part)
+        if len(parts) == 1:
+            offset, group, customer, u, pages = parts[0]
+        else:
+            offset, group, customer, u, pages = (np.concatenate(col, axis=-1) for col in zip(*parts, strict=True))
         ts = start + offset.astype(np.int64)
         pc = u[3] >= self.sc.traffic.mobile_share
-        was_buyer = customers.is_buyer(customer)
+        was_buyer = customers.was_buyer(customer)
         pair = 2 * group  # row of (groups, 2) tables, flattened: + device or + returning buyer
         bounced = u[0] < g.bounce_flat[pair + pc]
         by_buyer = pair + was_buyer
@@ -326,38 +351,46 @@ class Shoppers:
         return SessionDraw(ts, group, customer, pc, was_buyer, u[0], bounced, cart, submitted, ordered, pages,
                            favourited)
 
-    def _part(self, g: Groups, first: int, last: int, weight: float, returning: np.ndarray,
-              customers: CustomerBase, rng: np.random.Generator, f: np.random.Generator, hour: int,
-              visitor_groups: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
-        """Sessions of groups ``first:last`` plus the ``returning`` visitors (in
-        ``visitor_groups`` if given, else returning buyers spread like followers, some through
-        the feed), sorted by time: (offset s, group, customer, uniforms, pages)."""
-        rate = g.rate[first:last]
+    @staticmethod
+    def _rates(g: Groups, first: int, last: int, weights: np.ndarray, hours: np.ndarray) -> np.ndarray:
+        """Expected sessions of groups ``first:last`` in each hour of a slice (hours of day
+        ``hours``, traffic ``weights``): hours x groups."""
+        rate = np.broadcast_to(g.rate[first:last], (len(hours), last - first))
         if g.ad_hour_rate is not None and first == g.n_organic and g.n_ads:
             rate = rate.copy()
-            rate[: g.n_ads] = g.ad_hour_rate[hour]
-        rates = rate * weight
-        expected = float(rates.sum())
+            rate[:, : g.n_ads] = g.ad_hour_rate[hours]
+        rates = rate * weights[:, None]
+        expected = float(rates.sum(axis=1).max()) if len(rates) else 0.0
         if not expected <= MAX_SESSIONS_PER_HOUR:  # also NaN
             raise ShopsimError(f"about {expected:,.0f} sessions would arrive in one hour; the simulator handles "
                                f"at most {MAX_SESSIONS_PER_HOUR:,} an hour: lower the keywords' daily_searches "
                                "or the traffic multipliers (festivals, traffic_shock)")
+        return rates
+
+    def _hour(self, g: Groups, first: int, rates: np.ndarray, visitors: tuple[np.ndarray, np.ndarray | None],
+              customers: CustomerBase, rng: np.random.Generator, f: np.random.Generator, before: int
+              ) -> tuple[np.ndarray, ...]:
+        """One hour's sessions of the groups from ``first`` (expected sessions ``rates``) plus
+        ``visitors`` (ids and their traffic groups; None: returning buyers spread like followers,
+        some through the feed), ``before`` seconds into the slice, sorted by time: (offset s into
+        the slice, group, customer, uniforms, pages)."""
         counts = rng.poisson(rates)
-        arrived = first + np.repeat(np.arange(last - first), counts)
+        arrived = first + np.repeat(np.arange(len(rates)), counts)
+        ids, visitor_groups = visitors
         if visitor_groups is None:
-            u_back = rng.random((2, len(returning)))
+            u_back = rng.random((2, len(ids)))
             landing = np.searchsorted(g.landing_cdf, u_back[0] * g.landing_cdf[-1])
             via_feed = u_back[1] < self.sc.customers.feed_share_of_returns
             visitor_groups = np.where(via_feed, g.feed_group[landing], g.returning_group[landing])
         group = np.concatenate([arrived, visitor_groups])
-        customer = np.concatenate([self._customers(g.source[arrived], g.audience[arrived], customers, rng),
-                                   returning])
+        customer = np.concatenate([self._customers(g.source[arrived], g.audience[arrived], customers, rng), ids])
         n = len(group)
         offset = (rng.random(n) * 3600).astype(np.int16)  # seconds into the hour; int16 sorts by radix
         order = np.argsort(offset, kind="stable")
         u = f.random((5, n))
         pages = f.poisson(self._extra_pages, n).astype(np.int16) + 2
-        return offset[order], group[order], customer[order], u, pages
+        offset = offset[order].astype(np.int32) + before if before else offset[order]
+        return offset, group[order], customer[order], u, pages
 
     def _customers(self, source: np.ndarray, audience: np.ndarray, customers: CustomerBase,
                    rng: np.random.Generator) -> np.ndarray:
@@ -383,10 +416,11 @@ class Shoppers:
         order: the landing
         SKU with 1 + Poisson(extra_units) units, and sometimes a second SKU of the category.
         """
-        sh, rng = self.sc.shoppers, self.basket
-        qty = 1 + rng.poisson(sh.extra_units, len(main))
-        cross = np.flatnonzero(rng.random(len(main)) < sh.cross_sell_rate)
-        pick = rng.random(len(cross))
+        sh = self.sc.shoppers
+        u = self.basket.random((len(main), 3))  # order after order (see draw)
+        qty = 1 + np.searchsorted(self._extra_units_cdf, u[:, 0], side="right")
+        cross = np.flatnonzero(u[:, 1] < sh.cross_sell_rate)
+        pick = u[cross, 2]
         extra_sess, extra_offer = [], []
         for i, u in zip(cross, pick, strict=True):
             partners = self.partners[main[i]]

@@ -1,10 +1,11 @@
 """The simulation: wires the SimPy environment, the market, the shop and the records.
 
 Time runs in hours from midnight (Asia/Shanghai) of the scenario's first day. One clock
-process steps through the hours: at 00:00 it opens the day (reviews published, search
-ranking updated, rivals' state recorded, the policy called); every hour it draws that
-slice's shoppers as arrays; at 23:00 it closes the day (stock, costs). Operator actions,
-reorders, listing work and scripted timeline events are SimPy events of their own.
+process steps through the day: at 00:00 it opens the day (reviews published, search
+ranking updated, rivals' state recorded, the policy called); then it draws slices of whole
+hours, several at once while nothing can change the market (see ``_slice_hours``), each as
+arrays; at 23:00 it closes the day (stock, costs). Operator actions, reorders, listing work
+and scripted timeline events are SimPy events of their own, and a slice ends at the next one.
 
 Randomness: one ``SeedSequence(seed)`` gives every process its own named stream, so the
 same scenario, seed and actions give identical tables, and changing one lever leaves the
@@ -53,6 +54,11 @@ else:
     pd = lazy("pandas")
 
 Policy = Callable[[OperatorView], None]
+#: Hours of the day where a slice always ends (the clock draws whole hours, several at once while
+#: the market cannot change: see :meth:`Simulation._slice_hours`). Buyers who come back the same
+#: day come after the next of these hours; hour 23 is drawn on its own.
+SLICE_ENDS = (6, 12, 18, 23, 24)
+_NEXT_END = np.array([min(e for e in SLICE_ENDS if e > h) for h in range(24)])
 TABLES = ("sessions", "orders", "order_items", "refunds", "ads", "inventory", "reviews", "rankings", "market",
           "events", "costs", "pnl", "daily", "service", "disputes")
 
@@ -131,6 +137,9 @@ class Simulation(Levers):
         self._returning_by_hour: list[np.ndarray] = []
         self._second_visits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._mostly_out = np.zeros(cat.n, dtype=bool)  # listings sold out 12 hours or more yesterday
+        self._on_sale = cat.stock[: cat.n_own] > 0  # own SKUs in stock when the market was last regrouped
+        # units each own SKU sells per unit of traffic weight (a day has 24), from its sales history
+        self._sales_pace = cat.monthly_sales()[: cat.n_own] / 30.0 / 24.0
         self._next_order_id = 1
         self._table_cache: TableCache | None = None
         self._reset_counters()
@@ -236,10 +245,52 @@ class Simulation(Levers):
             hour = int(self.env.now) % 24
             if hour == 0:
                 self._open_day()
-            self._slice(hour)
-            if hour == 23:
+            length = self._slice_hours(hour)
+            self._slice(hour, length)
+            if hour + length == 24:
                 self._close_day()
-            yield self.env.timeout(1)
+            yield self.env.timeout(length)
+
+    def _slice_hours(self, hour: int) -> int:
+        """How many hours from ``hour`` to draw in one slice: the hours up to the next moment the
+        market may change, so a slice of several hours draws what hour-by-hour slices would.
+
+        A slice ends at the next scheduled event (a restock, a promotion starting or ending, a
+        scripted event), after the hour a negative review appears, at the next of
+        :data:`SLICE_ENDS`, and before any SKU could run low or an ad budget run out; it is one
+        hour on festival days and while a flash sale's cap or a coupon's quantity runs down.
+        Every stream is drawn hour by hour, so however a day is sliced the shoppers' draws are
+        the same (common random numbers).
+        """
+        now = int(self.env.now)
+        length = int(_NEXT_END[hour]) - hour
+        if length <= 1:
+            return 1
+        following = self.env.peek()  # the next event of any other process
+        if following < now + length:
+            length = int(np.ceil(following)) - now
+        negative = self.reviews.first_negative_hour(now + length)
+        if negative is not None:
+            length = min(length, negative + 1 - now)
+        promo = self.promotions
+        if (length <= 1 or self.festivals.phase(self.day) is not None
+                or (promo.any and promo.counting_down(float(now)))):
+            return 1
+        weights = np.array([self._traffic_weight(h, now + h - hour) for h in range(hour, hour + length)])
+        length = min(self._stock_safe_hours(np.cumsum(weights)),
+                     self.ads.budget_hours(hour + np.arange(length), weights))
+        return max(length, 1)
+
+    def _stock_safe_hours(self, weights: np.ndarray) -> int:
+        """How many of the coming hours (cumulative traffic ``weights``) no SKU on sale is
+        expected to come near selling out or running low in: each keeps over three times its
+        expected sales at its pace (units per unit of traffic weight) on top of the low-stock
+        mark (``service.low_stock_units``, at least ten units)."""
+        stock = self.catalog.stock[: self.catalog.n_own]
+        pace = np.maximum(self._sales_pace, self._own_units / max(self._weight_today, 1.0))
+        need = 3.0 * pace[:, None] * weights[None, :] + max(10, self.scenario.service.low_stock_units)
+        safe = ((stock[:, None] > need) | (stock[:, None] <= 0)).all(axis=0)
+        return len(weights) if safe.all() else int(np.argmin(safe))
 
     def _open_day(self) -> None:
         self.day = day = int(self.env.now // 24)
@@ -269,11 +320,11 @@ class Simulation(Levers):
         k, o = np.nonzero(pos)
         self.records.rankings.append(day=day, keyword=k, offer=o, organic_position=pos[k, o])
 
-    def _traffic_weight(self, hour: int) -> float:
-        now = self.env.now
+    def _traffic_weight(self, hour: int, at: float) -> float:
+        """Traffic weight of hour of day ``hour`` starting at hour ``at`` (hours since hour 0)."""
         shock = 1.0
         for start, end, factor in self._shocks:
-            if start <= now < end:
+            if start <= at < end:
                 shock *= factor
         return (self.clock.traffic_weight(self.day, hour) * shock * self.festivals.traffic_factor(self.day, hour)
                 * self.seasons.holiday_traffic(self.day))
@@ -294,23 +345,26 @@ class Simulation(Levers):
             self._deposits_by_hour = {h: (ids[hour == h], offers[hour == h]) for h in (0, 1)}
             self._deposit_ids, self._deposit_offers = [], []
 
-    def _injected(self, g: Groups, hour: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """Visitors this hour that no arrival rate makes: buyers back the same day, deposit holders
-        and CRM responders (drawn from the bought channels' stream, so organic shoppers' draws
-        stay where they were)."""
-        parts = []
-        if hour in self._second_visits:  # buyers back for a second look (through their orders page)
-            ids, offers = self._second_visits.pop(hour)
-            parts.append((ids, g.returning_group[offers]))
-        if hour in self._deposits_by_hour:
-            ids, offers = self._deposits_by_hour[hour]
-            parts.append((ids, g.returning_group[offers]))
-        crm = self.crm.responders(int(self.env.now))
-        if crm is not None:
-            parts.append((crm[0], g.crm_group[crm[1]]))
-        if not parts:
-            return None
-        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    def _injected(self, g: Groups, hour: int, length: int) -> list[tuple[np.ndarray, np.ndarray] | None]:
+        """Visitors in each hour of the slice that no arrival rate makes: buyers back the same day,
+        deposit holders and CRM responders (drawn from the bought channels' stream, so organic
+        shoppers' draws stay where they were). Per hour: (ids, traffic groups) or None."""
+        now = int(self.env.now)
+        out: list[tuple[np.ndarray, np.ndarray] | None] = []
+        for k in range(length):
+            parts = []
+            if hour + k in self._second_visits:  # buyers back for a second look (through their orders page)
+                ids, offers = self._second_visits.pop(hour + k)
+                parts.append((ids, g.returning_group[offers]))
+            if hour + k in self._deposits_by_hour:
+                ids, offers = self._deposits_by_hour[hour + k]
+                parts.append((ids, g.returning_group[offers]))
+            crm = self.crm.responders(now + k)
+            if crm is not None:
+                parts.append((crm[0], g.crm_group[crm[1]]))
+            out.append((np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+                       if parts else None)
+        return out
 
     def _take_deposits(self, d: Any, landing: np.ndarray) -> None:
         """Pre-sale: some shoppers who carted without buying put down a deposit (定金)."""
@@ -324,21 +378,28 @@ class Simulation(Levers):
         # the platform counts a deposit (付定金) as a sale of the listing in its rankings and feed
         self._own_deposits += np.bincount(landing[pay], minlength=self.catalog.n_own)
 
-    def _slice(self, hour: int) -> None:
+    def _slice(self, hour: int, length: int = 1) -> None:
+        """Draw and sell ``length`` whole hours from hour of day ``hour`` under one market."""
+        if hour == 0 or hour in SLICE_ENDS:
+            self.customers.start_part()
         if self._market_dirty or self._groups is None:
             self._regroup()
         g = self._groups
-        start = int(self.env.now * 3600)
-        weight = self._traffic_weight(hour)
-        self._rival_weight += weight
-        draw = self.shoppers.draw(g, weight, start, self._returning_by_hour[hour], self.customers,
-                                  self.rng("paid_traffic"), self._injected(g, hour))
+        now = self.env.now
+        start = int(now * 3600)
+        weights = np.array([self._traffic_weight(h, now + h - hour) for h in range(hour, hour + length)])
+        for weight in weights.tolist():  # hour by hour: the same sums however the day is sliced
+            self._rival_weight += weight
+            self._weight_today += weight
+        draw = self.shoppers.draw(g, weights, start, self._returning_by_hour[hour: hour + length], self.customers,
+                                  self.rng("paid_traffic"), self._injected(g, hour, length))
         if self.ads.auction is None:
             self._sell(draw, g, start)
         else:
-            self._sell_with_ads(draw, g, weight, start)
-        self.inventory.count_stockout(self.env.now, self.env.now + 1)
-        self._publish_reviews(int((self.env.now + 1) * 3600))
+            self._sell_with_ads(draw, g, weights, start)
+        self.inventory.count_stockout(now, now + length)
+        self.service.on_duty(int(now), length)
+        self._publish_reviews(int((now + length) * 3600))
 
     def _publish_reviews(self, until: int) -> None:
         """Reviews due before second ``until`` appear: ratings move, a negative one lands on the
@@ -381,6 +442,7 @@ class Simulation(Levers):
         venue = promo.venue_groups(now, found)
         on_sale = ((cat.stock > 0) & np.concatenate([np.ones(n, dtype=bool), self.rivals.listed])
                    & (cat.listed_day <= self.current_day))
+        self._on_sale = cat.stock[:n] > 0
         feed = feed_clicks(sc, cat, self.current_day, on_sale, self._season_offer)
         intent = np.array([sc.display.audiences[a].intent for a in AUDIENCES] + [0.0])
         hour_rate = self.ads.auction.rate if self.ads.auction is not None else None
@@ -391,19 +453,19 @@ class Simulation(Levers):
                                     ad_hour_rate=hour_rate)
         self._market_dirty = False
 
-    def _sell_with_ads(self, d: Any, g: Groups, weight: float, start: int) -> None:
+    def _sell_with_ads(self, d: Any, g: Groups, weights: np.ndarray, start: int) -> None:
         """Charge the bought sessions against their budgets (dropping those the budget did not
-        pay for), sell, and write the slice's ads rows."""
-        keep, impressions, budget_events = self.ads.charge(d, g, weight, start, self.rng("paid_traffic"))
+        pay for), sell, and write the slice's ads rows (one per hour and bought group)."""
+        keep, impressions, budget_events = self.ads.charge(d.ts, d.group, g, weights, start, self.rng("ad_impressions"))
         if not keep.all():
             d = subset(d, keep)
         for second, message in budget_events:
             self.records.event(second, "system", "ad_budget_out", "", message)
             self._market_dirty = True
         paid_amount = self._sell(d, g, start)
-        rows = self.ads.rows(d, g, impressions, paid_amount, start)
+        rows = self.ads.rows(d.ts, d.group, d.ordered, g, impressions, paid_amount, start)
         if rows is not None:
-            self.records.ads.append(ts=np.full(len(rows["clicks"]), start, dtype=np.int64), **rows)
+            self.records.ads.append(**rows)
 
     def _sell(self, d: Any, g: Groups, start: int) -> np.ndarray:
         """Fulfil the slice's orders, record sessions, orders, lines, reviews, customers.
@@ -414,7 +476,8 @@ class Simulation(Levers):
         inquiries = self._inquiries(d, landing, start, d.group >= g.n_organic)
         sess, offer, qty, main = self.shoppers.baskets(np.flatnonzero(d.ordered), landing[d.ordered])
         if promo.any:
-            sess, offer, qty, main = promo.top_up(self.rng("promotions"), now, sess, offer, qty, main, self._eff)
+            sess, offer, qty, main = promo.top_up(self.rng("promotions"), now, sess, offer, qty, main, self._eff,
+                                                  d.ts[sess] // 3600)
         filled, ran_out = self.inventory.fulfil(d.ts[sess], offer, qty, promo.flash_limits(now) if promo.any else None)
         sold_out = np.zeros(len(d.ts), dtype=bool)
         sold_out[sess[main & (filled == 0)]] = True
@@ -422,13 +485,13 @@ class Simulation(Levers):
             sold_out |= (landing == o) & (d.ts > second) & ~d.ordered
             if cat.stock[o] == 0:
                 self.records.event(second, "system", "stockout", cat.codes[o], "sold out")
-                self._market_dirty = True  # the next slices' shoppers see it sold out
         if sold_out.any():
             self._saw_sold_out(d, sold_out, inquiries.pos)
             back = (filled > 0) & sold_out[sess]
             self.inventory.put_back(offer[back], filled[back])
             filled[back] = 0
-            self._market_dirty = True
+        if ((cat.stock[: cat.n_own] > 0) != self._on_sale).any():
+            self._market_dirty = True  # the next slices' shoppers see what sold out (or is back)
         keep = filled > 0
         sess, offer, qty = sess[keep], offer[keep], filled[keep]
         paying = np.flatnonzero(d.ordered)
@@ -513,12 +576,13 @@ class Simulation(Levers):
         self._day_browsers.append(d.customer[~d.bounced & ~d.ordered])
         self._day_lines.append((line_order, line_ts, offer, qty, unit_price, unit_list,
                                 np.full(len(line_order), self.return_insurance), line_customer))
-        hour = int(self.env.now) % 24
-        u = self.rng("repeat").random((3, len(paying)))
+        hour = (d.ts[paying] // 3600) % 24
+        u = self.rng("repeat").random((len(paying), 3)).T  # order after order (see Shoppers.draw)
         again = (u[0] < self.scenario.shoppers.second_order_rate) & (hour < 23)
         if not again.any():
             return
-        later = hour + 1 + (u[1][again] * (23 - hour)).astype(np.int64)
+        later = hour[again] + 1 + (u[1][again] * (23 - hour[again])).astype(np.int64)
+        later = np.maximum(later, _NEXT_END[hour[again]])  # after the slice the order was paid in
         who = d.customer[paying][again]
         cdf = np.cumsum(self.catalog.landing_share())
         lands = np.minimum(np.searchsorted(cdf, u[2][again] * cdf[-1], side="right"), len(cdf) - 1)
@@ -544,6 +608,7 @@ class Simulation(Levers):
         rng = self.rng("customers")
         buyers = np.concatenate(self._day_buyers)
         browsers = np.concatenate(self._day_browsers)
+        self.customers.log_buyers(buyers, self.day)
         self.customers.follow(np.concatenate([
             buyers[rng.random(len(buyers)) < cfg.customers.follow_after_purchase],
             browsers[rng.random(len(browsers)) < cfg.customers.follow_after_visit]]))
@@ -652,6 +717,7 @@ class Simulation(Levers):
         for item in ("staff", "rent", "software"):
             self.records.cost(self.day, item, getattr(fixed, item))
         self._mostly_out[:n] = inv.stockout_hours >= 12
+        self._sales_pace = np.maximum(self._own_units / max(self._weight_today, 1.0), 0.5 * self._sales_pace)
         orders_today = self._next_order_id - self._first_order_today
         desc, service, logistics, dispute_rate, approval_hours = self._close_service(orders_today)
         self.records.close_day(self.day, self.customers.followers.size, (desc, service, logistics), dispute_rate,
@@ -668,6 +734,7 @@ class Simulation(Levers):
         self._rival_units = np.zeros(n - n_own, dtype=np.int64)
         self._rival_visits = np.zeros(n - n_own, dtype=np.int64)
         self._rival_weight = 0.0
+        self._weight_today = 0.0
         self._day_buyers: list[np.ndarray] = [np.empty(0, np.int64)]
         self._day_browsers: list[np.ndarray] = [np.empty(0, np.int64)]
         empty = np.empty(0, np.int64)

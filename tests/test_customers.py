@@ -50,6 +50,24 @@ def test_record_orders_counts_each_order():
     assert cb.last_order_day.view[ids[0]] == 4
 
 
+def test_a_first_time_buyer_counts_as_a_buyer_from_the_next_part_of_the_day():
+    cb = base(past_buyers=5, followers=0)
+    ids = cb.new_ids(2)
+    cb.record_orders(np.array([ids[0], 2]), day=0)
+    assert cb.was_buyer(np.array([ids[0], ids[1], 2])).tolist() == [False, False, True], "2 bought before"
+    cb.start_part()
+    assert cb.was_buyer(np.array([ids[0], ids[1], 2])).tolist() == [True, False, True]
+
+
+def test_a_buyer_who_orders_twice_in_a_day_is_logged_once():
+    cb = base(past_buyers=0, followers=0, repeat_visit_rate=1.0, repeat_decay_days=1e6)
+    ids = cb.new_ids(2)
+    cb.record_orders(ids[:1], day=0)
+    cb.record_orders(ids, day=0)  # later the same day: the first buyer's second order
+    cb.log_buyers(np.concatenate([ids[:1], ids]), day=0)
+    assert sorted(cb.returning_today(1, np.random.default_rng(5)).tolist()) == ids.tolist()
+
+
 def test_searchers_are_known_in_proportion_to_the_base():
     rng = np.random.default_rng(1)
     cb = base(past_buyers=1000, followers=0, market_size=2000)
@@ -70,8 +88,9 @@ def test_follower_visitors_are_followers():
 def test_returning_buyers_follow_the_hazard():
     cb = base(past_buyers=0, followers=0, repeat_visit_rate=1.0, repeat_decay_days=1e6)
     ids = cb.new_ids(5)
-    cb.record_orders(ids[:3], day=0)
-    cb.record_orders(ids[:1], day=2)  # a second order: the customer comes back once, not twice
+    for day, buyers in ((0, ids[:3]), (2, ids[:1])):  # a second order: the customer comes back once, not twice
+        cb.record_orders(buyers, day=day)
+        cb.log_buyers(buyers, day=day)
     back = cb.returning_today(3, np.random.default_rng(3))
     assert sorted(back.tolist()) == ids[:3].tolist()
     never = base(past_buyers=500, followers=0, repeat_visit_rate=0.0)
@@ -81,8 +100,9 @@ def test_returning_buyers_follow_the_hazard():
 def test_the_return_chance_decays_with_time():
     cb = base(past_buyers=0, followers=0, repeat_visit_rate=0.5, repeat_decay_days=5)
     ids = cb.new_ids(4000)
-    cb.record_orders(ids[:2000], day=0)
-    cb.record_orders(ids[2000:], day=20)
+    for day, buyers in ((0, ids[:2000]), (20, ids[2000:])):
+        cb.record_orders(buyers, day=day)
+        cb.log_buyers(buyers, day=day)
     back = cb.returning_today(21, np.random.default_rng(4))
     recent, old = (back >= ids[2000]).sum(), (back < ids[2000]).sum()
     assert recent == pytest.approx(2000 * 0.5 * np.exp(-1 / 5), rel=0.1)

@@ -23,16 +23,16 @@ PINNED_TABLES = ("sessions", "orders", "order_items", "daily", "pnl")
 
 #: (scenario, days, seed) -> table -> fingerprint.
 PINNED: dict[tuple[str, int, int], dict[str, str]] = {
-    ("baseline", 30, 1): {"sessions": "f257fbe40fb58295", "orders": "ffffebf016c82c33",
-                          "order_items": "7e12d05cef506e57", "daily": "b07f66704f2c5c70", "pnl": "aa3e6b8e1c539570"},
-    ("baseline", 30, 7): {"sessions": "1ee6206f40038fe1", "orders": "694668ee74752236",
-                          "order_items": "2854a761e1f2b2f0", "daily": "4a79e2adbfb44379", "pnl": "ece09d55894aa547"},
-    ("festival_double11", 45, 1): {"sessions": "876cc9fb74aefd49", "orders": "90a8a00327e2cb27",
-                                   "order_items": "0bc30a8a3c39225f", "daily": "9eed320e4b18de75",
-                                   "pnl": "274a7e0f2afcf8b0"},
-    ("festival_double11", 45, 7): {"sessions": "0fe8381e8a092f36", "orders": "d267418b702b6c97",
-                                   "order_items": "1bf9aa446bdbc528", "daily": "33ae90be6b03e56d",
-                                   "pnl": "337a052760ec985b"},
+    ("baseline", 30, 1): {"sessions": "f9ba991581681d89", "orders": "afccfd698b8a4fdf",
+                          "order_items": "33b52f9e5ed8b9af", "daily": "5a82dca02068c009", "pnl": "b70d8a19e71ea37d"},
+    ("baseline", 30, 7): {"sessions": "5b8852c44e993048", "orders": "7c31e265c4d35091",
+                          "order_items": "10cb5ea52b0170cf", "daily": "f144ffd0bdc672eb", "pnl": "bd443d5992f02804"},
+    ("festival_double11", 45, 1): {"sessions": "87e6fbaac26a0bce", "orders": "0e1b31676c34db9c",
+                                   "order_items": "574a3696aea7038e", "daily": "2609c920be1cd88b",
+                                   "pnl": "ea87b6a752a5be1d"},
+    ("festival_double11", 45, 7): {"sessions": "addafdb6641645a1", "orders": "4ca1067fefe12eb5",
+                                   "order_items": "86ba67cc6cbbfe6b", "daily": "0ef011ed7050b957",
+                                   "pnl": "d5df34702f576d74"},
 }
 
 

@@ -196,3 +196,36 @@ def test_streams_are_named_and_independent():
     assert stream(7, "arrivals").random() == stream(7, "arrivals").random()
     assert stream(7, "arrivals").random() != stream(7, "funnel").random()
     assert stream(7, "arrivals").random() != stream(8, "arrivals").random()
+
+
+# -- slices of several hours ---------------------------------------------------------------------
+def _hour_by_hour(monkeypatch) -> None:
+    monkeypatch.setattr(shopsim.Simulation, "_slice_hours", lambda self, hour: 1)
+
+
+@pytest.mark.parametrize(("scenario", "days", "seed"), [("baseline", 8, 3), ("stockout_crisis", 16, 3),
+                                                        ("paid_traffic", 6, 1)])
+def test_drawing_several_hours_at_once_gives_the_hour_by_hour_run(monkeypatch, scenario, days, seed):
+    """The clock draws several hours in one slice while nothing can change the market; every
+    stream is drawn hour by hour and slices end where the market may change (a scheduled event,
+    a negative review, stock running low, a budget running out), so the tables are those of a
+    clock that draws one hour at a time."""
+    lengths = []
+    slice_ = shopsim.Simulation._slice
+    monkeypatch.setattr(shopsim.Simulation, "_slice", lambda self, hour, length=1: (lengths.append(length),
+                                                                                     slice_(self, hour, length))[1])
+    sliced = shopsim.simulate(scenario, days, seed=seed)
+    assert len(lengths) < 24 * days / 2 and max(lengths) == 6, "most hours are drawn several at a time"
+    _hour_by_hour(monkeypatch)
+    hourly = shopsim.simulate(scenario, days, seed=seed)
+    assert_same_tables(sliced, hourly, names=("sessions", "orders", "order_items", "refunds", "ads", "inventory",
+                                              "service", "pnl", "daily"))
+
+
+def test_stepping_with_actions_gives_the_hour_by_hour_run(busy, monkeypatch):
+    """Actions between steps and scripted events split the slices; the run is still the one a
+    clock drawing one hour at a time gives."""
+    sliced = _acting(shopsim.Simulation(busy, seed=5))
+    _hour_by_hour(monkeypatch)
+    hourly = _acting(shopsim.Simulation(busy, seed=5))
+    assert_same_tables(sliced, hourly)

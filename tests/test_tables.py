@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,12 +26,12 @@ def _pnl_from_rows(orders: pd.DataFrame, order_items: pd.DataFrame, costs: pd.Da
     out = pd.DataFrame(index=pd.DatetimeIndex(dates, name="date"))
     day = reports.local_date(orders["ts"])
     by_day = orders.groupby(day)
-    out["gross_sales"] = by_day["gross_amount"].sum()
-    out["discounts"] = by_day["discount_amount"].sum()
-    out["revenue"] = by_day["paid_amount"].sum()
+    out["gross_sales"] = by_day["gross_amount"].agg(math.fsum)
+    out["discounts"] = by_day["discount_amount"].agg(math.fsum)
+    out["revenue"] = by_day["paid_amount"].agg(math.fsum)  # exact sums, as the day book adds
     lines = order_items.merge(orders[["order_id", "ts"]], on="order_id", how="left")
-    out["cogs"] = (lines["qty"] * lines["unit_cost"]).groupby(reports.local_date(lines["ts"])).sum()
-    spend = ads.groupby([reports.local_date(ads["ts"]), "channel"], observed=True)["spend"].sum().unstack()
+    out["cogs"] = (lines["qty"] * lines["unit_cost"]).groupby(reports.local_date(lines["ts"])).agg(math.fsum)
+    spend = ads.groupby([reports.local_date(ads["ts"]), "channel"], observed=True)["spend"].agg(math.fsum).unstack()
     for channel, column in (("paid_search", "ad_spend_search"), ("display", "ad_spend_display"),
                             ("affiliate", "affiliate_commission")):
         out[column] = spend.get(channel, 0.0)
@@ -40,9 +42,9 @@ def _pnl_from_rows(orders: pd.DataFrame, order_items: pd.DataFrame, costs: pd.Da
     out["shipping"] = shop_pays * shop.shipping_cost_per_order
     out["packaging"] = by_day.size() * shop.packaging_per_order
     refunded = refunds.groupby(reports.local_date(refunds["completed_ts"]))
-    out["refunds"] = refunded["amount"].sum()
+    out["refunds"] = refunded["amount"].agg(math.fsum)
     out["returned_cogs"] = refunded["goods_cost"].sum()
-    out["return_shipping"] = refunded["return_shipping"].sum()
+    out["return_shipping"] = refunded["return_shipping"].agg(math.fsum)
     out["return_insurance"] = orders["insured"].groupby(day).sum() * insurance_premium
     booked = costs.pivot_table(index="date", columns="item", values="amount", aggfunc="sum")
     for column in ("promotion_cost", "crm_cost", "holding_cost", "listing_cost", "write_offs", *reports.FIXED_COSTS):
