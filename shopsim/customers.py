@@ -86,6 +86,7 @@ class CustomerBase:
         self.refunded = Growable("bool", start * 2)  # the last order was refunded (set by a refund model)
         self.category_factor = np.ones(1)
         self._new_buyers: list[np.ndarray] = []  # first-time buyers of the part of the day now running
+        self._part_size = 0  # customers known when the part of the day now running began
         self.audiences: list[np.ndarray] = [np.empty(0, np.int64)] * 4
         self.orders.grow(start)
         self.last_order_day.grow(start, -10**6)
@@ -102,6 +103,7 @@ class CustomerBase:
         self.log_customer.extend(buyers[order])
         self.log_day.extend(days[order])
         self.follow(np.arange(settings.followers))
+        self._part_size = self.size
 
     @property
     def size(self) -> int:
@@ -120,25 +122,37 @@ class CustomerBase:
         self.refunded.grow(n, False)
         return np.arange(first, first + n, dtype=np.int64)
 
-    def searchers(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Ids of ``n`` search visitors: known customers with chance base/market, else new.
+    def identify(self, kind: np.ndarray, audience: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Who each arriving visitor is, from two uniforms each (``u``: visitors x 2).
 
-        Always draws 2n uniforms, whatever the base's size, so the stream stays aligned
-        (common random numbers) when other channels grow the base.
+        ``kind`` is 0 for a searcher (known to the shop with chance base / market, else new),
+        1 for a follower visiting directly (new if the shop has no followers yet) and 2 for a
+        member of ``audience`` (an ad audience's code; new if it is empty). The base's size is
+        taken as it was when the part of the day began (:meth:`start_part`), so however the part
+        is sliced the same uniforms pick the same people. Returns (ids, is new); the new ones
+        get their ids from :meth:`new_ids`, in an order the caller chooses (id -1 here).
         """
-        u = rng.random((2, n))
-        known = u[0] < min(1.0, self.size / self.settings.market_size)
-        ids = np.empty(n, dtype=np.int64)
-        ids[known] = (u[1][known] * self.size).astype(np.int64)
-        ids[~known] = self.new_ids(int((~known).sum()))
-        return ids
-
-    def follower_visitors(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Ids of ``n`` visiting followers (new customers if the shop has no followers yet)."""
-        u = rng.random(n)  # always n draws, so the stream stays aligned
-        if self.followers.size == 0:
-            return self.new_ids(n)
-        return self.followers.view[(u * self.followers.size).astype(np.int64)]
+        ids = np.full(len(kind), -1, dtype=np.int64)
+        new = np.zeros(len(kind), dtype=bool)
+        size = self._part_size
+        search = kind == 0
+        known = search & (u[:, 0] < min(1.0, size / self.settings.market_size))
+        ids[known] = (u[known, 1] * size).astype(np.int64)
+        new |= search & ~known
+        direct = kind == 1
+        if self.followers.size:
+            ids[direct] = self.followers.view[(u[direct, 0] * self.followers.size).astype(np.int64)]
+        else:
+            new |= direct
+        targeted = kind == 2
+        for code in arrays.unique(audience[targeted]) if targeted.any() else ():
+            who = targeted & (audience == code)
+            pool = self.audiences[int(code)]
+            if len(pool):
+                ids[who] = pool[(u[who, 0] * len(pool)).astype(np.int64)]
+            else:
+                new |= who
+        return ids, new
 
     def returning_today(self, day: int, rng: np.random.Generator, busy: float = 1.0) -> np.ndarray:
         """Past buyers who come back today through their orders page or the feed (one id per
@@ -192,14 +206,6 @@ class CustomerBase:
                           self.followers.view.copy()]
         return np.array([len(a) for a in self.audiences], dtype=float)
 
-    def audience_members(self, code: int, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Ids of ``n`` visitors from audience ``code`` (new customers if it is empty)."""
-        u = rng.random(n)  # always n draws, so the stream stays aligned
-        pool = self.audiences[code]
-        if len(pool) == 0:
-            return self.new_ids(n)
-        return pool[(u * len(pool)).astype(np.int64)]
-
     def is_buyer(self, ids: np.ndarray) -> np.ndarray:
         """Whether each customer has bought from the shop before."""
         return self.orders.view[ids] > 0
@@ -214,8 +220,10 @@ class CustomerBase:
         return bought
 
     def start_part(self) -> None:
-        """A new part of the day begins: this part's first-time buyers now count as buyers."""
+        """A new part of the day begins: this part's first-time buyers now count as buyers, and
+        the base's size is noted for :meth:`identify`."""
         self._new_buyers = []
+        self._part_size = self.size
 
     def record_orders(self, ids: np.ndarray, day: int) -> None:
         """Count one order for each id (ids may repeat) on ``day``."""

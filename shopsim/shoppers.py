@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shopsim import _arrays as arrays
 from shopsim.catalog import Catalog
 from shopsim.customers import CustomerBase
 from shopsim.errors import ShopsimError
@@ -288,6 +287,13 @@ def poisson_cdf(mean: float) -> np.ndarray:
     return cdf
 
 
+#: Uniforms each session draws, in one row: [0] the second of its hour it arrives, [1:3] who it
+#: is, [3:5] where a returning buyer lands (and whether through the feed), [5:10] bounce, cart,
+#: checkout, device and favourite, [10] how many pages it views.
+UNIFORMS = 11
+_NOBODY = (np.empty(0, np.int64), np.empty(0, np.int64))
+
+
 class Shoppers:
     """Draws sessions and baskets; holds the arrival, funnel and basket random streams."""
 
@@ -295,14 +301,14 @@ class Shoppers:
                  funnel: np.random.Generator, basket: np.random.Generator) -> None:
         self.sc, self.cat = sc, cat
         self.arrivals, self.funnel, self.basket = arrivals, funnel, basket
-        self._extra_pages = max(sc.shoppers.extra_pages - 1.0, 0.0)
+        self._extra_pages_cdf = poisson_cdf(max(sc.shoppers.extra_pages - 1.0, 0.0))
         self._extra_units_cdf = poisson_cdf(sc.shoppers.extra_units)
         cats = cat.category[: cat.n_own]
         self.partners = [np.flatnonzero((cats == cats[o]) & (np.arange(cat.n_own) != o))
                          for o in range(cat.n_own)]
 
     def draw(self, g: Groups, weights: np.ndarray, start: int, returning: list[np.ndarray],
-             customers: CustomerBase, paid_rng: np.random.Generator | None = None,
+             customers: CustomerBase, paid: tuple[np.random.Generator, np.random.Generator] | None = None,
              injected: list[tuple[np.ndarray, np.ndarray] | None] | None = None) -> SessionDraw:
         """Draw one slice's sessions (``len(weights)`` whole hours from second ``start``) and run
         the funnel.
@@ -311,45 +317,42 @@ class Shoppers:
         shocks); ``returning[h]`` are the ids of past buyers who come back in that hour. Bought
         channels' groups, and ``injected[h]`` visitors of that hour (customer ids and their
         traffic groups: buyers back for a second look, deposit holders coming back to pay, CRM
-        responders), draw from ``paid_rng``, so they leave every organic shopper's draws as they
-        were. Every stream is drawn hour by hour, so a slice of several hours draws exactly the
-        numbers its hours would draw one at a time (common random numbers hold however the day
-        is sliced).
+        responders), draw from the ``paid`` streams (counts, per-session uniforms), so they leave
+        every organic shopper's draws as they were.
+
+        Counts come hour by hour from one stream and each session's uniforms (:data:`UNIFORMS`)
+        as one row of another, in a fixed order (hour by hour; in an hour the arrivals by group,
+        then the visitors); new customers get their ids in that order too, organic before bought
+        in each hour. So a slice of several hours draws exactly what its hours would draw one at
+        a time (common random numbers hold however the day is sliced).
         """
         hours = (start // 3600 + np.arange(len(weights))) % 24
-        organic = self._rates(g, 0, g.n_organic, weights, hours)
-        bought = self._rates(g, g.n_organic, len(g.rate), weights, hours)
-        any_bought = bool(g.rate[g.n_organic:].any()) and paid_rng is not None
-        injected = injected or [None] * len(weights)
-        parts = []
-        for k in range(len(weights)):
-            part = self._hour(g, 0, organic[k], (returning[k], None), customers, self.arrivals, self.funnel, 3600 * k)
-            extra = injected[k] is not None and len(injected[k][0]) > 0
-            if extra and paid_rng is not None or any_bought:
-                visitors = injected[k] if extra else (returning[k][:0], np.empty(0, np.int64))
-                paid = self._hour(g, g.n_organic, bought[k], visitors, customers, paid_rng, paid_rng, 3600 * k)
-                if len(paid[0]):  # (without bought sessions the organic ones stay as they are)
-                    merged = np.argsort(np.concatenate([part[0], paid[0]]), kind="stable")
-                    part = tuple(np.concatenate([a, b], axis=-1)[..., merged] for a, b in zip(part, paid, strict=True))
-            parts.append(part)
-        if len(parts) == 1:
-            offset, group, customer, u, pages = parts[0]
-        else:
-            offset, group, customer, u, pages = (np.concatenate(col, axis=-1) for col in zip(*parts, strict=True))
-        ts = start + offset.astype(np.int64)
-        pc = u[3] >= self.sc.traffic.mobile_share
+        parts = [self._layout(g, 0, self._rates(g, 0, g.n_organic, weights, hours), returning, None,
+                              self.arrivals, self.funnel)]
+        if paid is not None:
+            visitors = [v if v is not None else _NOBODY for v in injected or [None] * len(weights)]
+            parts.append(self._layout(g, g.n_organic, self._rates(g, g.n_organic, len(g.rate), weights, hours),
+                                      [v[0] for v in visitors], [v[1] for v in visitors], *paid))
+        hour, group, ids, u = (np.concatenate(col) for col in zip(*parts, strict=True))
+        customer = self._customers(g, hour, group, ids, u, len(parts[0][0]), customers)
+        offset = hour * 3600 + (u[:, 0] * 3600).astype(np.int32)  # seconds into the slice
+        order = np.argsort(offset, kind="stable")  # ties: organic first, then as laid out
+        group, customer, u = group[order], customer[order], u[order]
+        ts = start + offset[order].astype(np.int64)
+        pages = 2 + np.searchsorted(self._extra_pages_cdf, u[:, 10], side="right").astype(np.int16)
+        pc = u[:, 8] >= self.sc.traffic.mobile_share
         was_buyer = customers.was_buyer(customer)
         pair = 2 * group  # row of (groups, 2) tables, flattened: + device or + returning buyer
-        bounced = u[0] < g.bounce_flat[pair + pc]
+        bounced = u[:, 5] < g.bounce_flat[pair + pc]
         by_buyer = pair + was_buyer
-        chose = ~bounced & (u[1] < g.cart_flat[by_buyer])
-        cart = chose & (u[1] < g.cart_only[by_buyer])  # the rest press buy-now
-        submitted = chose & (u[2] < g.submit[group])
-        ordered = chose & (u[2] < g.checkout[group])
-        favourited = ~bounced & (u[4] < g.favourite[group])
+        chose = ~bounced & (u[:, 6] < g.cart_flat[by_buyer])
+        cart = chose & (u[:, 6] < g.cart_only[by_buyer])  # the rest press buy-now
+        submitted = chose & (u[:, 7] < g.submit[group])
+        ordered = chose & (u[:, 7] < g.checkout[group])
+        favourited = ~bounced & (u[:, 9] < g.favourite[group])
         pages[bounced] = 1
-        return SessionDraw(ts, group, customer, pc, was_buyer, u[0], bounced, cart, submitted, ordered, pages,
-                           favourited)
+        return SessionDraw(ts, group, customer, pc, was_buyer, u[:, 5].copy(), bounced, cart, submitted, ordered,
+                           pages, favourited)
 
     @staticmethod
     def _rates(g: Groups, first: int, last: int, weights: np.ndarray, hours: np.ndarray) -> np.ndarray:
@@ -360,53 +363,60 @@ class Shoppers:
             rate = rate.copy()
             rate[:, : g.n_ads] = g.ad_hour_rate[hours]
         rates = rate * weights[:, None]
-        expected = float(rates.sum(axis=1).max()) if len(rates) else 0.0
+        expected = float(rates.sum(axis=1).max()) if rates.size else 0.0
         if not expected <= MAX_SESSIONS_PER_HOUR:  # also NaN
             raise ShopsimError(f"about {expected:,.0f} sessions would arrive in one hour; the simulator handles "
                                f"at most {MAX_SESSIONS_PER_HOUR:,} an hour: lower the keywords' daily_searches "
                                "or the traffic multipliers (festivals, traffic_shock)")
         return rates
 
-    def _hour(self, g: Groups, first: int, rates: np.ndarray, visitors: tuple[np.ndarray, np.ndarray | None],
-              customers: CustomerBase, rng: np.random.Generator, f: np.random.Generator, before: int
-              ) -> tuple[np.ndarray, ...]:
-        """One hour's sessions of the groups from ``first`` (expected sessions ``rates``) plus
-        ``visitors`` (ids and their traffic groups; None: returning buyers spread like followers,
-        some through the feed), ``before`` seconds into the slice, sorted by time: (offset s into
-        the slice, group, customer, uniforms, pages)."""
-        counts = rng.poisson(rates)
-        arrived = first + np.repeat(np.arange(len(rates)), counts)
-        ids, visitor_groups = visitors
-        if visitor_groups is None:
-            u_back = rng.random((2, len(ids)))
-            landing = np.searchsorted(g.landing_cdf, u_back[0] * g.landing_cdf[-1])
-            via_feed = u_back[1] < self.sc.customers.feed_share_of_returns
-            visitor_groups = np.where(via_feed, g.feed_group[landing], g.returning_group[landing])
-        group = np.concatenate([arrived, visitor_groups])
-        customer = np.concatenate([self._customers(g.source[arrived], g.audience[arrived], customers, rng), ids])
-        n = len(group)
-        offset = (rng.random(n) * 3600).astype(np.int16)  # seconds into the hour; int16 sorts by radix
-        order = np.argsort(offset, kind="stable")
-        u = f.random((5, n))
-        pages = f.poisson(self._extra_pages, n).astype(np.int16) + 2
-        offset = offset[order].astype(np.int32) + before if before else offset[order]
-        return offset, group[order], customer[order], u, pages
+    def _layout(self, g: Groups, first: int, rates: np.ndarray, visitor_ids: list[np.ndarray],
+                visitor_groups: list[np.ndarray] | None, counts: np.random.Generator,
+                uniforms: np.random.Generator) -> tuple[np.ndarray, ...]:
+        """One part's sessions (groups from ``first``, expected sessions ``rates``: hours x
+        groups, plus each hour's visitors: their ids and groups, or None for returning buyers,
+        who land like followers, some through the feed), hour by hour and in each hour the
+        arrivals by group, then the visitors: (hour of the slice, group, visitor id or -1,
+        uniforms: sessions x :data:`UNIFORMS`)."""
+        n_hours = len(rates)
+        arrivals = counts.poisson(rates)
+        group = first + np.repeat(np.tile(np.arange(rates.shape[1]), n_hours), arrivals.ravel())
+        hour = np.repeat(np.arange(n_hours), arrivals.sum(axis=1))
+        ids = np.concatenate([np.full(len(group), -1, dtype=np.int64), *visitor_ids])
+        hour = np.concatenate([hour, np.repeat(np.arange(n_hours), [len(v) for v in visitor_ids])])
+        visiting = np.arange(len(ids)) >= len(group)
+        order = np.argsort(2 * hour + visiting, kind="stable") if n_hours > 1 else slice(None)
+        hour, ids, visiting = hour[order], ids[order], visiting[order]
+        u = uniforms.random((len(ids), UNIFORMS))
+        groups = np.empty(len(ids), dtype=np.int64)
+        groups[~visiting] = group
+        if visitor_groups is not None:
+            given = np.concatenate(visitor_groups)
+            groups[visiting] = given[order[visiting] - len(group)] if n_hours > 1 else given
+        else:
+            back = u[visiting]
+            landing = np.searchsorted(g.landing_cdf, back[:, 3] * g.landing_cdf[-1])
+            via_feed = back[:, 4] < self.sc.customers.feed_share_of_returns
+            groups[visiting] = np.where(via_feed, g.feed_group[landing], g.returning_group[landing])
+        return hour, groups, ids, u
 
-    def _customers(self, source: np.ndarray, audience: np.ndarray, customers: CustomerBase,
-                   rng: np.random.Generator) -> np.ndarray:
-        """Customer id per arriving session: followers for direct visits, members of the
-        audience for an audience's ads, else searchers (known to the shop or new)."""
-        out = np.empty(len(source), dtype=np.int64)
-        is_direct = source == SOURCE_CODE["direct"]
-        targeted = audience > 0
-        any_targeted = bool(targeted.any())
-        rest = ~(is_direct | targeted) if any_targeted else ~is_direct
-        out[is_direct] = customers.follower_visitors(int(np.count_nonzero(is_direct)), rng)
-        out[rest] = customers.searchers(int(np.count_nonzero(rest)), rng)
-        for a in arrays.unique(audience[targeted]) if any_targeted else ():
-            who = audience == a
-            out[who] = customers.audience_members(int(a), int(who.sum()), rng)
-        return out
+    def _customers(self, g: Groups, hour: np.ndarray, group: np.ndarray, ids: np.ndarray, u: np.ndarray,
+                   n_organic: int, customers: CustomerBase) -> np.ndarray:
+        """Customer id per session: the visitors' own; for arrivals, followers for direct visits,
+        members of the audience for an audience's ads, else searchers (known to the shop or
+        new). New customers are numbered hour by hour, organic sessions before bought ones."""
+        arriving = ids < 0
+        source, audience = g.source[group[arriving]], g.audience[group[arriving]]
+        kind = np.where(audience > 0, 2, np.where(source == SOURCE_CODE["direct"], 1, 0))
+        found, new = customers.identify(kind, audience, u[arriving, 1:3])
+        customer = ids.copy()
+        customer[arriving] = found
+        if new.any():
+            fresh = np.flatnonzero(arriving)[new]
+            part = fresh >= n_organic
+            fresh = fresh[np.argsort(2 * hour[fresh] + part, kind="stable")]
+            customer[fresh] = customers.new_ids(len(fresh))
+        return customer
 
     def baskets(self, ordering: np.ndarray, main: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

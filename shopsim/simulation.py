@@ -391,8 +391,9 @@ class Simulation(Levers):
         for weight in weights.tolist():  # hour by hour: the same sums however the day is sliced
             self._rival_weight += weight
             self._weight_today += weight
+        paid = (self.rng("paid_traffic"), self.rng("paid_sessions"))
         draw = self.shoppers.draw(g, weights, start, self._returning_by_hour[hour: hour + length], self.customers,
-                                  self.rng("paid_traffic"), self._injected(g, hour, length))
+                                  paid, self._injected(g, hour, length))
         if self.ads.auction is None:
             self._sell(draw, g, start)
         else:

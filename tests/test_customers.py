@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from shopsim.customers import CustomerBase, Growable
@@ -69,20 +70,36 @@ def test_a_buyer_who_orders_twice_in_a_day_is_logged_once():
 
 
 def test_searchers_are_known_in_proportion_to_the_base():
-    rng = np.random.default_rng(1)
     cb = base(past_buyers=1000, followers=0, market_size=2000)
-    ids = cb.searchers(4000, rng)
-    known = (ids < 1000).mean()
-    assert 0.3 < known < 0.6, "about base / market of the searchers are already known"
-    assert len(np.unique(ids[ids >= 1000])) == (ids >= 1000).sum(), "every unknown searcher gets a fresh id"
+    ids, new = cb.identify(np.zeros(4000, int), np.zeros(4000, int), np.random.default_rng(1).random((4000, 2)))
+    assert 0.3 < (~new).mean() < 0.6, "about base / market of the searchers are already known"
+    assert (ids[~new] < 1000).all() and (ids[new] == -1).all(), "the known are in the base; the caller numbers the new"
+
+
+def test_the_base_size_is_that_of_the_start_of_the_part_of_the_day():
+    cb = base(past_buyers=1000, followers=0, market_size=2000)
+    u = np.random.default_rng(3).random((500, 2))
+    before = cb.identify(np.zeros(500, int), np.zeros(500, int), u)
+    cb.new_ids(600)  # new customers later in the part do not change who the same uniforms pick
+    pd.testing.assert_series_equal(pd.Series(cb.identify(np.zeros(500, int), np.zeros(500, int), u)[0]),
+                                   pd.Series(before[0]))
+    cb.start_part()
+    assert (cb.identify(np.zeros(500, int), np.zeros(500, int), u)[1]).mean() < before[1].mean()
 
 
 def test_follower_visitors_are_followers():
     cb = base(followers=30)
-    ids = cb.follower_visitors(200, np.random.default_rng(2))
-    assert cb.is_follower.view[ids].all()
+    ids, new = cb.identify(np.ones(200, int), np.zeros(200, int), np.random.default_rng(2).random((200, 2)))
+    assert not new.any() and cb.is_follower.view[ids].all()
     lonely = base(past_buyers=0, followers=0)
-    assert lonely.follower_visitors(3, np.random.default_rng(2)).tolist() == [0, 1, 2]
+    assert lonely.identify(np.ones(3, int), np.zeros(3, int), np.random.default_rng(2).random((3, 2)))[1].all()
+
+
+def test_an_audience_visitor_is_a_member_of_it():
+    cb = base(past_buyers=50, followers=0)
+    cb.refresh_audiences(0, 30)  # past_buyers (code 2): the 50 who bought
+    ids, new = cb.identify(np.full(100, 2), np.full(100, 2), np.random.default_rng(4).random((100, 2)))
+    assert not new.any() and (ids < 50).all()
 
 
 def test_returning_buyers_follow_the_hazard():

@@ -23,16 +23,18 @@ PINNED_TABLES = ("sessions", "orders", "order_items", "daily", "pnl")
 
 #: (scenario, days, seed) -> table -> fingerprint.
 PINNED: dict[tuple[str, int, int], dict[str, str]] = {
-    ("baseline", 30, 1): {"sessions": "f9ba991581681d89", "orders": "afccfd698b8a4fdf",
-                          "order_items": "33b52f9e5ed8b9af", "daily": "5a82dca02068c009", "pnl": "b70d8a19e71ea37d"},
-    ("baseline", 30, 7): {"sessions": "5b8852c44e993048", "orders": "7c31e265c4d35091",
-                          "order_items": "10cb5ea52b0170cf", "daily": "f144ffd0bdc672eb", "pnl": "bd443d5992f02804"},
-    ("festival_double11", 45, 1): {"sessions": "87e6fbaac26a0bce", "orders": "0e1b31676c34db9c",
-                                   "order_items": "574a3696aea7038e", "daily": "2609c920be1cd88b",
-                                   "pnl": "ea87b6a752a5be1d"},
-    ("festival_double11", 45, 7): {"sessions": "addafdb6641645a1", "orders": "4ca1067fefe12eb5",
-                                   "order_items": "86ba67cc6cbbfe6b", "daily": "0ef011ed7050b957",
-                                   "pnl": "d5df34702f576d74"},
+    ("baseline", 30, 1): {"sessions": "04d55fff4f2c744f", "orders": "47a67b47794e0ab3",
+                          "order_items": "046cec60cbe72d8b", "daily": "dbeb1839ac3993ee",
+                          "pnl": "e7f717c10a9ed8cc"},
+    ("baseline", 30, 7): {"sessions": "abd262d4755160d0", "orders": "adcd3a257d039d5f",
+                          "order_items": "3363d6180f9f0fcc", "daily": "79e58c65dfaedf75",
+                          "pnl": "ea4e3ee35a501a3d"},
+    ("festival_double11", 45, 1): {"sessions": "6afa07a595d245e7", "orders": "7640b5aab8a8a666",
+                                   "order_items": "1e83e7ea2e16ded8", "daily": "e3b8c426c801aabc",
+                                   "pnl": "acbb99e026ab2ef9"},
+    ("festival_double11", 45, 7): {"sessions": "ea2efbf01811c893", "orders": "9a29870d7342a6ab",
+                                   "order_items": "c1bd0b8599e44f4f", "daily": "499b49e1f34e2fbe",
+                                   "pnl": "ede0f833ccc1309d"},
 }
 
 
