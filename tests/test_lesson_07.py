@@ -17,7 +17,7 @@ from shopsim import plans
 from shopsim.grading import decisions
 
 SEED, DAYS, START = 7, 30, 10
-GRADING = (101, 103, 104)
+GRADING = (117, 122, 124)
 FIRST_DAY = pd.Timestamp("2026-03-02")
 HERO = "TEE-CLASSIC"
 SKUS = [s.sku for s in shopsim.load_scenario("baseline").skus]
@@ -98,9 +98,13 @@ def test_the_hero_push_misses_its_forecast_and_the_weeks_after_explain_most_of_t
     result = hero_sale["pnl"]["net_profit"].sum() - control["pnl"]["net_profit"].sum()
     gap = result - forecast
     assert gap < -0.3 * forecast, (result, forecast)
-    after = slice(START + 7, DAYS - 1)
-    borrowed = _hero_units(control).loc[after].sum() - _hero_units(hero_sale).loc[after].sum()
-    assert borrowed * (59 - 22) >= 0.5 * -gap  # option b: the units lost after the week, at full margin
+    # option b: the weeks after the promotion (the hero's units borrowed from them, the week's refunds paid back
+    # in them) lose most of the gap. On the sliced engine, seeds 1-8: the weeks after lost 59 % to 70 % of the
+    # gap on seeds 1, 3 and 7 (seed 7: 18,900 of 27,000 yuan); the borrowed hero units alone, at full margin, only
+    # 21 % to 38 % of it (seed 4: 111 %, a small gap), so the test measures the weeks after, not the units alone
+    days = (hero_sale["pnl"]["date"] - FIRST_DAY).dt.days
+    after = (hero_sale["pnl"]["net_profit"] - control["pnl"]["net_profit"])[days >= START + 7].sum()
+    assert -after >= 0.5 * -gap, (after, gap)
     # option d is wrong: the ads ran the same
     ads = hero_sale["daily"]["ad_spend"].sum(), control["daily"]["ad_spend"].sum()
     assert abs(ads[0] - ads[1]) <= 0.1 * ads[1]
@@ -109,7 +113,8 @@ def test_the_hero_push_misses_its_forecast_and_the_weeks_after_explain_most_of_t
 def test_the_discounted_tees_of_the_week_come_back_more_often(control, hero_sale):
     # the hero's lines of the week, promotion against control, measured on seeds 1-4, 7 and 101 with and
     # without customer service: x1.29 to x1.88 (seed 7: x1.88, x1.48); the week's orders as a whole
-    # x0.97 to x1.23, so the lesson says they "move less" and grades the hero's lines
+    # x0.97 to x1.23, so the lesson says they "move less" and grades the hero's lines. On the sliced
+    # engine, seeds 1-8: the hero's lines x1.37 to x2.04 (seed 7: x1.37)
     promo_hero, promo_all = _week_refund_rates(hero_sale)
     control_hero, _ = _week_refund_rates(control)
     assert promo_hero > 1.2 * control_hero
@@ -118,7 +123,8 @@ def test_the_discounted_tees_of_the_week_come_back_more_often(control, hero_sale
 
 
 def test_the_promotion_week_brings_more_chats_a_little_fewer_per_order(control, hero_sale):
-    # measured on seeds 1-4, 7 and 101: inquiries in the week x1.29 to x1.44, per order x0.84 to x0.98
+    # measured on seeds 1-4, 7 and 101: inquiries in the week x1.29 to x1.44, per order x0.84 to x0.98;
+    # on the sliced engine, seeds 1-8: x1.31 to x1.44, per order x0.84 to x0.93 (seed 7: x1.41, x0.88)
     week = slice(START, START + 7)
     c, p = (t["daily"].iloc[week][["orders", "inquiries"]].sum() for t in (control, hero_sale))
     assert p["inquiries"] > 1.2 * c["inquiries"]
@@ -132,22 +138,33 @@ def test_the_baskets_mostly_sit_below_the_199_threshold(control):
 
 
 def test_twenty_percent_off_everything_buys_gmv_and_loses_profit():
-    # measured on seeds 1-10 and 101-103: GMV +14,000 to +48,000, net profit -12,800 to -29,000 yuan
-    # (seed 7: +42,000 and -14,100; with customer service, +29,000 and -18,700)
-    store, nothing = (decisions.run_reference(p, "baseline", SEED, None) for p in (STORE_PLAN, "do_nothing"))
-    assert store["gmv"] > nothing["gmv"] + 10_000
-    assert store["net_profit"] < nothing["net_profit"] - 6000
+    """Pooled over seeds 1-8 (the practice months), as one month's GMV gain is noisy.
+
+    Measured on the sliced engine, seeds 1-8: GMV -8,300 to +61,800 yuan (+20,900 on average; seed 7 +7,100,
+    seeds 1 and 8 about nothing or less), net profit -2,500 to -35,200 yuan (-22,800 on average; seed 7 -29,500).
+    The lesson's month must still show both signs, as Exercise 4 has the trainee measure it there.
+    """
+    gains = []
+    for seed in range(1, 9):
+        store, nothing = (decisions.run_reference(p, "baseline", seed, None) for p in (STORE_PLAN, "do_nothing"))
+        gains.append((store["gmv"] - nothing["gmv"], store["net_profit"] - nothing["net_profit"]))
+        if seed == SEED:
+            assert gains[-1][0] > 0 and gains[-1][1] < -6000, gains[-1]
+    gmv, profit = (sum(g[i] for g in gains) / len(gains) for i in (0, 1))
+    assert gmv > 10_000
+    assert profit < -6000
 
 
 def test_the_decisions_references_beat_doing_nothing_on_every_grading_month_within_the_floor():
     """The grading months are months on which both references clearly beat doing nothing.
 
     The reference's gain over doing nothing is the denominator of a plan's share, so a grading month
-    on which it is near zero turns any plan's result there into noise. Measured on seeds 101-112: the
-    profit reference (20 off 199, 40 off 299) earned +800 to +20,600 yuan over doing nothing (with
-    customer service -15,300 to +22,000, two months of twelve below zero); the push reference added
-    -200 to +51,700 yuan of GMV. Seeds 101, 103 and 104 gave both at least +10,000 yuan of profit
-    and +39,000 of GMV on both engines.
+    on which it is near zero turns any plan's result there into noise. Measured on the sliced engine,
+    seeds 101-125, 126, 128 and 130: the profit reference (20 off 199, 40 off 299) earned -19,400 to
+    +18,100 yuan over doing nothing (median +6,800; six months of 28 below zero); the push reference
+    added -7,500 to +61,600 yuan of GMV (median +34,700). Seeds 117, 122 and 124 gave both at least
+    +13,000 yuan of profit and +36,000 of GMV (the old grading months 101, 103 and 104 no longer did:
+    on 101 both references lost to doing nothing, on 104 doing nothing made under 38,000 yuan).
     """
     for seed in (SEED, *GRADING):
         nothing = decisions.run_reference("do_nothing", "baseline", seed, None)
@@ -166,10 +183,9 @@ def _store(share_off: float) -> list[dict]:
 
 # What answers of each kind score on the grading months: (plan, lowest share, share it stays under),
 # or the exact share when the two are equal; a check's points are its pass_shares 0.1, 0.5 and 0.85.
-# Shares measured on seeds 101, 103 and 104 (without customer service / with it): the hero at 20 %
-# off -0.35 / -0.59; a 20-off-199 coupon for only 100 orders 0.64 / 0.25; 10 % off everything as
-# the GMV push 0.36 / 0.59 (it breaks the floor on one month of the three); half off everything
-# breaks the floor on every month.
+# Shares measured on seeds 117, 122 and 124 (the sliced engine): the hero at 20 % off -0.77; a
+# 20-off-199 coupon for only 100 orders 0.40; 10 % off everything as the GMV push 0.27 (it breaks the
+# floor on one month of the three); half off everything breaks the floor on every month.
 PROFIT_ANSWERS = {
     "reference, as the lesson writes it": ([{"day": START, "lever": "spend_and_save",
                                              "tiers": [(199, 20), (299, 40)], "days": 7}], 1.0, 1.0),
