@@ -93,11 +93,15 @@ def make_tiny():
 @pytest.fixture(scope="session", autouse=True)
 def _master_runs_once(tmp_path_factory):
     """Every test that builds a lesson in this session reuses one run of its master
-    (``shopsim.grading.build.KEY_CACHE_ENV``), shared by the xdist workers of the session."""
-    from shopsim.grading import build
+    (``shopsim.grading.build.KEY_CACHE_ENV``), and every decision check one run of each plan, reference
+    and seed (``shopsim.grading.decisions.RUN_CACHE_ENV``: the masters' runs, the grading of submissions
+    and the lessons' story tests grade the same plans), shared by the xdist workers of the session."""
+    from shopsim.grading import build, decisions
 
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     os.environ[build.KEY_CACHE_ENV] = str(shared / "master-runs")
+    os.environ[decisions.RUN_CACHE_ENV] = str(shared / "decision-runs")
     yield
     os.environ.pop(build.KEY_CACHE_ENV, None)
+    os.environ.pop(decisions.RUN_CACHE_ENV, None)

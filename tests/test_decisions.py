@@ -163,3 +163,21 @@ def test_a_plan_that_stocks_out_pays_the_penalty_in_its_score():
     result = decisions.evaluate_plan([], SCENARIO, (1,), reference=REORDER_EARLY, objective="net_profit_less_lost:30")
     assert result.share == 0 and "net profit less 30 yuan per unit lost" in result.notes[0]
     assert any("units of demand were lost to stock-outs" in n for n in result.notes)
+
+
+def test_with_a_run_cache_another_process_reuses_the_runs_and_grades_the_same(tiny, tmp_path, monkeypatch):
+    plan = [{"day": 1, "lever": "set_price", "sku": "A", "price": 55}]
+    reference = [{"day": 0, "lever": "reorder", "sku": "B", "qty": 100}]
+    monkeypatch.setattr(decisions, "_RUNS", {})
+    monkeypatch.setenv(decisions.RUN_CACHE_ENV, str(tmp_path / "runs"))
+    first = decisions.evaluate_plan(plan, tiny, (3, 4), reference=reference)
+    assert len(list((tmp_path / "runs").glob("*.json"))) == 6  # plan, doing nothing and reference, per seed
+    monkeypatch.setattr(decisions, "_RUNS", {})  # another process: nothing in memory, the folder kept
+    monkeypatch.setattr(decisions.shopsim, "simulate", lambda *a, **k: pytest.fail("ran a kept run again"))
+    again = decisions.evaluate_plan(plan, tiny, (3, 4), reference=reference)
+    pd.testing.assert_frame_equal(again.table, first.table)
+    assert again.notes == first.notes and again.share == first.share and again.refusals == first.refusals
+    monkeypatch.delenv(decisions.RUN_CACHE_ENV)
+    monkeypatch.setattr(decisions, "_RUNS", {})
+    with pytest.raises(pytest.fail.Exception, match="ran a kept run again"):  # without it, runs are per process
+        decisions.evaluate_plan(plan, tiny, (3,), reference=reference)

@@ -5,9 +5,11 @@ import copy
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
+from course_lessons import every_lesson, lesson_built
 
 import shopsim.datasets
 from shopsim.grading import answer_key, build, checks, questions, reference
@@ -194,9 +196,8 @@ def test_unanswered_and_exam_mode(tmp_path):
 @pytest.fixture(scope="module")
 def revealed() -> dict[str, dict]:
     out = {}
-    for name in NAMES:
+    for name, lesson in every_lesson().items():
         master = SOURCE / f"{name}.ipynb"
-        lesson = build.build_lesson(master)
         nb = json.loads(master.read_text(encoding="utf-8"))
         out[name] = build.run_master(master, nb, lesson.tests, lesson.files, reveal=True)["expected"]
     return out
@@ -405,23 +406,29 @@ def _all_wrong(lesson: str) -> dict:
     return nb
 
 
-def _graded(lesson: str, nb: dict, tmp_path: Path):
-    """How the cohort grader grades the submission ``nb`` of ``lesson`` (hidden checks, sandbox)."""
-    path = tmp_path / f"submitted-{lesson}.ipynb"
-    path.write_text(json.dumps(nb), encoding="utf-8")
-    built = build.build_lesson(SOURCE / f"{lesson}.ipynb")
-    [outcome] = grade_batch(built, [path], Gradebook(tmp_path / "g.db"), jobs=1, timeout=300)
-    assert outcome.status == "graded", outcome.reason
-    return outcome
+def _graded(lesson: str, tmp_path: Path) -> dict[str, Any]:
+    """How the cohort grader grades the right and the all-wrong submission of ``lesson`` (hidden checks,
+    sandbox), by kind: both in one batch, as a cohort's are (one build, the reference runs shared)."""
+    paths = {}
+    for kind, nb in (("right", _all_right(lesson)), ("wrong", _all_wrong(lesson))):
+        paths[kind] = tmp_path / f"{kind}-{lesson}.ipynb"  # graded as the trainees "right" and "wrong"
+        paths[kind].write_text(json.dumps(nb), encoding="utf-8")
+    outcomes = grade_batch(lesson_built(lesson), list(paths.values()), Gradebook(tmp_path / "g.db"), jobs=2,
+                           timeout=300)
+    for kind, outcome in zip(paths, outcomes, strict=True):
+        assert outcome.status == "graded", (kind, outcome.reason)
+    return dict(zip(paths, outcomes, strict=True))
 
 
 @pytest.mark.parametrize("lesson", NAMES)
-def test_an_all_wrong_submission_scores_0(lesson, tmp_path):
-    outcome = _graded(lesson, _all_wrong(lesson), tmp_path)
-    assert outcome.max_points > 0 and outcome.points == 0, [(g.question, g.points, g.feedback)
-                                                            for g in outcome.grades]
-    form_failures = [g.question for g in outcome.grades if "should be" in g.feedback]
+def test_a_right_submission_scores_full_marks_and_an_all_wrong_one_0(lesson, tmp_path):
+    graded = _graded(lesson, tmp_path)
+    wrong, right = graded["wrong"], graded["right"]
+    assert wrong.max_points > 0 and wrong.points == 0, [(g.question, g.points, g.feedback) for g in wrong.grades]
+    form_failures = [g.question for g in wrong.grades if "should be" in g.feedback]
     assert not form_failures, form_failures  # every answer had the right form: only values were wrong
+    assert right.points == right.max_points > 0, [(g.question, g.points, g.feedback) for g in right.grades
+                                                  if g.points < g.max_points]
 
 
 def _all_right(lesson: str) -> dict:
@@ -440,13 +447,6 @@ def _all_right(lesson: str) -> dict:
     for cell, solution in zip(answers, solutions, strict=True):
         cell["source"] = solution
     return nb
-
-
-@pytest.mark.parametrize("lesson", NAMES)
-def test_a_right_submission_scores_full_marks(lesson, tmp_path):
-    outcome = _graded(lesson, _all_right(lesson), tmp_path)
-    assert outcome.points == outcome.max_points > 0, [(g.question, g.points, g.feedback) for g in outcome.grades
-                                                      if g.points < g.max_points]
 
 
 def test_sealed_numbers_accept_within_the_tolerance_and_never_far_beyond():

@@ -19,7 +19,8 @@ never above the reference's own share (:meth:`DecisionResult.bar`). :attr:`Decis
 says what happened in words an operator uses: the stock-outs, paid traffic against its
 break-even, discounts and refunds, and the result against both yardsticks. Runs are cached
 per (plan, scenario, seed, days) in the process, so checks that grade the same plan at
-several thresholds run it once.
+several thresholds run it once; with ``$SHOPSIM_RUN_CACHE`` set (:data:`RUN_CACHE_ENV`, a
+trusted folder: a test session sets it) they are also kept there for other processes.
 
 A stock-out costs more than the sales it loses (shoppers who find a listing sold out go to a rival
 and the listing's rank falls), so a festival plan can be graded on ``"net_profit_less_lost:30"``:
@@ -38,9 +39,12 @@ bad value with a reason, which fails the decision with that reason.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -80,6 +84,11 @@ SHARE_RANGE = (-1.0, 1.5)
 _FLOOR_SHARE, _FLOOR = 0.02, 100.0
 
 _RUNS: dict[tuple[str, str, int, int | None], Any] = {}
+#: A folder where runs are also kept for other processes (one JSON file per run, named by a digest of
+#: the run's key and of shopsim's code): a test session sets it so that a master's run, the grading of
+#: its submissions and the story tests share their runs. Unset (the default), runs are kept per process.
+#: Only trusted processes may write there: a trainee's code never sees it.
+RUN_CACHE_ENV = "SHOPSIM_RUN_CACHE"
 
 
 class Measured(dict):
@@ -253,22 +262,23 @@ def crm_contribution(tables: Mapping[str, pd.DataFrame], scenario: shopsim.Scena
 def run_reference(reference: Any, scenario: shopsim.Scenario | str, seed: int, days: int | None) -> Measured:
     """Every objective of one run of a reference: a plan, or a policy name of :mod:`shopsim.policies`.
 
-    Cached per (reference, scenario, seed, days) in this process.
+    Cached per (reference, scenario, seed, days) in this process (see :func:`_remembered`). A plan
+    is the same run as a trainee's identical plan (:func:`run_plan`); a step it has refused raises
+    :class:`~shopsim.plans.PlanError`.
     """
     sc = _scenario(scenario)
-    run_days = days or sc.days
-    if isinstance(reference, str):
-        ref = getattr(policies, reference, None)
-        if not callable(ref):
-            raise ValueError(f"no policy {reference!r} in shopsim.policies")
-        name, make = f"policy:{reference}", lambda: ref
-    else:
-        checked = plans.check(reference, run_days, own_skus(sc))
-        name, make = "plan:" + checked.canonical(), lambda: plans.policy(checked)
-    key = (name, _key(sc), int(seed), days)
-    if key not in _RUNS:
-        _RUNS[key] = _measure(shopsim.simulate(sc, days=days, seed=int(seed), policy=make()).tables, sc)
-    return Measured(_RUNS[key])
+    if not isinstance(reference, str):
+        measured, _, refused = run_plan(plans.check(reference, days or sc.days, own_skus(sc)), sc, seed, days)
+        if refused:
+            raise plans.PlanError(f"{refused[0][1]} was refused: {refused[0][2]}")
+        return measured
+    ref = getattr(policies, reference, None)
+    if not callable(ref):
+        raise ValueError(f"no policy {reference!r} in shopsim.policies")
+    key = (f"policy:{reference}", _key(sc), int(seed), days)
+    measured = _remembered(key, lambda: _measure(shopsim.simulate(sc, days=days, seed=int(seed),
+                                                                  policy=ref).tables, sc))
+    return Measured(measured)
 
 
 def run_plan(plan: plans.Plan, scenario: shopsim.Scenario | str, seed: int,
@@ -276,12 +286,41 @@ def run_plan(plan: plans.Plan, scenario: shopsim.Scenario | str, seed: int,
     """One run of a checked plan: its objectives, notes on what happened, and refused steps."""
     sc = _scenario(scenario)
     key = ("run:" + plan.canonical(), _key(sc), int(seed), days)
-    if key not in _RUNS:
+
+    def run() -> tuple[Measured, list[str], list[tuple[int, str, str]]]:
         refusals: list[tuple[int, str, str]] = []
         sim = shopsim.simulate(sc, days=days, seed=int(seed), policy=plans.policy(plan, refusals))
-        _RUNS[key] = (_measure(sim.tables, sc), what_happened(sim.tables, sc), refusals)
-    measured, notes, refusals = _RUNS[key]
-    return Measured(measured), list(notes), list(refusals)
+        return _measure(sim.tables, sc), what_happened(sim.tables, sc), refusals
+
+    measured, notes, refusals = _remembered(key, run)
+    return Measured(measured), list(notes), [(int(day), str(step), str(why)) for day, step, why in refusals]
+
+
+def _remembered(key: tuple[str, str, int, int | None], run: Callable[[], Any]) -> Any:
+    """``run()``'s result for ``key``: once per process, and once per :data:`RUN_CACHE_ENV` folder when set.
+
+    A result is plain data (objectives as floats, notes, refusals), so it is kept as JSON and
+    comes back equal; a file is written whole or not at all (concurrent writers write the same).
+    """
+    if key in _RUNS:
+        return _RUNS[key]
+    folder = os.environ.get(RUN_CACHE_ENV)
+    if not folder:
+        _RUNS[key] = run()
+        return _RUNS[key]
+    from shopsim.grading import build  # the digest of shopsim's code and bundled scenarios
+
+    name = hashlib.sha256(json.dumps([*key, build._source_digest()]).encode()).hexdigest()
+    saved = Path(folder) / f"{name}.json"
+    if saved.is_file():
+        _RUNS[key] = json.loads(saved.read_text(encoding="utf-8"))
+        return _RUNS[key]
+    _RUNS[key] = run()
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    partial = saved.with_suffix(f".{os.getpid()}.part")
+    partial.write_text(json.dumps(_RUNS[key]), encoding="utf-8")
+    partial.replace(saved)
+    return _RUNS[key]
 
 
 def what_happened(tables: Any, scenario: shopsim.Scenario | None = None) -> list[str]:
