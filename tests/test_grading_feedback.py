@@ -55,7 +55,7 @@ def _hero_funnel():
 
 
 def _paid_traffic_pnl():
-    return reference.tables("paid_traffic", days=30, seed=1)["pnl"].sum(numeric_only=True)
+    return reference.tables("paid_traffic", days=30, seed=4)["pnl"].sum(numeric_only=True)
 
 
 def _margin_after_ads():
@@ -85,7 +85,7 @@ def _hero_demand():
 
 
 def _click_ratio() -> float:
-    t = reference.tables("new_product_launch", days=30, seed=10)
+    t = reference.tables("new_product_launch", days=30, seed=9)
     s, r = t["sessions"], t["rankings"]
     s = s[(s["source"] == "search") & (s["keyword"] == "henley shirt") & (s["landing_sku"] == "TEE-WAFFLE")]
     visits = s.groupby(s["ts"].dt.tz_localize(None).dt.normalize().rename("date")).size().rename("v")

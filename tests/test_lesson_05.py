@@ -16,7 +16,7 @@ import shopsim
 from shopsim.grading import decisions, reference
 
 LAUNCH, SHORT, NEW = "new_product_launch", "launch_short_supply", "TEE-WAFFLE"
-PRACTICE, OTHER = 10, 11  # the lesson's practice seed, and one it never shows
+PRACTICE, OTHER = 9, 11  # the lesson's practice seed, and one it never shows
 OBJECTIVE = f"sku_contribution:{NEW}"
 WORK = [{"day": 0, "lever": "improve_listing", "sku": NEW, "kind": k} for k in ("main_image", "title", "detail_page")]
 
