@@ -4,7 +4,7 @@ The lesson runs scenario ``customer_base`` for March 2026 with seed 7 (the contr
 a CRM message with and without a coupon, a message to the followers, an evening-staffed rota and a
 strict refund policy; its two decisions are graded on seeds 101-103. These checks hold the story
 with margins, not exact numbers, so an engine change that breaks it (a coupon that no longer
-doubles the orders, followers that start paying, night questions that convert, a strict refund
+adds orders, followers that start paying, night questions that convert, a strict refund
 policy that pays, a reference that breaks its own limits) fails here before the lesson's text and
 exercises become wrong. The notebook's own nbval run checks that every solution passes its checks.
 """
@@ -86,13 +86,15 @@ def test_the_review_gap_is_mostly_the_night_and_the_evening(control):
 
 def test_a_message_to_recent_buyers_earns_little_and_the_months_bottom_line_is_noise():
     nothing, plain, coupon = (_measure(p) for p in ("do_nothing", MESSAGE, COUPON))
-    assert 10 <= plain["crm_orders"] <= 40 and abs(plain["crm_contribution"]) < 1000  # "close to zero"
-    # exercise 3: the coupon more than doubles the orders and adds a few hundred yuan of profit at most
-    assert coupon["crm_orders"] >= 2 * plain["crm_orders"]
+    assert 10 <= plain["crm_orders"] <= 40 and abs(plain["crm_contribution"]) < 1000  # "a few hundred yuan"
+    # exercise 3: the coupon brings more orders, but well short of the agency's "twice" (1.26 to 1.85 times the
+    # plain message's on seeds 1-9), and adds a few hundred yuan of the campaign's own profit at most
+    assert 1.2 * plain["crm_orders"] <= coupon["crm_orders"] < 2 * plain["crm_orders"]
     assert 0 < coupon["crm_contribution"] - plain["crm_contribution"] < 1000
-    # the month's net profit moved by thousands, in opposite directions ("about 9,000 lower", "about 7,000")
-    assert plain["net_profit"] - nothing["net_profit"] < -5000
-    assert coupon["net_profit"] - nothing["net_profit"] > 4000
+    # the month's net profit moved by thousands: the plain message's month "earned" about 6,000 more than the
+    # control, the coupon's month about 5,000 less than the plain message's, though its own P&L was higher
+    assert plain["net_profit"] - nothing["net_profit"] > 4000
+    assert coupon["net_profit"] - plain["net_profit"] < -4000
 
 
 def test_the_followers_message_brings_the_most_orders_and_loses_money():
@@ -101,17 +103,30 @@ def test_the_followers_message_brings_the_most_orders_and_loses_money():
     assert followers["crm_contribution"] < -1000
 
 
-def test_staffing_the_evening_costs_7500_yuan_and_does_not_pay_this_month():
+def test_staffing_the_evening_costs_7500_yuan_helps_the_evening_and_leaves_the_night(control):
+    """Section 5: the evening's questions convert better, the night's are still unanswered.
+
+    The month's net profit is not part of the story: on seeds 1-9 the same change moved it anywhere from about
+    28,000 yuan lower to 35,000 higher (chance, as in section 4); the text quotes this month's without reading it
+    as the rota's.
+    """
     nothing, evening = _measure("do_nothing"), _measure(EVENING)
     assert evening["customer_service"] - nothing["customer_service"] == pytest.approx(10 * 25 * DAYS)
-    assert evening["net_profit"] < nothing["net_profit"]
+    staffed = shopsim.simulate(SCENARIO, seed=SEED, policy=plans.policy(plans.check(EVENING, DAYS))).tables
+    before, after = control["service"], staffed["service"]
+    peak = [t["ts"].dt.hour.between(20, 22) for t in (before, after)]
+    night = [t["ts"].dt.hour.isin(NIGHT) for t in (before, after)]
+    assert after.loc[peak[1], "answered"].mean() > before.loc[peak[0], "answered"].mean() + 0.2
+    assert after.loc[peak[1], "ordered"].mean() > before.loc[peak[0], "ordered"].mean() + 0.05
+    assert after.loc[night[1], "answered"].mean() < 0.01
+    assert after["first_response_s"].mean() > 0.8 * before["first_response_s"].mean()  # "did not improve much"
 
 
 def test_refusing_buyers_returns_buys_lost_disputes_fewer_orders_and_less_profit(control):
     strict = shopsim.simulate(SCENARIO, seed=SEED, policy=plans.policy(plans.check(STRICT, DAYS))).tables
     disputes = strict["disputes"]
     assert len(control["disputes"]) == 0 and len(disputes) >= 100
-    assert (disputes["outcome"] == "buyer_won").mean() > 0.8
+    assert 0.7 < (disputes["outcome"] == "buyer_won").mean() < 0.9  # "about four in five" (0.78-0.83 on seeds 1-9)
     assert strict["refunds"]["amount"].sum() < 0.8 * control["refunds"]["amount"].sum()
     assert strict["daily"]["orders"].sum() < 0.9 * control["daily"]["orders"].sum()  # "about a thousand fewer"
     assert strict["pnl"]["net_profit"].sum() < control["pnl"]["net_profit"].sum() - 15_000

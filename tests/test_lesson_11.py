@@ -43,11 +43,12 @@ def test_the_handover_chinos_are_short_and_the_flannel_is_slow(untouched):
     assert all(on_hand[s] / pace[s] > 30 for s in on_hand if s not in ("PANT-CHINO",)), "the chinos stand out"
 
 
-def test_the_untouched_month_keeps_a_few_percent_and_spends_more_on_ads(untouched):
-    """Section 2: about 6 % of GMV is left; paid search spends more than that."""
+def test_the_untouched_month_keeps_a_few_percent_and_spends_nearly_as_much_on_ads(untouched):
+    """Section 2: about 9 % of GMV is left; paid search costs nearly as much as that (a good month: on seeds 11-21
+    the untouched month kept 5.0 to 9.4 % and paid search cost 0.6 to 1.4 times the profit)."""
     gmv, profit = untouched["daily"]["gmv"].sum(), _profit(untouched)
-    assert 0.03 < profit / gmv < 0.09
-    assert untouched["pnl"]["ad_spend_search"].sum() > profit
+    assert 0.07 < profit / gmv < 0.11
+    assert 0.6 * profit < untouched["pnl"]["ad_spend_search"].sum() < profit
 
 
 def test_the_chinos_sell_out_in_the_third_week_after_the_delay_shows(untouched):
@@ -82,9 +83,11 @@ def test_the_spring_sale_sells_more_and_earns_less(untouched):
 
 
 def test_the_references_on_the_practice_month(untouched, rules):
-    """Section 5: the rules more than double the month, mostly by cutting paid search; tuned earns less here."""
-    assert _profit(rules) > 2 * _profit(untouched)
-    assert rules["pnl"]["ad_spend_search"].sum() < 0.5 * untouched["pnl"]["ad_spend_search"].sum()
+    """Section 5: the rules add more than half to the month, mostly by cutting paid search; tuned earns less here."""
+    gain = _profit(rules) - _profit(untouched)
+    assert gain > 0.5 * _profit(untouched)
+    ads = untouched["pnl"]["ad_spend_search"].sum(), rules["pnl"]["ad_spend_search"].sum()
+    assert ads[1] < 0.5 * ads[0] and ads[0] - ads[1] > 0.5 * gain  # the paid search saved is most of the gain
     assert rules["inventory"].query("sku == 'PANT-CHINO'")["stockout_hours"].sum() == 0
     tuned = shopsim.simulate(SCENARIO, seed=SEED, policy=policies.tuned).tables
     assert _profit(untouched) < _profit(tuned) < _profit(rules), "the text says tuned earns less on this month"
