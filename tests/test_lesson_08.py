@@ -19,7 +19,7 @@ from shopsim import plans
 from shopsim.grading import decisions
 
 SCENARIO, SEED, DAYS = "rival_moves", 7, 30
-GRADING = (101, 103, 104)
+GRADING = (101, 102, 104)
 PASSIVE = ["rivals.Urban Basics.strategy=passive", "rivals.North Thread.strategy=passive"]
 HERO, CHINO, JEANS = "TEE-CLASSIC", "PANT-CHINO", "PANT-SLIM"
 HERO_CUT = [{"day": 2, "lever": "set_price", "sku": HERO, "price": 53}]
