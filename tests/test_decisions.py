@@ -114,7 +114,7 @@ def test_the_bar_is_never_above_what_the_reference_itself_captures_nor_below_doi
 
 def test_a_check_whose_reference_gains_less_than_the_floor_passes_the_reference_and_says_why_the_bar_moved():
     weak = [{"day": 0, "lever": "reorder", "sku": "TEE-CLASSIC", "qty": 10}]
-    seeds = (131,)  # ten more tees gain about 100 yuan there, under the floor of about 740
+    seeds = (143,)  # ten more tees gain about 120 yuan there, under the floor of about 380
     result = checks.decision(weak, weak, name="plan", scenario=SCENARIO, seeds=seeds, days=DAYS, pass_share=0.85,
                              practice_seeds=PRACTICE)
     assert 0 < result.reference_share < 0.85 and result.share == pytest.approx(result.reference_share)

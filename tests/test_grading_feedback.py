@@ -342,8 +342,9 @@ ALL_WRONG = {
         "match_gain": 'match_gain = 60000.0\nmatch_stockout_day = "2026-03-02"',
         # a price rise against the cut: about what doing nothing earns, or less
         "chino_plan": 'chino_plan = [{"day": 6, "lever": "set_price", "sku": "PANT-CHINO", "price": 179}]',
-        # paying more for clicks while the rival's push runs: less than doing nothing
-        "jeans_plan": 'jeans_plan = [{"day": 15, "lever": "set_keyword_bid", "keyword": "slim jeans", "bid": 3.2}]',
+        # a price war against the rival's push, the jeans cut to 119 yuan: less than doing nothing (bidding up
+        # the keyword now earns about a quarter of the reference's gain, so it is no longer all wrong)
+        "jeans_plan": 'jeans_plan = [{"day": 15, "lever": "set_price", "sku": "PANT-SLIM", "price": 119}]',
         "review_gap": 'review_gap = 195\nreview_cause = "a"',
     },
     "10-customers-and-service": {

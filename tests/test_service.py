@@ -135,7 +135,8 @@ def test_a_prepared_answer_for_the_promotions_rules_shortens_handling_during_it(
     def thin_evening(service: pd.DataFrame) -> pd.DataFrame:  # one agent on duty, 18:00-22:59
         return service[service["ts"].dt.hour.between(18, 22)]
 
-    assert thin_evening(with_script)["first_response_s"].mean() < thin_evening(without)["first_response_s"].mean()
+    # the median: the mean is a few questions left past 23:00 waiting for the morning shift
+    assert thin_evening(with_script)["first_response_s"].median() < thin_evening(without)["first_response_s"].median()
     assert with_script["answered"].mean() > without["answered"].mean()
 
 
