@@ -245,13 +245,19 @@ class Simulation(Levers):
             hour = int(self.env.now) % 24
             if hour == 0:
                 self._open_day()
-            length = self._slice_hours(hour)
-            self._slice(hour, length)
+            weights = self._hour_weights(hour, int(_NEXT_END[hour]) - hour)
+            length = self._slice_hours(hour, weights)
+            self._slice(hour, weights[:length])
             if hour + length == 24:
                 self._close_day()
             yield self.env.timeout(length)
 
-    def _slice_hours(self, hour: int) -> int:
+    def _hour_weights(self, hour: int, length: int) -> np.ndarray:
+        """Traffic weights of the ``length`` hours of today from hour of day ``hour``."""
+        now = self.env.now
+        return np.array([self._traffic_weight(h, now + h - hour) for h in range(hour, hour + length)])
+
+    def _slice_hours(self, hour: int, weights: np.ndarray) -> int:
         """How many hours from ``hour`` to draw in one slice: the hours up to the next moment the
         market may change, so a slice of several hours draws what hour-by-hour slices would.
 
@@ -263,7 +269,7 @@ class Simulation(Levers):
         the same (common random numbers).
         """
         now = int(self.env.now)
-        length = int(_NEXT_END[hour]) - hour
+        length = len(weights)  # to the next of SLICE_ENDS
         if length <= 1:
             return 1
         following = self.env.peek()  # the next event of any other process
@@ -276,9 +282,8 @@ class Simulation(Levers):
         if (length <= 1 or self.festivals.phase(self.day) is not None
                 or (promo.any and promo.counting_down(float(now)))):
             return 1
-        weights = np.array([self._traffic_weight(h, now + h - hour) for h in range(hour, hour + length)])
-        length = min(self._stock_safe_hours(np.cumsum(weights)),
-                     self.ads.budget_hours(hour + np.arange(length), weights))
+        length = min(self._stock_safe_hours(np.cumsum(weights[:length])),
+                     self.ads.budget_hours(hour + np.arange(length), weights[:length]))
         return max(length, 1)
 
     def _stock_safe_hours(self, weights: np.ndarray) -> int:
@@ -378,16 +383,16 @@ class Simulation(Levers):
         # the platform counts a deposit (付定金) as a sale of the listing in its rankings and feed
         self._own_deposits += np.bincount(landing[pay], minlength=self.catalog.n_own)
 
-    def _slice(self, hour: int, length: int = 1) -> None:
-        """Draw and sell ``length`` whole hours from hour of day ``hour`` under one market."""
+    def _slice(self, hour: int, weights: np.ndarray) -> None:
+        """Draw and sell ``len(weights)`` whole hours from hour of day ``hour`` (traffic ``weights``)
+        under one market."""
         if hour == 0 or hour in SLICE_ENDS:
             self.customers.start_part()
         if self._market_dirty or self._groups is None:
             self._regroup()
         g = self._groups
-        now = self.env.now
+        now, length = self.env.now, len(weights)
         start = int(now * 3600)
-        weights = np.array([self._traffic_weight(h, now + h - hour) for h in range(hour, hour + length)])
         for weight in weights.tolist():  # hour by hour: the same sums however the day is sliced
             self._rival_weight += weight
             self._weight_today += weight

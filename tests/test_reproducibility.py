@@ -200,7 +200,7 @@ def test_streams_are_named_and_independent():
 
 # -- slices of several hours ---------------------------------------------------------------------
 def _hour_by_hour(monkeypatch) -> None:
-    monkeypatch.setattr(shopsim.Simulation, "_slice_hours", lambda self, hour: 1)
+    monkeypatch.setattr(shopsim.Simulation, "_slice_hours", lambda self, hour, weights: 1)
 
 
 @pytest.mark.parametrize(("scenario", "days", "seed"), [("baseline", 8, 3), ("stockout_crisis", 16, 3),
@@ -212,8 +212,8 @@ def test_drawing_several_hours_at_once_gives_the_hour_by_hour_run(monkeypatch, s
     clock that draws one hour at a time."""
     lengths = []
     slice_ = shopsim.Simulation._slice
-    monkeypatch.setattr(shopsim.Simulation, "_slice", lambda self, hour, length=1: (lengths.append(length),
-                                                                                     slice_(self, hour, length))[1])
+    monkeypatch.setattr(shopsim.Simulation, "_slice", lambda self, hour, weights: (lengths.append(len(weights)),
+                                                                                    slice_(self, hour, weights))[1])
     sliced = shopsim.simulate(scenario, days, seed=seed)
     assert len(lengths) < 24 * days / 2 and max(lengths) == 6, "most hours are drawn several at a time"
     _hour_by_hour(monkeypatch)
