@@ -26,7 +26,9 @@ hour's bids; spend is charged per slice, in time order, so a budget can run out 
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -84,6 +86,23 @@ class Auction:
         keywords = self.key[self.channel == 0]
         #: No keyword has two paid-search groups (no audience premium splits one).
         self.one_group_per_keyword = len(arrays.unique(keywords)) == len(keywords)
+
+
+class _Plan(NamedTuple):
+    """One paid-search group the shop bids for today (see :meth:`Ads._search_plans`)."""
+
+    keyword: int
+    offer: int
+    audience: int            # ALL_AUDIENCES code of an audience with a premium, -1 ordinary searchers
+    bid: float               # yuan per click, as the shop set it
+    bid_here: float          # with the audience's premium
+    schedule: np.ndarray     # 24 hourly bid shares
+    flat: bool               # every hour's share is the same
+    ranks: np.ndarray        # the other advertisers' ad ranks, sorted
+    rank_list: list[float]   # the same, as a list (cheap to bisect)
+    qs: float                # the shop's quality score on the keyword
+    appeal: float            # the listing's click appeal on the keyword
+    searches: float          # searches per hour at traffic weight 1
 
 
 class Ads:
@@ -241,11 +260,9 @@ class Ads:
         """The slot an ad of rank ``own_rank`` wins (1 = top); ties go to the other advertiser."""
         return int(len(ranks) - np.searchsorted(ranks, own_rank, side="left")) + 1
 
-    def _search_plans(self) -> list[tuple]:
+    def _search_plans(self) -> list[_Plan]:
         """The shop's paid-search groups: per keyword, its ordinary searchers and, for each audience
-        with a premium, that audience's searchers. Each is (keyword, offer, audience, bid, bid with
-        the audience's premium, the hourly bid schedule, competitors' ranks, quality score, click
-        appeal, searches per hour)."""
+        with a premium, that audience's searchers."""
         cfg, cat = self.sc.paid_search, self.cat
         competitors, qs_all = self._today
         affinity = cfg.audience_search_affinity / self.sc.customers.market_size
@@ -260,44 +277,62 @@ class Ads:
             searches = self.sc.keywords[k].daily_searches / 24.0 * self.keyword_demand[k]
             variants = [(-1, 1.0 - sum(shares.values()), 0.0)]
             variants += [(a, share, self.campaign.premiums[a]) for a, share in shares.items()]
-            plans += [(k, o, audience, bid, bid * (1 + premium), schedule, ranks, qs, appeal, searches * share)
-                      for audience, share, premium in variants]
+            flat, rank_list = bool((schedule == schedule[0]).all()), ranks.tolist()
+            plans += [_Plan(k, o, audience, bid, bid * (1 + premium), schedule, flat, ranks, rank_list, qs, appeal,
+                            searches * share) for audience, share, premium in variants]
         return plans
 
-    def _search_rows(self, shade: float, plans: list[tuple]) -> list[dict]:
+    def _search_rows(self, shade: float, plans: list[_Plan]) -> list[dict]:
         """The paid-search groups of ``plans`` (:meth:`_search_plans`) with every bid scaled by
         ``shade``: per-hour slot, price and clicks."""
         rows = []
-        for k, o, audience, bid, bid_here, schedule, ranks, qs, appeal, searches in plans:
-            row = self._hourly_row(ranks, bid_here * (shade * schedule), qs, appeal, searches)
-            row.update(channel=0, key=k, offer=o, audience=audience, bid=bid, qs=qs)
-            rows.append(row)
+        for plan in plans:
+            price, slot, shown, clicks = self._plan_hours(plan, shade)
+            rows.append({"price": np.full(24, price), "position": np.full(24, slot, dtype=float),
+                         "impressions": np.full(24, shown), "rate": np.full(24, clicks), "channel": 0,
+                         "key": plan.keyword, "offer": plan.offer, "audience": plan.audience, "bid": plan.bid,
+                         "qs": plan.qs})
         return rows
 
-    def _hourly_row(self, ranks: np.ndarray, bids: np.ndarray, qs: float, appeal: float,
-                    searches: float) -> dict:
-        """Slot, price, impressions and clicks per hour for 24 hourly bids on one keyword."""
-        if (bids == bids[0]).all():  # no bid schedule: one bid all day
-            price, slot, shown, clicks = self._won(ranks, bids[0], qs, appeal, searches) or (0.0, np.nan, 0.0, 0.0)
-            return {"price": np.full(24, price), "position": np.full(24, slot, dtype=float),
-                    "impressions": np.full(24, shown), "rate": np.full(24, clicks)}
+    def _search_spend(self, shade: float, plans: list[_Plan]) -> float:
+        """The day's expected paid-search spend (yuan, at hourly traffic weights 1) of ``plans``
+        with every bid scaled by ``shade``: what :meth:`_search_rows` would charge, summed."""
+        weights = self.hour_weights
+        total = 0.0
+        for plan in plans:
+            price, _, _, clicks = self._plan_hours(plan, shade)
+            total += float((price * clicks * weights).sum())
+        return total
+
+    def _plan_hours(self, plan: _Plan, shade: float) -> tuple:
+        """What one plan of :meth:`_search_plans` wins with its bids scaled by ``shade``: (price
+        yuan per click, slot, impressions and clicks per hour), each one number when one bid holds
+        all day, else 24 hourly arrays (slot NaN and the rest 0 in hours without a slot)."""
+        ranks, qs, appeal, searches = plan.ranks, plan.qs, plan.appeal, plan.searches
+        if plan.flat:  # no bid schedule: one bid all day (the same number as every hour's below)
+            bid = plan.bid_here * (shade * plan.schedule[0])
+            return self._won(ranks, bid, qs, appeal, searches, plan.rank_list) or (0.0, np.nan, 0.0, 0.0)
+        bids = plan.bid_here * (shade * plan.schedule)
+        if (bids == bids[0]).all():  # a schedule whose shares round to one bid
+            return self._won(ranks, bids[0], qs, appeal, searches, plan.rank_list) or (0.0, np.nan, 0.0, 0.0)
         price, position, impressions, rate = (np.zeros(24) for _ in range(4))
         position[:] = np.nan
         for b in arrays.unique(bids):
-            won = self._won(ranks, b, qs, appeal, searches)
+            won = self._won(ranks, b, qs, appeal, searches, plan.rank_list)
             if won is not None:
                 hours = bids == b
                 price[hours], position[hours], impressions[hours], rate[hours] = won
-        return {"price": price, "position": position, "impressions": impressions, "rate": rate}
+        return price, position, impressions, rate
 
-    def _won(self, ranks: np.ndarray, bid: float, qs: float, appeal: float, searches: float
-             ) -> tuple[float, int, float, float] | None:
-        """What a bid (yuan per click) wins on a keyword whose competitors' ranks are ``ranks``:
-        (price per click in yuan, slot, impressions and clicks per hour), or None (no slot)."""
+    def _won(self, ranks: np.ndarray, bid: float, qs: float, appeal: float, searches: float,
+             rank_list: list[float]) -> tuple[float, int, float, float] | None:
+        """What a bid (yuan per click) wins on a keyword whose competitors' ranks are ``ranks``
+        (sorted; ``rank_list`` the same as a list): (price per click in yuan, slot, impressions and
+        clicks per hour), or None (no slot)."""
         cfg = self.sc.paid_search
         if bid <= 0:
             return None
-        slot = self._slot(ranks, bid * qs)
+        slot = len(rank_list) - bisect.bisect_left(rank_list, bid * qs) + 1  # as :meth:`_slot`
         if slot > cfg.ad_slots:
             return None
         below = ranks[len(ranks) - slot] if slot <= len(ranks) else 0.0
@@ -329,26 +364,19 @@ class Ads:
         fits the budget (匀速投放). Without pacing, or when full bids fit, the scale is 1: the shop
         bids what it said."""
         left = self.campaign.search_budget - self.spent_search
-
-        def spend(rows: list[dict]) -> float:
-            return sum(float((r["price"] * r["rate"] * self.hour_weights).sum()) for r in rows)
-
         plans = self._search_plans()
-        full = self._search_rows(1.0, plans)
-        if not self.sc.paid_search.pacing or spend(full) <= left:
-            return full
-        lowest = self._search_rows(_MIN_SHADE, plans)
-        if spend(lowest) > left:
-            return lowest  # the platform shades no further: the budget will run out
-        low, high, best = _MIN_SHADE, 1.0, lowest
-        for _ in range(10):
+        if not self.sc.paid_search.pacing or self._search_spend(1.0, plans) <= left:
+            return self._search_rows(1.0, plans)
+        if self._search_spend(_MIN_SHADE, plans) > left:
+            return self._search_rows(_MIN_SHADE, plans)  # the platform shades no further: the budget will run out
+        low, high = _MIN_SHADE, 1.0
+        for _ in range(10):  # bisect: low always fits, high never does
             mid = (low + high) / 2
-            rows = self._search_rows(mid, plans)
-            if spend(rows) <= left:
-                low, best = mid, rows
+            if self._search_spend(mid, plans) <= left:
+                low = mid
             else:
                 high = mid
-        return best
+        return self._search_rows(low, plans)
 
     def _display_rows(self, rows: list) -> None:
         cfg = self.sc.display
