@@ -19,6 +19,17 @@ def _starts(ordered: np.ndarray) -> np.ndarray:
     return first
 
 
+def stable_order(keys: np.ndarray, bound: int) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` for whole numbers ``0 <= keys < bound``. Keys that fit
+    in 8 or 16 bits are sorted as such, which numpy does by radix sort (linear time: 10 to 20
+    times faster than sorting 64-bit keys); the order is the same."""
+    if bound <= 1 << 8:
+        keys = keys.astype(np.uint8)
+    elif bound <= 1 << 16:
+        keys = keys.astype(np.uint16)
+    return np.argsort(keys, kind="stable")
+
+
 def unique(values: np.ndarray) -> np.ndarray:
     """The distinct values, sorted (as ``np.unique(values)``)."""
     ordered = np.sort(values)

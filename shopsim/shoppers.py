@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from shopsim import _arrays as arrays
 from shopsim.catalog import Catalog
 from shopsim.customers import CustomerBase
 from shopsim.errors import ShopsimError
@@ -336,10 +337,6 @@ class Shoppers:
         hour, group, ids, u = (np.concatenate(col) for col in zip(*parts, strict=True))
         customer = self._customers(g, hour, group, ids, u, len(parts[0][0]), customers)
         offset = hour * 3600 + (u[:, 0] * 3600).astype(np.int32)  # seconds into the slice
-        order = np.argsort(offset, kind="stable")  # ties: organic first, then as laid out
-        group, customer, u = group[order], customer[order], u[order]
-        ts = start + offset[order].astype(np.int64)
-        pages = 2 + np.searchsorted(self._extra_pages_cdf, u[:, 10], side="right").astype(np.int16)
         pc = u[:, 8] >= self.sc.traffic.mobile_share
         was_buyer = customers.was_buyer(customer)
         pair = 2 * group  # row of (groups, 2) tables, flattened: + device or + returning buyer
@@ -350,9 +347,16 @@ class Shoppers:
         submitted = chose & (u[:, 7] < g.submit[group])
         ordered = chose & (u[:, 7] < g.checkout[group])
         favourited = ~bounced & (u[:, 9] < g.favourite[group])
-        pages[bounced] = 1
-        return SessionDraw(ts, group, customer, pc, was_buyer, u[:, 5].copy(), bounced, cart, submitted, ordered,
-                           pages, favourited)
+        pages = np.ones(len(u), dtype=np.int16)
+        stayed = np.flatnonzero(~bounced)
+        pages[stayed] = 2 + np.searchsorted(self._extra_pages_cdf, u[stayed, 10], side="right")
+        # Everything above is per session; put the sessions in time order now (cheaper than
+        # reordering the uniforms). Ties: organic first, then as laid out.
+        order = arrays.stable_order(offset, 3600 * len(weights))
+        ts = start + offset[order].astype(np.int64)
+        return SessionDraw(ts, group[order], customer[order], pc[order], was_buyer[order], u[order, 5],
+                           bounced[order], cart[order], submitted[order], ordered[order], pages[order],
+                           favourited[order])
 
     @staticmethod
     def _rates(g: Groups, first: int, last: int, weights: np.ndarray, hours: np.ndarray) -> np.ndarray:
@@ -385,7 +389,7 @@ class Shoppers:
         ids = np.concatenate([np.full(len(group), -1, dtype=np.int64), *visitor_ids])
         hour = np.concatenate([hour, np.repeat(np.arange(n_hours), [len(v) for v in visitor_ids])])
         visiting = np.arange(len(ids)) >= len(group)
-        order = np.argsort(2 * hour + visiting, kind="stable") if n_hours > 1 else slice(None)
+        order = arrays.stable_order(2 * hour + visiting, 2 * n_hours) if n_hours > 1 else slice(None)
         hour, ids, visiting = hour[order], ids[order], visiting[order]
         u = uniforms.random((len(ids), UNIFORMS))
         groups = np.empty(len(ids), dtype=np.int64)
@@ -414,7 +418,7 @@ class Shoppers:
         if new.any():
             fresh = np.flatnonzero(arriving)[new]
             part = fresh >= n_organic
-            fresh = fresh[np.argsort(2 * hour[fresh] + part, kind="stable")]
+            fresh = fresh[arrays.stable_order(2 * hour[fresh] + part, 48)]  # a slice is within a day
             customer[fresh] = customers.new_ids(len(fresh))
         return customer
 
