@@ -134,6 +134,7 @@ class Simulation(Levers):
         self._positions = np.zeros(self.relevance.shape, dtype=np.int64)
         self._listing_in_progress: set[tuple[int, str]] = set()
         self._shocks: list[tuple[float, float, float]] = []
+        self._day_weights: tuple[tuple[int, int] | None, np.ndarray] = (None, np.empty(0))  # see _hour_weights
         self._returning_by_hour: list[np.ndarray] = []
         self._second_visits: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._mostly_out = np.zeros(cat.n, dtype=bool)  # listings sold out 12 hours or more yesterday
@@ -253,9 +254,13 @@ class Simulation(Levers):
             yield self.env.timeout(length)
 
     def _hour_weights(self, hour: int, length: int) -> np.ndarray:
-        """Traffic weights of the ``length`` hours of today from hour of day ``hour``."""
-        now = self.env.now
-        return np.array([self._traffic_weight(h, now + h - hour) for h in range(hour, hour + length)])
+        """Traffic weights of the ``length`` hours of today from hour of day ``hour`` (today's 24
+        are worked out once, and again when a traffic shock begins)."""
+        key = (self.day, len(self._shocks))
+        if self._day_weights[0] != key:
+            first = self.env.now - hour  # hour 0 of today
+            self._day_weights = (key, np.array([self._traffic_weight(h, first + h) for h in range(24)]))
+        return self._day_weights[1][hour: hour + length]
 
     def _slice_hours(self, hour: int, weights: np.ndarray) -> int:
         """How many hours from ``hour`` to draw in one slice: the hours up to the next moment the
