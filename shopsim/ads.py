@@ -140,6 +140,7 @@ class Ads:
         self.history_clicks = np.zeros(n_kw)    # the shop's ad clicks per keyword (fading)
         self.history_expected = np.zeros(n_kw)  # clicks an average relevant ad would have had at those slots
         self._today: tuple[list, np.ndarray] = ([], np.empty(0))  # the auction's competitors and scores, per regroup
+        self._rival_scores: dict[tuple[int, int], tuple[tuple[float, float], float]] = {}  # see _rival_quality
 
     @property
     def active(self) -> bool:
@@ -249,12 +250,20 @@ class Ads:
         """Keyword ``k``'s other ad ranks today (bid x quality score), sorted, and which rival offer
         each belongs to (-1: an advertiser outside the named rivals)."""
         cat = self.cat
-        rival = [(bid * float(quality_score(self.click_appeal(k, o))), o)
-                 for bid, o in self.rival_bids[k] if cat.stock[o] > 0]
+        rival = [(bid * self._rival_quality(k, o), o) for bid, o in self.rival_bids[k] if cat.stock[o] > 0]
         ranks = np.concatenate([self._field_today[k] * self._field_qs[k], [r for r, _ in rival]])
         owner = np.concatenate([np.full(len(self._field_qs[k]), -1), [o for _, o in rival]]).astype(int)
         order = np.argsort(ranks, kind="stable")
         return ranks[order], owner[order]
+
+    def _rival_quality(self, k: int, o: int) -> float:
+        """A rival listing's quality score on keyword ``k`` (from its relevance and main image;
+        remembered until either changes)."""
+        inputs = (self.relevance[k, o], self.cat.listing_quality[o])
+        known = self._rival_scores.get((k, o))
+        if known is None or known[0] != inputs:
+            known = self._rival_scores[(k, o)] = (inputs, float(quality_score(self.click_appeal(k, o))))
+        return known[1]
 
     def _slot(self, ranks: np.ndarray, own_rank: float) -> int:
         """The slot an ad of rank ``own_rank`` wins (1 = top); ties go to the other advertiser."""
@@ -349,15 +358,13 @@ class Ads:
             own = self.campaign.bids.get(k) if live else None
             own_rank = own[0] * float(qs_all[k]) if own and cat.stock[own[1]] > 0 else None
             above = len(ranks) - np.arange(len(ranks))  # slot of each competitor without the shop
+            rivals = owner >= 0
             if own_rank is not None:
-                above = above + (ranks < own_rank)  # those below the shop's ad move down one
-                shown = self._slot(ranks, own_rank) <= cfg.ad_slots
-                if shown:
-                    self.outranked.update((k, int(o)) for o, r in zip(owner, ranks, strict=True)
-                                          if o >= 0 and r < own_rank)
-            for o, slot in zip(owner, above, strict=True):
-                if o >= 0 and slot <= cfg.ad_slots:
-                    rival_ads[o - cat.n_own] = True
+                below = ranks < own_rank
+                above = above + below  # those below the shop's ad move down one
+                if self._slot(ranks, own_rank) <= cfg.ad_slots:  # the shop's ad shows
+                    self.outranked.update((k, o) for o in owner[rivals & below].tolist())
+            rival_ads[owner[rivals & (above <= cfg.ad_slots)] - cat.n_own] = True
 
     def _paced_rows(self) -> list[dict]:
         """The paid-search groups at the largest bid scale (0.05 to 1) whose expected day's spend
@@ -396,12 +403,12 @@ class Ads:
 
     def _affiliate_rows(self, rows: list, appeal: np.ndarray) -> None:
         cfg = self.sc.affiliates
-        own = appeal[: self.cat.n_own]
+        typical = np.median(appeal[: self.cat.n_own]) if self.campaign.commission else 0.0
         for o, rate in self.campaign.commission.items():
             if rate <= 0 or self.cat.stock[o] <= 0:
                 continue
             visits = (cfg.base_daily_visits / 24.0 * (rate / cfg.reference_commission) ** cfg.commission_elasticity
-                      * np.exp(0.5 * (appeal[o] - np.median(own))) * self.offer_demand[o])
+                      * np.exp(0.5 * (appeal[o] - typical)) * self.offer_demand[o])
             rows.append({"channel": 2, "key": o, "offer": o, "audience": -1, "bid": rate, "qs": np.nan,
                          "price": np.full(24, rate), "position": np.full(24, np.nan), "impressions": np.zeros(24),
                          "rate": np.full(24, visits)})
