@@ -305,8 +305,12 @@ class Shoppers:
         self._extra_pages_cdf = poisson_cdf(max(sc.shoppers.extra_pages - 1.0, 0.0))
         self._extra_units_cdf = poisson_cdf(sc.shoppers.extra_units)
         cats = cat.category[: cat.n_own]
-        self.partners = [np.flatnonzero((cats == cats[o]) & (np.arange(cat.n_own) != o))
-                         for o in range(cat.n_own)]
+        partners = [np.flatnonzero((cats == cats[o]) & (np.arange(cat.n_own) != o)) for o in range(cat.n_own)]
+        #: Per own SKU: how many other SKUs share its category, and which (padded with -1).
+        self.partner_count = np.array([len(p) for p in partners], dtype=np.int64)
+        self.partners = np.full((cat.n_own, max(1, int(self.partner_count.max(initial=0)))), -1, dtype=np.int64)
+        for o, found in enumerate(partners):
+            self.partners[o, : len(found)] = found
 
     def draw(self, g: Groups, weights: np.ndarray, start: int, returning: list[np.ndarray],
              customers: CustomerBase, paid: tuple[np.random.Generator, np.random.Generator] | None = None,
@@ -433,18 +437,14 @@ class Shoppers:
         sh = self.sc.shoppers
         u = self.basket.random((len(main), 3))  # order after order (see draw)
         qty = 1 + np.searchsorted(self._extra_units_cdf, u[:, 0], side="right")
-        cross = np.flatnonzero(u[:, 1] < sh.cross_sell_rate)
-        pick = u[cross, 2]
-        extra_sess, extra_offer = [], []
-        for i, u in zip(cross, pick, strict=True):
-            partners = self.partners[main[i]]
-            if len(partners):
-                extra_sess.append(ordering[i])
-                extra_offer.append(partners[int(u * len(partners))])
-        if not extra_sess:  # one line per order, already in session order
+        cross = np.flatnonzero((u[:, 1] < sh.cross_sell_rate) & (self.partner_count[main] > 0))
+        if not len(cross):  # one line per order, already in session order
             return ordering, main.astype(np.int64), qty.astype(np.int64), np.ones(len(ordering), dtype=bool)
-        sess = np.concatenate([ordering, np.asarray(extra_sess, dtype=np.int64)])
-        offer = np.concatenate([main, np.asarray(extra_offer, dtype=main.dtype)])
+        count = self.partner_count[main[cross]]
+        extra_sess = ordering[cross].astype(np.int64)
+        extra_offer = self.partners[main[cross], (u[cross, 2] * count).astype(np.int64)]  # one of the category
+        sess = np.concatenate([ordering, extra_sess])
+        offer = np.concatenate([main, extra_offer.astype(main.dtype)])
         units = np.concatenate([qty, np.ones(len(extra_sess), dtype=qty.dtype)])
         is_main = np.arange(len(sess)) < len(ordering)
         order = np.argsort(sess, kind="stable")
