@@ -277,23 +277,9 @@ class Promotions:
         basket_off = np.zeros(n_orders)
         promo = np.full(n_orders, -1, dtype=np.int32)  # codes into self.ids
         coupon = np.full(n_orders, -1, dtype=np.int32)
-        for line in np.flatnonzero(line_eff < list_price):
-            promo[order_of_line[line]] = self.code(flash_ids[offer[line]])
+        self._mark_discounted(promo, order_of_line, offer, line_eff < list_price, flash_ids)
         for deal in self.active_deals(now):
-            code = self.code(deal.promotion_id)
-            for i in range(n_orders):
-                if deal.quantity is not None and deal.redeemed >= deal.quantity:
-                    break
-                if deal.only_source is not None and (order_source is None or order_source[i] != deal.only_source):
-                    continue
-                off = max((a for t, a in deal.tiers if subtotal[i] >= t), default=0.0)
-                if off > 0 and (coupon[i] < 0 if deal.is_coupon else promo[i] < 0):
-                    basket_off[i] += off
-                    deal.redeemed += 1
-                    if deal.is_coupon:
-                        coupon[i] = code
-                    else:
-                        promo[i] = code
+            self._redeem(deal, subtotal, basket_off, coupon if deal.is_coupon else promo, order_source)
         paid = np.round(subtotal - np.minimum(basket_off, subtotal), 2)
         # each line carries its share of the basket discount, so lines add up to the order exactly
         share = np.where(subtotal > 0, paid / np.where(subtotal > 0, subtotal, 1), 1.0)
@@ -301,6 +287,36 @@ class Promotions:
         return {"gross": gross, "paid": paid, "discount": np.round(gross - paid, 2), "unit_list": list_price,
                 "unit_paid": unit_paid, "promotion_id": promo, "coupon_id": coupon,
                 "buyer_shipping": self.shipping_fee(paid)}
+
+    def _mark_discounted(self, promo: np.ndarray, order_of_line: np.ndarray, offer: np.ndarray,
+                         discounted: np.ndarray, flash_ids: list[str | None]) -> None:
+        """Each order with a line sold below list price carries the promotion behind the last such
+        line (its code in ``promo``, per order)."""
+        lines = np.flatnonzero(discounted)
+        if not len(lines):
+            return
+        code = np.array([self.code(f) for f in flash_ids], dtype=promo.dtype)[offer[lines]]
+        orders, last = np.unique(order_of_line[lines][::-1], return_index=True)  # the last line of each order
+        promo[orders] = code[::-1][last]
+
+    def _redeem(self, deal: BasketDeal, subtotal: np.ndarray, basket_off: np.ndarray, held: np.ndarray,
+                order_source: np.ndarray | None) -> None:
+        """Orders (in time order, ``subtotal`` yuan after SKU discounts) take ``deal``'s best tier
+        they reach, if they hold no deal of its kind yet (``held``: coupon or promotion code per
+        order, -1 none) and come from its source, until its quantity runs out: adds the yuan off
+        to ``basket_off`` and the deal's code to ``held``."""
+        off = np.zeros(len(subtotal))
+        for threshold, amount in deal.tiers:
+            off = np.where(subtotal >= threshold, np.maximum(off, amount), off)
+        takes = (off > 0) & (held < 0)
+        if deal.only_source is not None:
+            takes &= order_source == deal.only_source if order_source is not None else False
+        taking = np.flatnonzero(takes)
+        if deal.quantity is not None:
+            taking = taking[: max(deal.quantity - deal.redeemed, 0)]
+        basket_off[taking] += off[taking]
+        held[taking] = self.code(deal.promotion_id)
+        deal.redeemed += len(taking)
 
     # -- the day's close: reference prices and pull-forward ---------------------------------------
     def close_day(self, day: int, units_today: np.ndarray, eff_price_today: np.ndarray) -> list[str]:
