@@ -388,19 +388,17 @@ class Shoppers:
         uniforms: sessions x :data:`UNIFORMS`)."""
         n_hours = len(rates)
         arrivals = counts.poisson(rates)
-        group = first + np.repeat(np.tile(np.arange(rates.shape[1]), n_hours), arrivals.ravel())
-        hour = np.repeat(np.arange(n_hours), arrivals.sum(axis=1))
-        ids = np.concatenate([np.full(len(group), -1, dtype=np.int64), *visitor_ids])
-        hour = np.concatenate([hour, np.repeat(np.arange(n_hours), [len(v) for v in visitor_ids])])
-        visiting = np.arange(len(ids)) >= len(group)
-        order = arrays.stable_order(2 * hour + visiting, 2 * n_hours) if n_hours > 1 else slice(None)
-        hour, ids, visiting = hour[order], ids[order], visiting[order]
+        group = first + np.repeat(np.tile(np.arange(rates.shape[1]), n_hours), arrivals.ravel())  # hour by hour
+        per_hour = np.column_stack([arrivals.sum(axis=1), [len(v) for v in visitor_ids]])  # arrivals, visitors
+        hour = np.repeat(np.arange(n_hours), per_hour.sum(axis=1))
+        visiting = np.repeat(np.tile([False, True], n_hours), per_hour.ravel())  # each hour: arrivals, then visitors
+        ids = np.full(len(hour), -1, dtype=np.int64)
+        ids[visiting] = np.concatenate(visitor_ids)
         u = uniforms.random((len(ids), UNIFORMS))
         groups = np.empty(len(ids), dtype=np.int64)
         groups[~visiting] = group
         if visitor_groups is not None:
-            given = np.concatenate(visitor_groups)
-            groups[visiting] = given[order[visiting] - len(group)] if n_hours > 1 else given
+            groups[visiting] = np.concatenate(visitor_groups)
         else:
             back = u[visiting]
             landing = np.searchsorted(g.landing_cdf, back[:, 3] * g.landing_cdf[-1])
