@@ -464,9 +464,11 @@ class Ads:
         return keep, impressions, events
 
     def budget_hours(self, hours: np.ndarray, weights: np.ndarray) -> int:
-        """How many of the coming ``hours`` (hours of day, traffic ``weights``) the budgets left
-        surely cover: each keeps over three times the spend expected until then (so the market is
-        regrouped in the hour after a budget runs out however the day is sliced)."""
+        """How many of the coming ``hours`` (hours of day, traffic ``weights``) one slice may draw:
+        up to and including the first hour in which a budget might run out; before it, each
+        budget left keeps over three times the spend expected until then. So a budget runs out
+        in a slice's last hour, and the market is regrouped in the hour after, however the day is
+        sliced."""
         a = self.auction
         if a is None:
             return len(hours)
@@ -477,7 +479,7 @@ class Ads:
         for row in np.flatnonzero(a.channel == 1):
             aud = a.key[row]
             ok &= 3.0 * spent[:, row] < self.campaign.display[aud][1] - self.spent_display[aud]
-        return len(hours) if ok.all() else int(np.argmin(ok))
+        return len(hours) if ok.all() else int(np.argmin(ok)) + 1
 
     def _search_groups(self, g: Groups) -> np.ndarray:
         """Per traffic group of ``g``: whether it is a paid-search group of today's auction (kept

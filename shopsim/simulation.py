@@ -268,8 +268,11 @@ class Simulation(Levers):
 
         A slice ends at the next scheduled event (a restock, a promotion starting or ending, a
         scripted event), after the hour a negative review appears, at the next of
-        :data:`SLICE_ENDS`, and before any SKU could run low or an ad budget run out; it is one
-        hour on festival days and while a flash sale's cap or a coupon's quantity runs down.
+        :data:`SLICE_ENDS`, and after the first hour in which a SKU could run low or an ad budget
+        run out (the slice's shoppers all see the stock and the ads as they were at its start, so
+        whatever runs low or out may do so only in its last hour: the next slice then sees it, as
+        the next hour would); it is one hour on festival days and while a flash sale's cap or a
+        coupon's quantity runs down.
         Every stream is drawn hour by hour, so however a day is sliced the shoppers' draws are
         the same (common random numbers).
         """
@@ -292,15 +295,16 @@ class Simulation(Levers):
         return max(length, 1)
 
     def _stock_safe_hours(self, weights: np.ndarray) -> int:
-        """How many of the coming hours (cumulative traffic ``weights``) no SKU on sale is
-        expected to come near selling out or running low in: each keeps over three times its
-        expected sales at its pace (units per unit of traffic weight) on top of the low-stock
-        mark (``service.low_stock_units``, at least ten units)."""
+        """How many of the coming hours (cumulative traffic ``weights``) one slice may draw: up to
+        and including the first hour in which a SKU on sale might come near selling out or
+        running low. Before it, each keeps over three times its expected sales at its pace
+        (units per unit of traffic weight) on top of the low-stock mark
+        (``service.low_stock_units``, at least ten units)."""
         stock = self.catalog.stock[: self.catalog.n_own]
         pace = np.maximum(self._sales_pace, self._own_units / max(self._weight_today, 1.0))
         need = 3.0 * pace[:, None] * weights[None, :] + max(10, self.scenario.service.low_stock_units)
         safe = ((stock[:, None] > need) | (stock[:, None] <= 0)).all(axis=0)
-        return len(weights) if safe.all() else int(np.argmin(safe))
+        return len(weights) if safe.all() else int(np.argmin(safe)) + 1
 
     def _open_day(self) -> None:
         self.day = day = int(self.env.now // 24)
