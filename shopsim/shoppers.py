@@ -366,11 +366,9 @@ class Shoppers:
     def _rates(g: Groups, first: int, last: int, weights: np.ndarray, hours: np.ndarray) -> np.ndarray:
         """Expected sessions of groups ``first:last`` in each hour of a slice (hours of day
         ``hours``, traffic ``weights``): hours x groups."""
-        rate = np.broadcast_to(g.rate[first:last], (len(hours), last - first))
+        rates = g.rate[first:last] * weights[:, None]
         if g.ad_hour_rate is not None and first == g.n_organic and g.n_ads:
-            rate = rate.copy()
-            rate[:, : g.n_ads] = g.ad_hour_rate[hours]
-        rates = rate * weights[:, None]
+            rates[:, : g.n_ads] = g.ad_hour_rate[hours] * weights[:, None]
         expected = float(rates.sum(axis=1).max()) if rates.size else 0.0
         if not expected <= MAX_SESSIONS_PER_HOUR:  # also NaN
             raise ShopsimError(f"about {expected:,.0f} sessions would arrive in one hour; the simulator handles "
@@ -388,10 +386,10 @@ class Shoppers:
         uniforms: sessions x :data:`UNIFORMS`)."""
         n_hours = len(rates)
         arrivals = counts.poisson(rates)
-        group = first + np.repeat(np.tile(np.arange(rates.shape[1]), n_hours), arrivals.ravel())  # hour by hour
+        group = first + np.repeat(np.arange(arrivals.size) % rates.shape[1], arrivals.ravel())  # hour by hour
         per_hour = np.column_stack([arrivals.sum(axis=1), [len(v) for v in visitor_ids]])  # arrivals, visitors
         hour = np.repeat(np.arange(n_hours), per_hour.sum(axis=1))
-        visiting = np.repeat(np.tile([False, True], n_hours), per_hour.ravel())  # each hour: arrivals, then visitors
+        visiting = np.repeat(np.arange(2 * n_hours) % 2 == 1, per_hour.ravel())  # each hour: arrivals, then visitors
         ids = np.full(len(hour), -1, dtype=np.int64)
         ids[visiting] = np.concatenate(visitor_ids)
         u = uniforms.random((len(ids), UNIFORMS))
