@@ -48,27 +48,42 @@ def fluid_queue(arrive: np.ndarray, work: np.ndarray, t0: float, rate: np.ndarra
     duty the clock of capacity stands still. Returns (start, finish) seconds per job, NaN when
     that falls beyond the grid's hours.
     """
-    cap = capacity_grid(t0, rate)
+    return _queue(arrive, work, t0, rate, capacity_grid(t0, rate), free_at)
+
+
+def _queue(arrive: np.ndarray, work: np.ndarray, t0: float, rate: np.ndarray, cap: np.ndarray,
+           free_at: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`fluid_queue` on the capacity grid ``cap`` of ``rate`` (:func:`capacity_grid`)."""
     a = _to_capacity(arrive, t0, rate, cap)
-    head = float(_to_capacity(np.array([max(free_at, t0)]), t0, rate, cap)[0])
+    head = _head_capacity(max(free_at, t0), t0, rate, cap)
     total = np.cumsum(work)
     before = total - work
     finish = total + np.maximum(head, np.maximum.accumulate(a - before))
-    return _from_capacity(finish - work, t0, rate, cap), _from_capacity(finish, t0, rate, cap)
+    # start and finish converted back to seconds in one call (elementwise: the same numbers)
+    both = _from_capacity(np.concatenate([finish - work, finish]), t0, rate, cap)
+    return both[: len(finish)], both[len(finish):]
 
 
 def _to_capacity(t: np.ndarray, t0: float, rate: np.ndarray, cap: np.ndarray) -> np.ndarray:
-    h = np.clip(((t - t0) // _HOUR).astype(np.int64), 0, len(rate) - 1)
-    return cap[h] + np.clip(t - t0 - h * _HOUR, 0.0, _HOUR) * rate[h]
+    # np.minimum/np.maximum rather than np.clip: the same numbers, without np.clip's overhead
+    x = t - t0
+    h = np.minimum(np.maximum((x // _HOUR).astype(np.int64), 0), len(rate) - 1)
+    return cap[h] + np.minimum(np.maximum(x - h * _HOUR, 0.0), _HOUR) * rate[h]
+
+
+def _head_capacity(t: float, t0: float, rate: np.ndarray, cap: np.ndarray) -> float:
+    """:func:`_to_capacity` of one second ``t`` (>= ``t0``), in scalar arithmetic (the same operations)."""
+    h = min(max(int((t - t0) // _HOUR), 0), len(rate) - 1)
+    return float(cap[h] + min(max(t - t0 - h * _HOUR, 0.0), _HOUR) * rate[h])
 
 
 def _from_capacity(v: np.ndarray, t0: float, rate: np.ndarray, cap: np.ndarray) -> np.ndarray:
     h = np.searchsorted(cap, v, side="right") - 1
-    inside = (h >= 0) & (h < len(rate))
-    hh = np.clip(h, 0, len(rate) - 1)
+    hh = np.minimum(np.maximum(h, 0), len(rate) - 1)
+    r = rate[hh]
     with np.errstate(divide="ignore", invalid="ignore"):
-        t = t0 + hh * _HOUR + (v - cap[hh]) / rate[hh]
-    return np.where(inside & (rate[hh] > 0), t, np.nan)
+        t = t0 + hh * _HOUR + (v - cap[hh]) / r
+    return np.where((h >= 0) & (h < len(rate)) & (r > 0), t, np.nan)
 
 
 @dataclass
@@ -82,6 +97,37 @@ class Inquiries:
     first_response: np.ndarray
     answered: np.ndarray
     complaint: np.ndarray
+
+
+class _Uniforms:
+    """Five uniforms per browsing session, session after session (so drawing several hours at
+    once draws what their hours would one at a time): from ``rng``, and from ``bought_rng`` for
+    the sessions of bought channels (``paid``). The two streams' draws stay apart: ``first`` is
+    the first uniform of every session in session order, :meth:`rows` the five of a few."""
+
+    def __init__(self, rng: np.random.Generator, bought_rng: np.random.Generator | None,
+                 paid: np.ndarray | None, n: int) -> None:
+        self.paid = paid if paid is not None and paid.any() else None
+        if self.paid is None:
+            self.own = rng.random((n, 5))
+            self.first = self.own[:, 0]
+            return
+        n_paid = int(np.count_nonzero(paid))
+        self.own = rng.random((n - n_paid, 5))
+        self.bought = bought_rng.random((n_paid, 5))
+        self.first = np.empty(n)
+        self.first[~paid] = self.own[:, 0]
+        self.first[paid] = self.bought[:, 0]
+
+    def rows(self, pick: np.ndarray) -> np.ndarray:
+        """The five uniforms (rows) of the sessions where ``pick`` (a mask over the sessions)."""
+        if self.paid is None:
+            return self.own[pick]
+        paid = self.paid[pick]
+        out = np.empty((len(paid), 5))
+        out[~paid] = self.own[pick[~self.paid]]
+        out[paid] = self.bought[pick[self.paid]]
+        return out
 
 
 class ServiceDesk:
@@ -108,6 +154,8 @@ class ServiceDesk:
         self.complaints = 0  # today's service complaints
         self.hours_today = 0  # agent-hours on duty so far today
         self.counts = np.zeros(5)  # today: inquiries, answered in time, ordered, first replies, their seconds
+        self._grid_rota = b""  # the rota (bytes) of _grids
+        self._grids: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # by hour of the day: slots by hour, capacity
 
     # -- levers --------------------------------------------------------------------------
     def slots(self, hours: np.ndarray) -> np.ndarray:
@@ -153,43 +201,51 @@ class ServiceDesk:
         """
         c = self.cfg
         browsing = np.flatnonzero(~d.bounced)
-        u = np.empty((5, len(browsing)))
-        paid = np.zeros(len(browsing), bool) if bought is None or bought_rng is None else bought[browsing]
-        # five uniforms per session, session after session (so drawing several hours at once
-        # draws what their hours would one at a time)
-        u[:, ~paid] = rng.random((int((~paid).sum()), 5)).T
-        u[:, paid] = bought_rng.random((int(paid.sum()), 5)).T if paid.any() else 0.0
+        paid = None if bought is None or bought_rng is None else bought[browsing]
+        u = _Uniforms(rng, bought_rng, paid, len(browsing))
+        # the chance to ask and the topics' cumulative shares are per listing: computed on the
+        # listings, then looked up per session (row by row, the same numbers as per session)
+        ask = 1.0 - np.prod(1.0 - chances, axis=1)
+        share = np.cumsum(chances, axis=1) / np.maximum(chances.sum(axis=1, keepdims=True), 1e-12)
         chose = d.cart[browsing] | d.submitted[browsing]
-        p = chances[landing[browsing]]
-        ask = 1.0 - np.prod(1.0 - p, axis=1)
-        asked = u[0] < ask * np.where(chose, 1.0, c.browse_ask_share)
+        asked = u.first < ask[landing[browsing]] * np.where(chose, 1.0, c.browse_ask_share)
         pos = browsing[asked]
-        p, u, chose = p[asked], u[:, asked], chose[asked]
-        share = np.cumsum(p, axis=1) / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
-        topic = np.minimum((u[1][:, None] > share).sum(axis=1), len(SERVICE_TOPICS) - 1)
+        u, chose = u.rows(asked), chose[asked]
+        topic = np.minimum((u[:, 1][:, None] > share[landing[pos]]).sum(axis=1), len(SERVICE_TOPICS) - 1)
         arrive = d.ts[pos].astype(float)
-        hour0 = start // 3600
-        rate = self.slots(hour0 + np.arange(HORIZON_HOURS))
+        rate, cap = self._capacity(start // 3600)
         work = self.handle_seconds(topic)
-        begin, finish = fluid_queue(arrive, work, float(start), rate, self.free_at)
+        begin, finish = _queue(arrive, work, float(start), rate, cap, self.free_at)
         if len(pos):
             last = finish[-1]
             self.free_at = float(last) if np.isfinite(last) else float(start + HORIZON_HOURS * _HOUR)
             hour = (arrive // _HOUR).astype(np.int64) % 24
             self.busy += np.bincount(hour, weights=work, minlength=24)
         first = begin - arrive + c.reply_seconds
-        patience = -np.log1p(-u[2]) * c.patience_seconds
+        patience = -np.log1p(-u[:, 2]) * c.patience_seconds
         answered = np.isfinite(first) & (first <= patience)
         would_pay = d.ordered[pos]
-        lose = would_pay & ~answered & (u[3] < c.late_loss)
-        win = ~would_pay & answered & (u[3] < np.where(chose, c.answer_lift, c.browse_lift))
+        lose = would_pay & ~answered & (u[:, 3] < c.late_loss)
+        win = ~would_pay & answered & (u[:, 3] < np.where(chose, c.answer_lift, c.browse_lift))
         lost, won = pos[lose], pos[win]
         d.ordered[lost] = d.submitted[lost] = False
         d.ordered[won] = d.submitted[won] = True
         d.cart[won] |= ~chose[win]  # a browser convinced by the answer puts it in the cart
-        complaint = ~answered & (u[4] < c.complaint_rate)
+        complaint = ~answered & (u[:, 4] < c.complaint_rate)
         self.complaints += int(complaint.sum())
         return Inquiries(pos, topic.astype(np.int8), first, answered, complaint)
+
+    def _capacity(self, hour0: int) -> tuple[np.ndarray, np.ndarray]:
+        """The pool's slots in each of the :data:`HORIZON_HOURS` hours from hour ``hour0`` and their
+        :func:`capacity_grid`; kept per hour of the day while the rota stays the same."""
+        rota = self.rota.tobytes()
+        if rota != self._grid_rota:
+            self._grid_rota, self._grids = rota, {}
+        grid = self._grids.get(hour0 % 24)
+        if grid is None:
+            rate = self.slots(hour0 + np.arange(HORIZON_HOURS))
+            grid = self._grids[hour0 % 24] = (rate, capacity_grid(0.0, rate))
+        return grid
 
     def note_outcomes(self, inq: Inquiries, order_id: np.ndarray) -> None:
         """Count the slice's inquiries and remember the orders whose question was answered too
