@@ -13,12 +13,12 @@ detailed seller ratings, DSR: :mod:`shopsim.health`).
 from __future__ import annotations
 
 import heapq
+import operator
 from collections import deque
 from collections.abc import Sequence
 
 import numpy as np
 
-from shopsim import _arrays as arrays
 from shopsim.scenario import Reviews as ReviewSettings
 
 NEGATIVE_STARS = 2  # a review of this many stars or fewer is negative (差评)
@@ -30,6 +30,10 @@ _LATE_TAG = "slow delivery"
 #: The tag a returned item's review names, per refund reason (see shopsim.refunds.REASONS).
 _REASON_TAGS = (("runs small", "runs large"), ("poor quality",), ("not as pictured",), (), ())
 _SECONDS_PER_DAY = 86_400
+#: A pending review's fields, in the order of its row (see ReviewBook._file_by_hour).
+_COLUMNS = ("ts", "order_id", "offer", "rating", "late", "pick", "overpriced", "reason", "dsr")
+_RATING = _COLUMNS.index("rating")
+_first = operator.itemgetter(0)
 
 
 class ReviewBook:
@@ -49,8 +53,10 @@ class ReviewBook:
         self.settings = settings
         self.n_own = n_own
         self._pending: list[dict[str, np.ndarray]] = []  # drawn, not yet filed by hour
-        self._by_hour: dict[int, list[dict[str, np.ndarray]]] = {}
+        self._by_hour: dict[int, list[tuple]] = {}  # due hour: its reviews (_COLUMNS), in the order drawn
         self._hours: list[int] = []  # heap of the hours in _by_hour
+        self._negative: set[int] = set()  # the hours in _by_hour that hold a negative review
+        self._negative_hours: list[int] = []  # heap of those hours (and stale ones, dropped when seen)
         self.ts: list[int] = []
         self.order_id: list[int] = []
         self.offer: list[int] = []
@@ -127,59 +133,70 @@ class ReviewBook:
 
     def _file_by_hour(self) -> None:
         """Sort newly drawn reviews into buckets by the hour they are due (publishing then
-        touches only the hours due, however many reviews wait)."""
+        touches only the hours due, however many reviews wait). A review is a tuple of its
+        :data:`_COLUMNS`: the few reviews due in a slice are cheaper as Python rows than as arrays."""
+        by_hour, negative = self._by_hour, self._negative
         for chunk in self._pending:
-            if not len(chunk["ts"]):
-                continue
-            hour = chunk["ts"] // 3600
-            order = np.argsort(hour, kind="stable")
-            hours, starts = arrays.runs(hour[order])
-            for h, part in zip(hours.tolist(), np.split(order, starts[1:]), strict=True):
-                if h not in self._by_hour:
-                    self._by_hour[h] = []
-                    heapq.heappush(self._hours, h)
-                self._by_hour[h].append({k: v[part] for k, v in chunk.items()})
+            for review in zip(*(chunk[k].tolist() for k in _COLUMNS), strict=True):
+                hour = review[0] // 3600
+                bucket = by_hour.get(hour)
+                if bucket is None:
+                    bucket = by_hour[hour] = []
+                    heapq.heappush(self._hours, hour)
+                bucket.append(review)
+                if review[_RATING] <= NEGATIVE_STARS and hour not in negative:
+                    negative.add(hour)
+                    heapq.heappush(self._negative_hours, hour)
         self._pending = []
+
+    def _file(self, hour: int, reviews: list[tuple]) -> None:
+        """Add ``reviews`` (rows of :data:`_COLUMNS`) after those already due in ``hour``."""
+        bucket = self._by_hour.get(hour)
+        if bucket is None:
+            bucket = self._by_hour[hour] = []
+            heapq.heappush(self._hours, hour)
+        bucket += reviews
+        if hour not in self._negative and any(r[_RATING] <= NEGATIVE_STARS for r in reviews):
+            self._negative.add(hour)
+            heapq.heappush(self._negative_hours, hour)
 
     def first_negative_hour(self, before: int) -> int | None:
         """The first hour (hours since hour 0) before hour ``before`` in which a negative review
         is due to appear, or None: the market must be regrouped after it."""
         if self._pending:
             self._file_by_hour()
-        for h in sorted(h for h in self._hours if h < before):
-            if any((chunk["rating"] <= NEGATIVE_STARS).any() for chunk in self._by_hour[h]):
-                return h
-        return None
+        heap = self._negative_hours
+        while heap and heap[0] not in self._negative:  # published since it was marked
+            heapq.heappop(heap)
+        return heap[0] if heap and heap[0] < before else None
 
     def publish(self, now: int) -> tuple[np.ndarray, np.ndarray]:
         """Publish every pending review due before ``now`` (seconds); return (offers, stars)."""
         if self._pending:
             self._file_by_hour()
-        chunks = []
+        rows: list[tuple] = []
         while self._hours and self._hours[0] < -(-now // 3600):  # hours that begin before now
-            chunks += self._by_hour.pop(heapq.heappop(self._hours))
-        if not chunks:
+            hour = heapq.heappop(self._hours)
+            rows += self._by_hour.pop(hour)
+            self._negative.discard(hour)
+        due = [r for r in rows if r[0] < now]
+        if len(due) < len(rows):  # the rest of an hour that is only partly over
+            self._file(now // 3600, [r for r in rows if r[0] >= now])
+        if not due:
             return np.empty(0, int), np.empty(0, int)
-        pool = chunks[0] if len(chunks) == 1 else {k: np.concatenate([p[k] for p in chunks]) for k in chunks[0]}
-        due = pool["ts"] < now
-        if not due.all():  # the rest of an hour that is only partly over
-            self._by_hour[now // 3600] = [{k: v[~due] for k, v in pool.items()}]
-            heapq.heappush(self._hours, now // 3600)
-            pool = {k: v[due] for k, v in pool.items()}
-        order = np.argsort(pool["ts"], kind="stable")
-        out = {k: v[order] for k, v in pool.items()}
-        self.published_dsr.append(out["dsr"])
-        first, offers, stars = len(self.ts), out["offer"].tolist(), out["rating"].tolist()
-        self.ts += out["ts"].tolist()
-        self.order_id += out["order_id"].tolist()
+        due.sort(key=_first)  # stable: reviews due in the same second keep the order drawn
+        ts, order_id, offers, stars, late, pick, overpriced, reason, dsr = zip(*due, strict=True)
+        first = len(self.ts)
+        self.published_dsr.append(np.array(dsr, dtype=np.int8))
+        self.ts += ts
+        self.order_id += order_id
         self.offer += offers
         self.rating += stars
-        self.tags += [_tags(*review) for review in zip(stars, out["late"].tolist(), out["overpriced"].tolist(),
-                                                       out["pick"].tolist(), out["reason"].tolist(), strict=True)]
+        self.tags += map(_tags, stars, late, overpriced, pick, reason)
         self.replied += [False] * len(offers)
         for i, o in enumerate(offers, start=first):
             self.recent[o].append(i)
-        return out["offer"], out["rating"]
+        return np.array(offers), np.array(stars)
 
     def take_dsr(self) -> np.ndarray:
         """The DSR stars (reviews x description, service, logistics) published since the last take."""
@@ -207,12 +224,8 @@ class ReviewBook:
 def _tags(stars: int, late: bool, overpriced: bool, pick: Sequence[float], reason: int = -1) -> str:
     """One or two tags that fit the stars, the return's reason first ('runs small' ...), and
     'slow delivery' when it was late."""
-    pool = _POSITIVE_TAGS if stars >= 4 else _NEGATIVE_TAGS
-    if stars == 3:
-        pool = _POSITIVE_TAGS[:3] + _NEGATIVE_TAGS[:3]
     named = _REASON_TAGS[reason] if reason >= 0 else ()
-    if named:
-        pool = tuple(t for t in pool if t not in _POSITIVE_TAGS[:2])  # not "true to size" beside "runs small"
+    pool = _TAG_POOLS[(2 if stars >= 4 else 1 if stars == 3 else 0), bool(named)]
     tags = [named[int(pick[0] * len(named))]] if named else [pool[int(pick[0] * len(pool))]]
     if stars <= 3 and overpriced:
         tags.append("overpriced")
@@ -223,3 +236,13 @@ def _tags(stars: int, late: bool, overpriced: bool, pick: Sequence[float], reaso
     if late:
         tags.append(_LATE_TAG)
     return "; ".join(dict.fromkeys(tags))
+
+
+def _tag_pool(level: int, named: bool) -> tuple[str, ...]:
+    """The tags a review draws from: negative (``level`` 0), mixed (1, three stars) or positive
+    (2); without "true to size" and "good quality" beside a returned item's reason (``named``)."""
+    pool = (_NEGATIVE_TAGS, _POSITIVE_TAGS[:3] + _NEGATIVE_TAGS[:3], _POSITIVE_TAGS)[level]
+    return tuple(t for t in pool if t not in _POSITIVE_TAGS[:2]) if named else pool
+
+
+_TAG_POOLS = {(level, named): _tag_pool(level, named) for level in range(3) for named in (False, True)}

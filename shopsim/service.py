@@ -154,6 +154,14 @@ class ServiceDesk:
         self.complaints = 0  # today's service complaints
         self.hours_today = 0  # agent-hours on duty so far today
         self.counts = np.zeros(5)  # today: inquiries, answered in time, ordered, first replies, their seconds
+        # kept between slices while their inputs stay the same (see ask_chances, handle_seconds,
+        # _per_listing and _capacity)
+        self._chances_key: tuple[bytes, ...] = ()
+        self._chances = np.empty((0, len(SERVICE_TOPICS)))
+        self._seconds_key = b""
+        self._seconds = np.empty(0)
+        self._listing_of: np.ndarray | None = None
+        self._listing = (np.empty(0), np.empty((0, len(SERVICE_TOPICS))))
         self._grid_rota = b""  # the rota (bytes) of _grids
         self._grids: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # by hour of the day: slots by hour, capacity
 
@@ -174,18 +182,39 @@ class ServiceDesk:
     # -- who asks ------------------------------------------------------------------------
     def ask_chances(self, listing_quality: np.ndarray, stock: np.ndarray, on_promotion: np.ndarray) -> np.ndarray:
         """Chance a shopper who chose each own listing asks about each topic (listings x topics),
-        given its listing quality, units on hand and whether it shows a promotion."""
+        given its listing quality, units on hand and whether it shows a promotion. The array is
+        read-only: it is kept, and handed out again, while these inputs stay the same."""
         c = self.cfg
-        low = np.where(stock < c.low_stock_units, c.low_stock_factor, 1.0)
-        p = np.stack([self._size, np.full(len(self._size), c.delivery_ask_rate), c.stock_ask_rate * low,
-                      c.promotion_ask_rate * on_promotion], axis=1)
-        page = np.exp(-c.detail_page_effect * (listing_quality - 0.5))[:, None]
-        return np.clip(p * page, 0.0, 1.0)
+        below = np.asarray(stock) < c.low_stock_units
+        key = (np.asarray(listing_quality).tobytes(), below.tobytes(), np.asarray(on_promotion).tobytes())
+        if key != self._chances_key:
+            low = np.where(below, c.low_stock_factor, 1.0)
+            p = np.stack([self._size, np.full(len(self._size), c.delivery_ask_rate), c.stock_ask_rate * low,
+                          c.promotion_ask_rate * on_promotion], axis=1)
+            page = np.exp(-c.detail_page_effect * (listing_quality - 0.5))[:, None]
+            chances = np.clip(p * page, 0.0, 1.0)
+            chances.flags.writeable = False
+            self._chances_key, self._chances = key, chances
+        return self._chances
 
     def handle_seconds(self, topic: np.ndarray) -> np.ndarray:
         """Slot-seconds an inquiry of each topic takes (less with a prepared answer)."""
-        minutes = self._minutes * np.where(self.scripts, 1.0 - self.cfg.script_saving, 1.0)
-        return minutes[topic] * 60.0
+        scripts = self.scripts.tobytes()
+        if scripts != self._seconds_key:  # per topic, kept while the prepared answers stay the same
+            minutes = self._minutes * np.where(self.scripts, 1.0 - self.cfg.script_saving, 1.0)
+            self._seconds_key, self._seconds = scripts, minutes * 60.0
+        return self._seconds[topic]
+
+    def _per_listing(self, chances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per listing (row of ``chances``): the chance to ask at all and the topics' cumulative
+        shares; kept with the read-only array :meth:`ask_chances` hands out."""
+        if chances is self._listing_of:
+            return self._listing
+        ask = 1.0 - np.prod(1.0 - chances, axis=1)
+        share = np.cumsum(chances, axis=1) / np.maximum(chances.sum(axis=1, keepdims=True), 1e-12)
+        if not chances.flags.writeable:
+            self._listing_of, self._listing = chances, (ask, share)
+        return ask, share
 
     # -- one slice -----------------------------------------------------------------------
     def answer(self, rng: np.random.Generator, d: object, landing: np.ndarray, chances: np.ndarray,
@@ -205,8 +234,7 @@ class ServiceDesk:
         u = _Uniforms(rng, bought_rng, paid, len(browsing))
         # the chance to ask and the topics' cumulative shares are per listing: computed on the
         # listings, then looked up per session (row by row, the same numbers as per session)
-        ask = 1.0 - np.prod(1.0 - chances, axis=1)
-        share = np.cumsum(chances, axis=1) / np.maximum(chances.sum(axis=1, keepdims=True), 1e-12)
+        ask, share = self._per_listing(chances)
         chose = d.cart[browsing] | d.submitted[browsing]
         asked = u.first < ask[landing[browsing]] * np.where(chose, 1.0, c.browse_ask_share)
         pos = browsing[asked]
@@ -253,8 +281,8 @@ class ServiceDesk:
         late = order_id[inq.pos[~inq.answered]]
         self.late_orders.append(late[late >= 0])
         replied = np.isfinite(inq.first_response)
-        self.counts += (len(inq.pos), inq.answered.sum(), (order_id[inq.pos] >= 0).sum(), replied.sum(),
-                        inq.first_response[replied].sum())
+        self.counts += (len(inq.pos), np.count_nonzero(inq.answered), np.count_nonzero(order_id[inq.pos] >= 0),
+                        np.count_nonzero(replied), inq.first_response[replied].sum())
 
     def close_day(self) -> tuple[np.ndarray, int, dict[str, float | int | None]]:
         """Today's late-answered orders, complaints and figures (inquiries, inquiry_conversion_rate,
