@@ -64,7 +64,7 @@ class ReviewBook:
         self.tags: list[str] = []
         self.replied: list[bool] = []
         self.recent = [deque(maxlen=visible) for _ in range(n_own)]
-        self.published_dsr: list[np.ndarray] = []  # (reviews x 3) DSR stars published since the last take
+        self.published_dsr: list[list[int]] = []  # DSR stars (3 per review) published since the last take
 
     def draw(self, rng: np.random.Generator, order_id: np.ndarray, ts: np.ndarray,
              offer: np.ndarray, paid_price: np.ndarray, reference: np.ndarray,
@@ -175,8 +175,9 @@ class ReviewBook:
         if self._pending:
             self._file_by_hour()
         rows: list[tuple] = []
-        while self._hours and self._hours[0] < -(-now // 3600):  # hours that begin before now
-            hour = heapq.heappop(self._hours)
+        hours, begun = self._hours, -(-now // 3600)
+        while hours and hours[0] < begun:  # hours that begin before now
+            hour = heapq.heappop(hours)
             rows += self._by_hour.pop(hour)
             self._negative.discard(hour)
         due = [r for r in rows if r[0] < now]
@@ -187,7 +188,7 @@ class ReviewBook:
         due.sort(key=_first)  # stable: reviews due in the same second keep the order drawn
         ts, order_id, offers, stars, late, pick, overpriced, reason, dsr = zip(*due, strict=True)
         first = len(self.ts)
-        self.published_dsr.append(np.array(dsr, dtype=np.int8))
+        self.published_dsr += dsr
         self.ts += ts
         self.order_id += order_id
         self.offer += offers
@@ -200,7 +201,7 @@ class ReviewBook:
 
     def take_dsr(self) -> np.ndarray:
         """The DSR stars (reviews x description, service, logistics) published since the last take."""
-        taken = np.concatenate(self.published_dsr) if self.published_dsr else np.empty((0, 3), np.int8)
+        taken = np.array(self.published_dsr, dtype=np.int8).reshape(-1, 3)
         self.published_dsr = []
         return taken
 

@@ -20,6 +20,7 @@ Everything here works on arrays: one call per hour slice, vectorised over its se
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -48,19 +49,43 @@ def fluid_queue(arrive: np.ndarray, work: np.ndarray, t0: float, rate: np.ndarra
     duty the clock of capacity stands still. Returns (start, finish) seconds per job, NaN when
     that falls beyond the grid's hours.
     """
-    return _queue(arrive, work, t0, rate, capacity_grid(t0, rate), free_at)
+    return _queue(arrive, work, t0, _grid(rate), free_at)
 
 
-def _queue(arrive: np.ndarray, work: np.ndarray, t0: float, rate: np.ndarray, cap: np.ndarray,
+class _Grid(NamedTuple):
+    """A pool's capacity by the hour: ``rate`` (slots in each hour), ``cap``
+    (:func:`capacity_grid`) and, to turn capacity back into seconds, tables indexed by
+    ``k = searchsorted(cap, v, side="right")`` for a capacity value ``v`` (in hour ``k - 1``):
+    the hour's first second after ``t0`` (``offset``), its capacity then (``base``), its slots
+    (``per``, 1 where the hour is off the grid or unstaffed) and whether it is neither (``ok``)."""
+
+    rate: np.ndarray
+    cap: np.ndarray
+    offset: np.ndarray
+    base: np.ndarray
+    per: np.ndarray
+    ok: np.ndarray
+
+
+def _grid(rate: np.ndarray) -> _Grid:
+    """The :class:`_Grid` of a pool with ``rate`` slots in each hour."""
+    cap = capacity_grid(0.0, rate)
+    h = np.arange(-1, len(cap))  # the hour of each k, -1 and len(rate) off the grid
+    hh = np.minimum(np.maximum(h, 0), len(rate) - 1)
+    ok = (h >= 0) & (h < len(rate)) & (rate[hh] > 0)
+    return _Grid(rate, cap, hh * _HOUR, cap[hh], np.where(ok, rate[hh], 1.0), ok)
+
+
+def _queue(arrive: np.ndarray, work: np.ndarray, t0: float, grid: _Grid,
            free_at: float) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`fluid_queue` on the capacity grid ``cap`` of ``rate`` (:func:`capacity_grid`)."""
-    a = _to_capacity(arrive, t0, rate, cap)
-    head = _head_capacity(max(free_at, t0), t0, rate, cap)
+    """:func:`fluid_queue` on the capacity ``grid`` of the pool (:func:`_grid`)."""
+    a = _to_capacity(arrive, t0, grid.rate, grid.cap)
+    head = _head_capacity(max(free_at, t0), t0, grid.rate, grid.cap)
     total = np.cumsum(work)
     before = total - work
     finish = total + np.maximum(head, np.maximum.accumulate(a - before))
     # start and finish converted back to seconds in one call (elementwise: the same numbers)
-    both = _from_capacity(np.concatenate([finish - work, finish]), t0, rate, cap)
+    both = _from_capacity(np.concatenate([finish - work, finish]), t0, grid)
     return both[: len(finish)], both[len(finish):]
 
 
@@ -77,13 +102,13 @@ def _head_capacity(t: float, t0: float, rate: np.ndarray, cap: np.ndarray) -> fl
     return float(cap[h] + min(max(t - t0 - h * _HOUR, 0.0), _HOUR) * rate[h])
 
 
-def _from_capacity(v: np.ndarray, t0: float, rate: np.ndarray, cap: np.ndarray) -> np.ndarray:
-    h = np.searchsorted(cap, v, side="right") - 1
-    hh = np.minimum(np.maximum(h, 0), len(rate) - 1)
-    r = rate[hh]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = t0 + hh * _HOUR + (v - cap[hh]) / r
-    return np.where((h >= 0) & (h < len(rate)) & (r > 0), t, np.nan)
+def _from_capacity(v: np.ndarray, t0: float, grid: _Grid) -> np.ndarray:
+    """The second each capacity value ``v`` is reached: t0 + the hour's offset + the rest of ``v``
+    at the hour's rate (NaN off the grid or in an hour nobody is on duty, which ``v`` only
+    reaches as the grid's end)."""
+    k = np.searchsorted(grid.cap, v, side="right")
+    t = t0 + grid.offset[k] + (v - grid.base[k]) / grid.per[k]
+    return np.where(grid.ok[k], t, np.nan)
 
 
 @dataclass
@@ -153,7 +178,7 @@ class ServiceDesk:
         self.late_orders: list[np.ndarray] = []  # today's orders whose question was answered too late
         self.complaints = 0  # today's service complaints
         self.hours_today = 0  # agent-hours on duty so far today
-        self.counts = np.zeros(5)  # today: inquiries, answered in time, ordered, first replies, their seconds
+        self.counts = [0.0] * 5  # today: inquiries, answered in time, ordered, first replies, their seconds
         # kept between slices while their inputs stay the same (see ask_chances, handle_seconds,
         # _per_listing and _capacity)
         self._chances_key: tuple[bytes, ...] = ()
@@ -163,7 +188,7 @@ class ServiceDesk:
         self._listing_of: np.ndarray | None = None
         self._listing = (np.empty(0), np.empty((0, len(SERVICE_TOPICS))))
         self._grid_rota = b""  # the rota (bytes) of _grids
-        self._grids: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # by hour of the day: slots by hour, capacity
+        self._grids: dict[int, _Grid] = {}  # by hour of the day
 
     # -- levers --------------------------------------------------------------------------
     def slots(self, hours: np.ndarray) -> np.ndarray:
@@ -241,9 +266,8 @@ class ServiceDesk:
         u, chose = u.rows(asked), chose[asked]
         topic = np.minimum((u[:, 1][:, None] > share[landing[pos]]).sum(axis=1), len(SERVICE_TOPICS) - 1)
         arrive = d.ts[pos].astype(float)
-        rate, cap = self._capacity(start // 3600)
         work = self.handle_seconds(topic)
-        begin, finish = _queue(arrive, work, float(start), rate, cap, self.free_at)
+        begin, finish = _queue(arrive, work, float(start), self._capacity(start // 3600), self.free_at)
         if len(pos):
             last = finish[-1]
             self.free_at = float(last) if np.isfinite(last) else float(start + HORIZON_HOURS * _HOUR)
@@ -263,16 +287,15 @@ class ServiceDesk:
         self.complaints += int(complaint.sum())
         return Inquiries(pos, topic.astype(np.int8), first, answered, complaint)
 
-    def _capacity(self, hour0: int) -> tuple[np.ndarray, np.ndarray]:
-        """The pool's slots in each of the :data:`HORIZON_HOURS` hours from hour ``hour0`` and their
-        :func:`capacity_grid`; kept per hour of the day while the rota stays the same."""
+    def _capacity(self, hour0: int) -> _Grid:
+        """The pool's capacity (:func:`_grid`) over the :data:`HORIZON_HOURS` hours from hour
+        ``hour0``; kept per hour of the day while the rota stays the same."""
         rota = self.rota.tobytes()
         if rota != self._grid_rota:
             self._grid_rota, self._grids = rota, {}
         grid = self._grids.get(hour0 % 24)
         if grid is None:
-            rate = self.slots(hour0 + np.arange(HORIZON_HOURS))
-            grid = self._grids[hour0 % 24] = (rate, capacity_grid(0.0, rate))
+            grid = self._grids[hour0 % 24] = _grid(self.slots(hour0 + np.arange(HORIZON_HOURS)))
         return grid
 
     def note_outcomes(self, inq: Inquiries, order_id: np.ndarray) -> None:
@@ -281,8 +304,9 @@ class ServiceDesk:
         late = order_id[inq.pos[~inq.answered]]
         self.late_orders.append(late[late >= 0])
         replied = np.isfinite(inq.first_response)
-        self.counts += (len(inq.pos), np.count_nonzero(inq.answered), np.count_nonzero(order_id[inq.pos] >= 0),
-                        np.count_nonzero(replied), inq.first_response[replied].sum())
+        today = (len(inq.pos), np.count_nonzero(inq.answered), np.count_nonzero(order_id[inq.pos] >= 0),
+                 np.count_nonzero(replied), float(inq.first_response[replied].sum()))
+        self.counts = [total + n for total, n in zip(self.counts, today, strict=True)]
 
     def close_day(self) -> tuple[np.ndarray, int, dict[str, float | int | None]]:
         """Today's late-answered orders, complaints and figures (inquiries, inquiry_conversion_rate,
@@ -296,7 +320,7 @@ class ServiceDesk:
         complaints = self.complaints
         self.late_orders, self.complaints, self.hours_today = [], 0, 0
         self.busy[:] = 0.0
-        self.counts[:] = 0.0
+        self.counts = [0.0] * 5
         return late, complaints, figures
 
     def spare_slots(self, day: int) -> np.ndarray:
