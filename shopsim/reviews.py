@@ -89,14 +89,15 @@ class ReviewBook:
         writes = (rng.random(n) < cfg.review_share) & (refund != -2)
         delay = rng.exponential(1.0, n) * cfg.delivery_days + rng.exponential(1.0, n) * cfg.review_delay_days
         delay = delay + late * 3.0 + (0.0 if wait is None else wait)
+        returned = (refund == 0) | (refund == 1) | (refund == 2)  # for a product reason (no np.isin: slower)
         mean = (cfg.base_rating + cfg.quality_effect * quality
                 + cfg.value_effect * np.log(reference / paid_price)
                 - cfg.late_delivery_effect * late
-                - cfg.returned_effect * np.isin(refund, (0, 1, 2)))
+                - cfg.returned_effect * returned)
         stars = np.clip(np.rint(mean + rng.normal(0.0, cfg.rating_noise, n)), 1, 5).astype(int)
         pick = rng.random((n, 2))
         keep = np.flatnonzero(writes)
-        ratings = self._dsr_ratings(dsr, quality, late, refund, keep)
+        ratings = self._dsr_ratings(dsr, quality, late, returned, keep)
         self._pending.append({
             "ts": (ts + delay * _SECONDS_PER_DAY).astype(np.int64)[keep], "order_id": order_id[keep],
             "offer": offer[keep], "rating": stars[keep], "late": late[keep],
@@ -106,15 +107,16 @@ class ReviewBook:
         return np.clip(mean, 1.0, 5.0)
 
     def _dsr_ratings(self, dsr: tuple[np.random.Generator, np.ndarray, np.ndarray] | None, quality: np.ndarray,
-                     late: np.ndarray, refund: np.ndarray, keep: np.ndarray) -> np.ndarray:
-        """Description, service and logistics stars (lines ``keep`` x 3) of the reviewers."""
+                     late: np.ndarray, returned: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        """Description, service and logistics stars (lines ``keep`` x 3) of the reviewers; ``returned``
+        marks the lines sent back for a product reason."""
         cfg = self.settings
         if dsr is None:  # no service data: the product's own expectation on every dimension
             rng, gap, service = None, np.zeros(len(quality)), np.full(len(quality), cfg.logistics_rating)
         else:
             rng, gap, service = dsr
         description = (cfg.base_rating + cfg.quality_effect * quality - cfg.description_gap_effect * gap
-                       - cfg.returned_effect * np.isin(refund, (0, 1, 2)))
+                       - cfg.returned_effect * returned)
         logistics = cfg.logistics_rating - cfg.late_delivery_effect * late
         mean = np.stack([description, service, logistics], axis=1)[keep]
         noise = rng.normal(0.0, cfg.dsr_noise, mean.shape) if rng is not None else 0.0

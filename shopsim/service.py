@@ -260,7 +260,7 @@ class ServiceDesk:
         # the chance to ask and the topics' cumulative shares are per listing: computed on the
         # listings, then looked up per session (row by row, the same numbers as per session)
         ask, share = self._per_listing(chances)
-        chose = d.cart[browsing] | d.submitted[browsing]
+        chose = (d.cart | d.submitted)[browsing]
         asked = u.first < ask[landing[browsing]] * np.where(chose, 1.0, c.browse_ask_share)
         pos = browsing[asked]
         u, chose = u.rows(asked), chose[asked]
@@ -284,7 +284,7 @@ class ServiceDesk:
         d.ordered[won] = d.submitted[won] = True
         d.cart[won] |= ~chose[win]  # a browser convinced by the answer puts it in the cart
         complaint = ~answered & (u[:, 4] < c.complaint_rate)
-        self.complaints += int(complaint.sum())
+        self.complaints += int(np.count_nonzero(complaint))
         return Inquiries(pos, topic.astype(np.int8), first, answered, complaint)
 
     def _capacity(self, hour0: int) -> _Grid:
