@@ -229,16 +229,16 @@ def _tags(stars: int, late: bool, overpriced: bool, pick: Sequence[float], reaso
     'slow delivery' when it was late."""
     named = _REASON_TAGS[reason] if reason >= 0 else ()
     pool = _TAG_POOLS[(2 if stars >= 4 else 1 if stars == 3 else 0), bool(named)]
-    tags = [named[int(pick[0] * len(named))]] if named else [pool[int(pick[0] * len(pool))]]
+    tags = named[int(pick[0] * len(named))] if named else pool[int(pick[0] * len(pool))]
     if stars <= 3 and overpriced:
-        tags.append("overpriced")
+        second = "overpriced"
     elif pick[1] < 0.4:
         second = pool[int(pick[1] / 0.4 * len(pool))]
-        if second not in tags:
-            tags.append(second)
-    if late:
-        tags.append(_LATE_TAG)
-    return "; ".join(dict.fromkeys(tags))
+    else:
+        second = tags
+    if second != tags:
+        tags += "; " + second
+    return tags + "; " + _LATE_TAG if late else tags
 
 
 def _tag_pool(level: int, named: bool) -> tuple[str, ...]:
