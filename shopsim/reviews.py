@@ -13,12 +13,12 @@ detailed seller ratings, DSR: :mod:`shopsim.health`).
 from __future__ import annotations
 
 import heapq
+import operator
 from collections import deque
 from collections.abc import Sequence
 
 import numpy as np
 
-from shopsim import _arrays as arrays
 from shopsim.scenario import Reviews as ReviewSettings
 
 NEGATIVE_STARS = 2  # a review of this many stars or fewer is negative (差评)
@@ -30,6 +30,10 @@ _LATE_TAG = "slow delivery"
 #: The tag a returned item's review names, per refund reason (see shopsim.refunds.REASONS).
 _REASON_TAGS = (("runs small", "runs large"), ("poor quality",), ("not as pictured",), (), ())
 _SECONDS_PER_DAY = 86_400
+#: A pending review's fields, in the order of its row (see ReviewBook._file_by_hour).
+_COLUMNS = ("ts", "order_id", "offer", "rating", "late", "pick", "overpriced", "reason", "dsr")
+_RATING = _COLUMNS.index("rating")
+_first = operator.itemgetter(0)
 
 
 class ReviewBook:
@@ -49,8 +53,10 @@ class ReviewBook:
         self.settings = settings
         self.n_own = n_own
         self._pending: list[dict[str, np.ndarray]] = []  # drawn, not yet filed by hour
-        self._by_hour: dict[int, list[dict[str, np.ndarray]]] = {}
+        self._by_hour: dict[int, list[tuple]] = {}  # due hour: its reviews (_COLUMNS), in the order drawn
         self._hours: list[int] = []  # heap of the hours in _by_hour
+        self._negative: set[int] = set()  # the hours in _by_hour that hold a negative review
+        self._negative_hours: list[int] = []  # heap of those hours (and stale ones, dropped when seen)
         self.ts: list[int] = []
         self.order_id: list[int] = []
         self.offer: list[int] = []
@@ -58,7 +64,7 @@ class ReviewBook:
         self.tags: list[str] = []
         self.replied: list[bool] = []
         self.recent = [deque(maxlen=visible) for _ in range(n_own)]
-        self.published_dsr: list[np.ndarray] = []  # (reviews x 3) DSR stars published since the last take
+        self.published_dsr: list[list[int]] = []  # DSR stars (3 per review) published since the last take
 
     def draw(self, rng: np.random.Generator, order_id: np.ndarray, ts: np.ndarray,
              offer: np.ndarray, paid_price: np.ndarray, reference: np.ndarray,
@@ -83,14 +89,15 @@ class ReviewBook:
         writes = (rng.random(n) < cfg.review_share) & (refund != -2)
         delay = rng.exponential(1.0, n) * cfg.delivery_days + rng.exponential(1.0, n) * cfg.review_delay_days
         delay = delay + late * 3.0 + (0.0 if wait is None else wait)
+        returned = (refund == 0) | (refund == 1) | (refund == 2)  # for a product reason (no np.isin: slower)
         mean = (cfg.base_rating + cfg.quality_effect * quality
                 + cfg.value_effect * np.log(reference / paid_price)
                 - cfg.late_delivery_effect * late
-                - cfg.returned_effect * np.isin(refund, (0, 1, 2)))
+                - cfg.returned_effect * returned)
         stars = np.clip(np.rint(mean + rng.normal(0.0, cfg.rating_noise, n)), 1, 5).astype(int)
         pick = rng.random((n, 2))
         keep = np.flatnonzero(writes)
-        ratings = self._dsr_ratings(dsr, quality, late, refund, keep)
+        ratings = self._dsr_ratings(dsr, quality, late, returned, keep)
         self._pending.append({
             "ts": (ts + delay * _SECONDS_PER_DAY).astype(np.int64)[keep], "order_id": order_id[keep],
             "offer": offer[keep], "rating": stars[keep], "late": late[keep],
@@ -100,15 +107,16 @@ class ReviewBook:
         return np.clip(mean, 1.0, 5.0)
 
     def _dsr_ratings(self, dsr: tuple[np.random.Generator, np.ndarray, np.ndarray] | None, quality: np.ndarray,
-                     late: np.ndarray, refund: np.ndarray, keep: np.ndarray) -> np.ndarray:
-        """Description, service and logistics stars (lines ``keep`` x 3) of the reviewers."""
+                     late: np.ndarray, returned: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        """Description, service and logistics stars (lines ``keep`` x 3) of the reviewers; ``returned``
+        marks the lines sent back for a product reason."""
         cfg = self.settings
         if dsr is None:  # no service data: the product's own expectation on every dimension
             rng, gap, service = None, np.zeros(len(quality)), np.full(len(quality), cfg.logistics_rating)
         else:
             rng, gap, service = dsr
         description = (cfg.base_rating + cfg.quality_effect * quality - cfg.description_gap_effect * gap
-                       - cfg.returned_effect * np.isin(refund, (0, 1, 2)))
+                       - cfg.returned_effect * returned)
         logistics = cfg.logistics_rating - cfg.late_delivery_effect * late
         mean = np.stack([description, service, logistics], axis=1)[keep]
         noise = rng.normal(0.0, cfg.dsr_noise, mean.shape) if rng is not None else 0.0
@@ -127,63 +135,75 @@ class ReviewBook:
 
     def _file_by_hour(self) -> None:
         """Sort newly drawn reviews into buckets by the hour they are due (publishing then
-        touches only the hours due, however many reviews wait)."""
+        touches only the hours due, however many reviews wait). A review is a tuple of its
+        :data:`_COLUMNS`: the few reviews due in a slice are cheaper as Python rows than as arrays."""
+        by_hour, negative = self._by_hour, self._negative
         for chunk in self._pending:
-            if not len(chunk["ts"]):
-                continue
-            hour = chunk["ts"] // 3600
-            order = np.argsort(hour, kind="stable")
-            hours, starts = arrays.runs(hour[order])
-            for h, part in zip(hours.tolist(), np.split(order, starts[1:]), strict=True):
-                if h not in self._by_hour:
-                    self._by_hour[h] = []
-                    heapq.heappush(self._hours, h)
-                self._by_hour[h].append({k: v[part] for k, v in chunk.items()})
+            for review in zip(*(chunk[k].tolist() for k in _COLUMNS), strict=True):
+                hour = review[0] // 3600
+                bucket = by_hour.get(hour)
+                if bucket is None:
+                    bucket = by_hour[hour] = []
+                    heapq.heappush(self._hours, hour)
+                bucket.append(review)
+                if review[_RATING] <= NEGATIVE_STARS and hour not in negative:
+                    negative.add(hour)
+                    heapq.heappush(self._negative_hours, hour)
         self._pending = []
+
+    def _file(self, hour: int, reviews: list[tuple]) -> None:
+        """Add ``reviews`` (rows of :data:`_COLUMNS`) after those already due in ``hour``."""
+        bucket = self._by_hour.get(hour)
+        if bucket is None:
+            bucket = self._by_hour[hour] = []
+            heapq.heappush(self._hours, hour)
+        bucket += reviews
+        if hour not in self._negative and any(r[_RATING] <= NEGATIVE_STARS for r in reviews):
+            self._negative.add(hour)
+            heapq.heappush(self._negative_hours, hour)
 
     def first_negative_hour(self, before: int) -> int | None:
         """The first hour (hours since hour 0) before hour ``before`` in which a negative review
         is due to appear, or None: the market must be regrouped after it."""
         if self._pending:
             self._file_by_hour()
-        for h in sorted(h for h in self._hours if h < before):
-            if any((chunk["rating"] <= NEGATIVE_STARS).any() for chunk in self._by_hour[h]):
-                return h
-        return None
+        heap = self._negative_hours
+        while heap and heap[0] not in self._negative:  # published since it was marked
+            heapq.heappop(heap)
+        return heap[0] if heap and heap[0] < before else None
 
     def publish(self, now: int) -> tuple[np.ndarray, np.ndarray]:
         """Publish every pending review due before ``now`` (seconds); return (offers, stars)."""
         if self._pending:
             self._file_by_hour()
-        chunks = []
-        while self._hours and self._hours[0] < -(-now // 3600):  # hours that begin before now
-            chunks += self._by_hour.pop(heapq.heappop(self._hours))
-        if not chunks:
+        rows: list[tuple] = []
+        hours, begun = self._hours, -(-now // 3600)
+        while hours and hours[0] < begun:  # hours that begin before now
+            hour = heapq.heappop(hours)
+            rows += self._by_hour.pop(hour)
+            self._negative.discard(hour)
+        due = [r for r in rows if r[0] < now]
+        if len(due) < len(rows):  # the rest of an hour that is only partly over
+            self._file(now // 3600, [r for r in rows if r[0] >= now])
+        if not due:
             return np.empty(0, int), np.empty(0, int)
-        pool = chunks[0] if len(chunks) == 1 else {k: np.concatenate([p[k] for p in chunks]) for k in chunks[0]}
-        due = pool["ts"] < now
-        if not due.all():  # the rest of an hour that is only partly over
-            self._by_hour[now // 3600] = [{k: v[~due] for k, v in pool.items()}]
-            heapq.heappush(self._hours, now // 3600)
-            pool = {k: v[due] for k, v in pool.items()}
-        order = np.argsort(pool["ts"], kind="stable")
-        out = {k: v[order] for k, v in pool.items()}
-        self.published_dsr.append(out["dsr"])
-        first, offers, stars = len(self.ts), out["offer"].tolist(), out["rating"].tolist()
-        self.ts += out["ts"].tolist()
-        self.order_id += out["order_id"].tolist()
+        due.sort(key=_first)  # stable: reviews due in the same second keep the order drawn
+        ts, order_id, offers, stars, late, pick, overpriced, reason, dsr = zip(*due, strict=True)
+        first = len(self.ts)
+        self.published_dsr += dsr
+        self.ts += ts
+        self.order_id += order_id
         self.offer += offers
         self.rating += stars
-        self.tags += [_tags(*review) for review in zip(stars, out["late"].tolist(), out["overpriced"].tolist(),
-                                                       out["pick"].tolist(), out["reason"].tolist(), strict=True)]
+        self.tags += map(_tags, stars, late, overpriced, pick, reason)
         self.replied += [False] * len(offers)
         for i, o in enumerate(offers, start=first):
             self.recent[o].append(i)
-        return out["offer"], out["rating"]
+        return np.array(offers), np.array(stars)
 
     def take_dsr(self) -> np.ndarray:
         """The DSR stars (reviews x description, service, logistics) published since the last take."""
-        taken = np.concatenate(self.published_dsr) if self.published_dsr else np.empty((0, 3), np.int8)
+        taken = np.array(self.published_dsr, dtype=np.int8).reshape(-1, 3)
         self.published_dsr = []
         return taken
 
@@ -207,19 +227,25 @@ class ReviewBook:
 def _tags(stars: int, late: bool, overpriced: bool, pick: Sequence[float], reason: int = -1) -> str:
     """One or two tags that fit the stars, the return's reason first ('runs small' ...), and
     'slow delivery' when it was late."""
-    pool = _POSITIVE_TAGS if stars >= 4 else _NEGATIVE_TAGS
-    if stars == 3:
-        pool = _POSITIVE_TAGS[:3] + _NEGATIVE_TAGS[:3]
     named = _REASON_TAGS[reason] if reason >= 0 else ()
-    if named:
-        pool = tuple(t for t in pool if t not in _POSITIVE_TAGS[:2])  # not "true to size" beside "runs small"
-    tags = [named[int(pick[0] * len(named))]] if named else [pool[int(pick[0] * len(pool))]]
+    pool = _TAG_POOLS[(2 if stars >= 4 else 1 if stars == 3 else 0), bool(named)]
+    tags = named[int(pick[0] * len(named))] if named else pool[int(pick[0] * len(pool))]
     if stars <= 3 and overpriced:
-        tags.append("overpriced")
+        second = "overpriced"
     elif pick[1] < 0.4:
         second = pool[int(pick[1] / 0.4 * len(pool))]
-        if second not in tags:
-            tags.append(second)
-    if late:
-        tags.append(_LATE_TAG)
-    return "; ".join(dict.fromkeys(tags))
+    else:
+        second = tags
+    if second != tags:
+        tags += "; " + second
+    return tags + "; " + _LATE_TAG if late else tags
+
+
+def _tag_pool(level: int, named: bool) -> tuple[str, ...]:
+    """The tags a review draws from: negative (``level`` 0), mixed (1, three stars) or positive
+    (2); without "true to size" and "good quality" beside a returned item's reason (``named``)."""
+    pool = (_NEGATIVE_TAGS, _POSITIVE_TAGS[:3] + _NEGATIVE_TAGS[:3], _POSITIVE_TAGS)[level]
+    return tuple(t for t in pool if t not in _POSITIVE_TAGS[:2]) if named else pool
+
+
+_TAG_POOLS = {(level, named): _tag_pool(level, named) for level in range(3) for named in (False, True)}

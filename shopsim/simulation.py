@@ -424,7 +424,7 @@ class Simulation(Levers):
             return
         self.catalog.add_ratings(offers, stars)
         published = self.reviews.ts[len(self.reviews.ts) - len(offers):]
-        for o, r, second in zip(offers, stars, published, strict=True):
+        for o, r, second in zip(offers.tolist(), stars.tolist(), published, strict=True):
             if r <= NEGATIVE_STARS:
                 self.records.event(second, "platform", "negative_review", self.catalog.codes[o],
                                    f"{r} star{'s' if r != 1 else ''}")
@@ -566,7 +566,7 @@ class Simulation(Levers):
         self.records.service.append(
             ts=d.ts[pos], customer_id=d.customer[pos], session_id=first_session + pos,
             sku=landing[pos].astype(np.int16), topic=inq.topic,
-            first_response_s=np.where(np.isfinite(first), np.rint(np.nan_to_num(first)), -1).astype(np.int64),
+            first_response_s=np.where(np.isfinite(first), np.rint(first), -1).astype(np.int64),
             answered=inq.answered, ordered=d.ordered[pos], complaint=inq.complaint)
         self.service.note_outcomes(inq, order_id)
 
