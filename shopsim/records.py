@@ -62,19 +62,25 @@ class Buffer:
 
     def append(self, **arrays: Any) -> None:
         """Append equal-length arrays, one per column (scalars are broadcast)."""
-        n = next((len(a) for a in arrays.values() if np.ndim(a)), 1)
+        n = 1  # the length of the first array given (1 if all are scalars)
+        for a in arrays.values():
+            if isinstance(a, (int, float)):
+                continue
+            if a.ndim if isinstance(a, np.ndarray) else np.ndim(a):
+                n = len(a)
+                break
         if n == 0:
             return
-        dtypes = self.dtypes
+        dtypes, chunks = self.dtypes, self._chunks
         for c in self.columns:
             a, dtype = arrays[c], dtypes.get(c)
             if not isinstance(a, np.ndarray) or not a.ndim:
                 a = np.asarray(a, dtype=dtype)
                 if not a.ndim:
-                    a = np.full(n, a)
+                    a = a.reshape(1).repeat(n)  # n copies (as np.full(n, a), without its Python overhead)
             elif dtype is not None and a.dtype != dtype:
                 a = a.astype(dtype)
-            self._chunks[c].append(a)
+            chunks[c].append(a)
         self._starts.append(self.rows)
         self.rows += n
 
@@ -119,9 +125,14 @@ class Buffer:
 
 
 def categorical(codes: np.ndarray, categories: list[str] | tuple[str, ...]) -> pd.Categorical:
-    """A categorical from integer codes (-1 = missing) without copying strings."""
-    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int16), dtype=_categories(tuple(categories)),
-                                     validate=False)
+    """A categorical from integer codes (-1 = missing) without copying strings.
+
+    Integer codes go to pandas as they are (it narrows them to the categories' code width
+    itself; int8 codes, as recorded, are used without a copy)."""
+    codes = np.asarray(codes)
+    if codes.dtype.kind not in "iu":
+        codes = codes.astype(np.int16)
+    return pd.Categorical.from_codes(codes, dtype=_categories(tuple(categories)), validate=False)
 
 
 @functools.lru_cache(maxsize=256)
@@ -272,20 +283,22 @@ class Recorder:
         s, rows = self.sessions, self._rows("sessions")
         col = functools.partial(s.column, rows=rows)
         customer, submitted, carted = col("customer_id"), col("order_submitted"), col("added_to_cart")
+        visitors = arrays.unique(customer)
         out: dict[str, Any] = {
-            "pv": int(col("page_views").sum(dtype=np.int64)), "uv": _distinct(customer), "sessions": len(customer),
+            "pv": int(col("page_views").sum(dtype=np.int64)), "uv": len(visitors), "sessions": len(customer),
             "submitted_orders": int(submitted.sum()), "submitters": _distinct(customer[submitted]),
             "bounced": int(col("bounced").sum()), "carted": int(carted.sum()),
             "carted_paid": int((carted & col("ordered")).sum()), "favourites": int(col("favourited").sum()),
-            "run_new_visitors": self._first_seen("visitors", customer)}
+            "run_new_visitors": self._first_seen("visitors", visitors)}
         out.update(zip(DAY_VISITS, np.bincount(col("source"), minlength=len(SOURCES)).tolist(), strict=True))
         o, rows = self.orders, self._rows("orders")
         buyer = o.column("customer_id", rows)
         is_new = col("is_new_customer")[o.column("session_id", rows) - 1 - self._marks["sessions"]]
         paid = o.column("paid_amount", rows)
+        buyers = arrays.unique(buyer)
         out.update({
-            "orders": len(buyer), "buyers": _distinct(buyer), "new_buyers": _distinct(buyer[is_new]),
-            "run_new_buyers": self._first_seen("buyers", buyer),
+            "orders": len(buyer), "buyers": len(buyers), "new_buyers": _distinct(buyer[is_new]),
+            "run_new_buyers": self._first_seen("buyers", buyers),
             "gross_sales": math.fsum(o.column("gross_amount", rows)), "discounts": math.fsum(
                 o.column("discount_amount", rows)), "revenue": math.fsum(paid),
             "shop_shipped": int((o.column("buyer_shipping", rows) == 0).sum()),
@@ -306,12 +319,13 @@ class Recorder:
                 "complaints": int(col("complaint").sum())}
 
     def _first_seen(self, who: str, customers: np.ndarray) -> int:
-        """How many of ``customers`` (ids) are seen by the run for the first time as ``who``
-        (visitors or buyers), and remember them: summed over days, the run's distinct count."""
+        """How many of ``customers`` (distinct ids, ascending) are seen by the run for the first
+        time as ``who`` (visitors or buyers), and remember them: summed over days, the run's
+        distinct count."""
         seen = self._seen[who]
         if len(customers):
-            seen.grow(max(int(customers.max()) + 1 - seen.size, 0), fill=False)
-        new = arrays.unique(customers[~seen.view[customers]])
+            seen.grow(max(int(customers[-1]) + 1 - seen.size, 0), fill=False)
+        new = customers[~seen.view[customers]]
         seen.view[new] = True
         return len(new)
 
