@@ -136,12 +136,11 @@ class CustomerBase:
         get their ids from :meth:`new_ids`, in an order the caller chooses (id -1 here).
         """
         ids = np.full(len(kind), -1, dtype=np.int64)
-        new = np.zeros(len(kind), dtype=bool)
         size = self._part_size
         search = kind == 0
         known = search & (u[:, 0] < min(1.0, size / self.settings.market_size))
         ids[known] = (u[known, 1] * size).astype(np.int64)
-        new |= search & ~known
+        new = search & ~known
         direct = kind == 1
         if self.followers.size:
             ids[direct] = self.followers.view[(u[direct, 0] * self.followers.size).astype(np.int64)]
