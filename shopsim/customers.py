@@ -26,15 +26,20 @@ SEGMENTS = ("past_buyers", "lapsed_buyers", "followers")
 
 
 class Growable:
-    """An int64 array that grows by doubling (amortised O(1) appends)."""
+    """An int64 array that grows fourfold when full (amortised O(1) appends).
+
+    Room past ``size`` is never read (every append writes its values), so it is left
+    unwritten: the memory behind it is not used until it is filled, and growing fourfold
+    instead of doubling copies the values held a third as often for no extra memory used.
+    """
 
     def __init__(self, dtype: str = "int64", capacity: int = 1024) -> None:
-        self._data = np.zeros(max(capacity, 16), dtype=dtype)
+        self._data = np.empty(max(capacity, 16), dtype=dtype)
         self.size = 0
 
     def _reserve(self, size: int) -> None:
         if size > len(self._data):
-            bigger = np.zeros(max(size, 2 * len(self._data)), dtype=self._data.dtype)
+            bigger = np.empty(max(size, 4 * len(self._data)), dtype=self._data.dtype)
             bigger[: self.size] = self._data[: self.size]
             self._data = bigger
 
