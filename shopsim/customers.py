@@ -143,12 +143,13 @@ class CustomerBase:
         ids = np.full(len(kind), -1, dtype=np.int64)
         size = self._part_size
         search = kind == 0
-        known = search & (u[:, 0] < min(1.0, size / self.settings.market_size))
-        ids[known] = (u[known, 1] * size).astype(np.int64)
+        first, second = u[:, 0], u[:, 1]
+        known = search & (first < min(1.0, size / self.settings.market_size))
+        ids[known] = (second[known] * size).astype(np.int64)
         new = search & ~known
         direct = kind == 1
         if self.followers.size:
-            ids[direct] = self.followers.view[(u[direct, 0] * self.followers.size).astype(np.int64)]
+            ids[direct] = self.followers.view[(first[direct] * self.followers.size).astype(np.int64)]
         else:
             new |= direct
         targeted = kind == 2
@@ -156,7 +157,7 @@ class CustomerBase:
             who = targeted & (audience == code)
             pool = self.audience(int(code))
             if len(pool):
-                ids[who] = pool[(u[who, 0] * len(pool)).astype(np.int64)]
+                ids[who] = pool[(first[who] * len(pool)).astype(np.int64)]
             else:
                 new |= who
         return ids, new
