@@ -81,18 +81,18 @@ class Buffer:
         held = self.rows - self.first
         if grown and held + n > self._capacity:
             self._reserve(held + n)
-        for c in self.columns:
-            a, column = arrays[c], grown.get(c)
-            if column is not None:  # copied in, cast to the column's dtype (a scalar is broadcast)
-                if not isinstance(a, np.ndarray):
-                    a = np.asarray(a, dtype=column.dtype)
-                column[held: held + n] = a
-                continue
+        for c, column in grown.items():  # copied in, cast to the column's dtype (a scalar is broadcast)
+            a = arrays[c]
+            if not isinstance(a, np.ndarray):
+                a = np.asarray(a, dtype=column.dtype)
+            column[held: held + n] = a
+        for c, pieces in chunks.items():
+            a = arrays[c]
             if not isinstance(a, np.ndarray) or not a.ndim:
                 a = np.asarray(a)
                 if not a.ndim:
                     a = a.reshape(1).repeat(n)  # n copies (as np.full(n, a), without its Python overhead)
-            chunks[c].append(a)
+            pieces.append(a)
         if chunks:
             self._starts.append(self.rows)
         self.rows += n
