@@ -8,6 +8,7 @@ day-of-week traffic shapes of Chinese mobile shopping.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -119,14 +120,24 @@ class Clock:
 
     def timestamps(self, seconds: np.ndarray) -> pd.DatetimeIndex:
         """Timestamps (Asia/Shanghai) for seconds since hour 0."""
-        unix = np.asarray(seconds, dtype="int64") + self.epoch_seconds
-        utc = pd.DatetimeIndex(unix.astype("datetime64[s]").astype("datetime64[ns]"), tz="UTC")
-        return utc.tz_convert(TIMEZONE)
+        # Unix nanoseconds, built in place in one int64 array (a sessions table's ``ts`` has
+        # millions of rows): pandas reads int64 data given a tz-aware dtype as UTC instants and
+        # wraps it without a copy or a localisation pass.
+        nanos = np.asarray(seconds).astype(np.int64)
+        nanos += self.epoch_seconds
+        nanos *= 1_000_000_000
+        return pd.DatetimeIndex(nanos, dtype=_local_dtype(), copy=False)
 
     def dates(self, days: np.ndarray) -> pd.DatetimeIndex:
         """Midnight-normalised dates (naive, local calendar days) for day indices."""
         base = np.datetime64(self.start, "D")
         return pd.DatetimeIndex((base + np.asarray(days, dtype="int64")).astype("datetime64[ns]"))
+
+
+@functools.cache
+def _local_dtype() -> pd.DatetimeTZDtype:
+    """The timestamps' dtype: nanoseconds, Asia/Shanghai (made once)."""
+    return pd.DatetimeTZDtype("ns", TIMEZONE)
 
 
 class FestivalCalendar:

@@ -32,7 +32,7 @@ _SECONDS_PER_DAY = 86_400
 
 
 class Buffer:
-    """Append-only columns of one table: per column, a list of array chunks.
+    """Append-only columns of one table.
 
     Parameters
     ----------
@@ -44,6 +44,10 @@ class Buffer:
         Columns whose released rows are kept (small keys other tables look rows up by, read
         whole with :meth:`whole_column`).
 
+    A column of a declared dtype is one array that grows by doubling (each append is copied
+    in; a read is a view, so building a table from millions of rows copies and joins
+    nothing). The other columns are lists of the appended arrays, joined when read whole.
+
     ``rows`` counts every row ever appended; rows can be read by absolute row number
     (:meth:`column` with ``rows``) and let go once written elsewhere (:meth:`release`), so a
     long run streaming its tables to files holds only the rows not yet written.
@@ -54,41 +58,65 @@ class Buffer:
         self.dtypes = {c: np.dtype(t) for c, t in (dtypes or {}).items()}
         self.columns = (*columns, *(c for c in self.dtypes if c not in columns))
         self._kept: dict[str, list[np.ndarray]] = {c: [] for c in keep}  # released rows of ``keep``
-        self._chunks: dict[str, list[np.ndarray]] = {c: [] for c in self.columns}
-        self._starts: list[int] = []  # the first row of each chunk (every column is chunked alike)
+        # the declared columns' arrays (row ``first`` at 0, rows - first filled, the rest spare)
+        self._grown: dict[str, np.ndarray] = {c: np.empty(0, t) for c, t in self.dtypes.items()}
+        self._chunks: dict[str, list[np.ndarray]] = {c: [] for c in self.columns if c not in self._grown}
+        self._starts: list[int] = []  # the first row of each chunk (every chunked column is chunked alike)
         self.rows = 0
         #: Rows before this one were released (written out and dropped from memory).
         self.first = 0
 
     def append(self, **arrays: Any) -> None:
         """Append equal-length arrays, one per column (scalars are broadcast)."""
-        n = next((len(a) for a in arrays.values() if np.ndim(a)), 1)
+        n = 1  # the length of the first array given (1 if all are scalars)
+        for a in arrays.values():
+            if isinstance(a, (int, float)):
+                continue
+            if a.ndim if isinstance(a, np.ndarray) else np.ndim(a):
+                n = len(a)
+                break
         if n == 0:
             return
-        dtypes = self.dtypes
-        for c in self.columns:
-            a, dtype = arrays[c], dtypes.get(c)
+        grown, chunks = self._grown, self._chunks
+        held = self.rows - self.first
+        if grown and held + n > self._capacity:
+            self._reserve(held + n)
+        for c, column in grown.items():  # copied in, cast to the column's dtype (a scalar is broadcast)
+            a = arrays[c]
+            if not isinstance(a, np.ndarray):
+                a = np.asarray(a, dtype=column.dtype)
+            column[held: held + n] = a
+        for c, pieces in chunks.items():
+            a = arrays[c]
             if not isinstance(a, np.ndarray) or not a.ndim:
-                a = np.asarray(a, dtype=dtype)
+                a = np.asarray(a)
                 if not a.ndim:
-                    a = np.full(n, a)
-            elif dtype is not None and a.dtype != dtype:
-                a = a.astype(dtype)
-            self._chunks[c].append(a)
-        self._starts.append(self.rows)
+                    a = a.reshape(1).repeat(n)  # n copies (as np.full(n, a), without its Python overhead)
+            pieces.append(a)
+        if chunks:
+            self._starts.append(self.rows)
         self.rows += n
 
     def column(self, name: str, rows: slice | None = None) -> np.ndarray:
-        """One column as a single array: every row held, or the absolute rows ``rows``."""
+        """One column as a single array: every row held, or the absolute rows ``rows`` (a view
+        for a column of a declared dtype: read it, do not write to it)."""
+        column = self._grown.get(name)
+        if column is not None:
+            held = column[: self.rows - self.first]
+            if rows is None:
+                return held
+            lo = max(rows.start or 0, self.first) - self.first
+            hi = (self.rows if rows.stop is None else min(rows.stop, self.rows)) - self.first
+            return held[lo: max(hi, lo)]
         if rows is None or (rows.start or 0) <= self.first and (rows.stop is None or rows.stop >= self.rows):
             self._consolidate()
             chunks = self._chunks[name]
-            return chunks[0] if chunks else np.empty(0, self.dtypes.get(name))
+            return chunks[0] if chunks else np.empty(0)
         starts, chunks = self._starts, self._chunks[name]
         lo = max(rows.start or 0, self.first)
         hi = self.rows if rows.stop is None else min(rows.stop, self.rows)
         if hi <= lo:
-            return np.empty(0, chunks[0].dtype if chunks else self.dtypes.get(name))
+            return np.empty(0, chunks[0].dtype if chunks else None)
         first, last = bisect.bisect_right(starts, lo) - 1, bisect.bisect_left(starts, hi)
         pieces = chunks[first:last]
         if len(pieces) == 1:
@@ -98,10 +126,10 @@ class Buffer:
         return np.concatenate(pieces)
 
     def _consolidate(self) -> None:
-        """Join every column's chunks into one (and keep them so: later reads are free)."""
+        """Join every chunked column's chunks into one (and keep them so: later reads are free)."""
         if len(self._starts) > 1:
-            for c in self.columns:
-                self._chunks[c] = [np.concatenate(self._chunks[c])]
+            for c, chunks in self._chunks.items():
+                self._chunks[c] = [np.concatenate(chunks)]
             self._starts = [self.first]
 
     def whole_column(self, name: str) -> np.ndarray:
@@ -111,17 +139,39 @@ class Buffer:
     def release(self) -> None:
         """Drop every row held (they were written out), but the ``keep`` columns; ``rows`` keeps counting."""
         for c, kept in self._kept.items():
-            kept.append(self.column(c))
-        for c in self.columns:
+            kept.append(self.column(c).copy() if c in self._grown else self.column(c))
+        for c in self._chunks:
             self._chunks[c] = []
+        for c, column in self._grown.items():
+            self._grown[c] = np.empty(0, column.dtype)
         self._starts = []
         self.first = self.rows
 
+    @property
+    def _capacity(self) -> int:
+        """Rows the declared columns' arrays hold before they must grow."""
+        return len(next(iter(self._grown.values())))
+
+    def _reserve(self, rows: int) -> None:
+        """Grow the declared columns' arrays to hold at least ``rows`` rows (doubling; the
+        spare part is never written, so the memory behind it is not used)."""
+        held = self.rows - self.first
+        size = max(rows, 2 * self._capacity)
+        for c, column in self._grown.items():
+            bigger = np.empty(size, column.dtype)
+            bigger[:held] = column[:held]
+            self._grown[c] = bigger
+
 
 def categorical(codes: np.ndarray, categories: list[str] | tuple[str, ...]) -> pd.Categorical:
-    """A categorical from integer codes (-1 = missing) without copying strings."""
-    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int16), dtype=_categories(tuple(categories)),
-                                     validate=False)
+    """A categorical from integer codes (-1 = missing) without copying strings.
+
+    Integer codes go to pandas as they are (it narrows them to the categories' code width
+    itself; int8 codes, as recorded, are used without a copy)."""
+    codes = np.asarray(codes)
+    if codes.dtype.kind not in "iu":
+        codes = codes.astype(np.int16)
+    return pd.Categorical.from_codes(codes, dtype=_categories(tuple(categories)), validate=False)
 
 
 @functools.lru_cache(maxsize=256)
@@ -272,20 +322,22 @@ class Recorder:
         s, rows = self.sessions, self._rows("sessions")
         col = functools.partial(s.column, rows=rows)
         customer, submitted, carted = col("customer_id"), col("order_submitted"), col("added_to_cart")
+        visitors = arrays.unique(customer)
         out: dict[str, Any] = {
-            "pv": int(col("page_views").sum(dtype=np.int64)), "uv": _distinct(customer), "sessions": len(customer),
+            "pv": int(col("page_views").sum(dtype=np.int64)), "uv": len(visitors), "sessions": len(customer),
             "submitted_orders": int(submitted.sum()), "submitters": _distinct(customer[submitted]),
             "bounced": int(col("bounced").sum()), "carted": int(carted.sum()),
             "carted_paid": int((carted & col("ordered")).sum()), "favourites": int(col("favourited").sum()),
-            "run_new_visitors": self._first_seen("visitors", customer)}
+            "run_new_visitors": self._first_seen("visitors", visitors)}
         out.update(zip(DAY_VISITS, np.bincount(col("source"), minlength=len(SOURCES)).tolist(), strict=True))
         o, rows = self.orders, self._rows("orders")
         buyer = o.column("customer_id", rows)
         is_new = col("is_new_customer")[o.column("session_id", rows) - 1 - self._marks["sessions"]]
         paid = o.column("paid_amount", rows)
+        buyers = arrays.unique(buyer)
         out.update({
-            "orders": len(buyer), "buyers": _distinct(buyer), "new_buyers": _distinct(buyer[is_new]),
-            "run_new_buyers": self._first_seen("buyers", buyer),
+            "orders": len(buyer), "buyers": len(buyers), "new_buyers": _distinct(buyer[is_new]),
+            "run_new_buyers": self._first_seen("buyers", buyers),
             "gross_sales": math.fsum(o.column("gross_amount", rows)), "discounts": math.fsum(
                 o.column("discount_amount", rows)), "revenue": math.fsum(paid),
             "shop_shipped": int((o.column("buyer_shipping", rows) == 0).sum()),
@@ -306,12 +358,13 @@ class Recorder:
                 "complaints": int(col("complaint").sum())}
 
     def _first_seen(self, who: str, customers: np.ndarray) -> int:
-        """How many of ``customers`` (ids) are seen by the run for the first time as ``who``
-        (visitors or buyers), and remember them: summed over days, the run's distinct count."""
+        """How many of ``customers`` (distinct ids, ascending) are seen by the run for the first
+        time as ``who`` (visitors or buyers), and remember them: summed over days, the run's
+        distinct count."""
         seen = self._seen[who]
         if len(customers):
-            seen.grow(max(int(customers.max()) + 1 - seen.size, 0), fill=False)
-        new = arrays.unique(customers[~seen.view[customers]])
+            seen.grow(max(int(customers[-1]) + 1 - seen.size, 0), fill=False)
+        new = customers[~seen.view[customers]]
         seen.view[new] = True
         return len(new)
 

@@ -586,9 +586,10 @@ class Simulation(Levers):
                       line_customer: np.ndarray) -> None:
         """Count the slice's orders per customer; keep what the day's close draws from; some
         buyers come back later today for something else (so a buyer may pay two orders)."""
-        self.customers.record_orders(d.customer[paying], self.day)
-        self._day_buyers.append(d.customer[paying])
-        self._day_browsers.append(d.customer[~d.bounced & ~d.ordered])
+        buyers = d.customer[paying]
+        self.customers.record_orders(buyers, self.day)
+        self._day_buyers.append(buyers)
+        self._day_browsers.append(d.customer[~(d.bounced | d.ordered)])
         self._day_lines.append((line_order, line_ts, offer, qty, unit_price, unit_list,
                                 np.full(len(line_order), self.return_insurance), line_customer))
         hour = (d.ts[paying] // 3600) % 24
@@ -596,9 +597,10 @@ class Simulation(Levers):
         again = (u[0] < self.scenario.shoppers.second_order_rate) & (hour < 23)
         if not again.any():
             return
-        later = hour[again] + 1 + (u[1][again] * (23 - hour[again])).astype(np.int64)
-        later = np.maximum(later, _NEXT_END[hour[again]])  # after the slice the order was paid in
-        who = d.customer[paying][again]
+        hour = hour[again]
+        later = hour + 1 + (u[1][again] * (23 - hour)).astype(np.int64)
+        later = np.maximum(later, _NEXT_END[hour])  # after the slice the order was paid in
+        who = buyers[again]
         cdf = np.cumsum(self.catalog.landing_share())
         lands = np.minimum(np.searchsorted(cdf, u[2][again] * cdf[-1], side="right"), len(cdf) - 1)
         for h in arrays.unique(later):

@@ -220,3 +220,17 @@ def test_buffer_reads_rows_by_absolute_number_and_releases_them():
     b.append(x=np.array([7, 8]))
     assert b.rows == 8 and b.first == 6
     assert b.column("x").tolist() == [7, 8] and b.column("x", slice(7, 8)).tolist() == [8]
+
+
+def test_a_declared_buffer_casts_broadcasts_grows_and_keeps_released_keys():
+    b = Buffer(dtypes={"x": np.int16, "day": np.int32}, keep=("x",))
+    for day in range(40):  # past several doublings of its arrays
+        b.append(x=np.arange(day, day + 3, dtype=np.int64), day=day)
+    assert b.rows == 120 and b.column("x").dtype == np.int16 and b.column("day").dtype == np.int32
+    assert b.column("day", slice(3, 7)).tolist() == [1, 1, 1, 2]
+    assert b.column("x", slice(118, 500)).tolist() == [40, 41]
+    assert b.column("x", slice(50, 40)).tolist() == []
+    b.release()
+    b.append(x=[7, 8], day=np.float64(40.0))
+    assert b.column("day").tolist() == [40, 40] and b.column("day", slice(0, 121)).tolist() == [40]
+    assert b.whole_column("x")[-5:].tolist() == [39, 40, 41, 7, 8]
