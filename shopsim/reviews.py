@@ -138,7 +138,7 @@ class ReviewBook:
         touches only the hours due, however many reviews wait). A review is a tuple of its
         :data:`_COLUMNS`: the few reviews due in a slice are cheaper as Python rows than as arrays."""
         by_hour, negative = self._by_hour, self._negative
-        for chunk in self._pending:
+        for chunk in self._pending:  # _file, inlined: reviews come one per hour or so
             for review in zip(*(chunk[k].tolist() for k in _COLUMNS), strict=True):
                 hour = review[0] // 3600
                 bucket = by_hour.get(hour)
@@ -229,16 +229,15 @@ def _tags(stars: int, late: bool, overpriced: bool, pick: Sequence[float], reaso
     'slow delivery' when it was late."""
     named = _REASON_TAGS[reason] if reason >= 0 else ()
     pool = _TAG_POOLS[(2 if stars >= 4 else 1 if stars == 3 else 0), bool(named)]
-    tags = named[int(pick[0] * len(named))] if named else pool[int(pick[0] * len(pool))]
+    tag = named[int(pick[0] * len(named))] if named else pool[int(pick[0] * len(pool))]
     if stars <= 3 and overpriced:
         second = "overpriced"
     elif pick[1] < 0.4:
         second = pool[int(pick[1] / 0.4 * len(pool))]
     else:
-        second = tags
-    if second != tags:
-        tags += "; " + second
-    return tags + "; " + _LATE_TAG if late else tags
+        second = tag
+    text = tag if second == tag else f"{tag}; {second}"
+    return f"{text}; {_LATE_TAG}" if late else text
 
 
 def _tag_pool(level: int, named: bool) -> tuple[str, ...]:

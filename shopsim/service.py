@@ -103,9 +103,8 @@ def _head_capacity(t: float, t0: float, rate: np.ndarray, cap: np.ndarray) -> fl
 
 
 def _from_capacity(v: np.ndarray, t0: float, grid: _Grid) -> np.ndarray:
-    """The second each capacity value ``v`` is reached: t0 + the hour's offset + the rest of ``v``
-    at the hour's rate (NaN off the grid or in an hour nobody is on duty, which ``v`` only
-    reaches as the grid's end)."""
+    """The second each capacity value ``v`` is reached: ``t0`` + its hour's offset + the rest of
+    ``v`` at that hour's rate (NaN off the grid, or in an hour nobody is on duty)."""
     k = np.searchsorted(grid.cap, v, side="right")
     t = t0 + grid.offset[k] + (v - grid.base[k]) / grid.per[k]
     return np.where(grid.ok[k], t, np.nan)
