@@ -61,6 +61,7 @@ class Growable:
         """The filled part (a view: writes go to the array)."""
         return self._data[: self.size]
 
+
 class CustomerBase:
     """Everyone the shop has seen, with their orders and whether they follow the shop.
 
