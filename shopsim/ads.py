@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -105,6 +105,43 @@ class _Plan(NamedTuple):
     searches: float          # searches per hour at traffic weight 1
 
 
+class _FlatPlans:
+    """The plans of :meth:`Ads._search_plans` with one bid all day, as arrays: what
+    :meth:`Ads._won` gives each at a bid scale, for all of them at once (the same numbers)."""
+
+    def __init__(self, plans: list[_Plan], cfg: Any) -> None:
+        self.cfg = cfg
+        self.bid_here = np.array([p.bid_here for p in plans], dtype=float)
+        self.share = np.array([p.schedule[0] for p in plans], dtype=float)
+        self.qs = np.array([p.qs for p in plans], dtype=float)
+        self.appeal = np.array([p.appeal for p in plans], dtype=float)
+        self.searches = np.array([p.searches for p in plans], dtype=float)
+        self.count = np.array([len(p.rank_list) for p in plans], dtype=np.int64)
+        self.ranks = np.full((len(plans), max([1, *self.count.tolist()])), np.inf)  # padded: never below a bid
+        for i, p in enumerate(plans):
+            self.ranks[i, : len(p.rank_list)] = p.ranks
+        #: slot ** -click_decay for slots 1.. (Python powers, as :meth:`Ads._won` takes them)
+        self.decay = np.array([0.0] + [s ** -cfg.click_decay for s in range(1, int(self.count.max(initial=0)) + 2)])
+
+    def per_click(self, shade: float) -> np.ndarray:
+        """Price x clicks per hour (yuan per hour at traffic weight 1) of each plan, its bid scaled by ``shade``."""
+        cfg = self.cfg
+        bids = self.bid_here * (shade * self.share)
+        above = (self.ranks < (bids * self.qs)[:, None]).sum(axis=1)  # ranks the ad beats (bisect_left)
+        slot = self.count - above + 1
+        shown = (bids > 0) & (slot <= cfg.ad_slots)
+        below = self.ranks[np.arange(len(bids)), np.maximum(above - 1, 0)]
+        lifted = np.where(above >= 1, below, 0.0) / self.qs + _MIN_INCREMENT
+        floor = np.where(lifted > cfg.reserve_price, lifted, cfg.reserve_price)  # max(reserve, lifted)
+        price = np.where(floor < bids, floor, bids)  # min(bid, floor)
+        plain = (floor < bids) & ((above < 1) | ~(lifted > cfg.reserve_price))  # a Python float in _won
+        rounded = np.round(price, 2)
+        for i in np.flatnonzero(plain & shown).tolist():
+            rounded[i] = round(float(price[i]), 2)
+        clicks = self.searches * cfg.top_click_rate * self.decay[np.where(shown, slot, 0)] * self.appeal
+        return np.where(shown, rounded * clicks, 0.0)
+
+
 class Ads:
     """The shop's campaigns, the auctions, the budgets and the ad records.
 
@@ -141,6 +178,7 @@ class Ads:
         self.history_expected = np.zeros(n_kw)  # clicks an average relevant ad would have had at those slots
         self._today: tuple[list, np.ndarray] = ([], np.empty(0))  # the auction's competitors and scores, per regroup
         self._rival_scores: dict[tuple[int, int], tuple[tuple[float, float], float]] = {}  # see _rival_quality
+        self._flat_cache: tuple[list | None, Any] = (None, None)  # see _flat_plans
 
     @property
     def active(self) -> bool:
@@ -306,12 +344,24 @@ class Ads:
     def _search_spend(self, shade: float, plans: list[_Plan]) -> float:
         """The day's expected paid-search spend (yuan, at hourly traffic weights 1) of ``plans``
         with every bid scaled by ``shade``: what :meth:`_search_rows` would charge, summed."""
-        weights = self.hour_weights
+        per_hour = np.empty((len(plans), 24))  # yuan per hour of each plan at traffic weight 1
+        flat = [i for i, plan in enumerate(plans) if plan.flat]
+        if flat:
+            per_hour[flat] = self._flat_plans(plans, flat).per_click(shade)[:, None]
+        for i, plan in enumerate(plans):
+            if not plan.flat:
+                price, _, _, clicks = self._plan_hours(plan, shade)
+                per_hour[i] = price * clicks
         total = 0.0
-        for plan in plans:
-            price, _, _, clicks = self._plan_hours(plan, shade)
-            total += float((price * clicks * weights).sum())
+        for spend in (per_hour * self.hour_weights).sum(axis=1).tolist():  # plan by plan, as the rows add up
+            total += spend
         return total
+
+    def _flat_plans(self, plans: list[_Plan], flat: list[int]) -> _FlatPlans:
+        """:class:`_FlatPlans` of ``plans[flat]``, made once per list of plans."""
+        if self._flat_cache[0] is not plans:
+            self._flat_cache = (plans, _FlatPlans([plans[i] for i in flat], self.sc.paid_search))
+        return self._flat_cache[1]
 
     def _plan_hours(self, plan: _Plan, shade: float) -> tuple:
         """What one plan of :meth:`_search_plans` wins with its bids scaled by ``shade``: (price
