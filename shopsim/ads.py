@@ -26,9 +26,8 @@ hour's bids; spend is charged per slice, in time order, so a budget can run out 
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -99,10 +98,60 @@ class _Plan(NamedTuple):
     schedule: np.ndarray     # 24 hourly bid shares
     flat: bool               # every hour's share is the same
     ranks: np.ndarray        # the other advertisers' ad ranks, sorted
-    rank_list: list[float]   # the same, as a list (cheap to bisect)
     qs: float                # the shop's quality score on the keyword
     appeal: float            # the listing's click appeal on the keyword
     searches: float          # searches per hour at traffic weight 1
+
+
+def _won(cfg: Any, ranks: np.ndarray, count: np.ndarray, bids: np.ndarray, qs: np.ndarray, appeal: np.ndarray,
+         searches: np.ndarray, decay: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What paid-search bids win, several at once: (price yuan per click, slot, shown, clicks per
+    hour at traffic weight 1) per bid; price and clicks 0 and slot NaN where no slot is won.
+
+    ``ranks`` (bids x competitors, sorted, padded with inf; or one row for all) are the other ads'
+    ranks and ``count`` how many there are; ``qs`` the shop's quality scores, ``appeal`` its
+    listings' click appeal, ``searches`` per hour; ``decay[s]`` is ``s ** -click_decay``. A bid
+    ranks bid x quality score; it pays the next rank down over its quality score plus 0.01 yuan
+    (at least the reserve price, never more than the bid), rounded to the fen.
+    """
+    rank = bids * qs
+    above = (ranks < rank[:, None]).sum(axis=1)  # the competitors it outranks
+    slot = count - above + 1
+    shown = (bids > 0) & (slot <= cfg.ad_slots)
+    row = np.arange(len(bids)) if len(ranks) > 1 else np.zeros(len(bids), dtype=np.int64)
+    below = np.where(above >= 1, ranks[row, np.maximum(above - 1, 0)], 0.0)  # the next rank down
+    lifted = below / qs + _MIN_INCREMENT
+    floor = np.where(lifted > cfg.reserve_price, lifted, cfg.reserve_price)
+    price = np.where(floor < bids, floor, bids)
+    rounded = np.round(price, 2)
+    # The reserve price, and the increment where nobody ranks below, are rounded as Python
+    # numbers (correctly rounded decimals), the rest by numpy (as this model always has).
+    for i in np.flatnonzero(shown & (floor < bids) & ((above < 1) | ~(lifted > cfg.reserve_price))).tolist():
+        rounded[i] = round(float(price[i]), 2)
+    clicks = searches * cfg.top_click_rate * decay[np.where(shown, slot, 0)] * appeal
+    return (np.where(shown, rounded, 0.0), np.where(shown, slot, np.nan), shown,
+            np.where(shown, clicks, 0.0))
+
+
+class _FlatPlans:
+    """The plans of :meth:`Ads._search_plans` with one bid all day, as arrays for :func:`_won`."""
+
+    def __init__(self, plans: list[_Plan], cfg: Any, decay: np.ndarray) -> None:
+        self.cfg, self.decay = cfg, decay
+        self.bid_here = np.array([p.bid_here for p in plans], dtype=float)
+        self.share = np.array([p.schedule[0] for p in plans], dtype=float)
+        self.qs = np.array([p.qs for p in plans], dtype=float)
+        self.appeal = np.array([p.appeal for p in plans], dtype=float)
+        self.searches = np.array([p.searches for p in plans], dtype=float)
+        self.count = np.array([len(p.ranks) for p in plans], dtype=np.int64)
+        self.ranks = np.full((len(plans), max([1, *self.count.tolist()])), np.inf)  # padded: outranks nobody
+        for i, p in enumerate(plans):
+            self.ranks[i, : len(p.ranks)] = p.ranks
+
+    def won(self, shade: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:func:`_won` for every plan, its bid scaled by ``shade``."""
+        bids = self.bid_here * (shade * self.share)
+        return _won(self.cfg, self.ranks, self.count, bids, self.qs, self.appeal, self.searches, self.decay)
 
 
 class Ads:
@@ -141,6 +190,10 @@ class Ads:
         self.history_expected = np.zeros(n_kw)  # clicks an average relevant ad would have had at those slots
         self._today: tuple[list, np.ndarray] = ([], np.empty(0))  # the auction's competitors and scores, per regroup
         self._rival_scores: dict[tuple[int, int], tuple[tuple[float, float], float]] = {}  # see _rival_quality
+        self._flat_cache: tuple[list | None, Any] = (None, None)  # see _flat_plans
+        #: slot ** -click_decay for slots 1.. (index 0 unused)
+        decay = sc.paid_search.click_decay
+        self._decay = np.array([0.0] + [s ** -decay for s in range(1, sc.paid_search.ad_slots + 1)])
 
     @property
     def active(self) -> bool:
@@ -286,17 +339,23 @@ class Ads:
             searches = self.sc.keywords[k].daily_searches / 24.0 * self.keyword_demand[k]
             variants = [(-1, 1.0 - sum(shares.values()), 0.0)]
             variants += [(a, share, self.campaign.premiums[a]) for a, share in shares.items()]
-            flat, rank_list = bool((schedule == schedule[0]).all()), ranks.tolist()
-            plans += [_Plan(k, o, audience, bid, bid * (1 + premium), schedule, flat, ranks, rank_list, qs, appeal,
+            flat = bool((schedule == schedule[0]).all())
+            plans += [_Plan(k, o, audience, bid, bid * (1 + premium), schedule, flat, ranks, qs, appeal,
                             searches * share) for audience, share, premium in variants]
         return plans
 
     def _search_rows(self, shade: float, plans: list[_Plan]) -> list[dict]:
         """The paid-search groups of ``plans`` (:meth:`_search_plans`) with every bid scaled by
         ``shade``: per-hour slot, price and clicks."""
+        flat = [i for i, plan in enumerate(plans) if plan.flat]
+        won = dict(zip(flat, zip(*self._flat_plans(plans, flat).won(shade), strict=True), strict=True)) if flat else {}
         rows = []
-        for plan in plans:
-            price, slot, shown, clicks = self._plan_hours(plan, shade)
+        for i, plan in enumerate(plans):
+            if i in won:
+                price, slot, shown, clicks = won[i]
+                shown = plan.searches if shown else 0.0
+            else:
+                price, slot, shown, clicks = self._plan_hours(plan, shade)
             rows.append({"price": np.full(24, price), "position": np.full(24, slot, dtype=float),
                          "impressions": np.full(24, shown), "rate": np.full(24, clicks), "channel": 0,
                          "key": plan.keyword, "offer": plan.offer, "audience": plan.audience, "bid": plan.bid,
@@ -306,47 +365,37 @@ class Ads:
     def _search_spend(self, shade: float, plans: list[_Plan]) -> float:
         """The day's expected paid-search spend (yuan, at hourly traffic weights 1) of ``plans``
         with every bid scaled by ``shade``: what :meth:`_search_rows` would charge, summed."""
-        weights = self.hour_weights
+        per_hour = np.empty((len(plans), 24))  # yuan per hour of each plan at traffic weight 1
+        flat = [i for i, plan in enumerate(plans) if plan.flat]
+        if flat:
+            price, _, _, clicks = self._flat_plans(plans, flat).won(shade)
+            per_hour[flat] = (price * clicks)[:, None]
+        for i, plan in enumerate(plans):
+            if not plan.flat:
+                price, _, _, clicks = self._plan_hours(plan, shade)
+                per_hour[i] = price * clicks
         total = 0.0
-        for plan in plans:
-            price, _, _, clicks = self._plan_hours(plan, shade)
-            total += float((price * clicks * weights).sum())
+        for spend in (per_hour * self.hour_weights).sum(axis=1).tolist():  # plan by plan, as the rows add up
+            total += spend
         return total
 
-    def _plan_hours(self, plan: _Plan, shade: float) -> tuple:
-        """What one plan of :meth:`_search_plans` wins with its bids scaled by ``shade``: (price
-        yuan per click, slot, impressions and clicks per hour), each one number when one bid holds
-        all day, else 24 hourly arrays (slot NaN and the rest 0 in hours without a slot)."""
-        ranks, qs, appeal, searches = plan.ranks, plan.qs, plan.appeal, plan.searches
-        if plan.flat:  # no bid schedule: one bid all day (the same number as every hour's below)
-            bid = plan.bid_here * (shade * plan.schedule[0])
-            return self._won(ranks, bid, qs, appeal, searches, plan.rank_list) or (0.0, np.nan, 0.0, 0.0)
-        bids = plan.bid_here * (shade * plan.schedule)
-        if (bids == bids[0]).all():  # a schedule whose shares round to one bid
-            return self._won(ranks, bids[0], qs, appeal, searches, plan.rank_list) or (0.0, np.nan, 0.0, 0.0)
-        price, position, impressions, rate = (np.zeros(24) for _ in range(4))
-        position[:] = np.nan
-        for b in arrays.unique(bids):
-            won = self._won(ranks, b, qs, appeal, searches, plan.rank_list)
-            if won is not None:
-                hours = bids == b
-                price[hours], position[hours], impressions[hours], rate[hours] = won
-        return price, position, impressions, rate
+    def _flat_plans(self, plans: list[_Plan], flat: list[int]) -> _FlatPlans:
+        """:class:`_FlatPlans` of ``plans[flat]``, made once per list of plans."""
+        if self._flat_cache[0] is not plans:
+            self._flat_cache = (plans, _FlatPlans([plans[i] for i in flat], self.sc.paid_search, self._decay))
+        return self._flat_cache[1]
 
-    def _won(self, ranks: np.ndarray, bid: float, qs: float, appeal: float, searches: float,
-             rank_list: list[float]) -> tuple[float, int, float, float] | None:
-        """What a bid (yuan per click) wins on a keyword whose competitors' ranks are ``ranks``
-        (sorted; ``rank_list`` the same as a list): (price per click in yuan, slot, impressions and
-        clicks per hour), or None (no slot)."""
+    def _plan_hours(self, plan: _Plan, shade: float) -> tuple:
+        """What one plan of :meth:`_search_plans` with a bid schedule wins with its bids scaled by
+        ``shade``: 24 hourly (price yuan per click, slot, impressions, clicks) arrays (slot NaN and
+        the rest 0 in hours without a slot)."""
+        bids = plan.bid_here * (shade * plan.schedule)
+        unique, hour_bid = arrays.unique_inverse(bids)
         cfg = self.sc.paid_search
-        if bid <= 0:
-            return None
-        slot = len(rank_list) - bisect.bisect_left(rank_list, bid * qs) + 1  # as :meth:`_slot`
-        if slot > cfg.ad_slots:
-            return None
-        below = ranks[len(ranks) - slot] if slot <= len(ranks) else 0.0
-        return (round(min(bid, max(cfg.reserve_price, below / qs + _MIN_INCREMENT)), 2), slot, searches,
-                searches * cfg.top_click_rate * slot ** -cfg.click_decay * appeal)
+        price, slot, shown, clicks = _won(cfg, plan.ranks[None, :], np.array([len(plan.ranks)]), unique,
+                                          np.full(len(unique), plan.qs), plan.appeal, plan.searches, self._decay)
+        impressions = np.where(shown, plan.searches, 0.0)
+        return price[hour_bid], slot[hour_bid], impressions[hour_bid], clicks[hour_bid]
 
     def _presence(self, rival_ads: np.ndarray, live: bool) -> None:
         """Which rivals' ads show (with the shop's plain bids, if it is bidding), and which of them
