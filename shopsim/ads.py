@@ -114,6 +114,8 @@ def _won(cfg: Any, ranks: np.ndarray, count: np.ndarray, bids: np.ndarray, qs: n
     ranks bid x quality score; it pays the next rank down over its quality score plus 0.01 yuan
     (at least the reserve price, never more than the bid), rounded to the fen.
     """
+    if not ranks.shape[1]:  # nobody else bids: one rank that outranks nobody
+        ranks = np.full((len(ranks), 1), np.inf)
     rank = bids * qs
     above = (ranks < rank[:, None]).sum(axis=1)  # the competitors it outranks
     slot = count - above + 1

@@ -103,6 +103,23 @@ def test_a_bid_schedule_moves_clicks_between_hours():
     assert sim.tables["events"].query("kind == 'set_bid_schedule'").shape[0] == 1
 
 
+@pytest.mark.parametrize("schedule", [None, [0.5] * 12 + [1.5] * 12])
+def test_alone_on_a_keyword_the_ad_takes_the_top_slot_at_the_reserve_price(schedule):
+    """No other advertiser (no field, no rival bidding on "denim shirt"): slot 1, reserve price,
+    with or without a bid schedule and with the budget pacing the bids down."""
+    sc = shopsim.load_scenario("baseline", [*NO_CAMPAIGN, "paid_search.field_advertisers=0"])
+    sim = shopsim.Simulation(sc, seed=3)
+    sim.set_keyword_bid("denim shirt", 2.0)
+    sim.set_ad_budget(30)  # well under a day's clicks at full bids: pacing shades them
+    if schedule is not None:
+        sim.set_bid_schedule("denim shirt", schedule)
+    sim.run(2)
+    ads = sim.tables["ads"].query("channel == 'paid_search' and clicks > 0")
+    assert len(ads) and (ads["avg_position"] == 1).all()
+    cpc = ads["spend"].sum() / ads["clicks"].sum()
+    assert cpc == pytest.approx(sc.paid_search.reserve_price, abs=0.006)
+
+
 def test_an_audience_premium_buys_more_clicks_from_the_shops_own_customers():
     plain, premium = fresh(6), fresh(6)
     for sim in (plain, premium):
