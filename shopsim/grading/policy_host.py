@@ -13,8 +13,8 @@ levers or refuses it with a recorded reason. Nothing of the simulator exists in 
 process, so a policy can change nothing but the actions it asks for.
 
 One sandbox serves all the seeds of one policy (its start-up, mostly importing pandas, is
-paid once: :func:`_preload`). This process, the *seed server* (:func:`main`), never runs the trainee's code:
-for each seed it forks a fresh *seed process* that loads the policy from its payload and
+paid once: :func:`_preload`). This process, the *seed server* (:func:`main`), never runs the
+trainee's code: for each seed it forks a fresh *seed process* that loads the policy from its payload and
 serves that seed's mornings, so every seed starts from the same state, as if it had its own
 sandbox. When the seed process ends, the server kills every process it left behind (the
 server is their subreaper), empties the scratch folders (the work folder, and the private
