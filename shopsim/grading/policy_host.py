@@ -349,14 +349,15 @@ def _preload(payload: tuple[str, Any]) -> None:
 
     pandas always (the tables a policy reads arrive as DataFrames), cloudpickle for a pickled
     policy, and ``shopsim`` (the simulator) only when the policy's payload names it (a plan's
-    policy imports ``shopsim.plans``). Nothing of the payload runs here.
+    policy imports ``shopsim.plans``). Nothing of the payload runs here; a payload that is not
+    (kind, text or bytes) fails in the seed process, as it would without this.
     """
     import pandas  # noqa: F401
 
-    kind, data = payload
+    kind, data = payload if isinstance(payload, tuple) and len(payload) == 2 else ("", "")
     if kind == "pickle":
         import cloudpickle  # noqa: F401
-    if (b"shopsim" if isinstance(data, bytes) else "shopsim") in data:
+    if isinstance(data, str | bytes) and (b"shopsim" if isinstance(data, bytes) else "shopsim") in data:
         import shopsim  # noqa: F401
 
 
