@@ -58,8 +58,8 @@ if TYPE_CHECKING:
 REFERENCES: tuple[str, ...] = ("do_nothing", "rule_based", "tuned")
 #: Seconds the seed server may take to end a seed's processes and empty its folders after the last morning.
 END_GRACE = 10.0
-#: What the sandboxed policy process runs (not ``-m``: the package imports the module first).
-HOST_MAIN = "import sys; from shopsim.grading.policy_host import main; sys.exit(main())"
+#: What the sandboxed policy process runs: policy_host's file, loaded without the shopsim package.
+HOST_MAIN = policy_host.BOOT
 
 
 @dataclass(frozen=True)
@@ -151,9 +151,10 @@ class _Host:
         env = {"PYTHONPATH": str(Path(package.__file__).resolve().parents[1]), "PYTHONHASHSEED": "0",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg",
                "PYTHONDONTWRITEBYTECODE": "1", policy_host.CONTROL_FD: str(ours),
-               policy_host.SCRATCH: os.pathsep.join(scratch)}
+               policy_host.SCRATCH: os.pathsep.join(scratch), policy_host.LEVERS: ",".join(OperatorView.LEVERS)}
+        argv = [sys.executable, "-c", HOST_MAIN, str(Path(policy_host.__file__).resolve())]
         try:
-            self.proc = box.start([sys.executable, "-c", HOST_MAIN], env, stdin=subprocess.PIPE, pass_fds=(ours,))
+            self.proc = box.start(argv, env, stdin=subprocess.PIPE, pass_fds=(ours,))
         except BaseException:
             os.close(self.control)
             raise

@@ -1,8 +1,9 @@
 """The sandboxed side of a capstone run: calls the trainee's policy on snapshots, returns its actions.
 
-Usage (internal; :mod:`shopsim.grading.capstone` starts it in a sandbox)::
+Usage (internal; :mod:`shopsim.grading.capstone` starts it in a sandbox, loading this file by
+its path, :data:`BOOT`, so that the server does not import the simulator)::
 
-    python -c "from shopsim.grading.policy_host import main; main()"
+    python -c "$BOOT" /path/to/shopsim/grading/policy_host.py
 
 The trusted grader owns the simulation. Each simulated morning it wakes the policy, and the
 policy reads a read-only snapshot of what an operator sees (:class:`PolicyView`: date, day,
@@ -12,8 +13,8 @@ levers or refuses it with a recorded reason. Nothing of the simulator exists in 
 process, so a policy can change nothing but the actions it asks for.
 
 One sandbox serves all the seeds of one policy (its start-up, mostly importing pandas, is
-paid once). This process, the *seed server* (:func:`main`), never runs the trainee's code:
-for each seed it forks a fresh *seed process* that loads the policy from its payload and
+paid once: :func:`_preload`). This process, the *seed server* (:func:`main`), never runs the
+trainee's code: for each seed it forks a fresh *seed process* that loads the policy from its payload and
 serves that seed's mornings, so every seed starts from the same state, as if it had its own
 sandbox. When the seed process ends, the server kills every process it left behind (the
 server is their subreaper), empties the scratch folders (the work folder, and the private
@@ -35,6 +36,7 @@ signal). The policy's own prints go to stderr.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import pickle
@@ -45,9 +47,10 @@ import sys
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shopsim.operator import OperatorView
+if TYPE_CHECKING:  # the server and its seed processes run without the simulator (see BOOT)
+    from shopsim.operator import OperatorView
 
 #: Actions one morning may take; the rest are refused by the grader.
 MAX_ACTIONS = 500
@@ -55,9 +58,17 @@ MAX_ACTIONS = 500
 MAX_READS = 5_000
 #: Largest JSON message the grader reads from the host, bytes.
 MAX_MESSAGE = 4 * 1024 * 1024
-#: Environment variables the grader sets for the server: the control pipe's descriptor, and the
-#: scratch folders emptied after each seed (separated by ``os.pathsep``).
-CONTROL_FD, SCRATCH = "SHOPSIM_CONTROL_FD", "SHOPSIM_SCRATCH"
+#: Environment variables the grader sets for the server: the control pipe's descriptor, the
+#: scratch folders emptied after each seed (separated by ``os.pathsep``), and the levers' names
+#: (:data:`shopsim.operator.OperatorView.LEVERS`, separated by commas).
+CONTROL_FD, SCRATCH, LEVERS = "SHOPSIM_CONTROL_FD", "SHOPSIM_SCRATCH", "SHOPSIM_LEVERS"
+#: What the sandboxed server runs (``python -c BOOT PATH``, PATH being this file): this module
+#: loaded from its file under its own name, without importing the ``shopsim`` package (the
+#: simulator, which a policy's seeds do not need; a policy that imports shopsim still can).
+BOOT = ("import importlib.util, sys; "
+        "spec = importlib.util.spec_from_file_location('shopsim.grading.policy_host', sys.argv[1]); "
+        "host = sys.modules[spec.name] = importlib.util.module_from_spec(spec); "
+        "spec.loader.exec_module(host); sys.exit(host.main())")
 
 
 def send(fd: int, body: bytes) -> None:
@@ -191,7 +202,7 @@ class PolicyView:
         return dict(self._read("service"))
 
     def __getattr__(self, name: str) -> Any:
-        if name in OperatorView.LEVERS:
+        if name in _levers():
             def lever(*args: Any, **kwargs: Any) -> Any:
                 self._cache.clear()  # an action may change what the next read shows
                 return self._ask({"act": [name, _plain(list(args)), _plain(kwargs)]})
@@ -199,7 +210,17 @@ class PolicyView:
             return lever
         raise AttributeError(f"a policy has no {name!r}; it can read date, day, tables, skus, stock(), "
                              "on_order(), lead_times(), prices(), keywords(), keyword_bids(), quality_scores(), "
-                             f"campaign(), festivals(), service() and use {', '.join(OperatorView.LEVERS)}")
+                             f"campaign(), festivals(), service() and use {', '.join(_levers())}")
+
+
+@functools.cache
+def _levers() -> tuple[str, ...]:
+    """The levers' names: from the grader in the sandbox (:data:`LEVERS`), else :class:`OperatorView`'s."""
+    if os.environ.get(LEVERS):
+        return tuple(os.environ[LEVERS].split(","))
+    from shopsim.operator import OperatorView
+
+    return OperatorView.LEVERS
 
 
 #: What a policy may read, answered by the grader from the real view (data only).
@@ -323,6 +344,23 @@ def _exit_code(status: int) -> int:
     return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
 
 
+def _preload(payload: tuple[str, Any]) -> None:
+    """Import in the server what every seed process would otherwise import anew.
+
+    pandas always (the tables a policy reads arrive as DataFrames), cloudpickle for a pickled
+    policy, and ``shopsim`` (the simulator) only when the policy's payload names it (a plan's
+    policy imports ``shopsim.plans``). Nothing of the payload runs here; a payload that is not
+    (kind, text or bytes) fails in the seed process, as it would without this.
+    """
+    import pandas  # noqa: F401
+
+    kind, data = payload if isinstance(payload, tuple) and len(payload) == 2 else ("", "")
+    if kind == "pickle":
+        import cloudpickle  # noqa: F401
+    if isinstance(data, str | bytes) and (b"shopsim" if isinstance(data, bytes) else "shopsim") in data:
+        import shopsim  # noqa: F401
+
+
 def main() -> int:
     """Serve the seeds the grader asks for, each in a fresh seed process, until it closes stdin."""
     control = int(os.environ[CONTROL_FD])
@@ -331,6 +369,7 @@ def main() -> int:
     protocol = os.dup(1)
     os.dup2(2, 1)  # the policy's prints go to stderr, never into the protocol
     payload = pickle.loads(receive(0))  # (kind, data), loaded only in each seed process
+    _preload(payload)
     while True:
         try:
             pickle.loads(receive(0))  # ("seed", n)

@@ -181,15 +181,23 @@ class _PidsGroup:
             (self.path / "cgroup.procs").write_text("0")
 
     def remove(self) -> None:
-        """Remove the group once it is empty (the sandbox's pid namespace is gone by then)."""
+        """Remove the group once it is empty (its last processes may take a few milliseconds to die).
+
+        Tries again after 1, 2, 4 ... ms (at most 20 ms between tries), for about a second in all.
+        """
         if self.path is None:
             return
-        for _ in range(50):
+        waited, pause = 0.0, 0.001
+        while True:
             try:
                 self.path.rmdir()
                 return
             except OSError:
-                time.sleep(0.02)
+                if waited >= 1.0:
+                    return
+                time.sleep(pause)
+                waited += pause
+                pause = min(2 * pause, 0.02)
 
 
 def _read(path: Path) -> str:
