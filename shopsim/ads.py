@@ -483,36 +483,58 @@ class Ads:
         hours = (start // 3600 + np.arange(len(weights))) % 24
         price = a.price[hours]
         paid_group = group - g.n_organic
-        hour = (ts - start) // 3600
         impressions = rng.poisson(a.impressions[hours] * weights[:, None]).astype(float)
         search = np.flatnonzero(self._search_groups(g)[group])
         if len(search):
-            cost = np.cumsum(price[hour[search], paid_group[search]])
-            over = cost > self.campaign.search_budget - self.spent_search + 1e-9
-            if over.any():
-                cut = ts[search[np.argmax(over)]]
-                keep[search[over]] = False
-                self._cut_impressions(impressions, a.channel == 0, cut - start)
-                self.search_exhausted = True
-                events.append((int(cut), f"paid search budget of {self.campaign.search_budget:.0f} yuan ran out"))
-            self.spent_search += float(price[hour[search[~over]], paid_group[search[~over]]].sum())
+            self._charge_search(search, ts, paid_group, price, impressions, keep, events, start)
         is_paid = (paid_group >= 0) & (paid_group < g.n_ads)
         for row in np.flatnonzero(a.channel == 1):
-            aud = a.key[row]
+            cut = self._charge_display(row, impressions, price, start)
+            if cut is not None:
+                keep[is_paid & (paid_group == row) & (ts > cut)] = False
+                events.append((cut, f"display budget for {AUDIENCES[a.key[row]]} ran out"))
+        return keep, impressions, events
+
+    # The budgets are charged hour by hour (the same sums in the same order however the day is
+    # sliced, so a budget runs out at the same session in a slice of six hours as in six slices).
+    def _charge_search(self, search: np.ndarray, ts: np.ndarray, paid_group: np.ndarray, price: np.ndarray,
+                       impressions: np.ndarray, keep: np.ndarray, events: list[tuple[int, str]], start: int) -> None:
+        """Charge the paid-search sessions ``search`` (positions in the slice, in time order) click
+        by click; from the click the budget cannot pay, drop them and cut the impressions."""
+        bounds = np.searchsorted((ts[search] - start) // 3600, np.arange(len(price) + 1))
+        for h in range(len(price)):
+            part = search[bounds[h]: bounds[h + 1]]
+            if not len(part):
+                continue
+            cost = np.cumsum(price[h, paid_group[part]])
+            over = cost > self.campaign.search_budget - self.spent_search + 1e-9
+            if over.any():
+                cut = ts[part[np.argmax(over)]]
+                keep[part[over]] = False
+                keep[search[bounds[h + 1]:]] = False
+                self._cut_impressions(impressions, self.auction.channel == 0, cut - start)
+                self.search_exhausted = True
+                events.append((int(cut), f"paid search budget of {self.campaign.search_budget:.0f} yuan ran out"))
+            self.spent_search += float(price[h, paid_group[part[~over]]].sum())
+            if over.any():
+                return
+
+    def _charge_display(self, row: int, impressions: np.ndarray, price: np.ndarray, start: int) -> int | None:
+        """Charge display group ``row``'s impressions hour by hour; where its audience's budget runs
+        out, keep the impressions it paid for and none after. Returns the second it ran out, or None."""
+        aud = self.auction.key[row]
+        for h in range(len(price)):
             left = self.campaign.display[aud][1] - self.spent_display[aud]
-            cost = impressions[:, row] * price[:, row]
-            spent = np.cumsum(cost)
-            if spent[-1] > left:
-                h = int(np.argmax(spent > left))
-                fraction = max(left - (spent[h - 1] if h else 0.0), 0.0) / cost[h]
+            cost = impressions[h, row] * price[h, row]
+            if cost > left:
+                fraction = max(left, 0.0) / cost
                 impressions[h, row] = np.floor(impressions[h, row] * fraction)
                 impressions[h + 1:, row] = 0.0
-                cut = start + 3600 * h + int(3600 * fraction)
-                keep[is_paid & (paid_group == row) & (ts > cut)] = False
+                self.spent_display[aud] += impressions[h, row] * price[h, row]
                 self.display_exhausted[aud] = True
-                events.append((int(cut), f"display budget for {AUDIENCES[aud]} ran out"))
-            self.spent_display[aud] += (impressions[:, row] * price[:, row]).sum()
-        return keep, impressions, events
+                return start + 3600 * h + int(3600 * fraction)
+            self.spent_display[aud] += cost
+        return None
 
     def budget_hours(self, hours: np.ndarray, weights: np.ndarray) -> int:
         """How many of the coming ``hours`` (hours of day, traffic ``weights``) one slice may draw:
