@@ -247,6 +247,8 @@ class Simulation(Levers):
             if hour == 0:
                 self._open_day()
             weights = self._hour_weights(hour, int(_NEXT_END[hour]) - hour)
+            if self._market_dirty or self._groups is None:
+                self._regroup()  # first: how long the slice may be depends on today's auction and stock
             length = self._slice_hours(hour, weights)
             self._slice(hour, weights[:length])
             if hour + length == 24:
@@ -397,8 +399,6 @@ class Simulation(Levers):
         under one market."""
         if hour == 0 or hour in SLICE_ENDS:
             self.customers.start_part()
-        if self._market_dirty or self._groups is None:
-            self._regroup()
         g = self._groups
         now, length = self.env.now, len(weights)
         start = int(now * 3600)
