@@ -229,3 +229,23 @@ def test_stepping_with_actions_gives_the_hour_by_hour_run(busy, monkeypatch):
     _hour_by_hour(monkeypatch)
     hourly = _acting(shopsim.Simulation(busy, seed=5))
     assert_same_tables(sliced, hourly)
+
+
+def test_budgets_set_in_the_morning_end_the_slices_they_run_out_in(monkeypatch):
+    """Display budgets that run out at night (bought each morning by a policy, so the auction that
+    knows them is built at the start of the slice) and a paced search campaign: the sliced run is
+    the hour-by-hour run, budget events included."""
+    from shopsim import plans
+
+    levers = [{"day": 0, "lever": "set_display", "audience": "new_shoppers", "cpm_bid": 15, "daily_budget": 500},
+              {"day": 0, "lever": "set_display", "audience": "past_visitors", "cpm_bid": 25, "daily_budget": 500},
+              {"day": 0, "lever": "set_audience_premium", "audience": "past_buyers", "share": 0.5},
+              {"day": 2, "lever": "set_ad_budget", "daily_budget": 900}]
+
+    def run() -> shopsim.Simulation:
+        return shopsim.simulate("paid_traffic", days=4, seed=4, policy=plans.policy(plans.check(levers, 4)))
+
+    sliced = run()
+    assert (sliced.tables["events"]["kind"] == "ad_budget_out").sum() >= 4
+    _hour_by_hour(monkeypatch)
+    assert_same_tables(sliced, run(), names=("sessions", "orders", "ads", "events", "pnl", "daily"))
