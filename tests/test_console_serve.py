@@ -73,10 +73,17 @@ def test_free_port_prefers_the_one_asked_for():
         assert serve.free_port(taken) != taken
 
 
+def _ignore_ctrl_c() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def test_shopsim_console_serves_the_page_on_127_0_0_1_and_stops_cleanly_on_ctrl_c():
+    """Started as a parent that ignores SIGINT would start it (a background job, a test runner's
+    worker): Ctrl-C still stops it."""
     port = serve.free_port()
     proc = subprocess.Popen([sys.executable, "-m", "shopsim.cli", "console", "baseline", "--seed", "7",
-                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_ignore_ctrl_c)
     family: list[psutil.Process] = []
     try:
         first = proc.stdout.readline()

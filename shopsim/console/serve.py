@@ -220,6 +220,9 @@ def _serve(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, terminate)
+    # Ctrl-C stops the console even when it was started with SIGINT ignored (a parent that
+    # ignores it, as some shells' background jobs and test runners do, passes that on)
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         server.start()
         print(f"The shopsim console ({args.scenario}, seed {args.seed}) is at {server.url}", flush=True)
@@ -233,6 +236,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 0
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
         server.stop()
 
 
