@@ -138,8 +138,10 @@ def _won(cfg: Any, ranks: np.ndarray, count: np.ndarray, bids: np.ndarray, qs: n
 class _FlatPlans:
     """The plans of :meth:`Ads._search_plans` with one bid all day, as arrays for :func:`_won`."""
 
-    def __init__(self, plans: list[_Plan], cfg: Any, decay: np.ndarray) -> None:
+    def __init__(self, all_plans: list[_Plan], cfg: Any, decay: np.ndarray) -> None:
         self.cfg, self.decay = cfg, decay
+        self.index = [i for i, p in enumerate(all_plans) if p.flat]  # where they are in ``all_plans``
+        plans = [all_plans[i] for i in self.index]
         self.bid_here = np.array([p.bid_here for p in plans], dtype=float)
         self.share = np.array([p.schedule[0] for p in plans], dtype=float)
         self.qs = np.array([p.qs for p in plans], dtype=float)
@@ -192,7 +194,6 @@ class Ads:
         self.history_expected = np.zeros(n_kw)  # clicks an average relevant ad would have had at those slots
         self._today: tuple[list, np.ndarray] = ([], np.empty(0))  # the auction's competitors and scores, per regroup
         self._rival_scores: dict[tuple[int, int], tuple[tuple[float, float], float]] = {}  # see _rival_quality
-        self._flat_cache: tuple[list | None, Any] = (None, None)  # see _flat_plans
         #: slot ** -click_decay for slots 1.. (index 0 unused)
         decay = sc.paid_search.click_decay
         self._decay = np.array([0.0] + [s ** -decay for s in range(1, sc.paid_search.ad_slots + 1)])
@@ -346,11 +347,10 @@ class Ads:
                             searches * share) for audience, share, premium in variants]
         return plans
 
-    def _search_rows(self, shade: float, plans: list[_Plan]) -> list[dict]:
-        """The paid-search groups of ``plans`` (:meth:`_search_plans`) with every bid scaled by
-        ``shade``: per-hour slot, price and clicks."""
-        flat = [i for i, plan in enumerate(plans) if plan.flat]
-        won = dict(zip(flat, zip(*self._flat_plans(plans, flat).won(shade), strict=True), strict=True)) if flat else {}
+    def _search_rows(self, shade: float, plans: list[_Plan], flat: _FlatPlans) -> list[dict]:
+        """The paid-search groups of ``plans`` (:meth:`_search_plans`; ``flat`` those of them with
+        one bid all day) with every bid scaled by ``shade``: per-hour slot, price and clicks."""
+        won = dict(zip(flat.index, zip(*flat.won(shade), strict=True), strict=True)) if flat.index else {}
         rows = []
         for i, plan in enumerate(plans):
             if i in won:
@@ -364,14 +364,13 @@ class Ads:
                          "qs": plan.qs})
         return rows
 
-    def _search_spend(self, shade: float, plans: list[_Plan]) -> float:
+    def _search_spend(self, shade: float, plans: list[_Plan], flat: _FlatPlans) -> float:
         """The day's expected paid-search spend (yuan, at hourly traffic weights 1) of ``plans``
         with every bid scaled by ``shade``: what :meth:`_search_rows` would charge, summed."""
         per_hour = np.empty((len(plans), 24))  # yuan per hour of each plan at traffic weight 1
-        flat = [i for i, plan in enumerate(plans) if plan.flat]
-        if flat:
-            price, _, _, clicks = self._flat_plans(plans, flat).won(shade)
-            per_hour[flat] = (price * clicks)[:, None]
+        if flat.index:
+            price, _, _, clicks = flat.won(shade)
+            per_hour[flat.index] = (price * clicks)[:, None]
         for i, plan in enumerate(plans):
             if not plan.flat:
                 price, _, _, clicks = self._plan_hours(plan, shade)
@@ -380,12 +379,6 @@ class Ads:
         for spend in (per_hour * self.hour_weights).sum(axis=1).tolist():  # plan by plan, as the rows add up
             total += spend
         return total
-
-    def _flat_plans(self, plans: list[_Plan], flat: list[int]) -> _FlatPlans:
-        """:class:`_FlatPlans` of ``plans[flat]``, made once per list of plans."""
-        if self._flat_cache[0] is not plans:
-            self._flat_cache = (plans, _FlatPlans([plans[i] for i in flat], self.sc.paid_search, self._decay))
-        return self._flat_cache[1]
 
     def _plan_hours(self, plan: _Plan, shade: float) -> tuple:
         """What one plan of :meth:`_search_plans` with a bid schedule wins with its bids scaled by
@@ -423,18 +416,19 @@ class Ads:
         bids what it said."""
         left = self.campaign.search_budget - self.spent_search
         plans = self._search_plans()
-        if not self.sc.paid_search.pacing or self._search_spend(1.0, plans) <= left:
-            return self._search_rows(1.0, plans)
-        if self._search_spend(_MIN_SHADE, plans) > left:
-            return self._search_rows(_MIN_SHADE, plans)  # the platform shades no further: the budget will run out
+        flat = _FlatPlans(plans, self.sc.paid_search, self._decay)
+        if not self.sc.paid_search.pacing or self._search_spend(1.0, plans, flat) <= left:
+            return self._search_rows(1.0, plans, flat)
+        if self._search_spend(_MIN_SHADE, plans, flat) > left:
+            return self._search_rows(_MIN_SHADE, plans, flat)  # the platform shades no further: the budget will run out
         low, high = _MIN_SHADE, 1.0
         for _ in range(10):  # bisect: low always fits, high never does
             mid = (low + high) / 2
-            if self._search_spend(mid, plans) <= left:
+            if self._search_spend(mid, plans, flat) <= left:
                 low = mid
             else:
                 high = mid
-        return self._search_rows(low, plans)
+        return self._search_rows(low, plans, flat)
 
     def _display_rows(self, rows: list) -> None:
         cfg = self.sc.display
@@ -508,7 +502,8 @@ class Ads:
                 continue
             cost = np.cumsum(price[h, paid_group[part]])
             over = cost > self.campaign.search_budget - self.spent_search + 1e-9
-            if over.any():
+            exhausted = bool(over.any())
+            if exhausted:
                 cut = ts[part[np.argmax(over)]]
                 keep[part[over]] = False
                 keep[search[bounds[h + 1]:]] = False
@@ -516,7 +511,7 @@ class Ads:
                 self.search_exhausted = True
                 events.append((int(cut), f"paid search budget of {self.campaign.search_budget:.0f} yuan ran out"))
             self.spent_search += float(price[h, paid_group[part[~over]]].sum())
-            if over.any():
+            if exhausted:
                 return
 
     def _charge_display(self, row: int, impressions: np.ndarray, price: np.ndarray, start: int) -> int | None:

@@ -137,18 +137,9 @@ class ReviewBook:
         """Sort newly drawn reviews into buckets by the hour they are due (publishing then
         touches only the hours due, however many reviews wait). A review is a tuple of its
         :data:`_COLUMNS`: the few reviews due in a slice are cheaper as Python rows than as arrays."""
-        by_hour, negative = self._by_hour, self._negative
-        for chunk in self._pending:  # _file, inlined: reviews come one per hour or so
+        for chunk in self._pending:
             for review in zip(*(chunk[k].tolist() for k in _COLUMNS), strict=True):
-                hour = review[0] // 3600
-                bucket = by_hour.get(hour)
-                if bucket is None:
-                    bucket = by_hour[hour] = []
-                    heapq.heappush(self._hours, hour)
-                bucket.append(review)
-                if review[_RATING] <= NEGATIVE_STARS and hour not in negative:
-                    negative.add(hour)
-                    heapq.heappush(self._negative_hours, hour)
+                self._file(review[0] // 3600, [review])
         self._pending = []
 
     def _file(self, hour: int, reviews: list[tuple]) -> None:

@@ -80,7 +80,7 @@ def _queue(arrive: np.ndarray, work: np.ndarray, t0: float, grid: _Grid,
            free_at: float) -> tuple[np.ndarray, np.ndarray]:
     """:func:`fluid_queue` on the capacity ``grid`` of the pool (:func:`_grid`)."""
     a = _to_capacity(arrive, t0, grid.rate, grid.cap)
-    head = _head_capacity(max(free_at, t0), t0, grid.rate, grid.cap)
+    head = float(_to_capacity(np.array([max(free_at, t0)]), t0, grid.rate, grid.cap)[0])
     total = np.cumsum(work)
     before = total - work
     finish = total + np.maximum(head, np.maximum.accumulate(a - before))
@@ -94,12 +94,6 @@ def _to_capacity(t: np.ndarray, t0: float, rate: np.ndarray, cap: np.ndarray) ->
     x = t - t0
     h = np.minimum(np.maximum((x // _HOUR).astype(np.int64), 0), len(rate) - 1)
     return cap[h] + np.minimum(np.maximum(x - h * _HOUR, 0.0), _HOUR) * rate[h]
-
-
-def _head_capacity(t: float, t0: float, rate: np.ndarray, cap: np.ndarray) -> float:
-    """:func:`_to_capacity` of one second ``t`` (>= ``t0``), in scalar arithmetic (the same operations)."""
-    h = min(max(int((t - t0) // _HOUR), 0), len(rate) - 1)
-    return float(cap[h] + min(max(t - t0 - h * _HOUR, 0.0), _HOUR) * rate[h])
 
 
 def _from_capacity(v: np.ndarray, t0: float, grid: _Grid) -> np.ndarray:
