@@ -104,7 +104,7 @@ def market_from_engine(scenario: str = "baseline", seed: int = 7) -> Market:
         bounce=g.bounce.tolist(), cart=g.cart.tolist(), checkout=g.checkout.tolist(), clock=sim.clock,
         mobile_share=sc.traffic.mobile_share, extra_pages=max(sc.shoppers.extra_pages - 1.0, 0.0),
         p_known=min(1.0, cust.size / sc.customers.market_size), n_customers=cust.size,
-        followers=cust.followers.view.tolist(), buyers=np.flatnonzero(cust.orders.view > 0).tolist(),
+        followers=cust.followers.view.tolist(), buyers=np.sort(cust.buyer.view).tolist(),
         keywords=list(sim.records.keywords), skus=list(sim.records.skus), engine_sessions_day0=len(s),
     )
 

@@ -65,6 +65,11 @@ class Growable:
 class CustomerBase:
     """Everyone the shop has seen, with their orders and whether they follow the shop.
 
+    Every customer has a follower flag, the day of their last visit and a buyer slot (-1 until
+    their first order). What only buyers have (orders, last order's day, category, stars and
+    refund) is kept by slot, in the order they first bought: the daily repeat-visit draw and the
+    audiences then read a few hundred thousand buyers, not the millions the shop has seen.
+
     Parameters
     ----------
     settings, traffic:
@@ -79,37 +84,35 @@ class CustomerBase:
         self.repeat_decay = traffic.repeat_decay_days
         self.window = int(min(3650, max(30, np.ceil(self.repeat_decay * 6))))
         start = max(settings.past_buyers, settings.followers)
-        self.orders = Growable("int32", start * 2)
-        self.last_order_day = Growable("int32", start * 2)
+        # by customer id
+        self.slot = Growable("int32", start * 2)  # buyer slot, -1 = never bought
         self.is_follower = Growable("bool", start * 2)
-        self.followers = Growable("int64", settings.followers * 2)
-        self.log_customer = Growable("int64", settings.past_buyers * 2)
-        self.log_day = Growable("int32", settings.past_buyers * 2)
         self.last_visit_day = Growable("int32", start * 2)
-        self.satisfaction = Growable("float32", start * 2)  # stars the last order deserved, minus 4.5
-        self.last_category = Growable("int16", start * 2)  # category of the last order, -1 unknown
-        self.refunded = Growable("bool", start * 2)  # the last order was refunded (set by a refund model)
+        self.followers = Growable("int64", settings.followers * 2)
+        # by buyer slot
+        self.buyer = Growable("int64", settings.past_buyers * 2)  # the slot's customer id
+        self.orders = Growable("int32", settings.past_buyers * 2)
+        self.last_order_day = Growable("int32", settings.past_buyers * 2)
+        self.satisfaction = Growable("float32", settings.past_buyers * 2)  # stars the last order deserved, minus 4.5
+        self.last_category = Growable("int16", settings.past_buyers * 2)  # category of the last order, -1 unknown
+        self.refunded = Growable("bool", settings.past_buyers * 2)  # the last order was refunded
+        self.return_factor = Growable("float64", settings.past_buyers * 2)  # of the hazard, from the three above
+        # the repeat-visit log: (buyer slot, day) once per buyer and day they ordered, by day
+        self.log_slot = Growable("int32", settings.past_buyers * 2)
+        self.log_day = Growable("int32", settings.past_buyers * 2)
         self.category_factor = np.ones(1)
         self._new_buyers: list[np.ndarray] = []  # first-time buyers of the part of the day now running
         self._part_size = 0  # customers known when the part of the day now running began
-        # the ad audiences as of the last refresh: members' flags by customer id (past visitors,
-        # past buyers), the followers then, and the id lists built from them when first needed
-        self._audience_flags: list[np.ndarray] = [np.zeros(0, bool)] * 3
-        self._audience_followers = np.empty(0, np.int64)
-        self._audience_pools: dict[int, np.ndarray] = {}
-        self.orders.grow(start)
-        self.last_order_day.grow(start, -10**6)
-        self.is_follower.grow(start, False)
-        self.last_visit_day.grow(start, -10**6)
-        self.satisfaction.grow(start, 0)
-        self.last_category.grow(start, -1)
-        self.refunded.grow(start, False)
+        self._visitors = _RecentVisitors()
+        self._audiences = _AudienceSnapshot()
+        self.new_ids(start)
         buyers = np.arange(settings.past_buyers)
         days = -rng.integers(1, 366, size=len(buyers)).astype("int32")
+        self._add_buyers(buyers)
         self.orders.view[buyers] = 1 + rng.poisson(0.4, size=len(buyers))
         self.last_order_day.view[buyers] = days
         order = np.argsort(days, kind="stable")
-        self.log_customer.extend(buyers[order])
+        self.log_slot.extend(buyers[order])
         self.log_day.extend(days[order])
         self.follow(np.arange(settings.followers))
         self._part_size = self.size
@@ -117,19 +120,33 @@ class CustomerBase:
     @property
     def size(self) -> int:
         """Customers known to the shop."""
-        return self.orders.size
+        return self.slot.size
+
+    @property
+    def buyers(self) -> int:
+        """Customers who have ordered at least once."""
+        return self.buyer.size
 
     def new_ids(self, n: int) -> np.ndarray:
         """Create ``n`` new customers; return their ids."""
         first = self.size
-        self.orders.grow(n)
-        self.last_order_day.grow(n, -10**6)
+        self.slot.grow(n, -1)
         self.is_follower.grow(n, False)
-        self.last_visit_day.grow(n, -10**6)
+        self.last_visit_day.grow(n, _NEVER)
+        return np.arange(first, first + n, dtype=np.int64)
+
+    def _add_buyers(self, ids: np.ndarray) -> None:
+        """Give these first-time buyers (distinct, ascending) the next buyer slots."""
+        n = len(ids)
+        self.slot.view[ids] = np.arange(self.buyers, self.buyers + n, dtype=np.int32)
+        self.buyer.extend(ids)
+        self.orders.grow(n)
+        self.last_order_day.grow(n, _NEVER)
         self.satisfaction.grow(n, 0)
         self.last_category.grow(n, -1)
         self.refunded.grow(n, False)
-        return np.arange(first, first + n, dtype=np.int64)
+        self.return_factor.grow(n)
+        self._update_factors(self.slot.view[ids])
 
     def identify(self, kind: np.ndarray, audience: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Who each arriving visitor is, from two uniforms each (``u``: visitors x 2).
@@ -166,73 +183,79 @@ class CustomerBase:
     def returning_today(self, day: int, rng: np.random.Generator, busy: float = 1.0) -> np.ndarray:
         """Past buyers who come back today through their orders page or the feed (one id per
         visit); ``busy`` scales the hazard on days the whole platform is busier or quieter (a
-        festival, the New Year)."""
+        festival, the New Year). One uniform per logged (buyer, day) within the window; a buyer
+        comes back only through the entry of their latest order."""
         days = self.log_day.view
         lo = np.searchsorted(days, day - self.window)
-        cust = self.log_customer.view[lo:]
-        when = days[lo:]
-        latest = self.last_order_day.view[cust] == when
-        # busy * rate * exp(-(days since) / decay) * factor, multiplied in place in that order
-        hazard = np.exp(-(day - when) / self.repeat_decay)
-        hazard *= busy * self.repeat_rate
-        hazard *= self.hazard_factor(cust)
-        latest &= rng.random(len(cust)) < hazard
-        return cust[latest]
+        slots = self.log_slot.view[lo:]
+        age = day - days[lo:]
+        if len(age) and age[-1] < 0:
+            raise ValueError(f"returning_today({day}): buyers are logged up to day {days[-1]}")
+        latest = self.last_order_day.view[slots] == days[lo:]
+        # busy * rate * exp(-(days since) / decay) * factor; the first two by age, from a table
+        by_age = np.exp(-np.arange(self.window + 1, dtype=np.int32) / self.repeat_decay)
+        by_age *= busy * self.repeat_rate
+        hazard = by_age[age]
+        hazard *= self.return_factor.view[slots]
+        latest &= rng.random(len(slots)) < hazard
+        return self.buyer.view[slots[latest]]
 
-    def hazard_factor(self, ids: np.ndarray) -> np.ndarray:
-        """Each customer's repurchase hazard relative to an average buyer: the category of the last
-        order, how well it served them, and whether it was refunded."""
+    def _update_factors(self, slots: np.ndarray) -> None:
+        """Work out again these buyers' repurchase hazard relative to an average buyer (after a
+        change): the category of the last order, how well it served them, and whether it was refunded."""
         s = self.settings
         by_code = np.append(self.category_factor, 1.0)  # code -1 (unknown) -> the last entry, 1.0
-        factor = by_code[self.last_category.view[ids].astype(np.intp)]  # (intp: numpy's fast gather)
-        factor *= np.exp(s.satisfaction_effect * self.satisfaction.view[ids])
-        return np.where(self.refunded.view[ids], factor * s.refund_return_factor, factor)
+        factor = by_code[self.last_category.view[slots].astype(np.intp)]  # (intp: numpy's fast gather)
+        factor *= np.exp(s.satisfaction_effect * self.satisfaction.view[slots])
+        self.return_factor.view[slots] = np.where(self.refunded.view[slots], factor * s.refund_return_factor, factor)
 
     def set_categories(self, categories: list[str]) -> None:
         """The catalogue's categories (codes of ``last_category``) and their repurchase factors."""
         by = self.settings.repurchase_by_category
         self.category_factor = np.array([by.get(c, 1.0) for c in categories])
+        self._update_factors(np.arange(self.buyers))
 
     def remember_orders(self, ids: np.ndarray, category: np.ndarray, stars: np.ndarray) -> None:
         """After a day's orders: each buyer's category and the stars the order deserved (1-5)."""
-        self.last_category.view[ids] = category
-        self.satisfaction.view[ids] = stars - 4.5
-        self.refunded.view[ids] = False
+        slots = self.slot.view[ids]
+        self.last_category.view[slots] = category
+        self.satisfaction.view[slots] = stars - 4.5
+        self.refunded.view[slots] = False
+        self._update_factors(slots)
 
     def mark_refunded(self, ids: np.ndarray) -> None:
         """These customers' last order was refunded (they come back less often)."""
-        self.refunded.view[ids] = True
+        slots = self.slot.view[ids]
+        self.refunded.view[slots] = True
+        self._update_factors(slots)
 
     def note_visits(self, ids: np.ndarray, day: int) -> None:
         """These customers visited the shop on ``day``."""
-        self.last_visit_day.view[ids] = day
+        last = self.last_visit_day.view
+        ids = arrays.unique(ids)
+        before = last[ids]
+        moved = before != day
+        if not moved.all():
+            ids, before = ids[moved], before[moved]
+        self._visitors.moved(before[self.slot.view[ids] < 0], day)
+        self._audiences.visited(ids, before)
+        last[ids] = day
 
     def refresh_audiences(self, day: int, visitor_days: int) -> np.ndarray:
         """Recount the audiences ads can target (see :data:`shopsim.ads.ALL_AUDIENCES`); return their sizes.
 
         past_visitors visited within ``visitor_days`` and never bought; past_buyers bought; the
-        new_shoppers audience is the platform's, not the shop's (size 0 here). Only the members'
-        flags are kept: an audience's id list is built the first time a visitor is drawn from it
-        (:meth:`audience`), which on most days is never."""
-        buyers = self.orders.view > 0
-        visitors = self.last_visit_day.view >= day - visitor_days
-        visitors &= ~buyers
-        # followers are only ever appended to, so a view of today's list stays today's list
-        self._audience_flags = [np.zeros(0, bool), visitors, buyers]
-        self._audience_followers = self.followers.view
-        self._audience_pools = {}
-        return np.array([0, np.count_nonzero(visitors), np.count_nonzero(buyers), len(self._audience_followers)],
+        new_shoppers audience is the platform's, not the shop's (size 0 here). The counts are
+        kept as the base changes; an audience's id list is built, as of this refresh, the first
+        time a visitor is drawn from it (:meth:`audience`), which on most days is never."""
+        self._audiences = _AudienceSnapshot(day - visitor_days, self.size, self.buyers, self.followers.view)
+        return np.array([0, self._visitors.since(day - visitor_days), self.buyers, len(self.followers.view)],
                         dtype=float)
 
     def audience(self, code: int) -> np.ndarray:
         """The ids (ascending) in audience ``code`` (of :data:`shopsim.ads.ALL_AUDIENCES`) as of
         the last :meth:`refresh_audiences`."""
-        if code == 3:
-            return self._audience_followers
-        pool = self._audience_pools.get(code)
-        if pool is None:
-            pool = self._audience_pools[code] = np.flatnonzero(self._audience_flags[code])
-        return pool
+        return self._audiences.pool(code, self)
 
     @property
     def audiences(self) -> list[np.ndarray]:
@@ -241,13 +264,29 @@ class CustomerBase:
 
     def is_buyer(self, ids: np.ndarray) -> np.ndarray:
         """Whether each customer has bought from the shop before."""
-        return self.orders.view[ids] > 0
+        return self.slot.view[ids] >= 0
+
+    def order_counts(self, ids: np.ndarray) -> np.ndarray:
+        """Orders each customer has paid (0 for those who never bought)."""
+        return self._by_buyer(self.orders, ids, 0)
+
+    def last_order_days(self, ids: np.ndarray) -> np.ndarray:
+        """The day of each customer's last order (a large negative number if they never bought)."""
+        return self._by_buyer(self.last_order_day, ids, _NEVER)
+
+    def _by_buyer(self, field: Growable, ids: np.ndarray, never: int) -> np.ndarray:
+        """A buyer field's value for each customer (``never`` for those who never bought)."""
+        slots = self.slot.view[ids]
+        values = np.full(len(slots), never, dtype=field.view.dtype)
+        bought = slots >= 0
+        values[bought] = field.view[slots[bought]]
+        return values
 
     def was_buyer(self, ids: np.ndarray) -> np.ndarray:
         """Whether each customer had bought from the shop before the part of the day now running
         began (the funnel treats a first-time buyer as a returning buyer from the next part on,
         however the part is sliced: see :meth:`start_part`)."""
-        bought = self.orders.view[ids] > 0
+        bought = self.slot.view[ids] >= 0
         if self._new_buyers:
             at = np.flatnonzero(bought)  # only buyers can be this part's first-time buyers
             if len(at):
@@ -266,17 +305,21 @@ class CustomerBase:
 
     def record_orders(self, ids: np.ndarray, day: int) -> None:
         """Count one order for each id (ids may repeat) on ``day``."""
-        first = ids[self.orders.view[ids] == 0]
+        first = ids[self.slot.view[ids] < 0]
         if len(first):
             self._new_buyers.append(first)
-        np.add.at(self.orders.view, ids, 1)
-        self.last_order_day.view[ids] = day
+            first = arrays.unique(first)
+            self._visitors.bought(self.last_visit_day.view[first])
+            self._add_buyers(first)
+        slots = self.slot.view[ids]
+        np.add.at(self.orders.view, slots, 1)
+        self.last_order_day.view[slots] = day
 
     def log_buyers(self, ids: np.ndarray, day: int) -> None:
         """At the close of ``day``: its buyers (ids may repeat) join the log that
         :meth:`returning_today` draws from, once each."""
         unique = arrays.unique(ids)
-        self.log_customer.extend(unique)
+        self.log_slot.extend(self.slot.view[unique])
         self.log_day.grow(len(unique), day)
 
     def follow(self, ids: np.ndarray) -> int:
@@ -286,6 +329,77 @@ class CustomerBase:
         self.is_follower.view[new] = True
         self.followers.extend(new)
         return len(new)
+
+
+#: The last visit or order day of a customer who never visited or ordered.
+_NEVER = -10**6
+
+
+class _RecentVisitors:
+    """How many customers who never bought last visited on each day (days >= 0), kept as visits
+    and first orders come in, so the past-visitors audience is counted without a pass over the base."""
+
+    def __init__(self) -> None:
+        self.by_day = np.zeros(64, dtype=np.int64)
+
+    def moved(self, before: np.ndarray, day: int) -> None:
+        """Non-buyers whose last visit was on the days ``before`` visited again on ``day``."""
+        self.bought(before)
+        if day >= len(self.by_day):
+            self.by_day = np.concatenate([self.by_day, np.zeros(max(day + 1, 2 * len(self.by_day)) - len(self.by_day),
+                                                                np.int64)])
+        self.by_day[day] += len(before)
+
+    def bought(self, last_visit: np.ndarray) -> None:
+        """Non-buyers who last visited on these days left the count (they bought, or moved)."""
+        seen = last_visit[last_visit >= 0]
+        if len(seen):
+            self.by_day[: seen.max() + 1] -= np.bincount(seen)
+
+    def since(self, day: int) -> int:
+        """Non-buyers whose last visit was on ``day`` or later."""
+        return int(self.by_day[max(day, 0):].sum())
+
+
+class _AudienceSnapshot:
+    """The ad audiences as of a refresh, their id lists built only when first asked for.
+
+    Since the refresh, customers may have visited (their last visit changed: the days before
+    are kept here) and bought for the first time (their slots come after the refresh's buyers).
+    """
+
+    def __init__(self, since: int = 0, size: int = 0, buyers: int = 0,
+                 followers: np.ndarray | None = None) -> None:
+        self.since, self.size, self.buyers = since, size, buyers
+        self.followers = np.empty(0, np.int64) if followers is None else followers
+        self._visited: list[tuple[np.ndarray, np.ndarray]] = []
+        self._pools: dict[int, np.ndarray] = {}
+
+    def visited(self, ids: np.ndarray, before: np.ndarray) -> None:
+        """These customers (distinct) visited; their last visit before was on ``before``."""
+        known = ids < self.size  # customers who joined since are in no audience of the refresh
+        if known.any():
+            self._visited.append((ids[known], before[known]))
+
+    def pool(self, code: int, base: CustomerBase) -> np.ndarray:
+        """Audience ``code``'s ids, ascending, as of the refresh."""
+        if code == 3:
+            return self.followers
+        found = self._pools.get(code)
+        if found is None:
+            found = self._pools[code] = self._build(code, base)
+        return found
+
+    def _build(self, code: int, base: CustomerBase) -> np.ndarray:
+        if code == 2:
+            return np.sort(base.buyer.view[: self.buyers])
+        if code != 1:
+            return np.empty(0, np.int64)
+        last_visit = base.last_visit_day.view[: self.size].copy()
+        for ids, before in reversed(self._visited):  # back to the days as of the refresh
+            last_visit[ids] = before
+        slots = base.slot.view[: self.size]
+        return np.flatnonzero((last_visit >= self.since) & ((slots < 0) | (slots >= self.buyers)))
 
 
 class CrmDesk:
@@ -302,15 +416,13 @@ class CrmDesk:
 
     def segment(self, name: str, day: int) -> np.ndarray:
         """Customer ids in a segment on ``day``."""
+        base = self.base
         if name == "followers":
-            return self.base.followers.view.copy()
-        last = self.base.last_order_day.view
-        since = day - last
-        buyers = self.base.orders.view > 0
+            return base.followers.view.copy()
+        since = day - base.last_order_day.view  # by buyer slot
         past = self.settings.past_buyer_days
-        if name == "past_buyers":
-            return np.flatnonzero(buyers & (since <= past))
-        return np.flatnonzero(buyers & (since > past) & (since <= 365))
+        chosen = since <= past if name == "past_buyers" else (since > past) & (since <= 365)
+        return np.sort(base.buyer.view[chosen])
 
     def send(self, name: str, day: int, hour: int, coupon: bool, rng: np.random.Generator,
              landing_cdf: np.ndarray, hour_weights: np.ndarray) -> tuple[int, int]:

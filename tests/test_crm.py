@@ -18,9 +18,14 @@ def test_segments_split_buyers_by_recency_and_followers_are_followers():
     sim = shopsim.Simulation("baseline", seed=1).run(3)
     day = sim.current_day
     past, lapsed = sim.crm.segment("past_buyers", day), sim.crm.segment("lapsed_buyers", day)
-    since = day - sim.customers.last_order_day.view
+    base = sim.customers
     assert len(past) and len(lapsed) and not set(past) & set(lapsed)
-    assert (since[past] <= 90).all() and ((since[lapsed] > 90) & (since[lapsed] <= 365)).all()
+    assert (day - base.last_order_days(past) <= 90).all()
+    assert ((day - base.last_order_days(lapsed) > 90) & (day - base.last_order_days(lapsed) <= 365)).all()
+    everyone = np.arange(base.size)
+    buyers = everyone[base.is_buyer(everyone)]
+    within_year = buyers[day - base.last_order_days(buyers) <= 365]
+    assert sorted(past.tolist() + lapsed.tolist()) == within_year.tolist(), "every buyer of the year, once"
     assert set(sim.crm.segment("followers", day)) == set(sim.customers.followers.view)
 
 

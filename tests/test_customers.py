@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from shopsim.customers import CustomerBase, Growable
-from shopsim.scenario import Customers, Traffic
+from shopsim.customers import CrmDesk, CustomerBase, Growable
+from shopsim.scenario import Crm, Customers, Traffic
 
 
 def base(past_buyers=100, followers=50, market_size=10_000, **traffic) -> CustomerBase:
@@ -21,7 +23,8 @@ def test_the_starting_base():
     assert cb.followers.size == 150
     assert cb.is_buyer(np.arange(100)).all()
     assert not cb.is_buyer(np.arange(100, 150)).any()
-    assert (cb.last_order_day.view[:100] < 0).all() and (cb.last_order_day.view[:100] >= -365).all()
+    assert (cb.last_order_days(np.arange(100)) < 0).all() and (cb.last_order_days(np.arange(100)) >= -365).all()
+    assert (cb.order_counts(np.arange(100)) >= 1).all() and (cb.order_counts(np.arange(100, 150)) == 0).all()
 
 
 def test_new_ids_are_consecutive():
@@ -46,9 +49,9 @@ def test_record_orders_counts_each_order():
     cb = base(past_buyers=0, followers=0)
     ids = cb.new_ids(3)
     cb.record_orders(np.array([ids[0], ids[0], ids[2]]), day=4)
-    assert cb.orders.view[ids].tolist() == [2, 0, 1]
+    assert cb.order_counts(ids).tolist() == [2, 0, 1]
     assert cb.is_buyer(ids).tolist() == [True, False, True]
-    assert cb.last_order_day.view[ids[0]] == 4
+    assert cb.last_order_days(ids).tolist()[0::2] == [4, 4]
 
 
 def test_a_first_time_buyer_counts_as_a_buyer_from_the_next_part_of_the_day():
@@ -132,3 +135,95 @@ def test_growable_grows_past_its_capacity():
     g.grow(3, fill=7)
     assert g.size == 43
     assert g.view.tolist() == list(range(40)) + [7, 7, 7]
+
+
+class PlainBase:
+    """The customer base kept the plain way, as a check: every field by customer id, every audience
+    and every repeat visit worked out from scratch over the whole base."""
+
+    def __init__(self, cb: CustomerBase) -> None:
+        everyone = np.arange(cb.size)
+        self.orders = cb.order_counts(everyone).astype(np.int64)
+        self.last_order = cb.last_order_days(everyone).astype(np.int64)
+        self.last_visit = np.full(cb.size, -10**6)
+        self.category = np.full(cb.size, -1)
+        self.stars = np.full(cb.size, 4.5)
+        self.refunded = np.zeros(cb.size, bool)
+        self.log = [(int(c), int(d)) for c, d in zip(cb.buyer.view[cb.log_slot.view], cb.log_day.view, strict=True)]
+        self.s, self.rate, self.decay, self.window = cb.settings, cb.repeat_rate, cb.repeat_decay, cb.window
+        self.pools: list[np.ndarray] = [np.empty(0, np.int64)] * 4
+
+    def new_ids(self, n: int) -> None:
+        for name, fill in (("orders", 0), ("last_order", -10**6), ("last_visit", -10**6), ("category", -1),
+                           ("stars", 4.5), ("refunded", False)):
+            setattr(self, name, np.concatenate([getattr(self, name), np.full(n, fill, getattr(self, name).dtype)]))
+
+    def refresh(self, day: int, visitor_days: int, followers: np.ndarray) -> list[int]:
+        buyers = self.orders > 0
+        visitors = (self.last_visit >= day - visitor_days) & ~buyers
+        self.pools = [np.empty(0, np.int64), np.flatnonzero(visitors), np.flatnonzero(buyers), followers.copy()]
+        return [0, int(visitors.sum()), int(buyers.sum()), len(followers)]
+
+    def returning(self, day: int, rng: np.random.Generator, busy: float, category_factor: np.ndarray) -> np.ndarray:
+        log = [(c, d) for c, d in self.log if d >= day - self.window]
+        who = np.array([c for c, _ in log], dtype=np.int64)
+        when = np.array([d for _, d in log], dtype=np.int64)
+        factor = np.append(category_factor, 1.0)[self.category[who]]
+        factor = factor * np.exp(self.s.satisfaction_effect * (self.stars[who] - 4.5).astype(np.float32))
+        factor = np.where(self.refunded[who], factor * self.s.refund_return_factor, factor)
+        hazard = np.exp(-(day - when) / self.decay) * (busy * self.rate) * factor
+        back = (self.last_order[who] == when) & (rng.random(len(who)) < hazard)
+        return who[back]
+
+
+@given(seed=st.integers(0, 2**32 - 1), visitor_days=st.integers(1, 6), decay=st.sampled_from([1.0, 3.0, 40.0]))
+@settings(max_examples=60)
+def test_the_base_agrees_with_a_plain_recount_of_everyone(seed, visitor_days, decay):
+    """Buyer slots, the past-visitors count kept as visits come in and audiences built only when
+    asked for give what a recount of the whole base gives: sizes, audiences as of the morning
+    (however many visited or bought since), repeat visitors (same uniforms), CRM segments."""
+    rng = np.random.default_rng(seed)
+    settings = Customers(past_buyers=int(rng.integers(0, 30)), followers=int(rng.integers(0, 30)), market_size=1000,
+                         repurchase_by_category={"tees": 1.5})
+    cb = CustomerBase(settings, Traffic(repeat_visit_rate=0.3, repeat_decay_days=decay), np.random.default_rng(seed))
+    cb.set_categories(["tees", "shirts"])
+    plain = PlainBase(cb)
+    crm = CrmDesk(Crm(past_buyer_days=3), cb)
+    for day in range(int(rng.integers(1, 9))):
+        sizes = cb.refresh_audiences(day, visitor_days)
+        assert sizes.tolist() == plain.refresh(day, visitor_days, cb.followers.view)
+        busy = float(rng.uniform(0.5, 2))
+        draw = int(rng.integers(2**32))
+        back = cb.returning_today(day, np.random.default_rng(draw), busy)
+        assert back.tolist() == plain.returning(day, np.random.default_rng(draw), busy, cb.category_factor).tolist()
+        bought = []
+        for _ in range(int(rng.integers(0, 4))):  # parts of the day
+            n = int(rng.integers(0, 6))
+            cb.new_ids(n)
+            plain.new_ids(n)
+            visits = rng.integers(0, cb.size, size=int(rng.integers(0, 12))) if cb.size else np.empty(0, np.int64)
+            cb.note_visits(visits, day)
+            plain.last_visit[visits] = day
+            buyers = visits[rng.random(len(visits)) < 0.4]
+            cb.record_orders(buyers, day)
+            np.add.at(plain.orders, buyers, 1)
+            plain.last_order[buyers] = day
+            bought.append(buyers)
+            for code in rng.permutation(4)[: int(rng.integers(0, 4))]:
+                assert cb.audience(int(code)).tolist() == plain.pools[code].tolist(), f"audience {code} on day {day}"
+            cb.start_part()
+        since = day - plain.last_order
+        for name, chosen in (("past_buyers", since <= 3), ("lapsed_buyers", (since > 3) & (since <= 365))):
+            assert crm.segment(name, day).tolist() == np.flatnonzero((plain.orders > 0) & chosen).tolist()
+        buyers = np.concatenate([np.empty(0, np.int64), *bought])
+        cb.log_buyers(buyers, day)
+        plain.log += [(int(c), day) for c in np.unique(buyers)]
+        category, stars = rng.integers(0, 2, size=len(buyers)), rng.integers(1, 6, size=len(buyers)).astype(float)
+        cb.remember_orders(buyers, category, stars)
+        plain.category[buyers], plain.stars[buyers], plain.refunded[buyers] = category, stars, False
+        everyone_bought = np.flatnonzero(plain.orders > 0)
+        refunded = everyone_bought[rng.random(len(everyone_bought)) < 0.2]
+        cb.mark_refunded(refunded)
+        plain.refunded[refunded] = True
+        cb.follow(buyers[: len(buyers) // 2])
+        assert cb.order_counts(np.arange(cb.size)).tolist() == plain.orders.tolist()
