@@ -26,11 +26,9 @@ SEGMENTS = ("past_buyers", "lapsed_buyers", "followers")
 
 
 class Growable:
-    """An int64 array that grows fourfold when full (amortised O(1) appends).
+    """An array that grows fourfold when full (amortised O(1) appends; :func:`shopsim._arrays.grown`).
 
-    Room past ``size`` is never read (every append writes its values), so it is left
-    unwritten: the memory behind it is not used until it is filled, and growing fourfold
-    instead of doubling copies the values held a third as often for no extra memory used.
+    Room past ``size`` is never read (every append writes its values).
     """
 
     def __init__(self, dtype: str = "int64", capacity: int = 1024) -> None:
@@ -39,9 +37,7 @@ class Growable:
 
     def _reserve(self, size: int) -> None:
         if size > len(self._data):
-            bigger = np.empty(max(size, 4 * len(self._data)), dtype=self._data.dtype)
-            bigger[: self.size] = self._data[: self.size]
-            self._data = bigger
+            self._data = arrays.grown(self._data, self.size, size)
 
     def extend(self, values: np.ndarray) -> None:
         """Append values at the end."""
@@ -96,10 +92,14 @@ class CustomerBase:
         self.satisfaction = Growable("float32", settings.past_buyers * 2)  # stars the last order deserved, minus 4.5
         self.last_category = Growable("int16", settings.past_buyers * 2)  # category of the last order, -1 unknown
         self.refunded = Growable("bool", settings.past_buyers * 2)  # the last order was refunded
-        self.return_factor = Growable("float64", settings.past_buyers * 2)  # of the hazard, from the three above
-        # the repeat-visit log: (buyer slot, day) once per buyer and day they ordered, by day
+        # the repeat-visit log: (buyer slot, day) once per buyer and day they ordered, by day; whether
+        # the entry is its buyer's latest, the buyer's repurchase factor (kept up to date in the latest
+        # entry only: the others never bring a visit) and, by slot, where each buyer's latest entry is
         self.log_slot = Growable("int32", settings.past_buyers * 2)
         self.log_day = Growable("int32", settings.past_buyers * 2)
+        self.log_latest = Growable("bool", settings.past_buyers * 2)
+        self.log_factor = Growable("float64", settings.past_buyers * 2)
+        self.latest_entry = Growable("int64", settings.past_buyers * 2)
         self.category_factor = np.ones(1)
         self._new_buyers: list[np.ndarray] = []  # first-time buyers of the part of the day now running
         self._part_size = 0  # customers known when the part of the day now running began
@@ -112,8 +112,7 @@ class CustomerBase:
         self.orders.view[buyers] = 1 + rng.poisson(0.4, size=len(buyers))
         self.last_order_day.view[buyers] = days
         order = np.argsort(days, kind="stable")
-        self.log_slot.extend(buyers[order])
-        self.log_day.extend(days[order])
+        self._log(buyers[order], days[order])
         self.follow(np.arange(settings.followers))
         self._part_size = self.size
 
@@ -145,8 +144,7 @@ class CustomerBase:
         self.satisfaction.grow(n, 0)
         self.last_category.grow(n, -1)
         self.refunded.grow(n, False)
-        self.return_factor.grow(n)
-        self._update_factors(self.slot.view[ids])
+        self.latest_entry.grow(n, -1)
 
     def identify(self, kind: np.ndarray, audience: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Who each arriving visitor is, from two uniforms each (``u``: visitors x 2).
@@ -186,28 +184,38 @@ class CustomerBase:
         festival, the New Year). One uniform per logged (buyer, day) within the window; a buyer
         comes back only through the entry of their latest order."""
         days = self.log_day.view
-        lo = np.searchsorted(days, day - self.window)
-        slots = self.log_slot.view[lo:]
-        age = day - days[lo:]
-        if len(age) and age[-1] < 0:
+        if len(days) and days[-1] > day:
             raise ValueError(f"returning_today({day}): buyers are logged up to day {days[-1]}")
-        latest = self.last_order_day.view[slots] == days[lo:]
-        # busy * rate * exp(-(days since) / decay) * factor; the first two by age, from a table
-        by_age = np.exp(-np.arange(self.window + 1, dtype=np.int32) / self.repeat_decay)
+        # entries by day, oldest first: the log is sorted by day, so each day's entries are a run
+        edges = np.searchsorted(days, np.arange(day - self.window, day + 2, dtype=np.int32))
+        slots = self.log_slot.view[edges[0]:]
+        # busy * rate * exp(-(days since) / decay) * factor; the first two by day, for each run
+        by_age = np.exp(-np.arange(self.window, -1, -1, dtype=np.int32) / self.repeat_decay)
         by_age *= busy * self.repeat_rate
-        hazard = by_age[age]
-        hazard *= self.return_factor.view[slots]
-        latest &= rng.random(len(slots)) < hazard
-        return self.buyer.view[slots[latest]]
+        hazard = np.repeat(by_age, np.diff(edges))
+        hazard *= self.log_factor.view[edges[0]:]
+        back = rng.random(len(slots)) < hazard
+        back &= self.log_latest.view[edges[0]:]
+        return self.buyer.view[slots[back]]
 
-    def _update_factors(self, slots: np.ndarray) -> None:
-        """Work out again these buyers' repurchase hazard relative to an average buyer (after a
-        change): the category of the last order, how well it served them, and whether it was refunded."""
+    def _factors(self, slots: np.ndarray) -> np.ndarray:
+        """These buyers' repurchase hazard relative to an average buyer: the category of the last
+        order, how well it served them, and whether it was refunded."""
         s = self.settings
         by_code = np.append(self.category_factor, 1.0)  # code -1 (unknown) -> the last entry, 1.0
         factor = by_code[self.last_category.view[slots].astype(np.intp)]  # (intp: numpy's fast gather)
         factor *= np.exp(s.satisfaction_effect * self.satisfaction.view[slots])
-        self.return_factor.view[slots] = np.where(self.refunded.view[slots], factor * s.refund_return_factor, factor)
+        return np.where(self.refunded.view[slots], factor * s.refund_return_factor, factor)
+
+    def hazard_factor(self, ids: np.ndarray) -> np.ndarray:
+        """These customers' (buyers') repurchase hazard relative to an average buyer."""
+        return self._factors(self.slot.view[ids])
+
+    def _update_factors(self, slots: np.ndarray) -> None:
+        """After a change to these buyers: their factors in their latest log entries."""
+        entry = self.latest_entry.view[slots]
+        logged = entry >= 0
+        self.log_factor.view[entry[logged]] = self._factors(slots[logged])
 
     def set_categories(self, categories: list[str]) -> None:
         """The catalogue's categories (codes of ``last_category``) and their repurchase factors."""
@@ -318,9 +326,22 @@ class CustomerBase:
     def log_buyers(self, ids: np.ndarray, day: int) -> None:
         """At the close of ``day``: its buyers (ids may repeat) join the log that
         :meth:`returning_today` draws from, once each."""
-        unique = arrays.unique(ids)
-        self.log_slot.extend(self.slot.view[unique])
-        self.log_day.grow(len(unique), day)
+        slots = self.slot.view[arrays.unique(ids)]
+        if (slots < 0).any():
+            raise ValueError("log_buyers: only customers whose orders were recorded can be logged")
+        self._log(slots, np.full(len(slots), day, dtype=np.int32))
+
+    def _log(self, slots: np.ndarray, days: np.ndarray) -> None:
+        """Add log entries (distinct buyers' slots, the days of their orders, not before any logged):
+        each becomes its buyer's latest."""
+        at = self.log_slot.size
+        earlier = self.latest_entry.view[slots]
+        self.log_latest.view[earlier[earlier >= 0]] = False
+        self.latest_entry.view[slots] = np.arange(at, at + len(slots))
+        self.log_slot.extend(slots)
+        self.log_day.extend(days)
+        self.log_latest.grow(len(slots), True)
+        self.log_factor.extend(self._factors(slots))
 
     def follow(self, ids: np.ndarray) -> int:
         """Make these customers followers; return how many were not following yet."""

@@ -44,7 +44,7 @@ class Buffer:
         Columns whose released rows are kept (small keys other tables look rows up by, read
         whole with :meth:`whole_column`).
 
-    A column of a declared dtype is one array that grows by doubling (each append is copied
+    A column of a declared dtype is one array that grows fourfold (each append is copied
     in; a read is a view, so building a table from millions of rows copies and joins
     nothing). The other columns are lists of the appended arrays, joined when read whole.
 
@@ -153,14 +153,11 @@ class Buffer:
         return len(next(iter(self._grown.values())))
 
     def _reserve(self, rows: int) -> None:
-        """Grow the declared columns' arrays to hold at least ``rows`` rows (doubling; the
-        spare part is never written, so the memory behind it is not used)."""
+        """Grow the declared columns' arrays to hold at least ``rows`` rows (fourfold:
+        :func:`shopsim._arrays.grown`)."""
         held = self.rows - self.first
-        size = max(rows, 2 * self._capacity)
         for c, column in self._grown.items():
-            bigger = np.empty(size, column.dtype)
-            bigger[:held] = column[:held]
-            self._grown[c] = bigger
+            self._grown[c] = arrays.grown(column, held, rows)
 
 
 def categorical(codes: np.ndarray, categories: list[str] | tuple[str, ...]) -> pd.Categorical:
