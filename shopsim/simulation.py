@@ -167,7 +167,8 @@ class Simulation(Levers):
             raise ActionError(f"days must be a whole number from 0 to 3660, not {days!r}")
         if days:
             try:
-                self.env.run(until=self.env.now + 24 * int(days))
+                with arrays.small_pages():
+                    self.env.run(until=self.env.now + 24 * int(days))
             except BaseException as exc:
                 self._failure = f"{type(exc).__name__}: {exc}"
                 raise

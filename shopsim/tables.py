@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from shopsim import _arrays as arrays
 from shopsim import reports
 from shopsim.errors import ShopsimError
 from shopsim.records import Buffer
@@ -44,13 +45,14 @@ class TableCache:
 
     def get(self, name: str) -> pd.DataFrame:
         """Table ``name`` as it stands now (a shallow copy: changing it leaves the cache alone)."""
-        if name in ("daily", "pnl"):
-            frame = self._day_table(name)
-        elif name == "reviews":
-            frame = self._reviews()
-        else:
-            frame = self._recorded(name)
-        return frame.copy(deep=False)
+        with arrays.small_pages():
+            if name in ("daily", "pnl"):
+                frame = self._day_table(name)
+            elif name == "reviews":
+                frame = self._reviews()
+            else:
+                frame = self._recorded(name)
+            return frame.copy(deep=False)
 
     # -- row tables ------------------------------------------------------------------------
     def _recorded(self, name: str) -> pd.DataFrame:

@@ -35,3 +35,25 @@ def test_helpers_leave_their_input_alone():
     values = np.array([3, 1, 3, 2])
     arrays.unique(values), arrays.count_distinct(values), arrays.unique_inverse(values)
     np.testing.assert_array_equal(values, [3, 1, 3, 2])
+
+
+def test_grown_keeps_what_was_held_and_makes_room_fourfold():
+    column = np.arange(20, dtype=np.int32)
+    bigger = arrays.grown(column, 12, 25)
+    assert bigger.dtype == np.int32 and len(bigger) == 80, "at least the rows asked for, and four times the room"
+    assert bigger[:12].tolist() == list(range(12))
+    assert len(arrays.grown(column, 20, 500)) == 500
+
+
+@pytest.mark.skipif(not hasattr(np._core.multiarray, "_set_madvise_hugepage"), reason="numpy without the setting")
+@pytest.mark.parametrize("before", [True, False])
+def test_small_pages_restores_numpys_setting_even_after_an_error(before):
+    setting = np._core.multiarray._set_madvise_hugepage
+    original = setting(before)
+    try:
+        with pytest.raises(RuntimeError), arrays.small_pages():
+            assert setting(False) is False, "huge pages are off inside the block"
+            raise RuntimeError("a policy failed")
+        assert setting(before) is before, "the setting is back as it was"
+    finally:
+        setting(original)
