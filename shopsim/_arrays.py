@@ -33,12 +33,12 @@ def stable_order(keys: np.ndarray, bound: int) -> np.ndarray:
     return np.argsort(keys, kind="stable")
 
 
-def grown(array: np.ndarray, held: int, size: int) -> np.ndarray:
+def grown(array: np.ndarray, held: int, size: int, factor: int = 4) -> np.ndarray:
     """A bigger array for an append-only column: room for at least ``size`` values and at least
-    four times the old room, with the first ``held`` values copied over. Growing fourfold, not
-    twofold, copies the values held a third as often; the room past what is written is never
+    ``factor`` times the old room, with the first ``held`` values copied over. Growing fourfold,
+    not twofold, copies the values held a third as often; the room past what is written is never
     touched, so the memory behind it is not used until it is filled."""
-    bigger = np.empty(max(size, 4 * len(array), 16), dtype=array.dtype)
+    bigger = np.empty(max(size, factor * len(array), 16), dtype=array.dtype)
     bigger[:held] = array[:held]
     return bigger
 

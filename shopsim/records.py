@@ -152,12 +152,21 @@ class Buffer:
         """Rows the declared columns' arrays hold before they must grow."""
         return len(next(iter(self._grown.values())))
 
-    def _reserve(self, rows: int) -> None:
-        """Grow the declared columns' arrays to hold at least ``rows`` rows (fourfold:
-        :func:`shopsim._arrays.grown`)."""
+    def expect(self, more: int) -> None:
+        """Make room now for ``more`` rows past those held, in one step, if the declared columns
+        would otherwise have to grow (and copy what they hold) to take them. The room at least
+        doubles each time, so an expectation that creeps up a little every day copies the rows
+        a few times, not every day."""
+        held = self.rows - self.first
+        if self._grown and held + more > self._capacity:
+            self._reserve(held + more, factor=2)
+
+    def _reserve(self, rows: int, factor: int = 4) -> None:
+        """Grow the declared columns' arrays to hold at least ``rows`` rows (and ``factor`` times
+        what they hold room for: :func:`shopsim._arrays.grown`)."""
         held = self.rows - self.first
         for c, column in self._grown.items():
-            self._grown[c] = arrays.grown(column, held, rows)
+            self._grown[c] = arrays.grown(column, held, rows, factor)
 
 
 def categorical(codes: np.ndarray, categories: list[str] | tuple[str, ...]) -> pd.Categorical:
@@ -269,12 +278,13 @@ class Recorder:
 
     # -- closing a day ----------------------------------------------------------------------
     def close_day(self, day: int, followers: int, dsr: tuple[float, float, float], dispute_rate: float,
-                  refund_approval_hours: float) -> None:
+                  refund_approval_hours: float, days_left: int = 0) -> None:
         """Add up day ``day``'s rows (every row recorded since the last close) into the day book.
 
         ``followers``, the three DSR scores ``dsr`` (description, service, logistics; stars), the
         ``dispute_rate`` and the average ``refund_approval_hours`` are the shop's at the end of the
-        day; the book's ``dsr`` is the mean of the three scores.
+        day; the book's ``dsr`` is the mean of the three scores. ``days_left``: the days the run is
+        expected to go on (the session-level buffers make room for them at once).
         """
         scores = [float(np.round(float(x), 3)) for x in dsr]
         row: dict[str, Any] = {"day": day, "followers": followers, **dict(zip(DSR_DIMENSIONS, scores, strict=True)),
@@ -299,8 +309,17 @@ class Recorder:
         for name in self._marks:
             self._marks[name] = getattr(self, name).rows
         self.days_done = day + 1
+        if days_left:
+            self._make_room(days_left)
         for hook in self.on_close:
             hook(self)
+
+    def _make_room(self, days_left: int) -> None:
+        """Room in the session-level buffers for ``days_left`` more days at the pace so far, and a
+        quarter more: a year's sessions are then copied once or twice as their arrays grow, not
+        a dozen times (the room is only address space until rows are written to it)."""
+        for buffer in (self.sessions, self.orders, self.order_items, self.ads):
+            buffer.expect(int(1.25 * days_left * buffer.rows / self.days_done))
 
     def day_book(self, rows: slice = slice(None), columns: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
         """Rows of the day book as arrays (all closed days by default; only ``columns`` if given),

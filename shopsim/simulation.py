@@ -739,7 +739,7 @@ class Simulation(Levers):
         orders_today = self._next_order_id - self._first_order_today
         desc, service, logistics, dispute_rate, approval_hours = self._close_service(orders_today)
         self.records.close_day(self.day, self.customers.followers.size, (desc, service, logistics), dispute_rate,
-                               approval_hours)
+                               approval_hours, days_left=max(self.scenario.days - self.day - 1, 0))
         self._reset_counters()
 
     def _reset_counters(self) -> None:

@@ -222,6 +222,35 @@ def test_buffer_reads_rows_by_absolute_number_and_releases_them():
     assert b.column("x").tolist() == [7, 8] and b.column("x", slice(7, 8)).tolist() == [8]
 
 
+def test_a_buffer_expecting_rows_makes_room_once_and_keeps_what_it_holds():
+    b = Buffer(dtypes={"x": np.int32}, keep=())
+    b.append(x=np.arange(10))
+    b.expect(5_000)
+    room = b._grown["x"]
+    assert len(room) >= 5_010
+    for part in range(50):
+        b.append(x=np.full(100, part))
+    assert b._grown["x"] is room, "5,000 rows went into the room made for them: no growth, no copy"
+    assert b.column("x")[:12].tolist() == [*range(10), 0, 0] and b.rows == 5_010
+    b.expect(5_001)  # a little more than the room left: the room at least doubles
+    assert len(b._grown["x"]) >= 2 * len(room) and b.column("x")[-1] == 49
+    chunked = Buffer("y")
+    chunked.expect(100)  # nothing to make room in
+    assert chunked.rows == 0
+
+
+def test_a_day_close_makes_room_for_the_rest_of_the_run_at_its_pace():
+    sim = shopsim.Simulation("baseline", seed=2).run(1)
+    sessions = sim.records.sessions
+    assert sessions._capacity >= sessions.rows * 30, "29 more days and a quarter"
+    rooms = [sessions._grown["ts"]]
+    for _ in range(29):
+        sim.run(1)
+        if sessions._grown["ts"] is not rooms[-1]:
+            rooms.append(sessions._grown["ts"])
+    assert len(rooms) <= 2, "at most one more step (doubling) when the pace picks up; fourfold growth took 3"
+
+
 def test_a_declared_buffer_casts_broadcasts_grows_and_keeps_released_keys():
     b = Buffer(dtypes={"x": np.int16, "day": np.int32}, keep=("x",))
     for day in range(40):  # past several doublings of its arrays
