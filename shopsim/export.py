@@ -57,6 +57,8 @@ class TableFiles:
         rec = sim.records
         self.streamed = tuple(n for n in self.names if _streamable(rec, n))
         self._written = {n: getattr(rec, n).rows for n in self.streamed}
+        for n in self.streamed:
+            getattr(rec, n).streamed = True  # held a chunk at a time: no room for the whole run
         self._writers: dict[str, Any] = {}
         self._guard(lambda: self.out.mkdir(parents=True, exist_ok=True))
         rec.on_close.append(self._day_closed)

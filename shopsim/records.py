@@ -65,6 +65,8 @@ class Buffer:
         self.rows = 0
         #: Rows before this one were released (written out and dropped from memory).
         self.first = 0
+        #: Rows are written out and released as the run goes: no room is made for the rest of the run.
+        self.streamed = False
 
     def append(self, **arrays: Any) -> None:
         """Append equal-length arrays, one per column (scalars are broadcast)."""
@@ -318,8 +320,9 @@ class Recorder:
         """Room in the session-level buffers for ``days_left`` more days at the pace so far, and a
         quarter more: a year's sessions are then copied once or twice as their arrays grow, not
         a dozen times (the room is only address space until rows are written to it)."""
-        for buffer in (self.sessions, self.orders, self.order_items, self.ads):
-            buffer.expect(int(1.25 * days_left * buffer.rows / self.days_done))
+        for buffer in (self.sessions, self.orders, self.order_items):
+            if not buffer.streamed:
+                buffer.expect(int(1.25 * days_left * buffer.rows / self.days_done))
 
     def day_book(self, rows: slice = slice(None), columns: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
         """Rows of the day book as arrays (all closed days by default; only ``columns`` if given),

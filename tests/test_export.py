@@ -45,6 +45,16 @@ def _as_csv(frame, path):
     return path
 
 
+def test_a_streamed_table_holds_room_for_a_chunk_not_for_the_whole_run(tmp_path):
+    sim = shopsim.Simulation("baseline", seed=1)
+    TableFiles(sim, tmp_path, "parquet", names=("sessions",), chunk_rows=20_000)  # a few days a chunk
+    room = []
+    for _ in range(8):
+        sim.run(1)
+        room.append(sim.records.sessions._capacity)
+    assert max(room) < 4 * 20_000, "the 30-day run's pace would have made room for ~200,000 rows"
+
+
 def test_an_empty_streamed_table_is_still_a_file_with_its_columns(tmp_path):
     sim = shopsim.Simulation("baseline", seed=1)
     files = TableFiles(sim, tmp_path, "parquet", names=("refunds",))
