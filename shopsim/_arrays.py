@@ -33,37 +33,48 @@ def stable_order(keys: np.ndarray, bound: int) -> np.ndarray:
     return np.argsort(keys, kind="stable")
 
 
-def grown(array: np.ndarray, held: int, size: int, factor: int = 4) -> np.ndarray:
+def grown(array: np.ndarray, held: int, size: int, factor: int = 4, huge_pages: bool = False) -> np.ndarray:
     """A bigger array for an append-only column: room for at least ``size`` values and at least
     ``factor`` times the old room, with the first ``held`` values copied over. Growing fourfold,
     not twofold, copies the values held a third as often; the room past what is written is never
-    touched, so the memory behind it is not used until it is filled."""
-    bigger = np.empty(max(size, factor * len(array), 16), dtype=array.dtype)
+    touched, so the memory behind it is not used until it is filled. ``huge_pages``: for an
+    array read and written at random (see :func:`pages`)."""
+    with pages(huge=huge_pages):
+        bigger = np.empty(max(size, factor * len(array), 16), dtype=array.dtype)
     bigger[:held] = array[:held]
     return bigger
 
 
 @contextlib.contextmanager
-def small_pages() -> Iterator[None]:
-    """Within this block numpy does not ask the kernel for huge pages for its large arrays.
+def pages(huge: bool) -> Iterator[None]:
+    """Within this block numpy asks the kernel for huge pages (2 MiB) for its large arrays (of
+    4 MiB or more) only if ``huge``; numpy's own setting is restored on leaving.
 
-    numpy advises transparent huge pages (2 MiB) for every array of 4 MiB or more. The engine
-    fills its record columns a slice at a time and makes and frees large temporaries all day:
-    with huge pages each first touch zeroes (and may first compact) a whole 2 MiB page and each
-    free splits them. Over high_traffic's year that was 2.0 s of kernel time (0.7 s without),
-    and building its sessions table took 0.71 s instead of 0.35 s. numpy's own setting is
-    restored on leaving (it is process-wide: other threads' arrays made meanwhile get small
-    pages too, which only changes how their memory is mapped). A no-op where numpy lacks it.
+    numpy asks for them by default. That suits arrays read at random: the customer base's, read
+    and written by customer id a few thousand times a slice, where 2 MiB pages spare the
+    processor most of its page-table look-ups (high_traffic's year: 0.35 s less in the base's
+    gathers). It does not suit the rest of the engine, which fills its record columns a slice at
+    a time and makes and frees large temporaries all day: each first touch of a huge page
+    zeroes (and may first compact) 2 MiB and each free splits them. Over that year this was
+    2.0 s of kernel time (0.7 s on small pages), and building the sessions table took 0.71 s
+    instead of 0.35 s; so the engine runs and builds tables on small pages
+    (:func:`small_pages`). The setting is process-wide: other threads' arrays made meanwhile
+    are mapped the same way (which changes nothing else). A no-op where numpy lacks it.
     """
     setting = getattr(np._core.multiarray, "_set_madvise_hugepage", None)
     if setting is None:
         yield
         return
-    before = setting(False)
+    before = setting(huge)
     try:
         yield
     finally:
         setting(before)
+
+
+def small_pages() -> contextlib.AbstractContextManager[None]:
+    """:func:`pages` without huge pages: what the engine runs and builds its tables on."""
+    return pages(huge=False)
 
 
 def unique(values: np.ndarray) -> np.ndarray:

@@ -28,7 +28,8 @@ SEGMENTS = ("past_buyers", "lapsed_buyers", "followers")
 class Growable:
     """An array that grows fourfold when full (amortised O(1) appends; :func:`shopsim._arrays.grown`).
 
-    Room past ``size`` is never read (every append writes its values).
+    Room past ``size`` is never read (every append writes its values). Its memory is asked for in
+    huge pages: the base's arrays are read and written at random by customer id.
     """
 
     def __init__(self, dtype: str = "int64", capacity: int = 1024) -> None:
@@ -37,7 +38,7 @@ class Growable:
 
     def _reserve(self, size: int) -> None:
         if size > len(self._data):
-            self._data = arrays.grown(self._data, self.size, size)
+            self._data = arrays.grown(self._data, self.size, size, huge_pages=True)
 
     def extend(self, values: np.ndarray) -> None:
         """Append values at the end."""

@@ -47,13 +47,18 @@ def test_grown_keeps_what_was_held_and_makes_room_fourfold():
 
 @pytest.mark.skipif(not hasattr(np._core.multiarray, "_set_madvise_hugepage"), reason="numpy without the setting")
 @pytest.mark.parametrize("before", [True, False])
-def test_small_pages_restores_numpys_setting_even_after_an_error(before):
+@pytest.mark.parametrize("huge", [True, False])
+def test_pages_sets_numpys_advice_and_restores_it_even_after_an_error(before, huge):
     setting = np._core.multiarray._set_madvise_hugepage
     original = setting(before)
     try:
-        with pytest.raises(RuntimeError), arrays.small_pages():
-            assert setting(False) is False, "huge pages are off inside the block"
+        with pytest.raises(RuntimeError), arrays.pages(huge=huge):
+            assert setting(huge) is huge, "huge pages as asked inside the block"
             raise RuntimeError("a policy failed")
         assert setting(before) is before, "the setting is back as it was"
+        with arrays.small_pages():
+            assert setting(False) is False
+        arrays.grown(np.zeros(4), 4, 8, huge_pages=huge)
+        assert setting(before) is before
     finally:
         setting(original)
