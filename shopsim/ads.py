@@ -87,9 +87,15 @@ class Auction:
     rate: np.ndarray         # (24, n) expected sessions per hour at traffic weight 1
 
     def __post_init__(self) -> None:
-        keywords = self.key[self.channel == 0]
+        #: Which groups are paid search, display, affiliates; the display groups' indices.
+        self.search, self.display, self.affiliate = (self.channel == c for c in range(len(CHANNELS)))
+        self.display_rows = np.flatnonzero(self.display).tolist()
+        keywords = self.key[self.search]
         #: No keyword has two paid-search groups (no audience premium splits one).
         self.one_group_per_keyword = len(arrays.unique(keywords)) == len(keywords)
+        #: Per group, its keyword or -1; (24, n) the spend per hour at traffic weight 1 it is expected to make.
+        self.keyword = np.where(self.search, self.key, -1)
+        self.hourly_spend = self.price * np.where(self.display, self.impressions, self.rate)
 
 
 class _Plan(NamedTuple):
@@ -322,8 +328,7 @@ class Ads:
                                col["bid"].astype(float), col["qs"].astype(float), col["price"].T, col["position"].T,
                                col["impressions"].T, col["rate"].T)
         source = np.array([SOURCE_CODE[CHANNELS[c]] for c in self.auction.channel])
-        keyword = np.where(self.auction.channel == 0, self.auction.key, -1)
-        return PaidGroups(source, keyword, col["offer"].astype(int), self.auction.rate.mean(axis=0),
+        return PaidGroups(source, self.auction.keyword, col["offer"].astype(int), self.auction.rate.mean(axis=0),
                           self.auction.audience)
 
     def _competitors(self, k: int) -> tuple[np.ndarray, np.ndarray, list[tuple[int, float, int]]]:
@@ -535,10 +540,10 @@ class Ads:
         search = np.flatnonzero(self._search_groups(g)[group])
         if len(search):
             self._charge_search(search, ts, paid_group, price, impressions, keep, events, start)
-        is_paid = (paid_group >= 0) & (paid_group < g.n_ads)
-        for row in np.flatnonzero(a.channel == 1):
+        for row in a.display_rows:
             cut = self._charge_display(row, impressions, price, start)
             if cut is not None:
+                is_paid = (paid_group >= 0) & (paid_group < g.n_ads)
                 keep[is_paid & (paid_group == row) & (ts > cut)] = False
                 events.append((cut, f"display budget for {AUDIENCES[a.key[row]]} ran out"))
         return keep, impressions, events
@@ -549,7 +554,17 @@ class Ads:
                        impressions: np.ndarray, keep: np.ndarray, events: list[tuple[int, str]], start: int) -> None:
         """Charge the paid-search sessions ``search`` (positions in the slice, in time order) click
         by click; from the click the budget cannot pay, drop them and cut the impressions."""
-        bounds = np.searchsorted((ts[search] - start) // 3600, np.arange(len(price) + 1))
+        hour = (ts[search] - start) // 3600
+        bounds = np.searchsorted(hour, np.arange(len(price) + 1))
+        cost = price[hour, paid_group[search]]  # each click's price, in time order
+        budget = self.campaign.search_budget
+        if float(cost.sum()) + 1e-6 * (1.0 + abs(budget)) < budget - self.spent_search:
+            # the whole slice's clicks fit with room to spare (far beyond rounding): no hour can run
+            # out, so each hour only adds its clicks' sum, as the hour-by-hour check below would
+            for h in range(len(price)):
+                if bounds[h] < bounds[h + 1]:
+                    self.spent_search += float(cost[bounds[h]: bounds[h + 1]].sum())
+            return
         for h in range(len(price)):
             part = search[bounds[h]: bounds[h + 1]]
             if not len(part):
@@ -594,11 +609,9 @@ class Ads:
         a = self.auction
         if a is None:
             return len(hours)
-        spend = a.price[hours] * np.where(a.channel == 1, a.impressions[hours], a.rate[hours]) * weights[:, None]
-        spent = np.cumsum(spend, axis=0)
-        search = a.channel == 0
-        ok = 3.0 * spent[:, search].sum(axis=1) < self.campaign.search_budget - self.spent_search
-        for row in np.flatnonzero(a.channel == 1):
+        spent = np.cumsum(a.hourly_spend[hours] * weights[:, None], axis=0)
+        ok = 3.0 * spent[:, a.search].sum(axis=1) < self.campaign.search_budget - self.spent_search
+        for row in a.display_rows:
             aud = a.key[row]
             ok &= 3.0 * spent[:, row] < self.campaign.display[aud][1] - self.spent_display[aud]
         return len(hours) if ok.all() else int(np.argmin(ok)) + 1
@@ -632,17 +645,16 @@ class Ads:
         clicks = np.bincount(cell, minlength=n_hours * n).reshape(n_hours, n)
         orders = np.bincount(cell, weights=ordered[mine], minlength=n_hours * n).reshape(n_hours, n)
         revenue = np.bincount(cell, weights=paid_amount[mine], minlength=n_hours * n).reshape(n_hours, n)
-        search, display = a.channel == 0, a.channel == 1
+        search, display = a.search, a.display
         spend = np.where(search, clicks * price, np.where(display, impressions * price, revenue * price))
         self._learn(clicks, impressions, position)
         show = (impressions > 0) | (clicks > 0)
         if not show.any():
             return None
         hour, row = np.nonzero(show)
-        keyword = np.where(search, a.key, -1)
         sku = np.asarray(g.offer[g.n_organic: g.n_organic + g.n_ads], dtype=np.int64)
-        impressions = np.where(a.channel == 2, clicks, impressions)  # an affiliate visit is its own impression
-        return {"ts": start + 3600 * hour.astype(np.int64), "channel": a.channel[row], "keyword": keyword[row],
+        impressions = np.where(a.affiliate, clicks, impressions)  # an affiliate visit is its own impression
+        return {"ts": start + 3600 * hour.astype(np.int64), "channel": a.channel[row], "keyword": a.keyword[row],
                 "audience": a.audience[row], "sku": sku[row], "bid": a.bid[row],
                 "quality_score": a.quality_score[row], "impressions": impressions[show].astype(np.int64),
                 "clicks": clicks[show].astype(np.int64), "spend": np.round(spend[show], 2),
@@ -653,12 +665,12 @@ class Ads:
         """Add the slice's paid-search clicks, and the clicks an average relevant ad would have had
         at the same slots, to the click history."""
         a, cfg = self.auction, self.sc.paid_search
-        search = (a.channel == 0) & (impressions > 0)  # hours x groups
-        if not search.any():
+        search = np.nonzero(a.search & (impressions > 0))  # (hours, groups) of the cells with impressions
+        if not len(search[0]):
             return
         expected = impressions[search] * cfg.top_click_rate * position[search] ** -cfg.click_decay
-        keys = np.broadcast_to(a.key, search.shape)[search]
-        if a.one_group_per_keyword and len(search) == 1:  # plain adds (np.add.at, for repeated keys, is slower)
+        keys = a.key[search[1]]
+        if a.one_group_per_keyword and len(impressions) == 1:  # plain adds (np.add.at, for repeated keys, is slower)
             self.history_clicks[keys] += clicks[search]
             self.history_expected[keys] += expected
         else:
