@@ -151,6 +151,21 @@ def _won(cfg: Any, ranks: np.ndarray, count: np.ndarray, bids: np.ndarray, qs: n
             np.where(shown, clicks, 0.0))
 
 
+def _halvings(low: float, high: float, depth: int) -> list[tuple[float, float]]:
+    """Every interval ``depth`` halvings of (``low``, ``high``) can pass through, level by level
+    (the same floats as the halvings make)."""
+    level, intervals = [(low, high)], []
+    for _ in range(depth):
+        intervals += level
+        level = [half for lo, hi in level for half in ((lo, _middle((lo, hi))), (_middle((lo, hi)), hi))]
+    return intervals
+
+
+def _middle(interval: tuple[float, float]) -> float:
+    """The middle of an interval, as a halving works it out."""
+    return (interval[0] + interval[1]) / 2
+
+
 class _FlatPlans:
     """The plans of :meth:`Ads._search_plans` with one bid all day, as arrays for :func:`_won`."""
 
@@ -461,16 +476,20 @@ class Ads:
         flat = _FlatPlans(plans, self.sc.paid_search, self._decay)
         if not self.sc.paid_search.pacing:
             return self._search_rows(1.0, plans, flat)
-        full, least = self._search_spend([1.0, _MIN_SHADE], plans, flat)
+        # the spends at full bids, at the least scale and at the middle of every interval the first
+        # halvings can reach, in one call; then the halvings themselves, and so on
+        intervals = _halvings(_MIN_SHADE, 1.0, _BISECTION[0])
+        full, least, *middle = self._search_spend([1.0, _MIN_SHADE, *(_middle(i) for i in intervals)], plans, flat)
         if full <= left:
             return self._search_rows(1.0, plans, flat)
         if least > left:
             return self._search_rows(_MIN_SHADE, plans, flat)  # the platform shades no further: the budget will run out
         low, high = _MIN_SHADE, 1.0
-        for depth in _BISECTION:  # bisect: low always fits, high never does
-            # the spend at the middle of every interval the next ``depth`` halvings can reach,
-            # worked out in one call; then the halvings themselves
-            fits = dict(zip(*self._bisection_spends(low, high, depth, left, plans, flat), strict=True))
+        for i, depth in enumerate(_BISECTION):  # bisect: low always fits, high never does
+            if i:
+                intervals = _halvings(low, high, depth)
+                middle = self._search_spend([_middle(i) for i in intervals], plans, flat)
+            fits = {interval: spend <= left for interval, spend in zip(intervals, middle, strict=True)}
             for _ in range(depth):
                 mid = (low + high) / 2
                 if fits[(low, high)]:
@@ -478,17 +497,6 @@ class Ads:
                 else:
                     high = mid
         return self._search_rows(low, plans, flat)
-
-    def _bisection_spends(self, low: float, high: float, depth: int, left: float, plans: list[_Plan],
-                          flat: _FlatPlans) -> tuple[list[tuple[float, float]], list[bool]]:
-        """Every interval ``depth`` halvings of (``low``, ``high``) can pass through (the same floats
-        as the halvings make) and whether the spend at its middle fits in ``left`` yuan."""
-        level, intervals = [(low, high)], []
-        for _ in range(depth):
-            intervals += level
-            level = [half for lo, hi in level for half in ((lo, (lo + hi) / 2), ((lo + hi) / 2, hi))]
-        spends = self._search_spend([(lo + hi) / 2 for lo, hi in intervals], plans, flat)
-        return intervals, [spend <= left for spend in spends]
 
     def _display_rows(self, rows: list) -> None:
         cfg = self.sc.display
