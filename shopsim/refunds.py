@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from shopsim import _arrays as arrays
 from shopsim.catalog import Catalog
 from shopsim.scenario import Returns
 
@@ -207,10 +208,8 @@ class RefundBook:
     def close_day(self, sales: np.ndarray, refunded: np.ndarray) -> None:
         """Push a day's sales and refunded amounts per own SKU (yuan) and update the rates."""
         n = self.catalog.n_own
-        self.sales_history = np.roll(self.sales_history, -1, axis=1)
-        self.refund_history = np.roll(self.refund_history, -1, axis=1)
-        self.sales_history[:, -1] = sales
-        self.refund_history[:, -1] = refunded
+        self.sales_history = arrays.push_day(self.sales_history, sales)
+        self.refund_history = arrays.push_day(self.refund_history, refunded)
         prior = _PRIOR_DAYS * self.catalog.price[:n]
         self.catalog.refund_rate[:n] = ((self.refund_history.sum(axis=1) + self.expected[:n] * prior)
                                         / (self.sales_history.sum(axis=1) + prior))
