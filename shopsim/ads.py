@@ -646,28 +646,30 @@ class Ads:
             return None
         n_hours, n = impressions.shape
         hours = (start // 3600 + np.arange(n_hours)) % 24
-        price, position = a.price[hours], a.position[hours]
+        position = a.position[hours]
         paid_group = group - g.n_organic
         mine = (paid_group >= 0) & (paid_group < g.n_ads)
         cell = ((ts[mine] - start) // 3600) * n + paid_group[mine]
         clicks = np.bincount(cell, minlength=n_hours * n).reshape(n_hours, n)
-        orders = np.bincount(cell, weights=ordered[mine], minlength=n_hours * n).reshape(n_hours, n)
-        revenue = np.bincount(cell, weights=paid_amount[mine], minlength=n_hours * n).reshape(n_hours, n)
-        search, display = a.search, a.display
-        spend = np.where(search, clicks * price, np.where(display, impressions * price, revenue * price))
         self._learn(clicks, impressions, position)
         show = (impressions > 0) | (clicks > 0)
         if not show.any():
             return None
         hour, row = np.nonzero(show)
+        # the rest only on the cells shown (elementwise: the numbers working on every cell gives)
+        at = hour * n + row  # flat index of each cell shown
+        orders = np.bincount(cell, weights=ordered[mine], minlength=n_hours * n)[at]
+        revenue = np.bincount(cell, weights=paid_amount[mine], minlength=n_hours * n)[at]
+        clicks, shown, price = clicks[hour, row], impressions[hour, row], a.price[hours[hour], row]
+        spend = np.where(a.search[row], clicks * price, np.where(a.display[row], shown * price, revenue * price))
         sku = np.asarray(g.offer[g.n_organic: g.n_organic + g.n_ads], dtype=np.int64)
-        impressions = np.where(a.affiliate, clicks, impressions)  # an affiliate visit is its own impression
+        shown = np.where(a.affiliate[row], clicks, shown)  # an affiliate visit is its own impression
         return {"ts": start + 3600 * hour.astype(np.int64), "channel": a.channel[row], "keyword": a.keyword[row],
                 "audience": a.audience[row], "sku": sku[row], "bid": a.bid[row],
-                "quality_score": a.quality_score[row], "impressions": impressions[show].astype(np.int64),
-                "clicks": clicks[show].astype(np.int64), "spend": np.round(spend[show], 2),
-                "avg_position": position[show], "orders": orders[show].astype(np.int64),
-                "revenue": np.round(revenue[show], 2)}
+                "quality_score": a.quality_score[row], "impressions": shown.astype(np.int64),
+                "clicks": clicks.astype(np.int64), "spend": np.round(spend, 2),
+                "avg_position": position[hour, row], "orders": orders.astype(np.int64),
+                "revenue": np.round(revenue, 2)}
 
     def _learn(self, clicks: np.ndarray, impressions: np.ndarray, position: np.ndarray) -> None:
         """Add the slice's paid-search clicks, and the clicks an average relevant ad would have had

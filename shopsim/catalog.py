@@ -127,4 +127,4 @@ class Catalog:
     def add_ratings(self, offers: np.ndarray, stars: np.ndarray) -> None:
         """Add published reviews' stars to their offers' ratings."""
         np.add.at(self.rating_sum, offers, stars)
-        np.add.at(self.rating_count, offers, 1)
+        self.rating_count += np.bincount(offers, minlength=self.n)  # whole numbers: as adding 1 at a time
