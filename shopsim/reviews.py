@@ -64,8 +64,6 @@ class ReviewBook:
         self.tags: list[str] = []
         self.replied: list[bool] = []
         self.recent = [deque(maxlen=visible) for _ in range(n_own)]
-        self._page: tuple[tuple[int, int], tuple[np.ndarray, np.ndarray]] | None = None  # see negative_on_page
-        self._replies = 0  # reviews answered so far
         self.published_dsr: list[list[int]] = []  # DSR stars (3 per review) published since the last take
 
     def draw(self, rng: np.random.Generator, order_id: np.ndarray, ts: np.ndarray,
@@ -203,14 +201,9 @@ class ReviewBook:
     def reply(self, review_id: int) -> None:
         """Mark a published review as answered by the shop."""
         self.replied[review_id] = True
-        self._replies += 1
 
     def negative_on_page(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per own SKU: unanswered and answered negative reviews among the recent ones (read-only
-        arrays, counted again only after a review is published or answered)."""
-        key = (len(self.ts), self._replies)
-        if self._page is not None and self._page[0] == key:
-            return self._page[1]
+        """Per own SKU: unanswered and answered negative reviews among the recent ones."""
         open_, answered = np.zeros(self.n_own), np.zeros(self.n_own)
         for offer, ids in enumerate(self.recent):
             for rid in ids:
@@ -219,8 +212,6 @@ class ReviewBook:
                         answered[offer] += 1
                     else:
                         open_[offer] += 1
-        open_.flags.writeable = answered.flags.writeable = False
-        self._page = (key, (open_, answered))
         return open_, answered
 
 
