@@ -104,3 +104,12 @@ def runs(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ``np.unique(ordered, return_index=True)`` for sorted input)."""
     at = np.flatnonzero(_starts(ordered))
     return ordered[at], at
+
+
+def push_day(history: np.ndarray, day: np.ndarray | float) -> np.ndarray:
+    """A new history (rows x days): ``history`` moved one day back, ``day`` as its last column
+    (as ``np.roll(history, -1, axis=1)`` with the last column then set, without np.roll's overhead)."""
+    out = np.empty_like(history)
+    out[:, :-1] = history[:, 1:]
+    out[:, -1] = day
+    return out

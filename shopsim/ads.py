@@ -46,6 +46,11 @@ CHANNELS = ("paid_search", "display", "affiliate")
 _MIN_INCREMENT = 0.01  # yuan above the next ad rank
 _MIN_SHADE = 0.05  # budget pacing lowers bids to no less than 5 % of what the shop bid
 _QS_SLOPE = 1.6  # quality score = 10 x (1 - exp(-slope x click-through index))
+#: What an auction row (:meth:`Ads.groups`) gives by hour: 24 values, or one for every hour.
+_HOURLY = ("price", "position", "impressions", "rate")
+_ALL_DAY = np.ones(24)  # the bid share of every hour without a bid schedule (read-only)
+_ALL_DAY.flags.writeable = False
+_BISECTION = (5, 5)  # budget pacing: 10 halvings of the bid scale, the spends of 5 at a time in one call
 
 
 def quality_score(ctr_index: np.ndarray | float) -> np.ndarray:
@@ -82,9 +87,15 @@ class Auction:
     rate: np.ndarray         # (24, n) expected sessions per hour at traffic weight 1
 
     def __post_init__(self) -> None:
-        keywords = self.key[self.channel == 0]
+        #: Which groups are paid search, display, affiliates; the display groups' indices.
+        self.search, self.display, self.affiliate = (self.channel == c for c in range(len(CHANNELS)))
+        self.display_rows = np.flatnonzero(self.display).tolist()
+        keywords = self.key[self.search]
         #: No keyword has two paid-search groups (no audience premium splits one).
         self.one_group_per_keyword = len(arrays.unique(keywords)) == len(keywords)
+        #: Per group, its keyword or -1; (24, n) the spend per hour at traffic weight 1 it is expected to make.
+        self.keyword = np.where(self.search, self.key, -1)
+        self.hourly_spend = self.price * np.where(self.display, self.impressions, self.rate)
 
 
 class _Plan(NamedTuple):
@@ -112,27 +123,47 @@ def _won(cfg: Any, ranks: np.ndarray, count: np.ndarray, bids: np.ndarray, qs: n
     ranks and ``count`` how many there are; ``qs`` the shop's quality scores, ``appeal`` its
     listings' click appeal, ``searches`` per hour; ``decay[s]`` is ``s ** -click_decay``. A bid
     ranks bid x quality score; it pays the next rank down over its quality score plus 0.01 yuan
-    (at least the reserve price, never more than the bid), rounded to the fen.
+    (at least the reserve price, never more than the bid), rounded to the fen. Every argument
+    but ``ranks`` (whose last axis is the competitors) broadcasts against ``bids``, elementwise:
+    several bids of each plan at once (shades x plans) give what one call per shade gives.
     """
-    if not ranks.shape[1]:  # nobody else bids: one rank that outranks nobody
-        ranks = np.full((len(ranks), 1), np.inf)
+    if not ranks.shape[-1]:  # nobody else bids: one rank that outranks nobody
+        ranks = np.full((*ranks.shape[:-1], 1), np.inf)
     rank = bids * qs
-    above = (ranks < rank[:, None]).sum(axis=1)  # the competitors it outranks
+    above = (ranks < rank[..., None]).sum(axis=-1)  # the competitors it outranks
     slot = count - above + 1
     shown = (bids > 0) & (slot <= cfg.ad_slots)
-    row = np.arange(len(bids)) if len(ranks) > 1 else np.zeros(len(bids), dtype=np.int64)
-    below = np.where(above >= 1, ranks[row, np.maximum(above - 1, 0)], 0.0)  # the next rank down
+    next_down = np.take_along_axis(ranks, np.maximum(above - 1, 0)[..., None], axis=-1)[..., 0]
+    below = np.where(above >= 1, next_down, 0.0)  # the next rank down
     lifted = below / qs + _MIN_INCREMENT
     floor = np.where(lifted > cfg.reserve_price, lifted, cfg.reserve_price)
     price = np.where(floor < bids, floor, bids)
     rounded = np.round(price, 2)
     # The reserve price, and the increment where nobody ranks below, are rounded as Python
     # numbers (correctly rounded decimals), the rest by numpy (as this model always has).
-    for i in np.flatnonzero(shown & (floor < bids) & ((above < 1) | ~(lifted > cfg.reserve_price))).tolist():
-        rounded[i] = round(float(price[i]), 2)
+    pick = np.flatnonzero(shown & (floor < bids) & ((above < 1) | ~(lifted > cfg.reserve_price)))
+    if len(pick):
+        out, picked = rounded.reshape(-1), price.reshape(-1)[pick]
+        for value in set(picked.tolist()):  # a few prices: the reserve, the increment
+            out[pick[picked == value]] = round(value, 2)
     clicks = searches * cfg.top_click_rate * decay[np.where(shown, slot, 0)] * appeal
     return (np.where(shown, rounded, 0.0), np.where(shown, slot, np.nan), shown,
             np.where(shown, clicks, 0.0))
+
+
+def _halvings(low: float, high: float, depth: int) -> list[tuple[float, float]]:
+    """Every interval ``depth`` halvings of (``low``, ``high``) can pass through, level by level
+    (the same floats as the halvings make)."""
+    level, intervals = [(low, high)], []
+    for _ in range(depth):
+        intervals += level
+        level = [half for lo, hi in level for half in ((lo, _middle((lo, hi))), (_middle((lo, hi)), hi))]
+    return intervals
+
+
+def _middle(interval: tuple[float, float]) -> float:
+    """The middle of an interval, as a halving works it out."""
+    return (interval[0] + interval[1]) / 2
 
 
 class _FlatPlans:
@@ -156,6 +187,15 @@ class _FlatPlans:
         """:func:`_won` for every plan, its bid scaled by ``shade``."""
         bids = self.bid_here * (shade * self.share)
         return _won(self.cfg, self.ranks, self.count, bids, self.qs, self.appeal, self.searches, self.decay)
+
+    def spend(self, shades: list[float]) -> np.ndarray:
+        """Price x clicks per hour at traffic weight 1 (yuan) of every plan (columns) with its bid
+        scaled by each of ``shades`` (rows): :meth:`won` at several shades in one :func:`_won`
+        call (elementwise, so the same numbers as one call per shade)."""
+        bids = self.bid_here * (np.array(shades)[:, None] * self.share)
+        price, _, _, clicks = _won(self.cfg, self.ranks[None], self.count, bids, self.qs, self.appeal, self.searches,
+                                   self.decay)
+        return price * clicks
 
 
 class Ads:
@@ -194,6 +234,7 @@ class Ads:
         self.history_expected = np.zeros(n_kw)  # clicks an average relevant ad would have had at those slots
         self._today: tuple[list, np.ndarray] = ([], np.empty(0))  # the auction's competitors and scores, per regroup
         self._rival_scores: dict[tuple[int, int], tuple[tuple[float, float], float]] = {}  # see _rival_quality
+        self._competing: dict[int, tuple[list, list, tuple]] = {}  # see _competitors
         #: slot ** -click_decay for slots 1.. (index 0 unused)
         decay = sc.paid_search.click_decay
         self._decay = np.array([0.0] + [s ** -decay for s in range(1, sc.paid_search.ad_slots + 1)])
@@ -293,24 +334,36 @@ class Ads:
         if not rows:
             self.auction = None
             return PaidGroups.none()
-        col = {name: np.array([r[name] for r in rows]) for name in rows[0]}
+        col = {name: np.array([r[name] for r in rows]) for name in rows[0] if name not in _HOURLY}
+        for name in _HOURLY:  # rows x 24 hours, from each row's 24 values or one for every hour
+            col[name] = by_hour = np.empty((len(rows), 24))
+            for i, r in enumerate(rows):
+                by_hour[i] = r[name]
         self.auction = Auction(col["channel"].astype(int), col["key"].astype(int), col["audience"].astype(int),
                                col["bid"].astype(float), col["qs"].astype(float), col["price"].T, col["position"].T,
                                col["impressions"].T, col["rate"].T)
         source = np.array([SOURCE_CODE[CHANNELS[c]] for c in self.auction.channel])
-        keyword = np.where(self.auction.channel == 0, self.auction.key, -1)
-        return PaidGroups(source, keyword, col["offer"].astype(int), self.auction.rate.mean(axis=0),
+        return PaidGroups(source, self.auction.keyword, col["offer"].astype(int), self.auction.rate.mean(axis=0),
                           self.auction.audience)
 
-    def _competitors(self, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Keyword ``k``'s other ad ranks today (bid x quality score), sorted, and which rival offer
-        each belongs to (-1: an advertiser outside the named rivals)."""
+    def _competitors(self, k: int) -> tuple[np.ndarray, np.ndarray, list[tuple[int, float, int]]]:
+        """Keyword ``k``'s other ad ranks today (bid x quality score), sorted, which rival offer
+        each belongs to (-1: an advertiser outside the named rivals), and the named rivals' entries
+        as (position, rank, offer). Worked out again only when the field's bids (each morning) or a
+        rival's rank (bid, stock, listing) changed."""
         cat = self.cat
         rival = [(bid * self._rival_quality(k, o), o) for bid, o in self.rival_bids[k] if cat.stock[o] > 0]
+        known = self._competing.get(k)
+        if known is not None and known[0] is self._field_today and known[1] == rival:
+            return known[2]
         ranks = np.concatenate([self._field_today[k] * self._field_qs[k], [r for r, _ in rival]])
         owner = np.concatenate([np.full(len(self._field_qs[k]), -1), [o for _, o in rival]]).astype(int)
         order = np.argsort(ranks, kind="stable")
-        return ranks[order], owner[order]
+        ranks, owner = ranks[order], owner[order]
+        named = np.flatnonzero(owner >= 0)
+        found = (ranks, owner, list(zip(named.tolist(), ranks[named].tolist(), owner[named].tolist(), strict=True)))
+        self._competing[k] = (self._field_today, rival, found)
+        return found
 
     def _rival_quality(self, k: int, o: int) -> float:
         """A rival listing's quality score on keyword ``k`` (from its relevance and main image;
@@ -336,20 +389,21 @@ class Ads:
         for k, (bid, o) in sorted(self.campaign.bids.items()):
             if cat.stock[o] <= 0:
                 continue
-            ranks, _ = competitors[k]
+            ranks = competitors[k][0]
             qs, appeal = float(qs_all[k]), self.click_appeal(k, o)
-            schedule = self.campaign.schedule.get(k, np.ones(24))
+            schedule = self.campaign.schedule.get(k, _ALL_DAY)
             searches = self.sc.keywords[k].daily_searches / 24.0 * self.keyword_demand[k]
             variants = [(-1, 1.0 - sum(shares.values()), 0.0)]
             variants += [(a, share, self.campaign.premiums[a]) for a, share in shares.items()]
-            flat = bool((schedule == schedule[0]).all())
+            flat = schedule is _ALL_DAY or bool((schedule == schedule[0]).all())
             plans += [_Plan(k, o, audience, bid, bid * (1 + premium), schedule, flat, ranks, qs, appeal,
                             searches * share) for audience, share, premium in variants]
         return plans
 
     def _search_rows(self, shade: float, plans: list[_Plan], flat: _FlatPlans) -> list[dict]:
         """The paid-search groups of ``plans`` (:meth:`_search_plans`; ``flat`` those of them with
-        one bid all day) with every bid scaled by ``shade``: per-hour slot, price and clicks."""
+        one bid all day) with every bid scaled by ``shade``: slot, price and clicks, per hour (24
+        values) or one for the whole day (a flat plan)."""
         won = dict(zip(flat.index, zip(*flat.won(shade), strict=True), strict=True)) if flat.index else {}
         rows = []
         for i, plan in enumerate(plans):
@@ -358,27 +412,29 @@ class Ads:
                 shown = plan.searches if shown else 0.0
             else:
                 price, slot, shown, clicks = self._plan_hours(plan, shade)
-            rows.append({"price": np.full(24, price), "position": np.full(24, slot, dtype=float),
-                         "impressions": np.full(24, shown), "rate": np.full(24, clicks), "channel": 0,
+            rows.append({"price": price, "position": slot, "impressions": shown, "rate": clicks, "channel": 0,
                          "key": plan.keyword, "offer": plan.offer, "audience": plan.audience, "bid": plan.bid,
                          "qs": plan.qs})
         return rows
 
-    def _search_spend(self, shade: float, plans: list[_Plan], flat: _FlatPlans) -> float:
+    def _search_spend(self, shades: list[float], plans: list[_Plan], flat: _FlatPlans) -> list[float]:
         """The day's expected paid-search spend (yuan, at hourly traffic weights 1) of ``plans``
-        with every bid scaled by ``shade``: what :meth:`_search_rows` would charge, summed."""
-        per_hour = np.empty((len(plans), 24))  # yuan per hour of each plan at traffic weight 1
-        if flat.index:
-            price, _, _, clicks = flat.won(shade)
-            per_hour[flat.index] = (price * clicks)[:, None]
-        for i, plan in enumerate(plans):
-            if not plan.flat:
-                price, _, _, clicks = self._plan_hours(plan, shade)
-                per_hour[i] = price * clicks
-        total = 0.0
-        for spend in (per_hour * self.hour_weights).sum(axis=1).tolist():  # plan by plan, as the rows add up
-            total += spend
-        return total
+        with every bid scaled by each of ``shades``: what :meth:`_search_rows` would charge, summed."""
+        if len(flat.index) == len(plans):  # one bid all day: the same yuan in every hour
+            per_hour = flat.spend(shades)[:, :, None]
+        else:
+            per_hour = np.empty((len(shades), len(plans), 24))  # yuan per hour of each plan at traffic weight 1
+            if flat.index:
+                per_hour[:, flat.index] = flat.spend(shades)[:, :, None]
+            for i, plan in enumerate(plans):
+                if not plan.flat:
+                    for s, shade in enumerate(shades):
+                        price, _, _, clicks = self._plan_hours(plan, shade)
+                        per_hour[s, i] = price * clicks
+        if not plans:
+            return [0.0] * len(shades)
+        # each shade's plans' day spends added plan by plan (cumsum adds in order), as the rows add up
+        return np.cumsum((per_hour * self.hour_weights).sum(axis=2), axis=1)[:, -1].tolist()
 
     def _plan_hours(self, plan: _Plan, shade: float) -> tuple:
         """What one plan of :meth:`_search_plans` with a bid schedule wins with its bids scaled by
@@ -398,17 +454,18 @@ class Ads:
         cfg, cat = self.sc.paid_search, self.cat
         competitors, qs_all = self._today
         for k in range(len(self.sc.keywords)):
-            ranks, owner = competitors[k]
+            ranks, _, rivals = competitors[k]
+            if not rivals:
+                continue
             own = self.campaign.bids.get(k) if live else None
             own_rank = own[0] * float(qs_all[k]) if own and cat.stock[own[1]] > 0 else None
-            above = len(ranks) - np.arange(len(ranks))  # slot of each competitor without the shop
-            rivals = owner >= 0
-            if own_rank is not None:
-                below = ranks < own_rank
-                above = above + below  # those below the shop's ad move down one
-                if self._slot(ranks, own_rank) <= cfg.ad_slots:  # the shop's ad shows
-                    self.outranked.update((k, o) for o in owner[rivals & below].tolist())
-            rival_ads[owner[rivals & (above <= cfg.ad_slots)] - cat.n_own] = True
+            shows = own_rank is not None and self._slot(ranks, own_rank) <= cfg.ad_slots  # the shop's ad shows
+            for position, rank, o in rivals:
+                below = own_rank is not None and rank < own_rank  # moves down one below the shop's ad
+                if shows and below:
+                    self.outranked.add((k, o))
+                if len(ranks) - position + below <= cfg.ad_slots:  # its slot
+                    rival_ads[o - cat.n_own] = True
 
     def _paced_rows(self) -> list[dict]:
         """The paid-search groups at the largest bid scale (0.05 to 1) whose expected day's spend
@@ -417,17 +474,28 @@ class Ads:
         left = self.campaign.search_budget - self.spent_search
         plans = self._search_plans()
         flat = _FlatPlans(plans, self.sc.paid_search, self._decay)
-        if not self.sc.paid_search.pacing or self._search_spend(1.0, plans, flat) <= left:
+        if not self.sc.paid_search.pacing:
             return self._search_rows(1.0, plans, flat)
-        if self._search_spend(_MIN_SHADE, plans, flat) > left:
+        # the spends at full bids, at the least scale and at the middle of every interval the first
+        # halvings can reach, in one call; then the halvings themselves, and so on
+        intervals = _halvings(_MIN_SHADE, 1.0, _BISECTION[0])
+        full, least, *middle = self._search_spend([1.0, _MIN_SHADE, *(_middle(i) for i in intervals)], plans, flat)
+        if full <= left:
+            return self._search_rows(1.0, plans, flat)
+        if least > left:
             return self._search_rows(_MIN_SHADE, plans, flat)  # the platform shades no further: the budget will run out
         low, high = _MIN_SHADE, 1.0
-        for _ in range(10):  # bisect: low always fits, high never does
-            mid = (low + high) / 2
-            if self._search_spend(mid, plans, flat) <= left:
-                low = mid
-            else:
-                high = mid
+        for i, depth in enumerate(_BISECTION):  # bisect: low always fits, high never does
+            if i:
+                intervals = _halvings(low, high, depth)
+                middle = self._search_spend([_middle(i) for i in intervals], plans, flat)
+            fits = {interval: spend <= left for interval, spend in zip(intervals, middle, strict=True)}
+            for _ in range(depth):
+                mid = (low + high) / 2
+                if fits[(low, high)]:
+                    low = mid
+                else:
+                    high = mid
         return self._search_rows(low, plans, flat)
 
     def _display_rows(self, rows: list) -> None:
@@ -443,8 +511,8 @@ class Ads:
             share = 1.0 / (1.0 + np.exp(-(cpm / aud.clearing_cpm - 1.0) / cfg.win_spread))
             impressions = reach * cfg.impressions_per_shopper * share / 24.0
             rows.append({"channel": 1, "key": a, "offer": o, "audience": a, "bid": cpm, "qs": np.nan,
-                         "price": np.full(24, min(cpm, aud.clearing_cpm) / 1000.0), "position": np.full(24, np.nan),
-                         "impressions": np.full(24, impressions), "rate": np.full(24, impressions * aud.click_rate)})
+                         "price": min(cpm, aud.clearing_cpm) / 1000.0, "position": np.nan,
+                         "impressions": impressions, "rate": impressions * aud.click_rate})
 
     def _affiliate_rows(self, rows: list, appeal: np.ndarray) -> None:
         cfg = self.sc.affiliates
@@ -455,8 +523,7 @@ class Ads:
             visits = (cfg.base_daily_visits / 24.0 * (rate / cfg.reference_commission) ** cfg.commission_elasticity
                       * np.exp(0.5 * (appeal[o] - typical)) * self.offer_demand[o])
             rows.append({"channel": 2, "key": o, "offer": o, "audience": -1, "bid": rate, "qs": np.nan,
-                         "price": np.full(24, rate), "position": np.full(24, np.nan), "impressions": np.zeros(24),
-                         "rate": np.full(24, visits)})
+                         "price": rate, "position": np.nan, "impressions": 0.0, "rate": visits})
 
     # -- charging a slice ----------------------------------------------------------------------
     def charge(self, ts: np.ndarray, group: np.ndarray, g: Groups, weights: np.ndarray, start: int,
@@ -481,10 +548,10 @@ class Ads:
         search = np.flatnonzero(self._search_groups(g)[group])
         if len(search):
             self._charge_search(search, ts, paid_group, price, impressions, keep, events, start)
-        is_paid = (paid_group >= 0) & (paid_group < g.n_ads)
-        for row in np.flatnonzero(a.channel == 1):
+        for row in a.display_rows:
             cut = self._charge_display(row, impressions, price, start)
             if cut is not None:
+                is_paid = (paid_group >= 0) & (paid_group < g.n_ads)
                 keep[is_paid & (paid_group == row) & (ts > cut)] = False
                 events.append((cut, f"display budget for {AUDIENCES[a.key[row]]} ran out"))
         return keep, impressions, events
@@ -495,7 +562,17 @@ class Ads:
                        impressions: np.ndarray, keep: np.ndarray, events: list[tuple[int, str]], start: int) -> None:
         """Charge the paid-search sessions ``search`` (positions in the slice, in time order) click
         by click; from the click the budget cannot pay, drop them and cut the impressions."""
-        bounds = np.searchsorted((ts[search] - start) // 3600, np.arange(len(price) + 1))
+        hour = (ts[search] - start) // 3600
+        bounds = np.searchsorted(hour, np.arange(len(price) + 1))
+        cost = price[hour, paid_group[search]]  # each click's price, in time order
+        budget = self.campaign.search_budget
+        if float(cost.sum()) + 1e-6 * (1.0 + abs(budget)) < budget - self.spent_search:
+            # the whole slice's clicks fit with room to spare (far beyond rounding): no hour can run
+            # out, so each hour only adds its clicks' sum, as the hour-by-hour check below would
+            for h in range(len(price)):
+                if bounds[h] < bounds[h + 1]:
+                    self.spent_search += float(cost[bounds[h]: bounds[h + 1]].sum())
+            return
         for h in range(len(price)):
             part = search[bounds[h]: bounds[h + 1]]
             if not len(part):
@@ -540,11 +617,9 @@ class Ads:
         a = self.auction
         if a is None:
             return len(hours)
-        spend = a.price[hours] * np.where(a.channel == 1, a.impressions[hours], a.rate[hours]) * weights[:, None]
-        spent = np.cumsum(spend, axis=0)
-        search = a.channel == 0
-        ok = 3.0 * spent[:, search].sum(axis=1) < self.campaign.search_budget - self.spent_search
-        for row in np.flatnonzero(a.channel == 1):
+        spent = np.cumsum(a.hourly_spend[hours] * weights[:, None], axis=0)
+        ok = 3.0 * spent[:, a.search].sum(axis=1) < self.campaign.search_budget - self.spent_search
+        for row in a.display_rows:
             aud = a.key[row]
             ok &= 3.0 * spent[:, row] < self.campaign.display[aud][1] - self.spent_display[aud]
         return len(hours) if ok.all() else int(np.argmin(ok)) + 1
@@ -571,40 +646,41 @@ class Ads:
             return None
         n_hours, n = impressions.shape
         hours = (start // 3600 + np.arange(n_hours)) % 24
-        price, position = a.price[hours], a.position[hours]
+        position = a.position[hours]
         paid_group = group - g.n_organic
         mine = (paid_group >= 0) & (paid_group < g.n_ads)
         cell = ((ts[mine] - start) // 3600) * n + paid_group[mine]
         clicks = np.bincount(cell, minlength=n_hours * n).reshape(n_hours, n)
-        orders = np.bincount(cell, weights=ordered[mine], minlength=n_hours * n).reshape(n_hours, n)
-        revenue = np.bincount(cell, weights=paid_amount[mine], minlength=n_hours * n).reshape(n_hours, n)
-        search, display = a.channel == 0, a.channel == 1
-        spend = np.where(search, clicks * price, np.where(display, impressions * price, revenue * price))
         self._learn(clicks, impressions, position)
         show = (impressions > 0) | (clicks > 0)
         if not show.any():
             return None
         hour, row = np.nonzero(show)
-        keyword = np.where(search, a.key, -1)
+        # the rest only on the cells shown (elementwise: the numbers working on every cell gives)
+        at = hour * n + row  # flat index of each cell shown
+        orders = np.bincount(cell, weights=ordered[mine], minlength=n_hours * n)[at]
+        revenue = np.bincount(cell, weights=paid_amount[mine], minlength=n_hours * n)[at]
+        clicks, shown, price = clicks[hour, row], impressions[hour, row], a.price[hours[hour], row]
+        spend = np.where(a.search[row], clicks * price, np.where(a.display[row], shown * price, revenue * price))
         sku = np.asarray(g.offer[g.n_organic: g.n_organic + g.n_ads], dtype=np.int64)
-        impressions = np.where(a.channel == 2, clicks, impressions)  # an affiliate visit is its own impression
-        return {"ts": start + 3600 * hour.astype(np.int64), "channel": a.channel[row], "keyword": keyword[row],
+        shown = np.where(a.affiliate[row], clicks, shown)  # an affiliate visit is its own impression
+        return {"ts": start + 3600 * hour.astype(np.int64), "channel": a.channel[row], "keyword": a.keyword[row],
                 "audience": a.audience[row], "sku": sku[row], "bid": a.bid[row],
-                "quality_score": a.quality_score[row], "impressions": impressions[show].astype(np.int64),
-                "clicks": clicks[show].astype(np.int64), "spend": np.round(spend[show], 2),
-                "avg_position": position[show], "orders": orders[show].astype(np.int64),
-                "revenue": np.round(revenue[show], 2)}
+                "quality_score": a.quality_score[row], "impressions": shown.astype(np.int64),
+                "clicks": clicks.astype(np.int64), "spend": np.round(spend, 2),
+                "avg_position": position[hour, row], "orders": orders.astype(np.int64),
+                "revenue": np.round(revenue, 2)}
 
     def _learn(self, clicks: np.ndarray, impressions: np.ndarray, position: np.ndarray) -> None:
         """Add the slice's paid-search clicks, and the clicks an average relevant ad would have had
         at the same slots, to the click history."""
         a, cfg = self.auction, self.sc.paid_search
-        search = (a.channel == 0) & (impressions > 0)  # hours x groups
-        if not search.any():
+        search = np.nonzero(a.search & (impressions > 0))  # (hours, groups) of the cells with impressions
+        if not len(search[0]):
             return
         expected = impressions[search] * cfg.top_click_rate * position[search] ** -cfg.click_decay
-        keys = np.broadcast_to(a.key, search.shape)[search]
-        if a.one_group_per_keyword and len(search) == 1:  # plain adds (np.add.at, for repeated keys, is slower)
+        keys = a.key[search[1]]
+        if a.one_group_per_keyword and len(impressions) == 1:  # plain adds (np.add.at, for repeated keys, is slower)
             self.history_clicks[keys] += clicks[search]
             self.history_expected[keys] += expected
         else:

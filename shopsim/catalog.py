@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from shopsim import _arrays as arrays
 from shopsim.scenario import Scenario
 
 #: Days of history kept per listing (enough for monthly sales and the ranking's look-back).
@@ -118,14 +119,12 @@ class Catalog:
     def close_day(self, units: np.ndarray, visits: np.ndarray, interest: np.ndarray | None = None) -> None:
         """Push one day's units sold and listing visits per offer (and favourites + cart adds per
         own listing) into the history."""
-        self.units_history = np.roll(self.units_history, -1, axis=1)
-        self.visits_history = np.roll(self.visits_history, -1, axis=1)
-        self.interest_history = np.roll(self.interest_history, -1, axis=1)
-        self.units_history[:, -1] = units
-        self.visits_history[:, -1] = visits
-        self.interest_history[:, -1] = units[: self.n_own] * _PRIOR_INTEREST_PER_UNIT if interest is None else interest
+        self.units_history = arrays.push_day(self.units_history, units)
+        self.visits_history = arrays.push_day(self.visits_history, visits)
+        self.interest_history = arrays.push_day(self.interest_history, units[: self.n_own] * _PRIOR_INTEREST_PER_UNIT
+                                                if interest is None else interest)
 
     def add_ratings(self, offers: np.ndarray, stars: np.ndarray) -> None:
         """Add published reviews' stars to their offers' ratings."""
         np.add.at(self.rating_sum, offers, stars)
-        np.add.at(self.rating_count, offers, 1)
+        self.rating_count += np.bincount(offers, minlength=self.n)  # whole numbers: as adding 1 at a time

@@ -15,12 +15,14 @@ in which yesterday's score weighs as a few ratings (so a quiet spell keeps the s
 from __future__ import annotations
 
 from collections import deque
+from operator import itemgetter
 
 import numpy as np
 
 #: The three published dimensions, in order.
 DIMENSIONS = ("description", "service", "logistics")
 _PRIOR_RATINGS = 10.0  # weight of yesterday's score when the window holds few ratings
+_STARS, _COUNT = itemgetter(0), itemgetter(1)  # of a day in the window: (stars summed, ratings)
 
 
 class RollingScore:
@@ -34,8 +36,8 @@ class RollingScore:
     def close_day(self, stars: np.ndarray) -> float:
         """Add a day's ratings (stars) to the window; return the score."""
         self.days.append((float(np.sum(stars)), float(len(stars))))
-        total = sum(s for s, _ in self.days)
-        count = sum(c for _, c in self.days)
+        total = sum(map(_STARS, self.days))  # day by day, as a generator over the days would add them
+        count = sum(map(_COUNT, self.days))
         self.score = (total + _PRIOR_RATINGS * self.score) / (count + _PRIOR_RATINGS)
         return self.score
 

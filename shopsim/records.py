@@ -85,9 +85,12 @@ class Buffer:
             self._reserve(held + n)
         for c, column in grown.items():  # copied in, cast to the column's dtype (a scalar is broadcast)
             a = arrays[c]
-            if not isinstance(a, np.ndarray):
-                a = np.asarray(a, dtype=column.dtype)
-            column[held: held + n] = a
+            if isinstance(a, np.ndarray):
+                column[held: held + n] = a
+            elif n == 1 and isinstance(a, (int, float, np.generic)):
+                column[held] = a  # one row of numbers (the day book): the same cast, fewer steps
+            else:
+                column[held: held + n] = np.asarray(a, dtype=column.dtype)
         for c, pieces in chunks.items():
             a = arrays[c]
             if not isinstance(a, np.ndarray) or not a.ndim:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from shopsim import _arrays as arrays
 from shopsim.catalog import Catalog
 from shopsim.scenario import Returns
 
@@ -121,7 +122,7 @@ class RefundBook:
         share = np.cumsum(p, axis=1) / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
         reason = np.where(refunded, (u[1][:, None] > share).sum(axis=1), -1).clip(max=len(REASONS) - 1)
         reason[~refunded] = -1
-        early = refunded & np.isin(reason, (3, 4)) & (u[2] < c.cancel_before_shipping)
+        early = refunded & ((reason == 3) | (reason == 4)) & (u[2] < c.cancel_before_shipping)  # np.isin: slower
         ship = ts + rng.exponential(c.ship_hours, n) * _HOUR + (0.0 if wait is None else wait * _DAY)
         delivered = ship + (rng.exponential(self.delivery_days, n) + self.late_delay_days * late) * _DAY
         asked = np.where(early, ts + u[3] * (ship - ts),
@@ -129,7 +130,7 @@ class RefundBook:
         done = np.where(early, asked + rng.exponential(2.0, n) * _HOUR,
                         asked + (0.5 + rng.exponential(c.return_transit_days, n)) * _DAY)
         sellable = early | (rng.random(n) < c.restock_share)
-        pays_courier = ~early & ~insured & np.isin(reason, SHOP_FAULT)
+        pays_courier = ~early & ~insured & np.logical_or.reduce([reason == r for r in SHOP_FAULT])
         keep = np.flatnonzero(refunded)
         buyer = np.full(n, -1, np.int64) if customer is None else customer
         self._pending.append({
@@ -207,10 +208,8 @@ class RefundBook:
     def close_day(self, sales: np.ndarray, refunded: np.ndarray) -> None:
         """Push a day's sales and refunded amounts per own SKU (yuan) and update the rates."""
         n = self.catalog.n_own
-        self.sales_history = np.roll(self.sales_history, -1, axis=1)
-        self.refund_history = np.roll(self.refund_history, -1, axis=1)
-        self.sales_history[:, -1] = sales
-        self.refund_history[:, -1] = refunded
+        self.sales_history = arrays.push_day(self.sales_history, sales)
+        self.refund_history = arrays.push_day(self.refund_history, refunded)
         prior = _PRIOR_DAYS * self.catalog.price[:n]
         self.catalog.refund_rate[:n] = ((self.refund_history.sum(axis=1) + self.expected[:n] * prior)
                                         / (self.sales_history.sum(axis=1) + prior))

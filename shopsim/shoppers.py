@@ -293,6 +293,8 @@ def poisson_cdf(mean: float) -> np.ndarray:
 #: checkout, device and favourite, [10] how many pages it views.
 UNIFORMS = 11
 _NOBODY = (np.empty(0, np.int64), np.empty(0, np.int64))
+_HOURS = np.arange(24)  # hours of a slice (a slice is within a day)
+_VISITORS_SECOND = np.arange(48) % 2 == 1  # per hour of a slice: its arrivals (False), then its visitors (True)
 
 
 class Shoppers:
@@ -387,12 +389,16 @@ class Shoppers:
         n_hours = len(rates)
         arrivals = counts.poisson(rates)
         group = first + np.repeat(np.arange(arrivals.size) % rates.shape[1], arrivals.ravel())  # hour by hour
-        per_hour = np.column_stack([arrivals.sum(axis=1), [len(v) for v in visitor_ids]])  # arrivals, visitors
-        hour = np.repeat(np.arange(n_hours), per_hour.sum(axis=1))
-        visiting = np.repeat(np.arange(2 * n_hours) % 2 == 1, per_hour.ravel())  # each hour: arrivals, then visitors
+        per_hour = np.empty((n_hours, 2), dtype=np.int64)  # arrivals, visitors
+        arrivals.sum(axis=1, out=per_hour[:, 0])
+        per_hour[:, 1] = [len(v) for v in visitor_ids]
+        hour = np.repeat(_HOURS[:n_hours], per_hour.sum(axis=1))
+        u = uniforms.random((len(hour), UNIFORMS))
+        if not per_hour[:, 1].any():  # arrivals only
+            return hour, group, np.full(len(hour), -1, dtype=np.int64), u
+        visiting = np.repeat(_VISITORS_SECOND[: 2 * n_hours], per_hour.ravel())  # each hour: arrivals, then visitors
         ids = np.full(len(hour), -1, dtype=np.int64)
         ids[visiting] = np.concatenate(visitor_ids)
-        u = uniforms.random((len(ids), UNIFORMS))
         groups = np.empty(len(ids), dtype=np.int64)
         groups[~visiting] = group
         if visitor_groups is not None:

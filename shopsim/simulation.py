@@ -602,7 +602,7 @@ class Simulation(Levers):
         later = hour + 1 + (u[1][again] * (23 - hour)).astype(np.int64)
         later = np.maximum(later, _NEXT_END[hour])  # after the slice the order was paid in
         who = buyers[again]
-        cdf = np.cumsum(self.catalog.landing_share())
+        cdf = self._groups.landing_cdf  # np.cumsum(self.catalog.landing_share()): sales change only at the close
         lands = np.minimum(np.searchsorted(cdf, u[2][again] * cdf[-1], side="right"), len(cdf) - 1)
         for h in arrays.unique(later):
             ids, offers = self._second_visits.get(int(h), (who[:0], lands[:0]))

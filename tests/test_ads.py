@@ -170,3 +170,34 @@ def test_rivals_bids_show_as_ad_presence_in_the_market():
 ])
 def test_bad_ad_levers_are_action_errors_and_change_nothing(call, message):
     assert_rejected_and_untouched(call, message)
+
+
+def test_pacing_several_bid_scales_at_once_gives_each_scale_alone():
+    """Budget pacing works out the spend at several bid scales in one broadcast call: the same
+    floats as one call per scale, and the bisection ends where one halving at a time ends."""
+    from shopsim import ads
+
+    sim = shopsim.Simulation("baseline", seed=2)
+    sim.set_ad_budget(150)
+    sim.run(1)
+    a = sim.ads
+    a.spent_search, a.search_exhausted = 0.0, False
+    plans = a._search_plans()
+    flat = ads._FlatPlans(plans, sim.scenario.paid_search, a._decay)
+    shades = [1.0, ads._MIN_SHADE, *(ads._middle(i) for i in ads._halvings(ads._MIN_SHADE, 1.0, 4))]
+    together = a._search_spend(shades, plans, flat)
+    for shade, spend in zip(shades, together, strict=True):
+        price, _, _, clicks = flat.won(shade)
+        total = 0.0
+        for day in ((price * clicks)[:, None] * a.hour_weights).sum(axis=1).tolist():  # plan by plan
+            total += day
+        assert spend == total == a._search_spend([shade], plans, flat)[0]
+    left = a.campaign.search_budget
+    assert together[0] > left >= together[1], "the budget binds: the scale is bisected"
+    low, high = ads._MIN_SHADE, 1.0
+    for _ in range(sum(ads._BISECTION)):  # one halving at a time
+        mid = (low + high) / 2
+        low, high = (mid, high) if a._search_spend([mid], plans, flat)[0] <= left else (low, mid)
+    assert low > ads._MIN_SHADE
+    paced, alone = a._paced_rows(), a._search_rows(low, plans, flat)
+    assert [(r["price"], r["rate"]) for r in paced] == [(r["price"], r["rate"]) for r in alone]

@@ -31,6 +31,17 @@ def test_helpers_match_numpy(dtype, size):
     np.testing.assert_array_equal(got_first, expected_first)
 
 
+@pytest.mark.parametrize("shape", [(3, 5), (1, 1), (4, 1), (0, 3)])
+def test_push_day_is_roll_with_the_last_day_set(shape):
+    history = np.random.default_rng(1).random(shape)
+    day = np.arange(shape[0], dtype=float)
+    expected = np.roll(history, -1, axis=1)
+    expected[:, -1] = day
+    got = arrays.push_day(history, day)
+    np.testing.assert_array_equal(got, expected)
+    assert got is not history and got.flags.c_contiguous
+
+
 def test_helpers_leave_their_input_alone():
     values = np.array([3, 1, 3, 2])
     arrays.unique(values), arrays.count_distinct(values), arrays.unique_inverse(values)
