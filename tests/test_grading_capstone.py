@@ -265,6 +265,36 @@ def test_a_policy_given_as_source_text(tiny_module):
     assert result.status == "ok" and len(result.refusals) == 0
 
 
+def _averages_with_numpy(view):
+    import numpy as np
+
+    view.set_price(view.skus[0], float(np.mean(list(view.prices().values()))))
+
+
+def test_the_sandbox_imports_pandas_ahead_only_for_policies_that_may_need_it():
+    from shopsim.grading.policy_host import wants_pandas
+
+    def words(policy):
+        kind, data = capstone.policy_payload(policy)
+        return data if kind == "pickle" else data.encode()
+
+    assert not wants_pandas(words(cut_prices)), "prices and set_price: no table, no numpy"
+    assert wants_pandas(words("def policy(view):\n    daily = view.tables['daily']\n"))
+    assert wants_pandas(words(_averages_with_numpy)), "the names of a pickled function's code count"
+
+
+def test_a_policy_reading_a_table_it_does_not_name_still_gets_it(tiny_module):
+    source = ("def policy(view):\n"
+              "    daily = getattr(view, 'tab' + 'les')['da' + 'ily']\n"
+              "    if view.day == 1 and len(daily) == 1 and daily['uv'].iloc[0] > 0:\n"
+              "        view.set_price(view.skus[0], 1.0)\n")
+    result = evaluate_policy(source, tiny_module, [1], days=3, references=["do_nothing"])
+    assert result.status == "ok" and len(result.refusals) == 0
+    run = capstone.evaluate_seed(source, tiny_module, 1, 3, timeout=60)
+    assert run.status == "ok" and run.profit != capstone.reference_profit("do_nothing", tiny_module, 1, 3), \
+        "the price cut on day 1 (after reading yesterday's revenue) changed the profit"
+
+
 # One sandbox serves all the seeds of a policy: each seed must still start from nothing.
 
 _MORNINGS = []

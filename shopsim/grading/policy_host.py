@@ -12,15 +12,16 @@ sending actions, as JSON ``[lever, args, kwargs]``; the grader applies each thro
 levers or refuses it with a recorded reason. Nothing of the simulator exists in this
 process, so a policy can change nothing but the actions it asks for.
 
-One sandbox serves all the seeds of one policy (its start-up, mostly importing pandas, is
-paid once: :func:`_preload`). This process, the *seed server* (:func:`main`), never runs the
-trainee's code: for each seed it forks a fresh *seed process* that loads the policy from its payload and
-serves that seed's mornings, so every seed starts from the same state, as if it had its own
-sandbox. When the seed process ends, the server kills every process it left behind (the
-server is their subreaper), empties the scratch folders (the work folder, and the private
-``/tmp`` and ``/dev/shm`` of the sandbox) and tells the grader how the seed process ended on
-a control pipe that the seed process does not hold, so a policy cannot forge the end of a
-seed. The server is not dumpable: a seed process (same user) cannot trace it or open its files.
+One sandbox serves all the seeds of one policy (its start-up, mostly importing pandas for a
+policy that may read tables, is paid once: :func:`_preload`). This process, the *seed server*
+(:func:`main`), never runs the trainee's code: for each seed it forks a fresh *seed process*
+that loads the policy from its payload and serves that seed's mornings, so every seed starts
+from the same state, as if it had its own sandbox. When the seed process ends, the server kills
+every process it left behind (the server is their subreaper), empties the scratch folders (the
+work folder, and the private ``/tmp`` and ``/dev/shm`` of the sandbox) and tells the grader how
+the seed process ended on a control pipe that the seed process does not hold, so a policy cannot
+forge the end of a seed. The server is not dumpable: a seed process (same user) cannot trace it
+or open its files.
 
 Protocol, one message per frame (4-byte big-endian length, then the body). Grader -> host
 bodies are pickles (trusted data, read here) on stdin: first the policy's payload (read by
@@ -347,18 +348,32 @@ def _exit_code(status: int) -> int:
 def _preload(payload: tuple[str, Any]) -> None:
     """Import in the server what every seed process would otherwise import anew.
 
-    pandas always (the tables a policy reads arrive as DataFrames), cloudpickle for a pickled
-    policy, and ``shopsim`` (the simulator) only when the policy's payload names it (a plan's
-    policy imports ``shopsim.plans``). Nothing of the payload runs here; a payload that is not
-    (kind, text or bytes) fails in the seed process, as it would without this.
+    pandas (0.6 s of CPU, most of a sandbox's start-up) when the policy may read tables (they
+    arrive as DataFrames) or use numpy or pandas itself (:func:`wants_pandas`), cloudpickle for
+    a pickled policy, and ``shopsim`` (the simulator) only when the policy's payload names it (a
+    plan's policy imports ``shopsim.plans``). Nothing of the payload runs here; a payload that
+    is not (kind, text or bytes) fails in the seed process, as it would without this.
     """
-    import pandas  # noqa: F401
-
     kind, data = payload if isinstance(payload, tuple) and len(payload) == 2 else ("", "")
+    text = data.encode("utf-8", "replace") if isinstance(data, str) else data if isinstance(data, bytes) else b""
+    if wants_pandas(text):
+        import pandas  # noqa: F401
     if kind == "pickle":
         import cloudpickle  # noqa: F401
-    if isinstance(data, str | bytes) and (b"shopsim" if isinstance(data, bytes) else "shopsim") in data:
+    if b"shopsim" in text:
         import shopsim  # noqa: F401
+
+
+#: Words in a policy's payload (its source, or the names its pickled code uses) that say it may
+#: read a table or use numpy or pandas.
+_PANDAS_WORDS = (b"tables", b"pandas", b"numpy")
+
+
+def wants_pandas(payload: bytes) -> bool:
+    """Whether a policy's payload names tables, pandas or numpy, so its seed processes should
+    find pandas imported. A policy that reads a table without naming it (``getattr(view, name)``)
+    still gets it: its seed process imports pandas when the first table arrives, at that seed's cost."""
+    return any(word in payload for word in _PANDAS_WORDS)
 
 
 def main() -> int:
