@@ -624,6 +624,20 @@ class Ads:
             ok &= 3.0 * spent[:, row] < self.campaign.display[aud][1] - self.spent_display[aud]
         return len(hours) if ok.all() else int(np.argmin(ok)) + 1
 
+    def clicks_fit(self, hours: np.ndarray, arrivals: np.ndarray) -> bool:
+        """Whether a slice's bought ``arrivals`` (hours x bought groups, the ads first) leave every
+        budget far from running out: no display is bought, and the paid-search clicks among them
+        cost (at each hour of day ``hours``' prices) well under the search budget left (by a
+        margin far beyond rounding, so no hour's charge can reach it)."""
+        a = self.auction
+        if a is None or not a.search.any():
+            return a is None or not a.display_rows
+        if a.display_rows:
+            return False
+        cost = float((arrivals[:, : len(a.channel)] * a.price[hours])[:, a.search].sum())
+        budget = self.campaign.search_budget
+        return cost + 1e-6 * (1.0 + abs(budget)) < budget - self.spent_search
+
     def _search_groups(self, g: Groups) -> np.ndarray:
         """Per traffic group of ``g``: whether it is a paid-search group of today's auction (kept
         until the market is regrouped)."""

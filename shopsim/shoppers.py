@@ -364,6 +364,15 @@ class Shoppers:
                            bounced[order], cart[order], submitted[order], ordered[order], pages[order],
                            favourited[order])
 
+    def paid_arrivals(self, g: Groups, weights: np.ndarray, hours: np.ndarray,
+                      counts: np.random.Generator) -> np.ndarray:
+        """The arrivals (hours x bought groups) the bought part of :meth:`draw` will make in a slice
+        of ``hours`` (hours of day, traffic ``weights``) from the stream ``counts``, drawn from a
+        copy of it (the stream itself is left where it was)."""
+        ahead = type(counts.bit_generator)()
+        ahead.state = counts.bit_generator.state
+        return np.random.Generator(ahead).poisson(self._rates(g, g.n_organic, len(g.rate), weights, hours))
+
     @staticmethod
     def _rates(g: Groups, first: int, last: int, weights: np.ndarray, hours: np.ndarray) -> np.ndarray:
         """Expected sessions of groups ``first:last`` in each hour of a slice (hours of day

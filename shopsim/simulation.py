@@ -274,8 +274,8 @@ class Simulation(Levers):
         :data:`SLICE_ENDS`, and after the first hour in which a SKU could run low or an ad budget
         run out (the slice's shoppers all see the stock and the ads as they were at its start, so
         whatever runs low or out may do so only in its last hour: the next slice then sees it, as
-        the next hour would); it is one hour on festival days and while a flash sale's cap or a
-        coupon's quantity runs down.
+        the next hour would), unless those hours surely change nothing (:meth:`_quiet_hours`); it
+        is one hour on festival days and while a flash sale's cap or a coupon's quantity runs down.
         Every stream is drawn hour by hour, so however a day is sliced the shoppers' draws are
         the same (common random numbers).
         """
@@ -293,9 +293,11 @@ class Simulation(Levers):
         if (length <= 1 or self.festivals.phase(self.day) is not None
                 or (promo.any and promo.counting_down(float(now)))):
             return 1
-        length = min(self._stock_safe_hours(np.cumsum(weights[:length])),
-                     self.ads.budget_hours(hour + np.arange(length), weights[:length]))
-        return max(length, 1)
+        cumulative, hours = np.cumsum(weights[:length]), hour + np.arange(length)
+        safe = min(self._stock_safe_hours(cumulative), self.ads.budget_hours(hours, weights[:length]))
+        if safe < length:  # the market may change: unless it surely cannot for longer (see _quiet_hours)
+            safe = max(safe, self._quiet_hours(cumulative, hours, weights[:length]))
+        return max(safe, 1)
 
     def _stock_safe_hours(self, weights: np.ndarray) -> int:
         """How many of the coming hours (cumulative traffic ``weights``) one slice may draw: up to
@@ -308,6 +310,26 @@ class Simulation(Levers):
         need = 3.0 * pace[:, None] * weights[None, :] + max(10, self.scenario.service.low_stock_units)
         safe = ((stock[:, None] > need) | (stock[:, None] <= 0)).all(axis=0)
         return len(weights) if safe.all() else int(np.argmin(safe)) + 1
+
+    def _quiet_hours(self, cumulative: np.ndarray, hours: np.ndarray, weights: np.ndarray) -> int:
+        """How many of the coming ``hours`` (hours of day; traffic ``weights``, ``cumulative``) one
+        slice may draw because nothing in them can change the market, or 0: every SKU on sale
+        keeps over ten times its expected sales plus 20 units, on top of the low-stock mark unless
+        it is below it already (shoppers see it low; it can then only sell out), and no ad budget
+        can run out: no display is bought and the paid-search clicks the slice will draw (its
+        bought arrivals, from a copy of their stream) cost well under the search budget left.
+        A slice of these hours draws what they would one at a time."""
+        stock = self.catalog.stock[: self.catalog.n_own]
+        pace = np.maximum(self._sales_pace, self._own_units / max(self._weight_today, 1.0))
+        low = self.scenario.service.low_stock_units
+        spare = np.where(stock < low, 20, 20 + max(10, low))
+        safe = ((stock[:, None] > 10.0 * pace[:, None] * cumulative[None, :] + spare[:, None])
+                | (stock[:, None] <= 0)).all(axis=0)
+        quiet = len(safe) if safe.all() else int(np.argmin(safe))
+        if not quiet:
+            return 0
+        clicks = self.shoppers.paid_arrivals(self._groups, weights[:quiet], hours[:quiet], self.rng("paid_traffic"))
+        return quiet if self.ads.clicks_fit(hours[:quiet], clicks) else 0
 
     def _open_day(self) -> None:
         self.day = day = int(self.env.now // 24)

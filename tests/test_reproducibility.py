@@ -249,3 +249,33 @@ def test_budgets_set_in_the_morning_end_the_slices_they_run_out_in(monkeypatch):
     assert (sliced.tables["events"]["kind"] == "ad_budget_out").sum() >= 4
     _hour_by_hour(monkeypatch)
     assert_same_tables(sliced, run(), names=("sessions", "orders", "ads", "events", "pnl", "daily"))
+
+
+def _small_budget_shop(view) -> None:
+    """Paid search on the two biggest keywords on a small budget that paces the bids (the cohort
+    benchmark's kind of trainee), prices 10 % down."""
+    if view.day == 0:
+        for sku, price in view.prices().items():
+            view.set_price(sku, round(price * 0.9, 2))
+        for word in sorted(view.keywords(), key=view.keywords().get, reverse=True)[:2]:
+            view.set_keyword_bid(word, 0.75)
+        view.set_ad_budget(200.0)
+
+
+def test_hours_whose_clicks_cannot_spend_the_budget_are_drawn_together(monkeypatch):
+    """While the search budget might run out the clock used to draw one hour at a time; it now
+    looks at the clicks the coming hours will bring (from a copy of their stream) and draws the
+    hours they cannot exhaust the budget in at once. Fewer slices, the hour-by-hour run."""
+    lengths = []
+    slice_ = shopsim.Simulation._slice
+    monkeypatch.setattr(shopsim.Simulation, "_slice", lambda self, hour, weights: (lengths.append(len(weights)),
+                                                                                    slice_(self, hour, weights))[1])
+    looking = shopsim.simulate("baseline", 6, seed=2, policy=_small_budget_shop)
+    looked = len(lengths)
+    lengths.clear()
+    monkeypatch.setattr(shopsim.Simulation, "_quiet_hours", lambda self, cumulative, hours, weights: 0)
+    shopsim.simulate("baseline", 6, seed=2, policy=_small_budget_shop)
+    assert looked < 0.9 * len(lengths), f"{looked} slices, {len(lengths)} without looking at the clicks"
+    assert (looking.tables["pnl"]["ad_spend_search"] > 0.8 * 200).all(), "the budget binds: paced to most of it"
+    _hour_by_hour(monkeypatch)
+    assert_same_tables(looking, shopsim.simulate("baseline", 6, seed=2, policy=_small_budget_shop))
