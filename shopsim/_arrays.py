@@ -106,6 +106,12 @@ def runs(ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ordered[at], at
 
 
+def among(values: np.ndarray, choices: tuple[int, ...]) -> np.ndarray:
+    """Whether each value is one of a few ``choices`` (as ``np.isin``, which is slower for a
+    handful of codes)."""
+    return np.logical_or.reduce([values == c for c in choices])
+
+
 def push_day(history: np.ndarray, day: np.ndarray | float) -> np.ndarray:
     """A new history (rows x days): ``history`` moved one day back, ``day`` as its last column
     (as ``np.roll(history, -1, axis=1)`` with the last column then set, without np.roll's overhead)."""

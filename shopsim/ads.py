@@ -565,8 +565,7 @@ class Ads:
         hour = (ts[search] - start) // 3600
         bounds = np.searchsorted(hour, np.arange(len(price) + 1))
         cost = price[hour, paid_group[search]]  # each click's price, in time order
-        budget = self.campaign.search_budget
-        if float(cost.sum()) + 1e-6 * (1.0 + abs(budget)) < budget - self.spent_search:
+        if self._search_budget_spares(float(cost.sum())):
             # the whole slice's clicks fit with room to spare (far beyond rounding): no hour can run
             # out, so each hour only adds its clicks' sum, as the hour-by-hour check below would
             for h in range(len(price)):
@@ -634,7 +633,11 @@ class Ads:
             return a is None or not a.display_rows
         if a.display_rows:
             return False
-        cost = float((arrivals[:, : len(a.channel)] * a.price[hours])[:, a.search].sum())
+        return self._search_budget_spares(float((arrivals[:, : len(a.channel)] * a.price[hours])[:, a.search].sum()))
+
+    def _search_budget_spares(self, cost: float) -> bool:
+        """Whether ``cost`` yuan of clicks leave today's search budget room to spare (by a margin
+        far beyond rounding, so however they are charged, click by click, none finds it spent)."""
         budget = self.campaign.search_budget
         return cost + 1e-6 * (1.0 + abs(budget)) < budget - self.spent_search
 

@@ -318,7 +318,7 @@ class CustomerBase:
         if len(first):
             self._new_buyers.append(first)
             first = arrays.unique(first)
-            self._visitors.bought(self.last_visit_day.view[first])
+            self._visitors.leave(self.last_visit_day.view[first])
             self._add_buyers(first)
         slots = self.slot.view[ids]
         np.add.at(self.orders.view, slots, 1)
@@ -366,14 +366,13 @@ class _RecentVisitors:
 
     def moved(self, before: np.ndarray, day: int) -> None:
         """Non-buyers whose last visit was on the days ``before`` visited again on ``day``."""
-        self.bought(before)
+        self.leave(before)
         if day >= len(self.by_day):
-            self.by_day = np.concatenate([self.by_day, np.zeros(max(day + 1, 2 * len(self.by_day)) - len(self.by_day),
-                                                                np.int64)])
+            self.by_day = np.pad(self.by_day, (0, max(day + 1, 2 * len(self.by_day)) - len(self.by_day)))
         self.by_day[day] += len(before)
 
-    def bought(self, last_visit: np.ndarray) -> None:
-        """Non-buyers who last visited on these days left the count (they bought, or moved)."""
+    def leave(self, last_visit: np.ndarray) -> None:
+        """Non-buyers who last visited on these days leave the count (they bought, or moved)."""
         seen = last_visit[last_visit >= 0]
         if len(seen):
             self.by_day[: seen.max() + 1] -= np.bincount(seen)

@@ -122,7 +122,7 @@ class RefundBook:
         share = np.cumsum(p, axis=1) / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
         reason = np.where(refunded, (u[1][:, None] > share).sum(axis=1), -1).clip(max=len(REASONS) - 1)
         reason[~refunded] = -1
-        early = refunded & ((reason == 3) | (reason == 4)) & (u[2] < c.cancel_before_shipping)  # np.isin: slower
+        early = refunded & arrays.among(reason, (3, 4)) & (u[2] < c.cancel_before_shipping)
         ship = ts + rng.exponential(c.ship_hours, n) * _HOUR + (0.0 if wait is None else wait * _DAY)
         delivered = ship + (rng.exponential(self.delivery_days, n) + self.late_delay_days * late) * _DAY
         asked = np.where(early, ts + u[3] * (ship - ts),
@@ -130,7 +130,7 @@ class RefundBook:
         done = np.where(early, asked + rng.exponential(2.0, n) * _HOUR,
                         asked + (0.5 + rng.exponential(c.return_transit_days, n)) * _DAY)
         sellable = early | (rng.random(n) < c.restock_share)
-        pays_courier = ~early & ~insured & np.logical_or.reduce([reason == r for r in SHOP_FAULT])
+        pays_courier = ~early & ~insured & arrays.among(reason, SHOP_FAULT)
         keep = np.flatnonzero(refunded)
         buyer = np.full(n, -1, np.int64) if customer is None else customer
         self._pending.append({

@@ -305,11 +305,9 @@ class Simulation(Levers):
         running low. Before it, each keeps over three times its expected sales at its pace
         (units per unit of traffic weight) on top of the low-stock mark
         (``service.low_stock_units``, at least ten units)."""
-        stock = self.catalog.stock[: self.catalog.n_own]
-        pace = np.maximum(self._sales_pace, self._own_units / max(self._weight_today, 1.0))
-        need = 3.0 * pace[:, None] * weights[None, :] + max(10, self.scenario.service.low_stock_units)
-        safe = ((stock[:, None] > need) | (stock[:, None] <= 0)).all(axis=0)
-        return len(weights) if safe.all() else int(np.argmin(safe)) + 1
+        mark = max(10, self.scenario.service.low_stock_units)
+        kept = self._stock_keeps(weights, 3.0, np.full(self.catalog.n_own, mark))
+        return kept if kept == len(weights) else kept + 1
 
     def _quiet_hours(self, cumulative: np.ndarray, hours: np.ndarray, weights: np.ndarray) -> int:
         """How many of the coming ``hours`` (hours of day; traffic ``weights``, ``cumulative``) one
@@ -319,17 +317,23 @@ class Simulation(Levers):
         can run out: no display is bought and the paid-search clicks the slice will draw (its
         bought arrivals, from a copy of their stream) cost well under the search budget left.
         A slice of these hours draws what they would one at a time."""
-        stock = self.catalog.stock[: self.catalog.n_own]
-        pace = np.maximum(self._sales_pace, self._own_units / max(self._weight_today, 1.0))
         low = self.scenario.service.low_stock_units
-        spare = np.where(stock < low, 20, 20 + max(10, low))
-        safe = ((stock[:, None] > 10.0 * pace[:, None] * cumulative[None, :] + spare[:, None])
-                | (stock[:, None] <= 0)).all(axis=0)
-        quiet = len(safe) if safe.all() else int(np.argmin(safe))
+        spare = np.where(self.catalog.stock[: self.catalog.n_own] < low, 20, 20 + max(10, low))
+        quiet = self._stock_keeps(cumulative, 10.0, spare)
         if not quiet:
             return 0
         clicks = self.shoppers.paid_arrivals(self._groups, weights[:quiet], hours[:quiet], self.rng("paid_traffic"))
         return quiet if self.ads.clicks_fit(hours[:quiet], clicks) else 0
+
+    def _stock_keeps(self, cumulative: np.ndarray, times: float, spare: np.ndarray) -> int:
+        """How many of the coming hours (cumulative traffic ``cumulative``) pass before the first in
+        which an own SKU on sale may no longer keep over ``times`` its expected sales at its pace
+        (units per unit of traffic weight) plus ``spare`` units (per SKU); all of them if none."""
+        stock = self.catalog.stock[: self.catalog.n_own]
+        pace = np.maximum(self._sales_pace, self._own_units / max(self._weight_today, 1.0))
+        need = times * pace[:, None] * cumulative[None, :] + spare[:, None]
+        safe = ((stock[:, None] > need) | (stock[:, None] <= 0)).all(axis=0)
+        return len(safe) if safe.all() else int(np.argmin(safe))
 
     def _open_day(self) -> None:
         self.day = day = int(self.env.now // 24)

@@ -73,3 +73,9 @@ def test_pages_sets_numpys_advice_and_restores_it_even_after_an_error(before, hu
         assert setting(before) is before
     finally:
         setting(original)
+
+
+@pytest.mark.parametrize("choices", [(3,), (1, 2, 4), (0, 3)])
+def test_among_is_isin(choices):
+    values = np.random.default_rng(2).integers(-1, 6, 200)
+    np.testing.assert_array_equal(arrays.among(values, choices), np.isin(values, choices))
